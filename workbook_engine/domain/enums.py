@@ -1,0 +1,100 @@
+"""The closed vocabularies of the domain (statuses, kinds). Open ones are code values."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LegalForm(StrEnum):
+    PERSON = "person"
+    ENTITY = "entity"
+
+
+class ClientStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    TRANSFER_IN_PROGRESS = "transfer_in_progress"
+    TRANSFER_ON_HOLD = "transfer_on_hold"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class GroupStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class LoanStatus(StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    ACTIVE = "active"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class LoanTransactionType(StrEnum):
+    DISBURSEMENT = "disbursement"
+    REPAYMENT = "repayment"
+    WAIVER = "waiver"
+
+
+class SavingsDepositType(StrEnum):
+    MANDATORY = "mandatory"
+    VOLUNTARY = "voluntary"
+
+
+class DepositUnit(StrEnum):
+    """For group and center accounts: one recommended amount for the group, or per client."""
+
+    PER_GROUP = "per_group"
+    PER_CLIENT = "per_client"
+
+
+class SavingsStatus(StrEnum):
+    SUBMITTED = "submitted"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class SavingsTransactionType(StrEnum):
+    DEPOSIT = "deposit"
+    WITHDRAWAL = "withdrawal"
+
+
+class ChargeKind(StrEnum):
+    FEE = "fee"
+    PENALTY = "penalty"
+
+
+class ChargeStatus(StrEnum):
+    DUE = "due"
+    PAID = "paid"
+    WAIVED = "waived"
+
+
+class AttendanceCode(StrEnum):
+    PRESENT = "P"
+    LATE = "L"
+    ABSENT = "A"
+    APPROVED_ABSENCE = "AA"
+
+
+class SubmissionStatus(StrEnum):
+    RECEIVED = "received"
+    INVALID = "invalid"
+    AWAITING_APPROVAL = "awaiting_approval"
+    APPROVED = "approved"
+    POSTED = "posted"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"
+    QUARANTINED = "quarantined"
+
+
+class CustomFieldType(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    CODE = "code"
