@@ -1,0 +1,66 @@
+"""Connecting to the database: SQLite by default, PostgreSQL and MariaDB as first-class peers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from workbook_engine.errors import EngineError
+from workbook_engine.errors.general import DATABASE_UNAVAILABLE
+
+_DRIVERS = {"postgresql": "postgresql+psycopg", "mariadb": "mariadb+pymysql",
+            "mysql": "mysql+pymysql"}
+
+
+def normalise_url(url: str) -> str:
+    """Pick the driver we ship when a URL names only the database kind."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise EngineError(DATABASE_UNAVAILABLE,
+                          f"The database URL {url!r} is not a valid SQLAlchemy URL "
+                          "(for example sqlite:///engine.sqlite3 or "
+                          "postgresql://user@host/db).") from None
+    if parsed.drivername in _DRIVERS:
+        parsed = parsed.set(drivername=_DRIVERS[parsed.drivername])
+    if parsed.get_backend_name() in ("mysql", "mariadb") and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An Engine with the settings each database needs to be safe under concurrent use."""
+    url = normalise_url(url)
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        engine = create_engine(url, poolclass=NullPool,
+                               connect_args={"timeout": 30}, **kwargs)
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy drive transactions (BEGIN IMMEDIATE below) instead of pysqlite.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Any) -> None:
+    # A write transaction takes the lock at once, so two workers never deadlock on upgrade.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def backend_name(engine: Engine) -> str:
+    """'sqlite', 'postgresql' or 'mysql' (MariaDB reports as mysql)."""
+    return engine.dialect.name
