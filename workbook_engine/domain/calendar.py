@@ -317,4 +317,5 @@ def describe(rule: MeetingRule) -> str:
         tail = " (or the month's last day)" if day > 28 else ""
         return f"{every} on day {day}{tail} from {start}"
     assert rule.weekday is not None
-    return f"{every} on the {_ORDINALS[rule.week_of_month]} {WEEKDAY_NAMES[rule.weekday]} from {start}"
+    ordinal = _ORDINALS[rule.week_of_month]
+    return f"{every} on the {ordinal} {WEEKDAY_NAMES[rule.weekday]} from {start}"

@@ -38,12 +38,12 @@ Conventions
 
 from __future__ import annotations
 
+import calendar as _stdcal
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, localcontext
 from enum import StrEnum
-import calendar as _stdcal
 
 from workbook_engine.domain.calendar import MeetingRule, next_meeting_on_or_after
 from workbook_engine.money import MONEY_PRECISION, round_money, split_evenly
@@ -255,9 +255,7 @@ def _declining_amounts(terms: LoanTerms) -> list[tuple[Decimal, Decimal]]:
         if i == 0:
             installment = round_money(terms.principal / n, digits)
         else:
-            installment = round_money(
-                terms.principal * i / (1 - (1 + i) ** -n), digits
-            )
+            installment = round_money(terms.principal * i / (1 - (1 + i) ** -n), digits)
         balance = terms.principal
         amounts: list[tuple[Decimal, Decimal]] = []
         for k in range(1, n + 1):
@@ -289,7 +287,8 @@ def total_interest(terms: LoanTerms) -> Decimal:
     """
     if terms.method is InterestMethod.FLAT:
         return _flat_total_interest(terms)
-    return sum((interest for _, interest in _declining_amounts(terms)), round_money(0, terms.currency_digits))
+    zero = round_money(0, terms.currency_digits)
+    return sum((interest for _, interest in _declining_amounts(terms)), zero)
 
 
 def build_schedule(
