@@ -1,0 +1,117 @@
+"""Money arithmetic: exact decimal rounding and splitting.
+
+All amounts are :class:`decimal.Decimal`. Floats are refused everywhere, because a float
+such as ``0.1`` is not the amount a person typed and silently rounding it would hide bugs.
+
+Rounding is always ROUND_HALF_UP (ties away from zero) to a currency's number of decimal
+digits (``digits``: 2 for most currencies, 0 for e.g. UGX, 3 for e.g. KWD). Arithmetic is
+done in a local context with generous precision, so large amounts never raise
+``InvalidOperation`` when quantized.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+
+__all__ = ["MONEY_PRECISION", "quantum", "round_money", "split_evenly", "to_decimal"]
+
+#: Significant digits used for intermediate money arithmetic.
+MONEY_PRECISION = 60
+
+
+def _check_digits(digits: int) -> None:
+    if isinstance(digits, bool) or not isinstance(digits, int):
+        raise TypeError(f"digits must be an int, got {type(digits).__name__}")
+    if digits < 0:
+        raise ValueError(f"digits must be >= 0, got {digits}")
+
+
+def quantum(digits: int) -> Decimal:
+    """Return the smallest currency unit for ``digits`` decimals.
+
+    >>> quantum(2)
+    Decimal('0.01')
+    >>> quantum(0)
+    Decimal('1')
+    """
+    _check_digits(digits)
+    return Decimal(1).scaleb(-digits)
+
+
+def to_decimal(value: Decimal | int | str) -> Decimal:
+    """Convert ``value`` to a finite Decimal, refusing floats and booleans.
+
+    Raises:
+        TypeError: for a float, a bool or any other non-supported type.
+        ValueError: for a string that is not a number, or for NaN / infinity.
+    """
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TypeError(
+            f"money amounts must be Decimal, int or str, not {type(value).__name__} ({value!r})"
+        )
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"not a decimal number: {value!r}") from None
+    else:
+        raise TypeError(f"money amounts must be Decimal, int or str, not {type(value).__name__}")
+    if not result.is_finite():
+        raise ValueError(f"money amounts must be finite, got {value!r}")
+    return result
+
+
+def round_money(value: Decimal | int | str, digits: int) -> Decimal:
+    """Round ``value`` half-up to ``digits`` decimals.
+
+    The result always has exactly ``digits`` decimal places (``round_money(5, 2)`` is
+    ``Decimal('5.00')``).
+
+    Raises:
+        TypeError: if ``value`` is a float (or bool), or ``digits`` is not an int.
+        ValueError: if ``value`` is not a finite number or ``digits`` is negative.
+    """
+    q = quantum(digits)
+    amount = to_decimal(value)
+    with localcontext() as ctx:
+        ctx.prec = max(MONEY_PRECISION, amount.adjusted() + digits + 2)
+        return amount.quantize(q, rounding=ROUND_HALF_UP)
+
+
+def split_evenly(total: Decimal, parts: int, digits: int) -> list[Decimal]:
+    """Split ``total`` into ``parts`` amounts whose sum is exactly ``total``.
+
+    Every part but the last is ``round_money(total / parts, digits)``; the last part absorbs
+    the rounding difference.
+
+    Degenerate case: when ``total / parts`` is so small compared with the currency unit that
+    half-up rounding would make the last part negative (e.g. 5 split into 8 parts with 0
+    digits: 1 x 7 = 7 > 5), the parts are rounded *down* instead, so every part keeps the
+    sign of ``total`` and the last part is the largest. For realistic loan amounts this
+    never happens; it is written down so that schedules never contain negative amounts.
+
+    Raises:
+        ValueError: if ``parts`` < 1 or ``total`` has more than ``digits`` decimals.
+    """
+    if isinstance(parts, bool) or not isinstance(parts, int):
+        raise TypeError(f"parts must be an int, got {type(parts).__name__}")
+    if parts < 1:
+        raise ValueError(f"parts must be >= 1, got {parts}")
+    amount = to_decimal(total)
+    rounded = round_money(amount, digits)
+    if rounded != amount:
+        raise ValueError(f"total {amount} has more than {digits} decimal digits")
+    if amount < 0:
+        return [-p for p in split_evenly(-rounded, parts, digits)]
+    q = quantum(digits)
+    with localcontext() as ctx:
+        ctx.prec = MONEY_PRECISION
+        part = (rounded / parts).quantize(q, rounding=ROUND_HALF_UP)
+        if part * (parts - 1) > rounded:
+            part = (rounded / parts).quantize(q, rounding=ROUND_DOWN)
+        last = rounded - part * (parts - 1)
+    return [part] * (parts - 1) + [last]
