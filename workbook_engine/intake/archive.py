@@ -1,0 +1,93 @@
+"""Keeping originals: every received file is stored under its content hash, never deleted.
+
+``archive/<first two hex digits>/<sha256><suffix>`` holds each distinct content once;
+``quarantine/`` holds files that are not workbooks of ours or cannot be read, beside a short
+text report of why. Writes are atomic (copy to a temporary name, fsync, rename), so a crash
+never leaves a half-written original.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+_CHUNK = 1 << 20
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """Where an original now lives, and what it was called when it arrived."""
+
+    sha256: str
+    path: Path
+    original_name: str
+    size: int
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's content, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def safe_file_name(name: str, default: str = "file") -> str:
+    """A file name with no folders and no odd characters (e-mail attachments can carry both)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = _SAFE_NAME.sub("_", base).strip("._") or default
+    return base[:150]
+
+
+def _suffix(name: str) -> str:
+    suffix = Path(safe_file_name(name)).suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,6}", suffix) else ""
+
+
+def _atomic_copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    with source.open("rb") as src, tmp.open("wb") as dst:
+        shutil.copyfileobj(src, dst, _CHUNK)
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(tmp, target)
+
+
+def archive_original(archive_dir: Path, source: Path, *, original_name: str | None = None,
+                     move: bool = False) -> StoredFile:
+    """Store a file's content in the archive (once per content); optionally remove the source.
+
+    The source is removed only after the archived copy is safely on disk.
+    """
+    name = original_name or source.name
+    sha = file_sha256(source)
+    target = archive_dir / sha[:2] / f"{sha}{_suffix(name)}"
+    size = source.stat().st_size
+    if not target.exists():
+        _atomic_copy(source, target)
+    if move and source.resolve() != target.resolve():
+        source.unlink()
+    return StoredFile(sha256=sha, path=target, original_name=name, size=size)
+
+
+def quarantine_file(quarantine_dir: Path, source: Path, reason: str, *,
+                    original_name: str | None = None, move: bool = True) -> StoredFile:
+    """Set a file aside with a text file beside it saying why; nothing is deleted."""
+    name = original_name or source.name
+    sha = file_sha256(source)
+    target = quarantine_dir / f"{sha[:12]}-{safe_file_name(name)}"
+    size = source.stat().st_size
+    if not target.exists():
+        _atomic_copy(source, target)
+    target.with_name(target.name + ".txt").write_text(
+        f"File: {name}\nSHA-256: {sha}\nWhy it was set aside: {reason}\n", encoding="utf-8")
+    if move and source.resolve() != target.resolve():
+        source.unlink()
+    return StoredFile(sha256=sha, path=target, original_name=name, size=size)
