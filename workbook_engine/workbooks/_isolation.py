@@ -15,6 +15,7 @@ execution inside the (native) parser.
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -40,6 +41,8 @@ def _child(conn: multiprocessing.connection.Connection, job: ParseJob, stderr_fd
     try:
         if stderr_fd is not None:
             os.dup2(stderr_fd, 2)
+            if faulthandler.is_enabled():  # e.g. under pytest: dump into the captured stderr, not the parent's
+                faulthandler.enable(file=2)
         try:
             import resource
 

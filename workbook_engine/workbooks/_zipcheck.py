@@ -193,8 +193,6 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
         raise _corrupt(f"{type(e).__name__}: {e}") from e
     with zf:
         infos = zf.infolist()
-    if len(infos) > limits.max_zip_members:
-        raise _bomb(f"{len(infos)} zip members > max_zip_members {limits.max_zip_members}")
     declared = sum(i.file_size for i in infos)
     if declared > limits.max_uncompressed_bytes:
         raise _bomb(f"declared uncompressed size {declared} > {limits.max_uncompressed_bytes}")
@@ -239,6 +237,9 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
                     detail=f"{len(facts.sheets)} sheets in workbook.xml",
                 )
             sheet_parts = {s.part: s for s in facts.sheets if s.part}
+        # after the sheet count, so that 3000 sheets is reported as too many sheets
+        if len(infos) > limits.max_zip_members:
+            raise _bomb(f"{len(infos)} zip members > max_zip_members {limits.max_zip_members}")
 
         for info in infos:
             if info.filename in done or info.is_dir():
