@@ -3,7 +3,7 @@
 "fork" is used when the platform offers it (about 2-5 ms per file); "spawn"
 otherwise (hundreds of ms, because the child re-imports the package).
 
-The child sends back ``("ok", RawWorkbook)`` or ``("error", code, message,
+The child sends back ``("ok", wire)`` (plain tuples, see ``_parse.Wire``) or ``("error", code, message,
 detail)`` pickled through a one-way pipe.  The child's stderr is redirected to
 an anonymous memory file so that a native abort ("memory allocation of N
 bytes failed" from Rust) can be told apart from other crashes.
@@ -23,7 +23,7 @@ import signal
 import time
 from typing import Any
 
-from ._parse import ParseJob, parse
+from ._parse import ParseJob, build, parse
 from ._types import RawWorkbook, UnreadableFile
 
 _STDERR_KEEP = 64 * 1024
@@ -123,8 +123,7 @@ def run_isolated(job: ParseJob) -> RawWorkbook:
             pass
     if message is not None:
         if message[0] == "ok":
-            result: RawWorkbook = message[1]
-            return result
+            return build(message[1])
         _tag, code, msg, detail = message
         raise UnreadableFile(code, msg, detail)
     return _died(exitcode, err)

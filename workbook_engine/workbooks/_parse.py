@@ -27,6 +27,23 @@ from ._types import CellValue, RawCell, RawSheet, RawWorkbook, ReadLimits, Unrea
 from ._zipcheck import SheetPart, col_letters, split_ref
 
 
+#: What the child sends back: cheap to pickle (tuples only, no dataclasses).
+#: (format, has_macros, [(name, visible, max_row, max_col, [(row, col, value, formula), ...]), ...])
+WireCell = tuple[int, int, CellValue, "str | None"]
+WireSheet = tuple[str, bool, int, int, list[WireCell]]
+Wire = tuple[str, bool, list[WireSheet]]
+
+
+def build(wire: Wire) -> RawWorkbook:
+    """Turn the child's compact answer into the public dataclasses (in the parent)."""
+    fmt, has_macros, wsheets = wire
+    sheets = []
+    for name, visible, max_row, max_col, wcells in wsheets:
+        cells = {(r, c): RawCell(r, c, v, f) for r, c, v, f in wcells}
+        sheets.append(RawSheet(name=name, visible=visible, cells=cells, max_row=max_row, max_column=max_col))
+    return RawWorkbook(format=fmt, sheets=sheets, has_macros=has_macros)  # type: ignore[arg-type]
+
+
 @dataclass
 class ParseJob:
     """Everything the child needs (picklable, for the spawn start method)."""
@@ -81,14 +98,14 @@ def _normalise(v: object) -> CellValue:
     return str(v)
 
 
-def parse(job: ParseJob) -> RawWorkbook:
-    """Parse the file described by ``job``; raise :class:`UnreadableFile` on limits."""
+def parse(job: ParseJob) -> Wire:
+    """Parse the file described by ``job`` (in the child); raise :class:`UnreadableFile` on limits."""
     if job.format == "csv":
         return _parse_csv(job)
     return _parse_calamine(job)
 
 
-def _parse_calamine(job: ParseJob) -> RawWorkbook:
+def _parse_calamine(job: ParseJob) -> Wire:
     limits = job.limits
     try:
         wb = pc.CalamineWorkbook.from_path(job.path)
@@ -102,7 +119,7 @@ def _parse_calamine(job: ParseJob) -> RawWorkbook:
             "please delete the sheets that are not needed and re-send it.",
         )
     parts = {s.name: s for s in job.sheets}
-    sheets: list[RawSheet] = []
+    sheets: list[WireSheet] = []
     for meta in metas:
         if meta.typ != pc.SheetTypeEnum.WorkSheet:
             continue  # chart sheets, dialog and macro sheets carry no cell data we use
@@ -111,7 +128,7 @@ def _parse_calamine(job: ParseJob) -> RawWorkbook:
         end = sheet.end
         if end is not None and (end[0] + 1 > limits.max_rows or end[1] + 1 > limits.max_columns):
             raise _too_large(name, end[0] + 1, end[1] + 1, limits)
-        cells: dict[tuple[int, int], RawCell] = {}
+        cells: dict[tuple[int, int], WireCell] = {}
         max_row = max_col = 0
         if end is not None:
             # to_python(skip_empty_area=False) is anchored at A1 for every format.
@@ -125,7 +142,7 @@ def _parse_calamine(job: ParseJob) -> RawWorkbook:
                     c = c0 + 1
                     if isinstance(v, str) and len(v) > limits.max_cell_chars:
                         raise _too_long(name, r, c, len(v), limits)
-                    cells[(r, c)] = RawCell(r, c, _normalise(v))
+                    cells[(r, c)] = (r, c, _normalise(v), None)
                     max_row = r
                     if c > max_col:
                         max_col = c
@@ -137,13 +154,11 @@ def _parse_calamine(job: ParseJob) -> RawWorkbook:
                 if len(text) > limits.max_cell_chars:
                     raise _too_long(name, r, c, len(text), limits)
                 old = cells.get((r, c))
-                cells[(r, c)] = RawCell(r, c, old.value if old else None, text)
+                cells[(r, c)] = (r, c, old[2] if old else None, text)
                 max_row, max_col = max(max_row, r), max(max_col, c)
-        sheets.append(
-            RawSheet(name=name, visible=meta.visible == pc.SheetVisibleEnum.Visible, cells=cells,
-                     max_row=max_row, max_column=max_col)
-        )
-    return RawWorkbook(format=job.format, sheets=sheets, has_macros=job.has_macros)  # type: ignore[arg-type]
+        visible = meta.visible == pc.SheetVisibleEnum.Visible
+        sheets.append((name, visible, max_row, max_col, list(cells.values())))
+    return (job.format, job.has_macros, sheets)
 
 
 def _local(tag: str) -> str:
@@ -183,7 +198,7 @@ def _formulas(path: str, part: str) -> dict[tuple[int, int], str]:
     return out
 
 
-def _parse_csv(job: ParseJob) -> RawWorkbook:
+def _parse_csv(job: ParseJob) -> Wire:
     limits = job.limits
     raw = Path(job.path).read_bytes()
     enc = job.encoding or "utf-8-sig"
@@ -193,7 +208,7 @@ def _parse_csv(job: ParseJob) -> RawWorkbook:
         text = raw.decode("cp1252", errors="replace")
     csv.field_size_limit(max(limits.max_file_bytes, 131072))  # we report over-long cells ourselves
     name = job.sheet_name
-    cells: dict[tuple[int, int], RawCell] = {}
+    cells: list[WireCell] = []
     max_row = max_col = 0
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(text[:65536]))
@@ -205,9 +220,9 @@ def _parse_csv(job: ParseJob) -> RawWorkbook:
                     continue
                 if len(v) > limits.max_cell_chars:
                     raise _too_long(name, r, c, len(v), limits)
-                cells[(r, c)] = RawCell(r, c, v)
+                cells.append((r, c, v, None))
                 max_row = r
                 max_col = max(max_col, c)
     except csv.Error as e:
         raise UnreadableFile("not-a-spreadsheet", detail=f"csv: {e}") from e
-    return RawWorkbook(format="csv", sheets=[RawSheet(name, True, cells, max_row, max_col)])
+    return ("csv", False, [(name, True, max_row, max_col, cells)])

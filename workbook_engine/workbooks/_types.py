@@ -66,7 +66,7 @@ class ReadLimits:
         return cls(**{str(k): v for k, v in data.items()})  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawCell:
     """One non-empty cell.
 
