@@ -59,6 +59,8 @@ def _child(conn: multiprocessing.connection.Connection, job: ParseJob, stderr_fd
             result = ("error", "reader-crashed", None, f"RecursionError: {e}")
         except Exception as e:  # noqa: BLE001 - anything a hostile file makes the parser raise
             result = ("error", "not-a-spreadsheet", None, f"{type(e).__module__}.{type(e).__name__}: {e}"[:2000])
+        except BaseException as e:  # noqa: BLE001 - e.g. pyo3 PanicException (a Rust panic), not an Exception
+            result = ("error", "reader-crashed", None, f"{type(e).__module__}.{type(e).__name__}: {e}"[:2000])
         try:
             conn.send(result)
         except MemoryError:
