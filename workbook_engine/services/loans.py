@@ -44,8 +44,13 @@ NO_SOURCE = MoneyMovementSource()
 
 
 def _next_account_no(session: Session, model: type, prefix: str) -> str:
-    count = session.scalar(select(func.count()).select_from(model)) or 0
-    return f"{prefix}{count + 1:09d}"
+    """The next account number, from the highest id (an index look-up, not a count).
+
+    Two writers racing for the same number cannot both commit: the column is unique.
+    """
+    session.flush()
+    highest = session.scalar(select(func.max(model.id))) or 0  # type: ignore[attr-defined]
+    return f"{prefix}{highest + 1:09d}"
 
 
 def submit_loan(ctx: AppContext, *, actor_id: int | None, product_id: int, principal: Decimal,
