@@ -34,3 +34,17 @@ def test_migrations_reach_head_and_demo_loads(any_ctx):
         assert Decimal(total).quantize(Decimal("0.01")) == Decimal("11107.69")
         balance = s.scalar(select(func.sum(SavingsAccount.balance)))
         assert Decimal(balance) > 0
+
+
+def test_models_and_migrations_agree(any_ctx):
+    """A model change without its migration (or the reverse) fails here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from workbook_engine.domain import Base
+
+    with any_ctx.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    significant = [d for d in diff if d[0] not in ("modify_default", "modify_nullable")
+                   and not (isinstance(d, list))]
+    assert significant == []

@@ -11,7 +11,7 @@ import warnings
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Numeric, String, TypeDecorator, func
+from sqlalchemy import DateTime, ForeignKey, MetaData, Numeric, String, TypeDecorator, func
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -88,3 +88,30 @@ def enum_column(enum_cls: type, length: int = 32, **kwargs: Any) -> Any:
              values_callable=lambda e: [m.value for m in e], validate_strings=True),
         **kwargs,
     )
+
+
+class PostedMoneyMixin:
+    """Where a money movement came from: its receipt, and the submission and workbook cell.
+
+    (source_workbook_id, source_cell, account) is unique in each table that uses this, so
+    the same cell of the same sheet can never be posted twice.
+    """
+
+    payment_type_id: Mapped[int | None] = mapped_column(ForeignKey("payment_types.id"))
+    receipt_number: Mapped[str | None] = mapped_column(String(50))
+    receipt_date: Mapped[dt.date | None]
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    source_workbook_id: Mapped[str | None] = mapped_column(String(36))
+    source_cell: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+    def record_source(self, source: Any, actor_id: int | None) -> None:
+        """Copy a ``MoneyMovementSource`` (receipt, submission, cell) and the actor."""
+        self.payment_type_id = source.payment_type_id
+        self.receipt_number = source.receipt_number
+        self.receipt_date = source.receipt_date
+        self.submission_id = source.submission_id
+        self.source_workbook_id = source.workbook_id
+        self.source_cell = source.cell
+        self.created_by_id = actor_id

@@ -8,7 +8,12 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workbook_engine.domain.base import Base, enum_column, money_column, utcnow
+from workbook_engine.domain.base import (
+    Base,
+    PostedMoneyMixin,
+    enum_column,
+    money_column,
+)
 from workbook_engine.domain.enums import ChargeKind, ChargeStatus
 
 
@@ -41,7 +46,7 @@ class Charge(Base):
         return self.amount - self.amount_paid - self.amount_waived
 
 
-class ChargePayment(Base):
+class ChargePayment(PostedMoneyMixin, Base):
     """A payment of a charge, e.g. collected on a collection sheet."""
 
     __tablename__ = "charge_payments"
@@ -51,13 +56,5 @@ class ChargePayment(Base):
     charge_id: Mapped[int] = mapped_column(ForeignKey("charges.id"), index=True)
     on_date: Mapped[dt.date]
     amount: Mapped[Decimal] = money_column()
-    payment_type_id: Mapped[int | None] = mapped_column(ForeignKey("payment_types.id"))
-    receipt_number: Mapped[str | None] = mapped_column(String(50))
-    receipt_date: Mapped[dt.date | None]
-    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
-    source_workbook_id: Mapped[str | None] = mapped_column(String(36))
-    source_cell: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
     charge: Mapped[Charge] = relationship(back_populates="payments")

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workbook_engine.domain.base import Base, CreatedAtMixin, enum_column, money_column, utcnow
+from workbook_engine.domain.base import (
+    Base,
+    CreatedAtMixin,
+    PostedMoneyMixin,
+    enum_column,
+    money_column,
+)
 from workbook_engine.domain.enums import LoanStatus, LoanTransactionType
 
 if TYPE_CHECKING:
@@ -114,7 +120,7 @@ class LoanInstallment(Base):
         return self.total_due - self.total_paid
 
 
-class LoanTransaction(Base):
+class LoanTransaction(PostedMoneyMixin, Base):
     """A disbursement or repayment; repayments are split over installments by allocations."""
 
     __tablename__ = "loan_transactions"
@@ -129,15 +135,7 @@ class LoanTransaction(Base):
     interest_portion: Mapped[Decimal] = money_column()
     fees_portion: Mapped[Decimal] = money_column()
     penalties_portion: Mapped[Decimal] = money_column()
-    payment_type_id: Mapped[int | None] = mapped_column(ForeignKey("payment_types.id"))
-    receipt_number: Mapped[str | None] = mapped_column(String(50))
-    receipt_date: Mapped[dt.date | None]
-    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
-    source_workbook_id: Mapped[str | None] = mapped_column(String(36))
-    source_cell: Mapped[str | None] = mapped_column(String(100))
     reversed: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
     loan: Mapped[Loan] = relationship(back_populates="transactions")
     payment_type: Mapped[PaymentType | None] = relationship()

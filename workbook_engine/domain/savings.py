@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workbook_engine.domain.base import Base, CreatedAtMixin, enum_column, money_column, utcnow
+from workbook_engine.domain.base import (
+    Base,
+    CreatedAtMixin,
+    PostedMoneyMixin,
+    enum_column,
+    money_column,
+)
 from workbook_engine.domain.enums import (
     DepositUnit,
     SavingsDepositType,
@@ -72,7 +78,7 @@ class SavingsAccount(CreatedAtMixin, Base):
         return self.product.recommended_deposit
 
 
-class SavingsTransaction(Base):
+class SavingsTransaction(PostedMoneyMixin, Base):
     """A deposit or withdrawal. For a group/center account it may name the client it came from."""
 
     __tablename__ = "savings_transactions"
@@ -84,14 +90,6 @@ class SavingsTransaction(Base):
     on_date: Mapped[dt.date]
     amount: Mapped[Decimal] = money_column()
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
-    payment_type_id: Mapped[int | None] = mapped_column(ForeignKey("payment_types.id"))
-    receipt_number: Mapped[str | None] = mapped_column(String(50))
-    receipt_date: Mapped[dt.date | None]
-    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
-    source_workbook_id: Mapped[str | None] = mapped_column(String(36))
-    source_cell: Mapped[str | None] = mapped_column(String(100))
     reversed: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
     account: Mapped[SavingsAccount] = relationship(back_populates="transactions")

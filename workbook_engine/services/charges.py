@@ -58,11 +58,8 @@ def pay(session: Session, charge: Charge, amount: Decimal, on_date: dt.date,
     charge.amount_paid += amount
     if charge.outstanding == 0:
         charge.status = ChargeStatus.PAID
-    payment = ChargePayment(
-        charge_id=charge.id, on_date=on_date, amount=amount,
-        payment_type_id=source.payment_type_id, receipt_number=source.receipt_number,
-        receipt_date=source.receipt_date, submission_id=source.submission_id,
-        source_workbook_id=source.workbook_id, source_cell=source.cell, created_by_id=actor_id)
+    payment = ChargePayment(charge_id=charge.id, on_date=on_date, amount=amount)
+    payment.record_source(source, actor_id)
     session.add(payment)
     session.flush()
     return payment

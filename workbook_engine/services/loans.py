@@ -165,11 +165,8 @@ def disburse(session: Session, loan: Loan, on_date: dt.date, actor_id: int | Non
     transaction = LoanTransaction(
         loan_id=loan.id, type=LoanTransactionType.DISBURSEMENT, on_date=on_date,
         amount=loan.principal, principal_portion=loan.principal,
-        interest_portion=Decimal(0), fees_portion=Decimal(0), penalties_portion=Decimal(0),
-        payment_type_id=source.payment_type_id, receipt_number=source.receipt_number,
-        receipt_date=source.receipt_date, submission_id=source.submission_id,
-        source_workbook_id=source.workbook_id, source_cell=source.cell,
-        created_by_id=actor_id)
+        interest_portion=Decimal(0), fees_portion=Decimal(0), penalties_portion=Decimal(0))
+    transaction.record_source(source, actor_id)
     session.add(transaction)
     session.flush()
     return transaction
@@ -206,10 +203,8 @@ def repay(session: Session, loan: Loan, amount: Decimal, on_date: dt.date,
     transaction = LoanTransaction(
         loan_id=loan.id, type=LoanTransactionType.REPAYMENT, on_date=on_date, amount=amount,
         principal_portion=Decimal(0), interest_portion=Decimal(0), fees_portion=Decimal(0),
-        penalties_portion=Decimal(0), payment_type_id=source.payment_type_id,
-        receipt_number=source.receipt_number, receipt_date=source.receipt_date,
-        submission_id=source.submission_id, source_workbook_id=source.workbook_id,
-        source_cell=source.cell, created_by_id=actor_id)
+        penalties_portion=Decimal(0))
+    transaction.record_source(source, actor_id)
     remaining = amount
     for installment in loan.installments:
         if remaining <= 0:

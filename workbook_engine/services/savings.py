@@ -72,11 +72,8 @@ def move_money(session: Session, account: SavingsAccount, kind: SavingsTransacti
     else:
         account.balance += amount
     transaction = SavingsTransaction(
-        account_id=account.id, type=kind, on_date=on_date, amount=amount, client_id=client_id,
-        payment_type_id=source.payment_type_id, receipt_number=source.receipt_number,
-        receipt_date=source.receipt_date, submission_id=source.submission_id,
-        source_workbook_id=source.workbook_id, source_cell=source.cell,
-        created_by_id=actor_id)
+        account_id=account.id, type=kind, on_date=on_date, amount=amount, client_id=client_id)
+    transaction.record_source(source, actor_id)
     session.add(transaction)
     session.flush()
     return transaction
