@@ -112,3 +112,86 @@ def test_pending_and_closed_clients_do_not_appear(kilimani):
         uow.commit()
     names = [r.name for r in _sheet(kilimani).rows]
     assert "Dalia Njeri" not in names and "Amina Wanjiku" in names
+
+
+def test_interest_deducted_at_disbursement_repayment_and_disbursal_together(kilimani):
+    from workbook_engine.services.demo import _Builder
+
+    with kilimani.ctx.unit_of_work(None) as uow:
+        b = _Builder(uow.session)
+        dalia = uow.session.scalar(select(Client).where(Client.first_name == "Dalia"))
+        haraka = uow.session.scalar(select(LoanProduct).where(LoanProduct.name == "Haraka"))
+        loan = b.loan(haraka, D(4000), client=dalia, approved_on=dt.date(2026, 2, 20),
+                      expected=KILIMANI_MEETING, officer=None)
+        loan_id, haraka_id = loan.id, haraka.id
+        uow.commit()
+    dalia_row = _rows(_sheet(kilimani))["Dalia Njeri"]
+    # Flat 18 % over 6 fortnights: 4000 x 0.18 x 6 / 26 = 166.15, due on the disbursal day.
+    assert dalia_row.disbursals[haraka_id].amount == D("4000.00")
+    repayment = dalia_row.repayments[haraka_id]
+    assert repayment.amount == D("166.15")
+    assert [(s.loan_id, s.at_disbursal) for s in repayment.loans] == [(loan_id, True)]
+
+
+def test_charges_due_later_or_paid_and_attendance(kilimani):
+    from workbook_engine.domain import Attendance
+    from workbook_engine.domain.enums import AttendanceCode
+    from workbook_engine.services.demo import _Builder
+
+    with kilimani.ctx.unit_of_work(None) as uow:
+        b = _Builder(uow.session)
+        amina = uow.session.scalar(select(Client).where(Client.first_name == "Amina"))
+        b.charge("Late payment penalty", D(100), dt.date(2026, 3, 10), client=amina)
+        b.charge("Passbook fee", D(50), dt.date(2026, 2, 3), client=amina, paid=True)
+        b.charge("Group penalty", D(30), dt.date(2026, 3, 3), group=uow.session.scalar(
+            select(Group)))
+        uow.session.add(Attendance(client_id=amina.id, meeting_date=KILIMANI_MEETING,
+                                   code=AttendanceCode.LATE))
+        uow.session.add(Attendance(client_id=amina.id, meeting_date=dt.date(2026, 2, 17),
+                                   code=AttendanceCode.ABSENT))
+        uow.commit()
+    rows = _rows(_sheet(kilimani))
+    assert rows["Amina Wanjiku"].charges is None  # due after the meeting, or already paid
+    assert rows["Umoja"].charges.amount == D("30.00")
+    assert rows["Amina Wanjiku"].attendance is AttendanceCode.LATE
+    assert rows["Baraka Mutua"].attendance is None
+
+
+def test_voluntary_is_one_meeting_mandatory_counts_meetings(kilimani):
+    # At the meeting of 2026-02-17: Lazima 4 x 50 - 150 = 50; Hiari still 100;
+    # Group Fund opened that day: 1 x 80 - 80 = 0.
+    rows = _rows(_sheet(kilimani, meeting=dt.date(2026, 2, 17)))
+    _, savings = _ids(kilimani)
+    assert rows["Amina Wanjiku"].savings[savings["Lazima"]].amount == D("50.00")
+    assert rows["Baraka Mutua"].savings[savings["Hiari"]].amount == D("100.00")
+    assert rows["Umoja"].savings[savings["Group Fund"]].amount == D("0.00")
+    # Amina owed installment 3 only, due that very day: no arrears.
+    cell = rows["Amina Wanjiku"].repayments[1]
+    assert (cell.amount, cell.days_in_arrears) == (D("925.64"), 0)
+
+
+def test_a_group_meeting_on_its_own(kilimani, tmp_path):
+    from workbook_engine.domain.calendar import Frequency, MeetingRule
+    from workbook_engine.services.collection_sheets import generate_collection_sheets
+    from workbook_engine.services.demo import _Builder
+
+    rule = MeetingRule(start_date=dt.date(2026, 1, 5), frequency=Frequency.WEEKLY)
+    with kilimani.ctx.unit_of_work(None) as uow:
+        b = _Builder(uow.session)
+        kisumu = kilimani.ref.branches["Kisumu"]
+        group = b.group(kisumu, "Tegemeo", kilimani.ref.loan_officers["Mwangi"], None, rule)
+        for first in ("Auma", "Juma"):
+            b.client(group, first, "Owino", dt.date(2026, 1, 5))
+        group_id = group.id
+        uow.commit()
+    with kilimani.ctx.session_factory() as s:
+        sheet = compute_due(s, group_id=group_id, meeting_date=dt.date(2026, 3, 2),
+                            today=KILIMANI_MEETING)
+    assert [(r.kind, r.name) for r in sheet.rows] == [
+        (RowKind.GROUP, "Tegemeo"), (RowKind.CLIENT, "Auma Owino"),
+        (RowKind.CLIENT, "Juma Owino")]
+    assert sheet.center_id is None and sheet.title == "Tegemeo"
+    # By branch: the group meets on Mondays, next on 2026-03-09 (within 7 days).
+    made = generate_collection_sheets(kilimani.ctx, actor_id=None, out_dir=tmp_path,
+                                      office_id=kilimani.ref.branches["Kisumu"])
+    assert [(m.group_id, m.meeting_date) for m in made] == [(group_id, dt.date(2026, 3, 9))]
