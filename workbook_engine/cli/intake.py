@@ -78,8 +78,7 @@ def register(app: typer.Typer) -> None:
                                 [(o.key, o.sender, o.accepted, o.reason) for o in outcomes])
                 return
             while not stop.is_set():
-                mail.run_once()
-                intake.recover(("mail-file",))
+                mail.run_once()  # interrupted messages are still in new/: taken over here
                 stop.wait(intake.rules.rescan_seconds)
             return
         watcher = FolderWatcher(intake, inbox or app_ctx.settings.inbox, polling=polling)
