@@ -17,7 +17,7 @@ from typing import Annotated, Optional
 import typer
 
 from workbook_engine import __version__
-from workbook_engine.cli import directory, sheets, system
+from workbook_engine.cli import directory, system
 from workbook_engine.cli.common import CliState, err_console
 from workbook_engine.errors import EngineError
 
@@ -54,10 +54,26 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def _register_area_commands(root: typer.Typer) -> None:
+    """Each module of this package with a ``register(app)`` adds its commands."""
+    import importlib
+    import pkgutil
+
+    import workbook_engine.cli as package
+
+    for module in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if module.name in ("main", "common", "system", "directory"):
+            continue
+        loaded = importlib.import_module(f"{package.__name__}.{module.name}")
+        register = getattr(loaded, "register", None)
+        if callable(register):
+            register(root)
+
+
 system.register(app)
 system.register_demo(app)
 directory.register(app)
-sheets.register(app)
+_register_area_commands(app)
 
 
 def _log_crash(exc: BaseException) -> Path | None:

@@ -14,6 +14,7 @@ from workbook_engine.domain.customers import (
     Group,
     GroupMembership,
 )
+from workbook_engine.domain.intake import ClaimState, IntakeClaim
 from workbook_engine.domain.loans import (
     Loan,
     LoanAllocation,
@@ -32,9 +33,9 @@ from workbook_engine.domain.workbooks import (
 
 __all__ = [
     "Address", "Attendance", "AuditRecord", "Base", "Center", "Charge", "ChargePayment",
-    "Client", "ClientStatusChange", "Code", "CodeValue", "CustomField", "CustomFieldValue",
-    "Document", "FamilyMember", "GeneratedWorkbook", "Group", "GroupMembership", "Holiday",
-    "Loan", "LoanAllocation", "LoanInstallment", "LoanProduct", "LoanTransaction", "Office",
-    "PaymentType", "SavingsAccount", "SavingsProduct", "SavingsTransaction", "Staff",
-    "Submission",
+    "ClaimState", "Client", "ClientStatusChange", "Code", "CodeValue", "CustomField",
+    "CustomFieldValue", "Document", "FamilyMember", "GeneratedWorkbook", "Group",
+    "GroupMembership", "Holiday", "IntakeClaim", "Loan", "LoanAllocation", "LoanInstallment",
+    "LoanProduct", "LoanTransaction", "Office", "PaymentType", "SavingsAccount",
+    "SavingsProduct", "SavingsTransaction", "Staff", "Submission",
 ]

@@ -110,7 +110,12 @@ class EngineError(Exception):
 
 def _load_areas() -> None:
     # Importing the area modules registers their error types.
-    from workbook_engine.errors import collection, general  # noqa: F401
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        if module.name != "docs":
+            importlib.import_module(f"{__name__}.{module.name}")
 
 
 _load_areas()
