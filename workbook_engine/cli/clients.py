@@ -205,7 +205,8 @@ def render_client(view: dict[str, Any]) -> None:
                           for x in view["savings"]], right=(4,))
                   if view["savings"] else "[dim]No savings accounts.[/dim]")
     console.print(_table("Status history", ["Date", "From", "To", "Reason", "Note", "By"],
-                         [[h["on_date"], h["from"], h["to"], h["reason"], h["note"], h["by"]]
+                         [[h["on_date"], (h["from"] or "").replace("_", " "),
+                           h["to"].replace("_", " "), h["reason"], h["note"], h["by"]]
                           for h in view["status_history"]]))
 
 
