@@ -6,7 +6,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from workbook_engine.cli.common import print_json, print_record, print_table, state
+from workbook_engine.cli.common import print_json, print_record, print_table, state, sub_app
 from workbook_engine.services import directory
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -74,18 +74,14 @@ def register(root: typer.Typer) -> None:
          directory.list_groups, directory.show_group, {"office": "office_id"}),
     ]
     for name, what, title, columns, lister, shower, filters in specs:
-        sub = typer.Typer(help=f"Browse {title.lower()}.", no_args_is_help=True)
+        sub = sub_app(root, name, f"{title}: browse and set up.")
         _list_command(sub, title, columns, lister, filters)
         _show_command(sub, what, shower)
-        root.add_typer(sub, name=name)
-    if not any(g.name == "clients" for g in root.registered_groups):
-        root.add_typer(clients_app, name="clients")
+    clients = sub_app(root, "clients", "Browse and manage clients.")
+    clients.command("list")(list_clients)
+    _show_command(clients, "client", directory.show_client)
 
 
-clients_app = typer.Typer(help="Browse and manage clients.", no_args_is_help=True)
-
-
-@clients_app.command("list")
 def list_clients(
     ctx: typer.Context,
     as_json: JsonOption = False,
@@ -107,5 +103,3 @@ def list_clients(
                 ([r["id"], r["name"], r["status"], r["office"], r["staff"], r["mobile_no"]]
                  for r in rows))
 
-
-_show_command(clients_app, "client", directory.show_client)

@@ -194,3 +194,31 @@ def show_client(ctx: AppContext, client_id: int) -> dict[str, Any]:
         view["savings"] = [{"id": a.id, "account_no": a.account_no, "product": a.product.name,
                             "status": a.status.value, "balance": a.balance} for a in accounts]
         return view
+
+
+def show_loan(ctx: AppContext, loan_id: int) -> dict[str, Any]:
+    """A loan with its schedule."""
+    with ctx.session_factory() as s:
+        loan = get_or_fail(s, Loan, loan_id, "loan")
+        return {"id": loan.id, "account_no": loan.account_no, "external_id": loan.external_id,
+                "product": loan.product.name, "client_id": loan.client_id,
+                "group_id": loan.group_id, "status": loan.status.value,
+                "principal": loan.principal, "outstanding": loan.outstanding,
+                "submitted_on": loan.submitted_on, "approved_on": loan.approved_on,
+                "disbursed_on": loan.disbursed_on, "closed_on": loan.closed_on,
+                "installments": [{"number": i.number, "due_date": i.due_date,
+                                  "principal": i.principal, "interest": i.interest,
+                                  "paid": i.total_paid, "outstanding": i.outstanding}
+                                 for i in loan.installments]}
+
+
+def show_savings_account(ctx: AppContext, account_id: int) -> dict[str, Any]:
+    """A savings account with its balance."""
+    with ctx.session_factory() as s:
+        account = get_or_fail(s, SavingsAccount, account_id, "savings account")
+        return {"id": account.id, "account_no": account.account_no,
+                "external_id": account.external_id, "product": account.product.name,
+                "client_id": account.client_id, "group_id": account.group_id,
+                "center_id": account.center_id, "status": account.status.value,
+                "recommended_deposit": account.effective_recommended_deposit,
+                "activated_on": account.activated_on, "balance": account.balance}

@@ -216,8 +216,10 @@ def repay(session: Session, loan: Loan, amount: Decimal, on_date: dt.date,
         raise EngineError(INVALID_VALUE, f"A repayment of {amount} on loan {loan.account_no} "
                           "must be more than zero.", field="amount", value=str(amount))
     if amount > loan.outstanding:
-        raise EngineError(INVALID_VALUE, f"{amount} is more than the {loan.outstanding} still "
-                          f"owed on loan {loan.account_no}.")
+        owed = round_money(loan.outstanding, loan.product.currency_digits)
+        raise EngineError(INVALID_VALUE, f"A repayment of {amount} is more than the {owed} "
+                          f"still owed on loan {loan.account_no}.", field="amount",
+                          value=str(amount))
     transaction = LoanTransaction(
         loan_id=loan.id, type=LoanTransactionType.REPAYMENT, on_date=on_date, amount=amount,
         principal_portion=Decimal(0), interest_portion=Decimal(0), fees_portion=Decimal(0),

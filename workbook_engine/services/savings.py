@@ -102,8 +102,10 @@ def move_money(session: Session, account: SavingsAccount, kind: SavingsTransacti
                           field="amount", value=str(amount))
     if kind == SavingsTransactionType.WITHDRAWAL:
         if amount > account.balance and not account.product.allow_overdraft:
+            balance = round_money(account.balance, account.product.currency_digits)
             raise EngineError(INVALID_VALUE, f"A withdrawal of {amount} is more than the "
-                              f"balance of {account.balance} of account {account.account_no}.")
+                              f"balance of {balance} of account {account.account_no}.",
+                              field="amount", value=str(amount))
         account.balance -= amount
     else:
         account.balance += amount
