@@ -80,6 +80,20 @@ def state(ctx: typer.Context) -> CliState:
     return root.obj
 
 
+def sub_app(root: typer.Typer, name: str, help_text: str) -> typer.Typer:
+    """The command group ``name`` of the root app, created on first use.
+
+    Several CLI modules add commands to one group this way (``offices list`` comes from
+    ``cli/directory.py``, ``offices add`` from ``cli/setup.py``) without declaring it twice.
+    """
+    for info in root.registered_groups:
+        if info.name == name and info.typer_instance is not None:
+            return info.typer_instance
+    group = typer.Typer(help=help_text, no_args_is_help=True)
+    root.add_typer(group, name=name)
+    return group
+
+
 def option_date(value: str | None, what: str) -> dt.date | None:
     """Parse a --date style option, with a message naming the option."""
     if value is None:

@@ -39,6 +39,8 @@ class LoanTransactionType(StrEnum):
     DISBURSEMENT = "disbursement"
     REPAYMENT = "repayment"
     WAIVER = "waiver"
+    # What a migrated loan's borrower had repaid in the old system (no cash moved today).
+    MIGRATION = "migration"
 
 
 class SavingsDepositType(StrEnum):
@@ -62,6 +64,9 @@ class SavingsStatus(StrEnum):
 class SavingsTransactionType(StrEnum):
     DEPOSIT = "deposit"
     WITHDRAWAL = "withdrawal"
+    # A migrated account's balance in the old system: counted in the balance, never as a
+    # deposit made at a meeting (so mandatory savings dues start from the migration).
+    OPENING_BALANCE = "opening_balance"
 
 
 class ChargeKind(StrEnum):

@@ -18,6 +18,7 @@ from workbook_engine.domain import (
     LoanProduct,
     LoanTransaction,
 )
+from workbook_engine.domain.calendar import MeetingRule
 from workbook_engine.domain.enums import ClientStatus, LoanStatus, LoanTransactionType
 from workbook_engine.domain.schedule import InterestMethod, LoanTerms, PeriodUnit, build_schedule
 from workbook_engine.errors import EngineError
@@ -43,6 +44,13 @@ class MoneyMovementSource:
 NO_SOURCE = MoneyMovementSource()
 
 
+def not_in_future(ctx: AppContext, value: dt.date, what: str) -> None:
+    """Refuse a date after today for something that has already happened."""
+    if value > ctx.today():
+        raise EngineError(DATE_NOT_ALLOWED, f"The {what} {value} is in the future (today is "
+                          f"{ctx.today()}).", field=what, value=str(value))
+
+
 def _next_account_no(session: Session, model: type, prefix: str) -> str:
     """The next account number, from the highest id (an index look-up, not a count).
 
@@ -60,6 +68,7 @@ def submit_loan(ctx: AppContext, *, actor_id: int | None, product_id: int, princ
     """Submit a loan application for a client or a group, on the product's terms."""
     if (client_id is None) == (group_id is None):
         raise EngineError(INVALID_VALUE, "A loan belongs to exactly one client or one group.")
+    not_in_future(ctx, submitted_on, "submission date")
     with ctx.unit_of_work(actor_id) as uow:
         s = uow.session
         product = get_or_fail(s, LoanProduct, product_id, "loan product")
@@ -101,6 +110,7 @@ def submit_loan(ctx: AppContext, *, actor_id: int | None, product_id: int, princ
 def approve_loan(ctx: AppContext, *, actor_id: int | None, loan_id: int,
                  approved_on: dt.date) -> None:
     """Approve a submitted loan; it then waits for disbursal."""
+    not_in_future(ctx, approved_on, "approval date")
     with ctx.unit_of_work(actor_id) as uow:
         loan = get_or_fail(uow.session, Loan, loan_id, "loan")
         if loan.status != LoanStatus.SUBMITTED:
@@ -126,18 +136,21 @@ def loan_terms(loan: Loan) -> LoanTerms:
         interest_deducted_at_disbursement=loan.interest_deducted_at_disbursement)
 
 
-def generate_schedule(session: Session, loan: Loan, disbursed_on: dt.date) -> None:
-    """(Re)write a loan's repayment schedule from its disbursal date and meeting calendar."""
+def loan_calendar(session: Session, loan: Loan) -> tuple[MeetingRule | None, int]:
+    """The meeting calendar a loan is repaid on (its client's group's, or its group's) and
+    the office whose holidays apply."""
     if loan.client_id is not None:
         client = session.get(Client, loan.client_id)
         assert client is not None
-        rule = client_meeting_rule(session, client)
-        office_id = client.office_id
-    else:
-        group = session.get(Group, loan.group_id)
-        assert group is not None
-        rule = group.effective_meeting_rule
-        office_id = group.office_id
+        return client_meeting_rule(session, client), client.office_id
+    group = session.get(Group, loan.group_id)
+    assert group is not None
+    return group.effective_meeting_rule, group.office_id
+
+
+def generate_schedule(session: Session, loan: Loan, disbursed_on: dt.date) -> None:
+    """(Re)write a loan's repayment schedule from its disbursal date and meeting calendar."""
+    rule, office_id = loan_calendar(session, loan)
     planned = build_schedule(loan_terms(loan), disbursed_on, rule,
                              office_holidays(session, office_id))
     loan.installments.clear()
@@ -175,9 +188,15 @@ def disburse(session: Session, loan: Loan, on_date: dt.date, actor_id: int | Non
 def disburse_loan(ctx: AppContext, *, actor_id: int | None, loan_id: int,
                   disbursed_on: dt.date) -> None:
     """Disburse an approved loan: its schedule is generated from the disbursal date."""
+    not_in_future(ctx, disbursed_on, "disbursal date")
     with ctx.unit_of_work(actor_id) as uow:
         loan = get_or_fail(uow.session, Loan, loan_id, "loan")
-        disburse(uow.session, loan, disbursed_on, actor_id)
+        try:
+            disburse(uow.session, loan, disbursed_on, actor_id)
+        except ValueError as exc:  # the calendar cannot carry the product's schedule
+            raise EngineError(INVALID_VALUE, f"Loan {loan.account_no} cannot be scheduled "
+                              f"from {disbursed_on}: {exc}.", field="disbursal date",
+                              value=str(disbursed_on)) from None
         uow.audit("loan.disburse", loan)
         uow.commit()
 
@@ -196,10 +215,13 @@ def repay(session: Session, loan: Loan, amount: Decimal, on_date: dt.date,
         raise EngineError(WRONG_STATE, f"Loan {loan.account_no} is {loan.status.value}; only "
                           "an active loan takes repayments.")
     if amount <= 0:
-        raise EngineError(INVALID_VALUE, "A repayment must be more than zero.")
+        raise EngineError(INVALID_VALUE, f"A repayment of {amount} on loan {loan.account_no} "
+                          "must be more than zero.", field="amount", value=str(amount))
     if amount > loan.outstanding:
-        raise EngineError(INVALID_VALUE, f"{amount} is more than the {loan.outstanding} still "
-                          f"owed on loan {loan.account_no}.")
+        owed = round_money(loan.outstanding, loan.product.currency_digits)
+        raise EngineError(INVALID_VALUE, f"A repayment of {amount} is more than the {owed} "
+                          f"still owed on loan {loan.account_no}.", field="amount",
+                          value=str(amount))
     transaction = LoanTransaction(
         loan_id=loan.id, type=LoanTransactionType.REPAYMENT, on_date=on_date, amount=amount,
         principal_portion=Decimal(0), interest_portion=Decimal(0), fees_portion=Decimal(0),
@@ -237,6 +259,7 @@ def repay_loan(ctx: AppContext, *, actor_id: int | None, loan_id: int, amount: D
                on_date: dt.date, payment_type_id: int | None = None,
                receipt_number: str | None = None) -> int:
     """Record a repayment made at the office; returns the transaction id."""
+    not_in_future(ctx, on_date, "repayment date")
     with ctx.unit_of_work(actor_id) as uow:
         loan = get_or_fail(uow.session, Loan, loan_id, "loan")
         transaction = repay(uow.session, loan, round_money(amount, loan.product.currency_digits),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workbook_engine.domain import Code, CodeValue, Staff
@@ -65,3 +65,22 @@ def resolve_staff(session: Session, reference: int | str) -> Staff:
         raise EngineError(NOT_FOUND, f"No member of staff is known as '{reference}' "
                           "(give an id, an e-mail address or a full name).")
     return staff
+
+
+def resolve_named(session: Session, model: type[T], reference: int | str, what: str) -> T:
+    """A record by id, or by its name (or short name) ignoring case."""
+    text = str(reference).strip()
+    found: T | None = None
+    if text.isdigit():
+        found = session.get(model, int(text))
+    if found is None:
+        wanted = text.casefold()
+        columns = [getattr(model, c) for c in ("name", "short_name") if hasattr(model, c)]
+        for column in columns:
+            found = session.scalar(select(model).where(func.lower(column) == wanted))
+            if found is not None:
+                break
+    if found is None:
+        raise EngineError(NOT_FOUND, f"There is no {what} with id or name '{reference}'.",
+                          entity=what, id=text)
+    return found
