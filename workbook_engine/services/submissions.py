@@ -24,7 +24,7 @@ from workbook_engine.db.uow import UnitOfWork
 from workbook_engine.domain import AuditRecord, GeneratedWorkbook, Staff, Submission
 from workbook_engine.domain.enums import SubmissionStatus
 from workbook_engine.errors import EngineError, lookup
-from workbook_engine.errors.collection import (
+from workbook_engine.errors.returned import (
     ALREADY_POSTED,
     NOT_SUPERVISOR,
     NOT_VALID,

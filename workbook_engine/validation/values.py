@@ -33,7 +33,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from workbook_engine.errors import ErrorType
-from workbook_engine.errors.collection import (
+from workbook_engine.errors.returned import (
     AMOUNT_TOO_LARGE,
     BAD_DATE,
     FORMULA_IN_INPUT,
