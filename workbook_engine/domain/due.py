@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from workbook_engine.domain.enums import AttendanceCode, DepositUnit, SavingsDepositType
+from workbook_engine.money import round_money
 
 ZERO = Decimal(0)
 
@@ -168,11 +169,11 @@ class DueSheet:
 
     @property
     def total_collected(self) -> Decimal:
-        return sum((r.collected for r in self.rows), ZERO)
+        return round_money(sum((r.collected for r in self.rows), ZERO), self.currency_digits)
 
     @property
     def total_paid_out(self) -> Decimal:
-        return sum((r.paid_out for r in self.rows), ZERO)
+        return round_money(sum((r.paid_out for r in self.rows), ZERO), self.currency_digits)
 
     @property
     def cash_to_hand_over(self) -> Decimal:

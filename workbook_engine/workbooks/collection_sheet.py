@@ -120,7 +120,7 @@ COLLECTION_SHEET = WorkbookKind(
                    section="Issues/Withdrawals", per="savings", flow=Flow.PAID_OUT,
                    help="Withdrawal made in the field, at most the balance."),
         ColumnSpec("charges", "Charges", CellType.MONEY, input=True,
-                   section="Other collections", flow=Flow.COLLECTED,
+                   section="Other collections", flow=Flow.COLLECTED, width=17,
                    help="Fees and penalties due."),
         ColumnSpec("attendance", "Attendance", CellType.CHOICE, input=True,
                    section="Attendance", choices="attendance", width=11,
