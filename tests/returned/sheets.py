@@ -7,13 +7,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
-
 from workbook_engine.domain import GeneratedWorkbook
 from workbook_engine.services.collection_sheets import generate_collection_sheets
-
-SHEET = "Collection sheet"
-
+from workbook_engine.workbooks.filling import fill_sheet, input_address
 
 def generate(world: Any, out_dir: Path) -> tuple[Path, dict[str, Any]]:
     """Generate Kilimani's sheet; returns its path and the expected payload."""
@@ -25,10 +21,8 @@ def generate(world: Any, out_dir: Path) -> tuple[Path, dict[str, Any]]:
 
 
 def address(expected: dict[str, Any], name: str, family: str) -> str:
-    """The generated address of a row's input cell (family ``repayment``, ``attendance``...)."""
-    row = next(r for r in expected["rows"] if r["name"] == name)
-    key = next(k for k in row["cells"] if k.split(":")[0] == family)
-    return row["cells"][key]["cell"]
+    """The generated address of a row's input cell."""
+    return input_address(expected, name, family)
 
 
 def blank_address(expected: dict[str, Any], name: str, family: str) -> str:
@@ -42,21 +36,8 @@ def edit(source: Path, target: Path, values: dict[str, Any],
          header: dict[str, Any] | None = None, expected: dict[str, Any] | None = None,
          by_name: dict[tuple[str, str], Any] | None = None) -> Path:
     """A copy of ``source`` with cells set (None clears), as an LO would type them."""
-    book = load_workbook(source)
-    ws = book[SHEET]
-    cells = dict(values)
-    if by_name:
-        assert expected is not None
-        for (name, family), value in by_name.items():
-            cells[address(expected, name, family)] = value
-    if header:
-        assert expected is not None
-        for key, value in header.items():
-            cells[expected["header"][key]["cell"]] = value
-    for where, value in cells.items():
-        ws[where].value = value
-    book.save(target)
-    return target
+    return fill_sheet(source, target, expected or {}, cells=by_name, header=header,
+                      addresses=values)
 
 
 FILLED_HEADER = {"payment_type": "Cash", "receipt_number": "R-0303", "receipt_date":
