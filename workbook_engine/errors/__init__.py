@@ -110,8 +110,7 @@ class EngineError(Exception):
 
 def _load_areas() -> None:
     # Importing the area modules registers their error types.
-    from workbook_engine.errors import general  # noqa: F401
-    from workbook_engine.errors import web  # noqa: F401
+    from workbook_engine.errors import collection, general, returned, web  # noqa: F401
 
 
 _load_areas()

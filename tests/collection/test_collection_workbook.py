@@ -1,0 +1,174 @@
+"""The written collection sheet, opened with openpyxl: layout, protection, validations,
+formulas with cached values, the record and its expected payload, the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from tests.conftest import KILIMANI_MEETING
+from workbook_engine.domain import AuditRecord, Client, GeneratedWorkbook
+from workbook_engine.errors import EngineError
+from workbook_engine.services.collection_sheets import generate_collection_sheets
+from workbook_engine.workbooks.collection_sheet import COLLECTION_SHEET
+from workbook_engine.workbooks.metadata import read_and_verify
+from workbook_engine.workbooks.signing import load_key_ring
+
+
+@pytest.fixture
+def generated(kilimani, tmp_path):
+    sheets = generate_collection_sheets(kilimani.ctx, actor_id=None, out_dir=tmp_path / "out",
+                                        center_id=kilimani.center_id)
+    assert len(sheets) == 1
+    with kilimani.ctx.session_factory() as s:
+        record = s.get(GeneratedWorkbook, sheets[0].workbook_id)
+        expected = record.expected
+    return sheets[0], expected
+
+
+def _cells(expected, key):
+    return next(r for r in expected["rows"] if r["key"] == key)["cells"]
+
+
+def test_expected_payload_records_the_hand_figures(generated, kilimani):
+    sheet, expected = generated
+    assert sheet.meeting_date == KILIMANI_MEETING  # today's (next) meeting by default
+    assert expected["totals"] == {**expected["totals"], "collected": "3769.74",
+                                  "paid_out": "8000.00", "cash_to_hand_over": "-4230.26"}
+    assert [r["key"] for r in expected["rows"]][:2] == [
+        f"center:{kilimani.center_id}", "group:1"]
+    amina = next(r for r in expected["rows"] if r["name"] == "Amina Wanjiku")
+    repayment = amina["cells"]["repayment:1"]
+    assert repayment["due"] == "1851.28" and repayment["days_in_arrears"] == 14
+    assert repayment["loans"] == [{"loan_id": 1, "account_no": "L000000001",
+                                   "amount": "1851.28", "at_disbursal": False}]
+    assert amina["cells"]["withdrawal:1"]["limit"] == "150.00"
+    baraka = next(r for r in expected["rows"] if r["name"] == "Baraka Mutua")
+    assert [ln["amount"] for ln in baraka["cells"]["repayment:1"]["loans"]] == [
+        "925.64", "462.82"]
+    chiku = next(r for r in expected["rows"] if r["name"] == "Chiku Akinyi")
+    assert chiku["cells"]["disbursal:1"]["due"] == "8000.00"
+    assert chiku["cells"]["charges"]["charges"][0]["amount"] == "200.00"
+    dalia = next(r for r in expected["rows"] if r["name"] == "Dalia Njeri")
+    assert set(dalia["cells"]) == {"attendance"}
+    assert expected["accounts"]["loan:1"]["last_transaction_id"] is not None
+    json.dumps(expected)  # JSON as stored
+
+
+def test_workbook_cells_protection_and_validations(generated):
+    sheet, expected = generated
+    book = load_workbook(sheet.path)
+    ws = book[COLLECTION_SHEET.data_sheet]
+    assert ws.protection.sheet
+    assert ws.freeze_panes == "D10"
+    assert ws.page_setup.orientation == "landscape"
+    # One page wide (1 is the file format's default, so it may be left out), any height.
+    assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$7:$9"
+    assert ws.row_dimensions[COLLECTION_SHEET.key_row].hidden
+    assert ws.column_dimensions["A"].hidden
+    columns = {c["key"]: c["letter"] for c in expected["columns"]}
+    amina = next(r for r in expected["rows"] if r["name"] == "Amina Wanjiku")
+    row = amina["row"]
+    assert ws[f"B{row}"].value == "Amina Wanjiku" and ws[f"B{row}"].protection.locked
+    assert ws[f"A{row}"].value == amina["key"]
+    cell = ws[f"{columns['repayment:1']}{row}"]
+    assert cell.value == pytest.approx(1851.28) and not cell.protection.locked
+    na = ws[f"{columns['disbursal:1']}{row}"]
+    assert na.value is None and na.protection.locked and na.fill.fgColor.rgb.endswith("D9D9D9")
+    # Column keys in the hidden key row.
+    assert ws[f"{columns['repayment:1']}{COLLECTION_SHEET.key_row}"].value == "repayment:1"
+    # Validations: amount >= 0 with the due in the input message; attendance dropdown.
+    validations = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
+    amount_dv = validations[f"{columns['repayment:1']}{row}"]
+    assert (amount_dv.type, amount_dv.operator, amount_dv.formula1) == (
+        "decimal", "greaterThanOrEqual", "0")
+    assert "1,851.28" in amount_dv.prompt and "14 days in arrears" in amount_dv.prompt
+    att = validations[f"{columns['attendance']}12:{columns['attendance']}15"]  # client rows
+    assert (att.type, att.formula1, att.promptTitle) == ("list", '"P,L,A,AA"', "Attendance")
+    pay = validations["H2:I2"]
+    assert pay.formula1 == '"Cash,M-Pesa,Bank transfer"'
+    assert ws["H2"].value == "Cash" and not ws["H2"].protection.locked
+    # Totals: formulas with cached values.
+    totals_row = expected["totals"]["row"]
+    cash_cell = expected["totals"]["cash_cell"]
+    assert ws[cash_cell].value.startswith("=") and ws[cash_cell].protection.locked
+    cached = load_workbook(sheet.path, data_only=True)[COLLECTION_SHEET.data_sheet]
+    assert cached[cash_cell].value == pytest.approx(-4230.26)
+    assert cached[f"{columns['collected']}{totals_row}"].value == pytest.approx(3769.74)
+    assert cached[f"{columns['collected']}{row}"].value == pytest.approx(1951.28)
+    assert ws[f"{columns['collected']}{row}"].value.startswith("=SUM(")
+
+
+def test_the_metadata_verifies_and_names_the_record(generated, kilimani):
+    sheet, expected = generated
+    meta = read_and_verify(sheet.path, load_key_ring(kilimani.ctx.settings.secret_file))
+    assert meta.workbook_id == sheet.workbook_id == expected["workbook_id"]
+    assert (meta.kind, meta.center_id, meta.meeting_date) == (
+        "collection_sheet", kilimani.center_id, KILIMANI_MEETING)
+    with kilimani.ctx.session_factory() as s:
+        audit = s.scalar(select(AuditRecord).where(
+            AuditRecord.action == "collection_sheet.generate"))
+        assert audit.after["workbook_id"] == sheet.workbook_id
+
+
+def test_names_are_written_as_text_never_as_formulas(kilimani, tmp_path):
+    with kilimani.ctx.unit_of_work(None) as uow:
+        clients = uow.session.scalars(select(Client).order_by(Client.id)).all()
+        clients[0].first_name, clients[0].last_name = '=HYPERLINK("http://x","y")', "A"
+        clients[1].first_name, clients[1].last_name = "+1+1", "@SUM(A1)"
+        uow.commit()
+    sheet = generate_collection_sheets(kilimani.ctx, actor_id=None, out_dir=tmp_path,
+                                       center_id=kilimani.center_id)[0]
+    ws = load_workbook(sheet.path)[COLLECTION_SHEET.data_sheet]
+    names = {ws[f"B{r}"].value: ws[f"B{r}"].data_type for r in range(10, 16)}
+    assert names['=HYPERLINK("http://x","y") A'] == "s"
+    assert names["+1+1 @SUM(A1)"] == "s"
+
+
+def test_dates_not_meeting_or_too_far_ahead_are_refused(kilimani, tmp_path):
+    ctx = kilimani.ctx
+    with pytest.raises(EngineError) as exc:
+        generate_collection_sheets(ctx, actor_id=None, out_dir=tmp_path,
+                                   center_id=kilimani.center_id,
+                                   meeting_date=dt.date(2026, 3, 4))
+    assert exc.value.code == "not-a-meeting-date"
+    assert "2026-03-03 or 2026-03-17" in exc.value.message
+    with pytest.raises(EngineError) as exc:
+        generate_collection_sheets(ctx, actor_id=None, out_dir=tmp_path,
+                                   center_id=kilimani.center_id,
+                                   meeting_date=dt.date(2026, 3, 17))
+    assert exc.value.code == "meeting-too-far-ahead"
+    assert not list(tmp_path.glob("*.xlsx"))
+    # A past meeting is fine: on 2026-02-17 Amina owed installment 3 only.
+    past = generate_collection_sheets(ctx, actor_id=None, out_dir=tmp_path,
+                                      center_id=kilimani.center_id,
+                                      meeting_date=dt.date(2026, 2, 17))[0]
+    with ctx.session_factory() as s:
+        expected = s.get(GeneratedWorkbook, past.workbook_id).expected
+    amina = next(r for r in expected["rows"] if r["name"] == "Amina Wanjiku")
+    assert amina["cells"]["repayment:1"]["due"] == "925.64"
+
+
+def test_cli_writes_the_sheets_of_a_loan_officer(kilimani, tmp_path):
+    from typer.testing import CliRunner
+
+    from workbook_engine.cli.main import app
+
+    home = kilimani.ctx.home
+    result = CliRunner().invoke(app, [
+        "--home", str(home), "--db", kilimani.ctx.settings.database_url,
+        "--today", "2026-03-03", "sheets", "collection", "--staff",
+        str(kilimani.ref.loan_officers["Wanjiru"]), "--out", str(tmp_path / "o"), "--json"],
+        env={"WORKBOOK_ENGINE_SECRET_FILE": str(kilimani.ctx.settings.secret_file)})
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [(d["name"], d["cash_to_hand_over"]) for d in data] == [("Kilimani", "-4230.26")]
+    assert (tmp_path / "o" / data[0]["path"].split("/")[-1]).is_file()
+    assert Decimal(data[0]["collected"]) == Decimal("3769.74")

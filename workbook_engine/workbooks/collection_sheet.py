@@ -1,0 +1,300 @@
+"""The collection sheet, declared once: layout, input cells, and what the engine expects back.
+
+``COLLECTION_SHEET`` (a :class:`~workbook_engine.workbooks.declaration.WorkbookKind`) drives
+the writer (``collection_writer``), the reader and validation of returned sheets, and the
+reports. :func:`layout` places a :class:`~workbook_engine.services.collection_due.DueSheet`
+on the grid (columns with letters, rows with numbers); :func:`cell_due` says what one cell
+holds; :func:`expected_payload` is what is stored in ``GeneratedWorkbook.expected``.
+
+Sheet "Collection sheet" (rows as in Excel)::
+
+    1      title
+    2-5    header block: B label, C:E value  |  F:G label, H:I value (input)
+           Branch / Payment type (dropdown), Loan officer / Receipt number,
+           Center (or Group) / Receipt date, Meeting date
+    7      section row: Due | Issues/Withdrawals | Other collections | Attendance | Totals
+    8      column headers (product names under Due and Issues/Withdrawals)
+    9      column keys (hidden), e.g. repayment:1
+    10...  one row per center, group, client: column A (hidden) holds the row key
+    then   "Total" row (SUM formulas), and "Cash to hand over" (collected - paid out)
+
+The expected payload (JSON, ``GeneratedWorkbook.expected``), format 1::
+
+    {
+      "format": 1, "kind": "collection_sheet", "template_version": 1,
+      "sheet": "Collection sheet", "workbook_id": "<uuid>",
+      "meeting_date": "2026-03-03", "computed_on": "2026-03-03",
+      "office_id": 2, "staff_id": 1, "center_id": 1, "group_id": null,
+      "currency_digits": 2,
+      "header": {"payment_type": {"cell": "H2", "choices": {"Cash": 1, "M-Pesa": 2}},
+                 "receipt_number": {"cell": "H3"}, "receipt_date": {"cell": "H4"}},
+      "columns": [{"key": "repayment:1", "family": "repayment", "letter": "D",
+                   "header": "Biashara", "product_id": 1, "input": true,
+                   "flow": "collected"}, ...],      # every column, hidden ones included
+      "key_row": 9, "first_data_row": 10,
+      "rows": [
+        {"key": "client:12", "kind": "client", "entity_id": 12, "group_id": 3, "row": 12,
+         "name": "Amina Wanjiku", "id": 12,     # name and id as written (tamper checks)
+         "cells": {
+           "repayment:1": {"cell": "D12", "due": "1851.28", "days_in_arrears": 14,
+                           "loans": [{"loan_id": 1, "account_no": "L000000001",
+                                      "amount": "1851.28", "at_disbursal": false}]},
+           "deposit:1": {"cell": "E12", "due": "100.00", "savings_account_id": 1,
+                         "account_no": "S000000001", "deposit_type": "mandatory",
+                         "deposit_unit": "per_group"},
+           "disbursal:1": {"cell": "I12", "due": "8000.00", "loans": [...]},
+           "withdrawal:1": {"cell": "J12", "due": "0", "savings_account_id": 1,
+                            "account_no": "S000000001", "limit": "150.00"},
+           "charges": {"cell": "N12", "due": "200.00",
+                       "charges": [{"charge_id": 1, "name": "Membership fee",
+                                    "amount": "200.00", "due_date": "2026-02-17"}]},
+           "attendance": {"cell": "O12", "due": null, "previous": "P"}}}, ...],
+      "totals": {"row": 16, "collected": "3769.74", "paid_out": "8000.00",
+                 "cash_cell": "P18", "cash_to_hand_over": "-4230.26"},
+      "accounts": {"loan:1": {"status": "active", "last_transaction_id": 3,
+                              "amount": "9256.41"},          # outstanding
+                   "savings:1": {..., "amount": "150.00"},   # balance
+                   "charge:1": {..., "amount": "200.00"}}    # outstanding
+    }
+
+Only cells that apply to a row are listed in its ``cells`` (all other cells of the grid are
+locked and blank). Amounts are strings of Decimals. ``at_disbursal`` marks the interest
+deducted at disbursement of a loan disbursed at this meeting (post it after the disbursal).
+A group or center account with a "per client" recommended amount appears on the group's (or
+center's) row, its due being the amount times the active clients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from workbook_engine.domain.due import DueRow, DueSheet, RowKind
+from workbook_engine.workbooks.declaration import (
+    CellType,
+    Column,
+    ColumnSpec,
+    Flow,
+    HeaderField,
+    WorkbookKind,
+    column_letter,
+)
+
+EXPECTED_FORMAT = 1
+
+COLLECTION_SHEET = WorkbookKind(
+    name="collection_sheet",
+    title="Collection sheet",
+    template_version=1,
+    data_sheet="Collection sheet",
+    metadata_sheet="_workbook",
+    header_fields=(
+        HeaderField("branch", "Branch", "B2", "C2:E2"),
+        HeaderField("loan_officer", "Loan officer", "B3", "C3:E3"),
+        HeaderField("center", "Center", "B4", "C4:E4"),
+        HeaderField("meeting_date", "Meeting date", "B5", "C5:E5", CellType.DATE),
+        HeaderField("payment_type", "Payment type", "F2:G2", "H2:I2", CellType.CHOICE,
+                    input=True, choices="payment_types",
+                    help="How the money moved; applies to every amount of the sheet."),
+        HeaderField("receipt_number", "Receipt number", "F3:G3", "H3:I3", CellType.TEXT,
+                    input=True, help="The receipt number for the whole sheet."),
+        HeaderField("receipt_date", "Receipt date", "F4:G4", "H4:I4", CellType.DATE,
+                    input=True, help="The date of the receipt (YYYY-MM-DD)."),
+    ),
+    columns=(
+        ColumnSpec("row_key", "Row key", CellType.TEXT, width=12, hidden=True),
+        ColumnSpec("name", "Client / group", CellType.TEXT, width=24,
+                   help="First and last name only."),
+        ColumnSpec("id", "Id", CellType.INTEGER, width=7),
+        ColumnSpec("repayment", "Loan repayment", CellType.MONEY, input=True, section="Due",
+                   per="loan", flow=Flow.COLLECTED,
+                   help="Loan repayment due (all loans of this product, clubbed)."),
+        ColumnSpec("deposit", "Savings deposit", CellType.MONEY, input=True, section="Due",
+                   per="savings", flow=Flow.COLLECTED, help="Savings deposit due."),
+        ColumnSpec("disbursal", "Loan disbursal", CellType.MONEY, input=True,
+                   section="Issues/Withdrawals", per="loan", flow=Flow.PAID_OUT,
+                   help="Loan amount to disburse."),
+        ColumnSpec("withdrawal", "Savings withdrawal", CellType.MONEY, input=True,
+                   section="Issues/Withdrawals", per="savings", flow=Flow.PAID_OUT,
+                   help="Withdrawal made in the field, at most the balance."),
+        ColumnSpec("charges", "Charges", CellType.MONEY, input=True,
+                   section="Other collections", flow=Flow.COLLECTED, width=17,
+                   help="Fees and penalties due."),
+        ColumnSpec("attendance", "Attendance", CellType.CHOICE, input=True,
+                   section="Attendance", choices="attendance", width=11,
+                   help="P, L, A or AA."),
+        ColumnSpec("collected", "Collected", CellType.MONEY, section="Totals",
+                   total_of=Flow.COLLECTED, width=13),
+        ColumnSpec("paid_out", "Paid out", CellType.MONEY, section="Totals",
+                   total_of=Flow.PAID_OUT, width=13),
+    ),
+    metadata_fields=("workbook_id", "kind", "template_version", "center_id", "group_id",
+                     "meeting_date", "generated_at", "key_id"),
+    section_row=7,
+    header_row=8,
+    key_row=9,
+    first_data_row=10,
+)
+"""The collection sheet kind (template version 1)."""
+
+TOTAL_LABEL = "Total"
+CASH_LABEL = "Cash to hand over (collected - paid out)"
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """Where everything of one collection sheet goes."""
+
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[int, DueRow], ...]  # (Excel row number, row)
+    totals_row: int
+    cash_row: int
+
+    def column(self, key: str) -> Column:
+        for column in self.columns:
+            if column.key == key:
+                return column
+        raise KeyError(key)
+
+    @property
+    def last_column(self) -> Column:
+        return self.columns[-1]
+
+    @property
+    def cash_cell(self) -> str:
+        return f"{self.column('collected').letter}{self.cash_row}"
+
+
+def layout(sheet: DueSheet, kind: WorkbookKind = COLLECTION_SHEET) -> SheetLayout:
+    """Place a due sheet on the grid: concrete columns and row numbers."""
+    columns = kind.expand({
+        "loan": [(p.id, p.name) for p in sheet.loan_products],
+        "savings": [(p.id, p.name) for p in sheet.savings_products],
+    })
+    rows = tuple((kind.first_data_row + i, row) for i, row in enumerate(sheet.rows))
+    totals_row = kind.first_data_row + len(sheet.rows)
+    return SheetLayout(columns=columns, rows=rows, totals_row=totals_row,
+                       cash_row=totals_row + 2)
+
+
+@dataclass(frozen=True)
+class CellDue:
+    """What one input cell of a row holds.
+
+    ``due`` is the amount due (zero for withdrawals, None for attendance); ``prefill`` is what
+    the writer puts in the cell; ``details`` are the JSON-ready accounts behind it.
+    """
+
+    due: Decimal | None
+    prefill: Decimal | str | None
+    details: Mapping[str, Any]
+    message: str
+
+
+def _money(value: Decimal, digits: int) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def cell_due(row: DueRow, column: Column, digits: int = 2) -> CellDue | None:
+    """The content of an input cell, or None when the column does not apply to the row."""
+    family = column.spec.key
+    pid = column.item_id
+    if family in ("repayment", "disbursal"):
+        cells = row.repayments if family == "repayment" else row.disbursals
+        cell = cells.get(pid)  # type: ignore[arg-type]
+        if cell is None:
+            return None
+        details: dict[str, Any] = {"loans": [
+            {"loan_id": s.loan_id, "account_no": s.account_no, "amount": str(s.amount),
+             "at_disbursal": s.at_disbursal} for s in cell.loans]}
+        if family == "repayment":
+            details["days_in_arrears"] = cell.days_in_arrears
+            what = "Repayment due"
+            if cell.days_in_arrears:
+                what += f" ({cell.days_in_arrears} days in arrears)"
+        else:
+            what = "To disburse"
+        accounts = ", ".join(s.account_no for s in cell.loans)
+        return CellDue(cell.amount, cell.amount, details,
+                       f"{what}: {_money(cell.amount, digits)} (loan {accounts}). "
+                       "Enter the whole amount or 0.")
+    if family in ("deposit", "withdrawal"):
+        account = row.savings.get(pid)  # type: ignore[arg-type]
+        if account is None:
+            return None
+        details = {"savings_account_id": account.account_id, "account_no": account.account_no}
+        if family == "deposit":
+            details.update(deposit_type=account.deposit_type.value,
+                           deposit_unit=account.deposit_unit.value)
+            return CellDue(account.amount, account.amount, details,
+                           f"Deposit due: {_money(account.amount, digits)} "
+                           f"({account.deposit_type.value}, account {account.account_no}).")
+        details["limit"] = str(account.balance)
+        return CellDue(Decimal(0), None, details,
+                       f"Balance {_money(account.balance, digits)}: a withdrawal may not "
+                       "be more.")
+    if family == "charges":
+        if row.charges is None:
+            return None
+        charges = row.charges
+        names = ", ".join(c.name for c in charges.charges)
+        return CellDue(charges.amount, charges.amount, {"charges": [
+            {"charge_id": c.charge_id, "name": c.name, "amount": str(c.amount),
+             "due_date": c.due_date.isoformat()} for c in charges.charges]},
+            f"Charges due: {_money(charges.amount, digits)} ({names}). "
+            "Enter the whole amount or 0.")
+    if family == "attendance":
+        if row.kind is not RowKind.CLIENT:
+            return None
+        previous = row.attendance.value if row.attendance else None
+        return CellDue(None, previous, {"previous": previous},
+                       "P present, L late, A absent, AA approved absence.")
+    return None
+
+
+def expected_payload(sheet: DueSheet, grid: SheetLayout, *, workbook_id: str,
+                     payment_types: Mapping[str, int],
+                     kind: WorkbookKind = COLLECTION_SHEET) -> dict[str, Any]:
+    """The JSON stored with a generated workbook (format documented in the module)."""
+    header = {f.key: {"cell": f.anchor} for f in kind.header_fields if f.input}
+    header["payment_type"]["choices"] = dict(payment_types)
+    rows = []
+    for number, row in grid.rows:
+        cells: dict[str, Any] = {}
+        for column in grid.columns:
+            if not column.spec.input:
+                continue
+            due = cell_due(row, column, sheet.currency_digits)
+            if due is None:
+                continue
+            cells[column.key] = {"cell": f"{column.letter}{number}",
+                                 "due": None if due.due is None else str(due.due),
+                                 **due.details}
+        rows.append({"key": row.key, "kind": row.kind.value, "entity_id": row.entity_id,
+                     "group_id": row.group_id, "row": number, "name": row.name,
+                     "id": row.entity_id, "cells": cells})
+    return {
+        "format": EXPECTED_FORMAT, "kind": kind.name, "template_version": kind.template_version,
+        "sheet": kind.data_sheet, "workbook_id": workbook_id,
+        "meeting_date": sheet.meeting_date.isoformat(),
+        "computed_on": sheet.computed_on.isoformat(), "office_id": sheet.office_id,
+        "staff_id": sheet.staff_id, "center_id": sheet.center_id, "group_id": sheet.group_id,
+        "currency_digits": sheet.currency_digits, "header": header,
+        "columns": [{"key": c.key, "family": c.spec.key, "letter": c.letter,
+                     "header": c.header, "product_id": c.item_id, "input": c.spec.input,
+                     "flow": c.spec.flow.value} for c in grid.columns],
+        "key_row": kind.key_row, "first_data_row": kind.first_data_row, "rows": rows,
+        "totals": {"row": grid.totals_row, "collected": str(sheet.total_collected),
+                   "paid_out": str(sheet.total_paid_out), "cash_cell": grid.cash_cell,
+                   "cash_to_hand_over": str(sheet.cash_to_hand_over)},
+        "accounts": {a.key: {"status": a.status, "last_transaction_id": a.last_transaction_id,
+                             "amount": str(a.amount)} for a in sheet.accounts},
+    }
+
+
+__all__ = [
+    "CASH_LABEL", "COLLECTION_SHEET", "CellDue", "ColumnSpec", "EXPECTED_FORMAT",
+    "SheetLayout", "TOTAL_LABEL", "cell_due", "column_letter", "expected_payload", "layout",
+]
