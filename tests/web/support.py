@@ -51,3 +51,27 @@ def sign_in(client: Any, login: str, password: str = PASSWORD) -> Any:
     return client.post("/signin", data={"csrf_token": csrf_of(form.text), "login": login,
                                         "password": password, "next": "/queue"},
                        follow_redirects=True)
+
+
+KILIMANI_AS_DUE = {("Kilimani", "deposit"): "50", ("Umoja", "deposit"): "80",
+                   ("Amina Wanjiku", "repayment"): "1851.28", ("Amina Wanjiku", "deposit"): "100",
+                   ("Baraka Mutua", "repayment"): "1388.46", ("Baraka Mutua", "deposit"): "100",
+                   ("Chiku Akinyi", "disbursal"): "8000", ("Chiku Akinyi", "charges"): "200"}
+
+
+def add_approvable_submission(world: Any, *, submitted_by_id: int | None = None) -> int:
+    """Kilimani's sheet recorded as generated, returned with everything paid as due and
+    validated: what processing leaves for a supervisor (no files)."""
+    from tests.returned.helpers import entries, record_expected
+
+    wb = record_expected(world)
+    sheet = entries(wb.expected, KILIMANI_AS_DUE)
+    with world.ctx.session_factory() as s:
+        from workbook_engine.domain import Staff
+
+        officer = s.get(Staff, wb.staff_id)
+        office_id = officer.office_id
+    return add_submission(world.ctx, loan_officer_id=wb.staff_id, office_id=office_id,
+                          center_id=world.center_id, submitted_by_id=submitted_by_id,
+                          workbook_id=wb.id, kind="collection_sheet",
+                          content={"entries": sheet.to_json(), "errors": []})

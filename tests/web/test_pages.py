@@ -150,3 +150,30 @@ def test_user_text_is_escaped(web, client_for) -> None:
     page = client_for(web.grace).get(f"/submissions/{sid}")
     assert "<script>x</script>" not in page.text and "&lt;script&gt;" in page.text
     assert "&lt;b&gt;bold&lt;/b&gt;" in page.text and "Rejected" in page.text
+
+
+def test_supervisor_approves_and_sees_it_posted(web, client_for) -> None:
+    from tests.web.support import add_approvable_submission
+
+    sid = add_approvable_submission(web.world)
+    grace = client_for(web.grace)
+    page = grace.get(f"/submissions/{sid}")
+    done = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page.text)})
+    assert done.status_code == 200 and "approved and posted" in done.text
+    assert 'id="status">posted' in done.text and "Grace Wambui" in done.text
+    assert "Result of posting" in done.text and "3769.74" in done.text
+    again = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page.text)})
+    assert again.status_code in (403, 409) and "Traceback" not in again.text
+
+
+def test_reject_needs_a_reason(web, client_for) -> None:
+    from tests.web.support import add_approvable_submission
+
+    sid = add_approvable_submission(web.world)
+    grace = client_for(web.grace)
+    token = csrf_of(grace.get(f"/submissions/{sid}").text)
+    empty = grace.post(f"/submissions/{sid}/reject", data={"csrf_token": token, "reason": " "})
+    assert empty.status_code == 400 and "reason" in empty.text
+    done = grace.post(f"/submissions/{sid}/reject", data={"csrf_token": token,
+                                                          "reason": "Receipt missing"})
+    assert "was rejected" in done.text and "Receipt missing" in done.text

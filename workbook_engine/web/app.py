@@ -247,7 +247,8 @@ def _submissions_service() -> ModuleType:
 async def approve(request: Request, user: SignedIn, form: FormData) -> Response:
     sid = _int(request.path_params["sid"], "Submission")
     await _check_may_decide(request, user, sid)
-    await call(_submissions_service().approve, _ctx(request), sid, actor_id=user.staff_id)
+    await call(_submissions_service().approve_submission, _ctx(request), submission_id=sid,
+               by=str(user.staff_id))
     return RedirectResponse(f"/submissions/{sid}?done=approved", status_code=303)
 
 
@@ -256,8 +257,8 @@ async def reject(request: Request, user: SignedIn, form: FormData) -> Response:
     sid = _int(request.path_params["sid"], "Submission")
     reason = str(form.get("reason", "")).strip()
     await _check_may_decide(request, user, sid)
-    await call(_submissions_service().reject, _ctx(request), sid, actor_id=user.staff_id,
-               reason=reason)
+    await call(_submissions_service().reject_submission, _ctx(request), submission_id=sid,
+               by=str(user.staff_id), reason=reason)
     return RedirectResponse(f"/submissions/{sid}?done=rejected", status_code=303)
 
 
@@ -390,7 +391,8 @@ async def cash_resolve(request: Request, user: SignedIn, form: FormData) -> Resp
 # --- errors ---------------------------------------------------------------------------------
 
 _STATUS = {"not-found": 404, "not-allowed": 403, "form-expired": 403, "not-signed-in": 401,
-           "sign-in-failed": 401}
+           "sign-in-failed": 401, "maker-checker": 403, "not-a-supervisor": 403,
+           "already-posted": 409, "stale": 409, "wrong-state": 409}
 
 
 async def engine_error(request: Request, exc: Exception) -> Response:

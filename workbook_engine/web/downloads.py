@@ -46,13 +46,31 @@ def generate_download(ctx: AppContext, user: SignedIn, form: FormData) -> Respon
         # A loan officer generates their own centers' sheets only.
         staff_id = user.staff_id
     office_id = _id(form.get("office_id"), "Branch")
-    centers = [_id(c, "Center") for c in form.getlist("center_id")] or [None]
+    if not (user.is_supervisor or user.is_clerk):
+        from workbook_engine.services.directory import list_centers
+
+        own = {c["id"] for c in list_centers(ctx, staff_id=user.staff_id)}
+        if any(_id(c, "Center") not in own for c in form.getlist("center_id")):
+            raise EngineError(NOT_ALLOWED, "A loan officer generates sheets for their own "
+                              "centers only; untick the others.")
+    # The service takes exactly one selection: each center ticked, else the loan officer,
+    # else the branch.
+    centers = [_id(c, "Center") for c in form.getlist("center_id")]
+    if centers:
+        selections: list[dict[str, int | None]] = [{"center_id": c} for c in centers]
+    elif staff_id is not None:
+        selections = [{"staff_id": staff_id}]
+    elif office_id is not None:
+        selections = [{"office_id": office_id}]
+    else:
+        raise EngineError(INVALID_VALUE, "Choose a branch, a loan officer or at least one "
+                          "center to generate sheets for.")
     with tempfile.TemporaryDirectory(prefix="generate-", dir=ctx.home) as folder:
         files: list[Path] = []
-        for center_id in centers:
+        for selection in selections:
             sheets = service.generate_collection_sheets(
-                ctx, actor_id=user.staff_id, meeting_date=meeting, center_id=center_id,
-                staff_id=staff_id, office_id=office_id, out_dir=Path(folder))
+                ctx, actor_id=user.staff_id, meeting_date=meeting, out_dir=Path(folder),
+                **selection)
             files.extend(Path(sheet.path) for sheet in sheets)
         if not files:
             raise EngineError(NOT_FOUND, f"No center meets on {meeting.isoformat()} for the "
