@@ -17,7 +17,7 @@ from typing import Annotated, Optional
 import typer
 
 from workbook_engine import __version__
-from workbook_engine.cli import directory, sheets, system, web
+from workbook_engine.cli import directory, sheets, submissions, system, web
 from workbook_engine.cli.common import CliState, err_console
 from workbook_engine.errors import EngineError
 
@@ -58,6 +58,7 @@ system.register(app)
 system.register_demo(app)
 directory.register(app)
 sheets.register(app)
+submissions.register(app)
 web.register(app)
 
 
