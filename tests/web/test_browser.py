@@ -74,3 +74,42 @@ def test_loan_officer_sees_only_own_and_cannot_approve(web, tmp_path: Path) -> N
         assert not driver.find_elements(By.ID, "approve")
         driver.get(f"{base}/submissions/{other}")
         assert "that you may see" in driver.find_element(By.CSS_SELECTOR, ".message").text
+
+
+def test_clerk_uploads_returned_sheet_supervisor_approves(web, tmp_path: Path) -> None:
+    """The whole loop: generate Kilimani's sheet, a clerk uploads it for Wanjiru, the
+    supervisor opens the report and approves, the page shows it posted."""
+    require_chromium()
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from tests.returned.sheets import FILLED_HEADER, edit, generate
+
+    path, expected = generate(web.world, tmp_path / "generated")
+    returned = edit(path, tmp_path / "kilimani-returned.xlsx", {}, header=FILLED_HEADER,
+                    expected=expected)
+    with serving(create_app(web.world.ctx)) as base, chromium(tmp_path) as driver:
+        _sign_in(driver, base, "faith.chebet@demo-mfi.example")
+        driver.get(f"{base}/upload")
+        Select(driver.find_element(By.ID, "loan_officer")).select_by_value(str(web.wanjiru))
+        driver.find_element(By.ID, "workbook").send_keys(str(returned))
+        driver.find_element(By.ID, "upload").click()
+        result = _wait_for(driver, "#upload-result, .message")
+        assert "Open submission" in result.text, driver.page_source
+        result.find_element(By.ID, "open-submission").click()
+        assert _wait_for(driver, "#status").text == "awaiting approval"
+        assert not driver.find_elements(By.ID, "approve")  # a clerk does not approve
+        driver.delete_all_cookies()
+
+        _sign_in(driver, base, "grace.wambui@demo-mfi.example")
+        driver.find_element(By.CSS_SELECTOR, "tr.status-awaiting_approval td a").click()
+        _wait_for(driver, "#report")
+        driver.switch_to.frame(driver.find_element(By.ID, "report"))
+        assert "Kilimani" in driver.find_element(By.TAG_NAME, "body").text
+        driver.switch_to.default_content()
+        assert driver.find_element(By.ID, "download-report").get_attribute("href").endswith(
+            "/report.xlsx")
+        driver.find_element(By.ID, "approve").click()
+        assert "approved and posted" in _wait_for(driver, ".flash, .message").text
+        assert driver.find_element(By.ID, "status").text == "posted"
+        assert driver.find_element(By.ID, "decided").text.startswith("Grace Wambui")

@@ -177,3 +177,24 @@ def test_reject_needs_a_reason(web, client_for) -> None:
     done = grace.post(f"/submissions/{sid}/reject", data={"csrf_token": token,
                                                           "reason": "Receipt missing"})
     assert "was rejected" in done.text and "Receipt missing" in done.text
+
+
+def test_processed_sheet_files_download(web, client_for, tmp_path) -> None:
+    from tests.returned.sheets import FILLED_HEADER, edit, generate
+    from workbook_engine.services.processing import process_file
+
+    path, expected = generate(web.world, tmp_path / "generated")
+    returned = edit(path, tmp_path / "returned.xlsx", {}, header=FILLED_HEADER,
+                    expected=expected)
+    result = process_file(web.world.ctx, returned, actor_id=web.wanjiru)
+    grace = client_for(web.grace)
+    sid = result.submission_id
+    xlsx = grace.get(f"/submissions/{sid}/report.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert "attachment" in xlsx.headers["content-disposition"]
+    original = grace.get(f"/submissions/{sid}/original")
+    assert original.status_code == 200 and original.content == returned.read_bytes()
+    html = grace.get(f"/submissions/{sid}/report.html")
+    assert html.status_code == 200 and "sandbox" in html.headers["content-security-policy"]
+    # Another branch's supervisor may not download it either.
+    assert client_for(web.peter).get(f"/submissions/{sid}/original").status_code == 404
