@@ -1,6 +1,8 @@
 """The domain model: every table of the engine, importable from one place."""
 
+from workbook_engine.domain.auth import WebSession
 from workbook_engine.domain.base import Base
+from workbook_engine.domain.cash import CashHandover
 from workbook_engine.domain.charges import Charge, ChargePayment
 from workbook_engine.domain.customers import (
     Address,
@@ -32,10 +34,20 @@ from workbook_engine.domain.workbooks import (
 )
 
 __all__ = [
+<<<<<<< HEAD
     "Address", "Attendance", "AuditRecord", "Base", "Center", "Charge", "ChargePayment",
     "ClaimState", "Client", "ClientStatusChange", "Code", "CodeValue", "CustomField",
     "CustomFieldValue", "Document", "FamilyMember", "GeneratedWorkbook", "Group",
     "GroupMembership", "Holiday", "IntakeClaim", "Loan", "LoanAllocation", "LoanInstallment",
     "LoanProduct", "LoanTransaction", "Office", "PaymentType", "SavingsAccount",
     "SavingsProduct", "SavingsTransaction", "Staff", "Submission",
+=======
+    "Address", "Attendance", "AuditRecord", "Base", "CashHandover", "Center", "Charge",
+    "ChargePayment",
+    "Client", "ClientStatusChange", "Code", "CodeValue", "CustomField", "CustomFieldValue",
+    "Document", "FamilyMember", "GeneratedWorkbook", "Group", "GroupMembership", "Holiday",
+    "Loan", "LoanAllocation", "LoanInstallment", "LoanProduct", "LoanTransaction", "Office",
+    "PaymentType", "SavingsAccount", "SavingsProduct", "SavingsTransaction", "Staff",
+    "Submission", "WebSession",
+>>>>>>> web
 ]

@@ -1,0 +1,58 @@
+"""`serve` (the supervisor web pages) and `staff set-password`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from workbook_engine.cli.common import console, state
+from workbook_engine.errors import EngineError
+from workbook_engine.errors.general import INVALID_VALUE
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+) -> None:
+    """Start the web pages: approval queue, reports, uploads, sheets, cash."""
+    import uvicorn
+
+    from workbook_engine.web import create_app
+
+    engine = state(ctx).context()
+    console.print(f"Serving {engine.home} on http://{host}:{port}/ (Ctrl+C to stop)",
+                  highlight=False)
+    uvicorn.run(create_app(engine), host=host, port=port, log_level="warning",
+                proxy_headers=False)
+
+
+def set_password(
+    ctx: typer.Context,
+    staff_id: Annotated[int, typer.Argument(metavar="ID", help="The member of staff's id.")],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from the first line of standard input "
+        "instead of prompting.")] = False,
+) -> None:
+    """Set a member of staff's password for the web pages (their sessions end)."""
+    from workbook_engine.services.auth import set_password as service
+
+    cli = state(ctx)
+    engine = cli.context()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("New password", hide_input=True)
+        if typer.prompt("Repeat it", hide_input=True) != password:
+            raise EngineError(INVALID_VALUE, "The two passwords differ; nothing was changed.")
+    service(engine, actor_id=cli.actor_id(engine), staff_id=staff_id, password=password)
+    console.print(f"Password set for staff {staff_id}.")
+
+
+def register(root: typer.Typer) -> None:
+    """Add `serve`, and `set-password` to the existing `staff` group."""
+    root.command("serve")(serve)
+    staff = next(g.typer_instance for g in root.registered_groups if g.name == "staff")
+    staff.command("set-password")(set_password)

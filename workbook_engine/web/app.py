@@ -1,0 +1,458 @@
+"""The web application: routes that read a form, call one service, and render a page.
+
+Security in one place:
+- signing in opens a server-side session (``services/auth.py``); the cookie holds a random
+  token, is HttpOnly and SameSite=Lax;
+- every POST form carries the session's CSRF token and :func:`form_post` refuses a form
+  without it (403, before the handler runs); the sign-in form, which has no session yet,
+  carries a token that must match a cookie set with the form (double submit);
+- roles are checked by the services; the pages only hide what a user may not do.
+"""
+
+from __future__ import annotations
+
+import hmac
+import importlib
+import logging
+import secrets
+import tempfile
+import traceback
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from workbook_engine.errors import EngineError
+from workbook_engine.errors.general import NOT_ALLOWED, NOT_FOUND
+from workbook_engine.errors.web import FORM_EXPIRED, NOT_SIGNED_IN, UPLOAD_REFUSED
+from workbook_engine.services import approval_queue, auth, cash, directory
+from workbook_engine.services.auth import SignedIn
+from workbook_engine.services.context import AppContext
+from workbook_engine.services.web_rules import web_rules
+from workbook_engine.web.render import STATIC_DIR, error_page, page
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "wbe_session"
+SIGNIN_COOKIE = "wbe_signin"
+CSRF_FIELD = "csrf_token"
+
+FLASH = {
+    "approved": "The submission was approved and posted.",
+    "rejected": "The submission was rejected; the loan officer can correct and return it.",
+    "counted": "The cash handed over was recorded.",
+    "resolved": "The cash difference was resolved.",
+    "uploaded": "The workbook was received and checked.",
+    "signed-out": "You are signed out.",
+}
+
+Handler = Callable[[Request], Awaitable[Response]]
+FormHandler = Callable[[Request, SignedIn, FormData], Awaitable[Response]]
+
+
+def optional_service(name: str) -> ModuleType | None:
+    """A service module of another area, or None while it is not part of this build."""
+    try:
+        return importlib.import_module(f"workbook_engine.services.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"workbook_engine.services.{name}":
+            raise
+        return None
+
+
+def _ctx(request: Request) -> AppContext:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a (blocking) service function off the event loop."""
+    return await run_in_threadpool(fn, *args, **kwargs)
+
+
+async def current(request: Request) -> SignedIn | None:
+    if "user" not in request.scope:
+        request.scope["user"] = await call(auth.current_user, _ctx(request),
+                                           request.cookies.get(SESSION_COOKIE))
+    return request.scope["user"]  # type: ignore[no-any-return]
+
+
+def signed_in(handler: Callable[[Request, SignedIn], Awaitable[Response]]) -> Handler:
+    """A page for signed-in staff only; others are sent to the sign-in page."""
+    async def wrapper(request: Request) -> Response:
+        user = await current(request)
+        if user is None:
+            return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+        return await handler(request, user)
+    wrapper.__name__ = handler.__name__
+    return wrapper
+
+
+def form_post(handler: FormHandler) -> Handler:
+    """A POST for signed-in staff whose form must carry the session's CSRF token."""
+    async def wrapper(request: Request) -> Response:
+        user = await current(request)
+        if user is None:
+            raise EngineError(NOT_SIGNED_IN, "You are not signed in (or your session ended); "
+                              "sign in and submit the form again.")
+        form = await request.form(max_files=1, max_fields=50)
+        token = form.get(CSRF_FIELD)
+        if not isinstance(token, str) or not hmac.compare_digest(token, user.csrf_token):
+            raise EngineError(FORM_EXPIRED, "This form was refused because it did not carry "
+                              "this session's security token; reload the page and try again.")
+        return await handler(request, user, form)
+    wrapper.__name__ = handler.__name__
+    wrapper.csrf_protected = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _flash(request: Request) -> str | None:
+    return FLASH.get(request.query_params.get("done", ""))
+
+
+def _int(value: Any, what: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        raise EngineError(NOT_FOUND, f"{what} '{value}' is not a number.") from None
+
+
+# --- signing in -----------------------------------------------------------------------------
+
+async def signin_form(request: Request, message: str | None = None,
+                      status: int = 200) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = page("signin.html.j2", status=status, title="Sign in", signin_token=token,
+                    message=message, next=_safe_next(request.query_params.get("next")),
+                    flash=_flash(request))
+    response.set_cookie(SIGNIN_COOKIE, token, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path="/signin")
+    return response
+
+
+def _safe_next(target: Any) -> str:
+    # Only a local path: never an open redirect to another site.
+    if isinstance(target, str) and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/queue"
+
+
+async def signin_post(request: Request) -> Response:
+    form = await request.form(max_files=0, max_fields=10)
+    cookie = request.cookies.get(SIGNIN_COOKIE, "")
+    token = form.get(CSRF_FIELD)
+    if not cookie or not isinstance(token, str) or not hmac.compare_digest(token, cookie):
+        raise EngineError(FORM_EXPIRED, "The sign-in form was refused because its security "
+                          "token is missing or out of date; reload the page and sign in again.")
+    try:
+        opened = await call(auth.sign_in, _ctx(request), str(form.get("login", "")),
+                            str(form.get("password", "")),
+                            user_agent=request.headers.get("user-agent"))
+    except EngineError as exc:
+        return await signin_form(request, message=exc.message, status=401)
+    response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
+    response.set_cookie(SESSION_COOKIE, opened.token, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", path="/")
+    response.delete_cookie(SIGNIN_COOKIE, path="/signin")
+    return response
+
+
+@form_post
+async def signout(request: Request, user: SignedIn, form: FormData) -> Response:
+    await call(auth.sign_out, _ctx(request), request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/signin?done=signed-out", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --- the queue and one submission -----------------------------------------------------------
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/queue", status_code=303)
+
+
+@signed_in
+async def queue_page(request: Request, user: SignedIn) -> Response:
+    status = request.query_params.get("status") or None
+    statuses = [s.value for s in approval_queue.STATUS_ORDER]
+    if status not in statuses:
+        status = None
+    rows = await call(approval_queue.queue, _ctx(request), viewer_id=user.staff_id,
+                      status=status)
+    return page("queue.html.j2", title="Submissions", user=user, rows=rows,
+                statuses=statuses, selected_status=status, flash=_flash(request))
+
+
+@signed_in
+async def submission_page(request: Request, user: SignedIn) -> Response:
+    sid = _int(request.path_params["sid"], "Submission")
+    view = await call(approval_queue.submission_page, _ctx(request), sid,
+                      viewer_id=user.staff_id)
+    return page("submission.html.j2", title=f"Submission {sid}", user=user, s=view,
+                flash=_flash(request))
+
+
+def _serve_file(ctx: AppContext, path_text: str, name: str, media_type: str | None = None,
+                **headers: str) -> Response:
+    path = Path(path_text)
+    if not path.is_absolute():
+        path = ctx.home / path
+    path = path.resolve()
+    # Paths come from the database; never serve anything outside the working folder.
+    if not path.is_relative_to(ctx.home.resolve()) or not path.is_file():
+        raise EngineError(NOT_FOUND, f"The file {name} is no longer in the working folder "
+                          f"{ctx.home}; it may have been moved or cleaned up.")
+    return FileResponse(path, filename=name, media_type=media_type, headers=headers or None)
+
+
+@signed_in
+async def submission_file(request: Request, user: SignedIn) -> Response:
+    sid = _int(request.path_params["sid"], "Submission")
+    which = {"report.html": "report_html", "report.xlsx": "report_xlsx",
+             "original": "original"}.get(request.path_params["which"])
+    if which is None or sid is None:
+        raise EngineError(NOT_FOUND, "There is no such file of a submission.")
+    path, name = await call(approval_queue.submission_file, _ctx(request), sid, which,
+                            viewer_id=user.staff_id)
+    if which == "report_html":
+        # Shown inside the submission page; sandboxed, and only this site may frame it.
+        response = _serve_file(_ctx(request), path, name, "text/html; charset=utf-8")
+        response.headers["content-disposition"] = "inline"
+        response.headers["content-security-policy"] = (
+            "sandbox allow-top-navigation-by-user-activation; default-src 'none'; "
+            "style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
+        return response
+    return _serve_file(_ctx(request), path, name)
+
+
+def _submissions_service() -> ModuleType:
+    service = optional_service("submissions")
+    if service is None:
+        raise EngineError(NOT_ALLOWED, "Approving from the web pages needs the submissions "
+                          "service, which is not part of this installation yet.")
+    return service
+
+
+@form_post
+async def approve(request: Request, user: SignedIn, form: FormData) -> Response:
+    sid = _int(request.path_params["sid"], "Submission")
+    await _check_may_decide(request, user, sid)
+    await call(_submissions_service().approve_submission, _ctx(request), submission_id=sid,
+               by=str(user.staff_id))
+    return RedirectResponse(f"/submissions/{sid}?done=approved", status_code=303)
+
+
+@form_post
+async def reject(request: Request, user: SignedIn, form: FormData) -> Response:
+    sid = _int(request.path_params["sid"], "Submission")
+    reason = str(form.get("reason", "")).strip()
+    await _check_may_decide(request, user, sid)
+    await call(_submissions_service().reject_submission, _ctx(request), submission_id=sid,
+               by=str(user.staff_id), reason=reason)
+    return RedirectResponse(f"/submissions/{sid}?done=rejected", status_code=303)
+
+
+async def _check_may_decide(request: Request, user: SignedIn, sid: int | None) -> None:
+    # The submissions service enforces maker-checker itself; this adds "you must be able to
+    # see it", so a loan officer cannot act on another officer's sheet by guessing its id.
+    view = await call(approval_queue.submission_page, _ctx(request), sid,
+                      viewer_id=user.staff_id)
+    if not user.is_supervisor:
+        raise EngineError(NOT_ALLOWED, "Only a supervisor may approve or reject a "
+                          "submission.")
+    if user.staff_id in (view["submitted_by_id"], view["loan_officer_id"]):
+        raise EngineError(NOT_ALLOWED, f"You submitted submission {sid} (or it is your own "
+                          "sheet); another supervisor must approve or reject it.")
+
+
+# --- upload ---------------------------------------------------------------------------------
+
+async def _officers(request: Request, user: SignedIn) -> list[dict[str, Any]]:
+    staff = await call(directory.list_staff, _ctx(request))
+    officers = [m for m in staff if "loan officer" in m["roles"] and m["active"]]
+    if not (user.is_clerk or user.is_supervisor):
+        officers = [m for m in officers if m["id"] == user.staff_id]
+    return officers
+
+
+@signed_in
+async def upload_form(request: Request, user: SignedIn) -> Response:
+    return page("upload.html.j2", title="Upload a returned sheet", user=user,
+                officers=await _officers(request, user),
+                available=optional_service("processing") is not None, result=None)
+
+
+@form_post
+async def upload_post(request: Request, user: SignedIn, form: FormData) -> Response:
+    ctx = _ctx(request)
+    processing = optional_service("processing")
+    if processing is None:
+        raise EngineError(NOT_ALLOWED, "Uploading needs the processing service, which is not "
+                          "part of this installation yet; drop the file in the inbox folder.")
+    upload = form.get("workbook")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise EngineError(UPLOAD_REFUSED, "No file was chosen; choose the returned .xlsx "
+                          "workbook and upload again.")
+    officers = await _officers(request, user)
+    officer_id = _int(form.get("loan_officer_id"), "Loan officer")
+    if officer_id not in {o["id"] for o in officers}:
+        raise EngineError(NOT_ALLOWED, "Choose one of the loan officers in the list; you may "
+                          "upload only for them.")
+    limit = web_rules(ctx).max_upload_mb * 1024 * 1024
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise EngineError(UPLOAD_REFUSED, f"The file {upload.filename} is larger than "
+                          f"{limit // (1024 * 1024)} MB; a returned sheet is far smaller.")
+    name = Path(upload.filename).name
+    with tempfile.TemporaryDirectory(prefix="upload-", dir=ctx.home) as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        result = await call(processing.process_file, ctx, path, actor_id=user.staff_id,
+                            original_name=name, move_original=False)
+    warning = None
+    if result.submission_id is not None:
+        view = await call(approval_queue.submission_page, ctx, result.submission_id,
+                          viewer_id=user.staff_id)
+        if view["loan_officer_id"] not in (None, officer_id):
+            warning = (f"This sheet belongs to {view['loan_officer']}, not to the loan officer "
+                       "you chose; it is recorded under the sheet's own loan officer.")
+    return page("upload.html.j2", title="Upload a returned sheet", user=user,
+                officers=officers, available=True, result=result, warning=warning)
+
+
+# --- clients, generate, cash ----------------------------------------------------------------
+
+@signed_in
+async def client_page(request: Request, user: SignedIn) -> Response:
+    cid = _int(request.path_params["cid"], "Client")
+    view = await call(directory.show_client, _ctx(request), cid)
+    return page("client.html.j2", title=view.get("name", "Client"), user=user, c=view)
+
+
+@signed_in
+async def generate_form(request: Request, user: SignedIn) -> Response:
+    ctx = _ctx(request)
+    return page("generate.html.j2", title="Generate sheets", user=user,
+                offices=await call(directory.list_offices, ctx),
+                officers=await _officers(request, user),
+                centers=await call(directory.list_centers, ctx), today=ctx.today(),
+                available=optional_service("collection_sheets") is not None,
+                template_available=optional_service("client_template") is not None)
+
+
+@form_post
+async def generate_post(request: Request, user: SignedIn, form: FormData) -> Response:
+    from workbook_engine.web.downloads import generate_download
+
+    return await call(generate_download, _ctx(request), user, form)
+
+
+@signed_in
+async def cash_page(request: Request, user: SignedIn) -> Response:
+    from workbook_engine.config import parse_iso_date
+
+    day_text = request.query_params.get("day")
+    try:
+        day = parse_iso_date(day_text, "day") if day_text else None
+    except ValueError as exc:
+        raise EngineError(NOT_FOUND, str(exc)) from None
+    view = await call(cash.reconciliation, _ctx(request), viewer_id=user.staff_id, day=day)
+    return page("cash.html.j2", title="Cash handed over", user=user, v=view,
+                flash=_flash(request))
+
+
+@form_post
+async def cash_count(request: Request, user: SignedIn, form: FormData) -> Response:
+    sid = _int(request.path_params["sid"], "Submission")
+    await call(approval_queue.submission_page, _ctx(request), sid, viewer_id=user.staff_id)
+    await call(cash.record_handover, _ctx(request), actor_id=user.staff_id, submission_id=sid,
+               amount=str(form.get("amount", "")), note=str(form.get("note", "")))
+    return RedirectResponse("/cash?done=counted", status_code=303)
+
+
+@form_post
+async def cash_resolve(request: Request, user: SignedIn, form: FormData) -> Response:
+    hid = _int(request.path_params["hid"], "Cash count")
+    await call(cash.resolve_difference, _ctx(request), actor_id=user.staff_id,
+               handover_id=hid, note=str(form.get("note", "")))
+    return RedirectResponse("/cash?done=resolved", status_code=303)
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+_STATUS = {"not-found": 404, "not-allowed": 403, "form-expired": 403, "not-signed-in": 401,
+           "sign-in-failed": 401, "maker-checker": 403, "not-a-supervisor": 403,
+           "already-posted": 409, "stale": 409, "wrong-state": 409}
+
+
+async def engine_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, EngineError)
+    user = request.scope.get("user")
+    return error_page(_STATUS.get(exc.code, 400), exc.error.title, exc.message,
+                      exc.error.how_to_fix, user=user, code=exc.code)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    title = {404: "Page not found", 405: "Not possible here"}.get(exc.status_code, "Refused")
+    message = {404: f"There is no page at {request.url.path}.",
+               405: "This address does not accept that kind of request; use the links and "
+                    "buttons of the pages."}.get(exc.status_code, str(exc.detail))
+    return error_page(exc.status_code, title, message, "Go back to the queue.",
+                      user=request.scope.get("user"))
+
+
+async def crash(request: Request, exc: Exception) -> Response:
+    ctx = _ctx(request)
+    where = ""
+    try:
+        ctx.settings.log_dir.mkdir(parents=True, exist_ok=True)
+        path = ctx.settings.log_dir / "errors.log"
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"{request.method} {request.url.path}\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        where = f" The details are in {path}."
+    except OSError:
+        log.exception("web request failed")
+    return error_page(500, "Something went wrong", "The engine failed unexpectedly "
+                      f"({type(exc).__name__}); nothing was changed by this request.{where}",
+                      "Try again; if it happens again, send the log file to support.",
+                      user=request.scope.get("user"))
+
+
+def create_app(ctx: AppContext) -> Starlette:
+    """The web application over one engine context."""
+    routes = [
+        Route("/", home),
+        Route("/signin", signin_form, methods=["GET"]),
+        Route("/signin", signin_post, methods=["POST"]),
+        Route("/signout", signout, methods=["POST"]),
+        Route("/queue", queue_page),
+        Route("/submissions/{sid}", submission_page),
+        Route("/submissions/{sid}/approve", approve, methods=["POST"]),
+        Route("/submissions/{sid}/reject", reject, methods=["POST"]),
+        Route("/submissions/{sid}/{which}", submission_file),
+        Route("/upload", upload_form, methods=["GET"]),
+        Route("/upload", upload_post, methods=["POST"]),
+        Route("/generate", generate_form, methods=["GET"]),
+        Route("/generate", generate_post, methods=["POST"]),
+        Route("/clients/{cid}", client_page),
+        Route("/cash", cash_page),
+        Route("/cash/{sid}/count", cash_count, methods=["POST"]),
+        Route("/cash/resolve/{hid}", cash_resolve, methods=["POST"]),
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    app = Starlette(routes=routes, exception_handlers={
+        EngineError: engine_error, HTTPException: http_error, Exception: crash})
+    app.state.ctx = ctx
+    return app
