@@ -34,20 +34,10 @@ from workbook_engine.domain.workbooks import (
 )
 
 __all__ = [
-<<<<<<< HEAD
-    "Address", "Attendance", "AuditRecord", "Base", "Center", "Charge", "ChargePayment",
-    "ClaimState", "Client", "ClientStatusChange", "Code", "CodeValue", "CustomField",
-    "CustomFieldValue", "Document", "FamilyMember", "GeneratedWorkbook", "Group",
+    "Address", "Attendance", "AuditRecord", "Base", "CashHandover", "Center", "Charge",
+    "ChargePayment", "ClaimState", "Client", "ClientStatusChange", "Code", "CodeValue",
+    "CustomField", "CustomFieldValue", "Document", "FamilyMember", "GeneratedWorkbook", "Group",
     "GroupMembership", "Holiday", "IntakeClaim", "Loan", "LoanAllocation", "LoanInstallment",
     "LoanProduct", "LoanTransaction", "Office", "PaymentType", "SavingsAccount",
-    "SavingsProduct", "SavingsTransaction", "Staff", "Submission",
-=======
-    "Address", "Attendance", "AuditRecord", "Base", "CashHandover", "Center", "Charge",
-    "ChargePayment",
-    "Client", "ClientStatusChange", "Code", "CodeValue", "CustomField", "CustomFieldValue",
-    "Document", "FamilyMember", "GeneratedWorkbook", "Group", "GroupMembership", "Holiday",
-    "Loan", "LoanAllocation", "LoanInstallment", "LoanProduct", "LoanTransaction", "Office",
-    "PaymentType", "SavingsAccount", "SavingsProduct", "SavingsTransaction", "Staff",
-    "Submission", "WebSession",
->>>>>>> web
+    "SavingsProduct", "SavingsTransaction", "Staff", "Submission", "WebSession",
 ]

@@ -169,61 +169,7 @@ def list_clients(ctx: AppContext, office_id: int | None = None, status: str | No
 
 
 def show_client(ctx: AppContext, client_id: int) -> dict[str, Any]:
-<<<<<<< HEAD
     """A client's whole page (see :func:`workbook_engine.services.client_views.client_page`)."""
     from workbook_engine.services.client_views import client_page
 
     return client_page(ctx, client_id)
-=======
-    """A client's page: details and portfolio."""
-    with ctx.session_factory() as s:
-        client = get_or_fail(s, Client, client_id, "client")
-        view = client_summary(client)
-        view.update({
-            "first_name": client.first_name, "middle_name": client.middle_name,
-            "last_name": client.last_name, "date_of_birth": client.date_of_birth,
-            "gender": client.gender.name if client.gender else None,
-            "submitted_on": client.submitted_on, "activation_date": client.activation_date,
-            "closure_date": client.closure_date,
-            "closure_reason": client.closure_reason.name if client.closure_reason else None,
-            "groups": [m.group.name for m in client.memberships],
-        })
-        loans = s.scalars(select(Loan).where(Loan.client_id == client_id).order_by(Loan.id))
-        view["loans"] = [{"id": loan.id, "account_no": loan.account_no,
-                          "product": loan.product.name, "status": loan.status.value,
-                          "principal": loan.principal, "outstanding": loan.outstanding}
-                         for loan in loans]
-        accounts = s.scalars(select(SavingsAccount).where(SavingsAccount.client_id == client_id)
-                             .order_by(SavingsAccount.id))
-        view["savings"] = [{"id": a.id, "account_no": a.account_no, "product": a.product.name,
-                            "status": a.status.value, "balance": a.balance} for a in accounts]
-        return view
-
-
-def show_loan(ctx: AppContext, loan_id: int) -> dict[str, Any]:
-    """A loan with its schedule."""
-    with ctx.session_factory() as s:
-        loan = get_or_fail(s, Loan, loan_id, "loan")
-        return {"id": loan.id, "account_no": loan.account_no, "external_id": loan.external_id,
-                "product": loan.product.name, "client_id": loan.client_id,
-                "group_id": loan.group_id, "status": loan.status.value,
-                "principal": loan.principal, "outstanding": loan.outstanding,
-                "submitted_on": loan.submitted_on, "approved_on": loan.approved_on,
-                "disbursed_on": loan.disbursed_on, "closed_on": loan.closed_on,
-                "installments": [{"number": i.number, "due_date": i.due_date,
-                                  "principal": i.principal, "interest": i.interest,
-                                  "paid": i.total_paid, "outstanding": i.outstanding}
-                                 for i in loan.installments]}
-
-
-def show_savings_account(ctx: AppContext, account_id: int) -> dict[str, Any]:
-    """A savings account with its balance."""
-    with ctx.session_factory() as s:
-        account = get_or_fail(s, SavingsAccount, account_id, "savings account")
-        return {"id": account.id, "account_no": account.account_no,
-                "external_id": account.external_id, "product": account.product.name,
-                "client_id": account.client_id, "group_id": account.group_id,
-                "center_id": account.center_id, "status": account.status.value,
-                "recommended_deposit": account.effective_recommended_deposit,
-                "activated_on": account.activated_on, "balance": account.balance}
->>>>>>> setup

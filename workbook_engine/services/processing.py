@@ -51,6 +51,7 @@ from workbook_engine.workbooks._types import RawWorkbook, UnreadableFile
 from workbook_engine.workbooks.collection_reader import read_collection_sheet
 from workbook_engine.workbooks.collection_sheet import COLLECTION_SHEET
 from workbook_engine.workbooks.metadata import metadata_from_values, verify_metadata
+from workbook_engine.intake.faults import fault_point
 from workbook_engine.workbooks.safe_read import read_workbook
 from workbook_engine.workbooks.signing import load_key_ring
 
@@ -128,6 +129,7 @@ def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
         return _refused(ctx, stored, name, received, actor_id, sender_email,
                         _sheet_problem(UNREADABLE, f"{name} cannot be read: "
                                        f"{exc.message}", name), not_ours=True)
+    fault_point("after-read")
     try:
         signed, version_text = _metadata_of(book, name)
     except EngineError as exc:
@@ -254,6 +256,7 @@ def _process_collection_sheet(ctx: AppContext, book: RawWorkbook, stored: Any, n
             submitted_by=submitter, received_at=received, errors=errors,
             rows=_preview_rows(expected, validation), columns=_preview_columns(expected),
             collected=validation.collected, paid_out=validation.paid_out, message=message)
+        fault_point("before-report")
         html = write_html_report(data, _outbox_path(ctx, name, sub.id, ".html"))
         xlsx = None
         if book.format in ("xlsx", "xlsm") and sheet.grid_found:
@@ -265,6 +268,7 @@ def _process_collection_sheet(ctx: AppContext, book: RawWorkbook, stored: Any, n
         sub.report_html_path = str(html)
         sub.report_xlsx_path = str(xlsx) if xlsx else None
         uow.commit()
+        fault_point("after-commit")
         return ProcessResult(sub.id, status.value, None, len(errors), xlsx, html, message,
                              errors=tuple(errors))
 

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workbook_engine.intake.faults import fault_point
 from workbook_engine.db.uow import UnitOfWork
 from workbook_engine.domain import AuditRecord, GeneratedWorkbook, Staff, Submission
 from workbook_engine.domain.enums import SubmissionStatus
@@ -211,6 +212,7 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
             set_status(uow, sub, SubmissionStatus.POSTED,
                        note=f"{len(result.movements)} transactions"
                        + (f"; {len(excluded)} rows excluded" if excluded else ""))
+            fault_point("mid-posting")
             uow.commit()
     except StaleSheet as stale:
         _mark_stale(ctx, submission_id, stale, by)
