@@ -137,10 +137,10 @@ def test_an_institution_built_from_an_empty_database_through_the_cli(
     assert made["biashara"]["short_name"] == "BIA"
     assert made["loan"]["status"] == "submitted"
     assert made["approved"]["status"] == "approved"
-    schedule = made["disbursed"]["installments"]
+    schedule = made["disbursed"]["schedule"]
     assert [(i["due_date"], i["principal"], i["interest"]) for i in schedule[:2]] == [
-        ("2026-01-20", "833.3300", "92.3100"), ("2026-02-03", "833.3300", "92.3100")]
-    assert schedule[-1]["principal"] == "833.3700" and len(schedule) == 12
+        ("2026-01-20", "833.33", "92.31"), ("2026-02-03", "833.33", "92.31")]
+    assert schedule[-1]["principal"] == "833.37" and len(schedule) == 12
     assert D(made["repaid"]["outstanding"]) == D("11107.69") - D("1851.28")
     assert D(made["withdrawal"]["balance"]) == D("129.50")
     assert D(made["fund"]["recommended_deposit"]) == D(25)

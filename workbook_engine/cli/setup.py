@@ -28,7 +28,7 @@ from workbook_engine.domain import Center, Client, Group, LoanProduct, Office, S
 from workbook_engine.domain import PaymentType
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import INVALID_VALUE, MISSING_VALUE, NOT_FOUND
-from workbook_engine.services import charges, directory, loans, savings, setup
+from workbook_engine.services import charges, client_views, directory, loans, savings, setup
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.lookup import resolve_named, resolve_staff
 
@@ -123,7 +123,7 @@ def _show(as_json: bool, title: str, view: dict[str, Any]) -> None:
         return
     print_record(title, ((k.replace("_", " "), v) for k, v in view.items()
                          if not isinstance(v, list)))
-    schedule = view.get("installments")
+    schedule = view.get("schedule")
     if schedule:
         print_table("Schedule", ["No", "Due", "Principal", "Interest", "Paid", "Outstanding"],
                     ([i["number"], i["due_date"], i["principal"], i["interest"], i["paid"],
@@ -577,7 +577,7 @@ def _loans(app: typer.Typer) -> None:
                                              submitted_on),
             client_id=owner["client_id"], group_id=owner["group_id"],
             loan_officer_id=_staff_ref(engine, officer), external_id=external_id)
-        view = directory.show_loan(engine, loan_id)
+        view = client_views.show_loan(engine, loan_id)
         _done(as_json, view, f"Loan {loan_id} ({view['account_no']}) submitted.")
 
     @app.command("approve")
@@ -589,7 +589,7 @@ def _loans(app: typer.Typer) -> None:
         engine, actor = _engine(ctx)
         loans.approve_loan(engine, actor_id=actor, loan_id=loan,
                            approved_on=_date(on, "approval date", engine.today()))
-        _done(as_json, directory.show_loan(engine, loan), f"Loan {loan} approved.")
+        _done(as_json, client_views.show_loan(engine, loan), f"Loan {loan} approved.")
 
     @app.command("disburse")
     def disburse(ctx: typer.Context, loan: Annotated[int, typer.Argument(help="Loan id.")],
@@ -600,7 +600,7 @@ def _loans(app: typer.Typer) -> None:
         engine, actor = _engine(ctx)
         loans.disburse_loan(engine, actor_id=actor, loan_id=loan,
                             disbursed_on=_date(on, "disbursal date", engine.today()))
-        _show(as_json, f"Loan {loan} disbursed", directory.show_loan(engine, loan))
+        _show(as_json, f"Loan {loan} disbursed", client_views.show_loan(engine, loan))
 
     @app.command("repay")
     def repay(ctx: typer.Context, loan: Annotated[int, typer.Argument(help="Loan id.")],
@@ -618,7 +618,7 @@ def _loans(app: typer.Typer) -> None:
             on_date=_date(on, "repayment date", engine.today()),
             payment_type_id=_ref(engine, PaymentType, payment_type, "payment type"),
             receipt_number=receipt)
-        view = directory.show_loan(engine, loan)
+        view = client_views.show_loan(engine, loan)
         _done(as_json, {**view, "transaction_id": transaction},
               f"Repayment recorded on loan {loan}; {view['outstanding']} outstanding.")
 
@@ -645,7 +645,7 @@ def _savings(app: typer.Typer) -> None:
             opened_on=_date(opened, "opening date", engine.today()),
             recommended_deposit=_amount(recommended, "recommended deposit"),
             external_id=external_id, **_owner(engine, client, group, center))
-        view = directory.show_savings_account(engine, account_id)
+        view = client_views.show_savings(engine, account_id)
         _done(as_json, view, f"Savings account {account_id} ({view['account_no']}) opened.")
 
     def _move(kind: str) -> Callable[..., None]:
@@ -669,7 +669,7 @@ def _savings(app: typer.Typer) -> None:
                 client_id=_client_ref(engine, client),
                 payment_type_id=_ref(engine, PaymentType, payment_type, "payment type"),
                 receipt_number=receipt)
-            view = directory.show_savings_account(engine, account)
+            view = client_views.show_savings(engine, account)
             _done(as_json, {**view, "transaction_id": transaction},
                   f"{kind.capitalize()} recorded; balance {view['balance']}.")
 
