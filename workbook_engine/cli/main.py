@@ -17,7 +17,7 @@ from typing import Annotated, Optional
 import typer
 
 from workbook_engine import __version__
-from workbook_engine.cli import directory, system
+from workbook_engine.cli import directory, integrity, system
 from workbook_engine.cli.common import CliState, err_console
 from workbook_engine.errors import EngineError
 
@@ -57,6 +57,7 @@ def version() -> None:
 system.register(app)
 system.register_demo(app)
 directory.register(app)
+integrity.register(app)
 
 
 def _log_crash(exc: BaseException) -> Path | None:
