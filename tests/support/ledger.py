@@ -15,11 +15,13 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy.orm import Session
+
 from workbook_engine.domain import Charge, GeneratedWorkbook, Loan, SavingsAccount, Submission
 from workbook_engine.domain.enums import SavingsTransactionType, SubmissionStatus
 from workbook_engine.services.charges import pay
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.loans import MoneyMovementSource, disburse, repay
+from workbook_engine.services.loans import NO_SOURCE, MoneyMovementSource, disburse, repay
 from workbook_engine.services.savings import move_money
 
 
@@ -67,26 +69,38 @@ def post_sheet(ctx: AppContext, movements: list[Movement], on_date: dt.date,
         s.add(submission)
         s.flush()
         for m in movements:
-            source = MoneyMovementSource(submission_id=submission.id, workbook_id=workbook_id,
-                                         cell=m.cell)
-            if m.kind in ("repay", "disburse"):
-                loan = s.get(Loan, m.account_id)
-                assert loan is not None
-                if m.kind == "repay":
-                    repay(s, loan, m.amount, on_date, None, source)
-                else:
-                    assert m.amount == loan.principal
-                    disburse(s, loan, on_date, None, source)
-            elif m.kind in ("deposit", "withdraw"):
-                account = s.get(SavingsAccount, m.account_id)
-                assert account is not None
-                kind = (SavingsTransactionType.DEPOSIT if m.kind == "deposit"
-                        else SavingsTransactionType.WITHDRAWAL)
-                move_money(s, account, kind, m.amount, on_date, None, source, m.client_id)
-            else:
-                charge = s.get(Charge, m.account_id)
-                assert charge is not None
-                pay(s, charge, m.amount, on_date, None, source)
+            apply_movement(s, m, on_date, MoneyMovementSource(
+                submission_id=submission.id, workbook_id=workbook_id, cell=m.cell))
         uow.audit("submission.post", submission)
         uow.commit()
         return PostedSheet(submission.id, workbook_id)
+
+
+def apply_movement(s: Session, m: Movement, on_date: dt.date,
+                   source: MoneyMovementSource = NO_SOURCE) -> None:
+    """Apply one movement with the posting primitive of its kind (inside the caller's UoW)."""
+    if m.kind in ("repay", "disburse"):
+        loan = s.get(Loan, m.account_id)
+        assert loan is not None
+        if m.kind == "repay":
+            repay(s, loan, m.amount, on_date, None, source)
+        else:
+            assert m.amount == loan.principal
+            disburse(s, loan, on_date, None, source)
+    elif m.kind in ("deposit", "withdraw"):
+        account = s.get(SavingsAccount, m.account_id)
+        assert account is not None
+        kind = (SavingsTransactionType.DEPOSIT if m.kind == "deposit"
+                else SavingsTransactionType.WITHDRAWAL)
+        move_money(s, account, kind, m.amount, on_date, None, source, m.client_id)
+    else:
+        charge = s.get(Charge, m.account_id)
+        assert charge is not None
+        pay(s, charge, m.amount, on_date, None, source)
+
+
+def post_at_office(ctx: AppContext, m: Movement, on_date: dt.date) -> None:
+    """One movement made at the office (no sheet), in its own unit of work."""
+    with ctx.unit_of_work(None) as uow:
+        apply_movement(uow.session, m, on_date)
+        uow.commit()

@@ -25,10 +25,7 @@ def register(app: typer.Typer) -> None:
             print_json(report.as_dict())
         else:
             for line in summary_lines(report):
-                style = "red" if line.lstrip().startswith(("BROKEN", "loan ", "savings ",
-                                                           "charge ", "submission ",
-                                                           "transaction ", "cell ",
-                                                           "client ")) else None
+                style = None if line.startswith("ok") or report.ok else "red"
                 console.print(line, style=style, highlight=False, soft_wrap=True)
         if not report.ok:
             raise typer.Exit(code=1)

@@ -627,14 +627,14 @@ def describe_row(row: dict[str, Any]) -> str:
 
 
 def summary_lines(report: CheckReport) -> list[str]:
-    """The short report: one line per invariant, and one per broken row."""
+    """The short report: one line per invariant, and one per broken row (docs/integrity.md
+    says what each invariant means)."""
     lines = []
     for r in report.results:
         mark = "ok    " if not r.broken else "BROKEN"
-        lines.append(f"{mark} {r.code}: {r.checked} checked, {len(r.broken)} broken"
-                     f" - {r.title}")
+        lines.append(f"{mark} {r.code:<30} {r.checked:>8} checked {len(r.broken):>5} broken")
         for row in r.broken:
-            lines.append(f"         {r.account_kind} {row['account']}: {describe_row(row)}")
+            lines.append(f"       {r.account_kind} {row['account']}: {describe_row(row)}")
     verdict = ("Every cent is accounted for." if report.ok else
                f"{report.broken_count} row(s) break the books' invariants.")
     lines.append(verdict)
