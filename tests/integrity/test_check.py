@@ -64,6 +64,8 @@ def test_office_scope(posted):
 CORRUPTIONS = [
     ("principal", "UPDATE loans SET principal = principal + 1 WHERE id = :amina_loan",
      {"loan-principal-scheduled"}, "amina_loan"),
+    ("status back to approved", "UPDATE loans SET status = 'approved' WHERE id = :amina_loan",
+     {"loan-principal-scheduled"}, "amina_loan"),
     ("flat interest", "UPDATE loan_installments SET interest = interest + 0.01 "
      "WHERE loan_id = :baraka_new AND number = 12", {"loan-principal-scheduled"}, "baraka_new"),
     ("installment paid", "UPDATE loan_installments SET interest_paid = interest_paid - 0.01 "

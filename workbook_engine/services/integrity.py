@@ -207,9 +207,10 @@ def _half_unit() -> ColumnElement[Any]:
 
 
 @invariant("loan-principal-scheduled",
-           "Loan: principal disbursed = principal scheduled; flat interest scheduled = terms",
+           "Loan: principal disbursed = principal scheduled (none before disbursal); flat "
+           "interest scheduled = terms",
            "loan",
-           lambda c: or_(differs(c.principal, c.disbursed),
+           lambda c: or_(differs(c.to_disburse, c.disbursed),
                          differs(c.disbursed, c.scheduled_principal),
                          c.interest_off_terms > TOLERANCE))
 def _loan_principal(scope: Scope) -> Select[Any]:
@@ -230,11 +231,14 @@ def _loan_principal(scope: Scope) -> Select[Any]:
     exact_flat = (Loan.principal * Loan.annual_interest_rate * Loan.number_of_repayments
                   / (literal_column("100") * _periods_per_year()))
     off_terms = case(
-        (Loan.interest_method == "flat",
+        (and_(Loan.interest_method == "flat", Loan.status.in_(_DISBURSED)),
          func.abs(_value(scheduled.c.interest) - exact_flat) - _half_unit()),
         else_=ZERO)
+    # A loan not (yet) disbursed must have neither a disbursal nor a schedule.
+    to_disburse = case((Loan.status.in_(_DISBURSED), Loan.principal), else_=ZERO)
     return (select(Loan.account_no.label("account"), Loan.status, Loan.interest_method,
-                   Loan.principal, _value(disbursed.c.amount).label("disbursed"),
+                   Loan.principal, to_disburse.label("to_disburse"),
+                   _value(disbursed.c.amount).label("disbursed"),
                    _value(scheduled.c.principal).label("scheduled_principal"),
                    _value(scheduled.c.interest).label("scheduled_interest"),
                    _value(scheduled.c.total).label("installments_total"),
@@ -244,7 +248,7 @@ def _loan_principal(scope: Scope) -> Select[Any]:
             .join(LoanProduct, LoanProduct.id == Loan.product_id)
             .outerjoin(disbursed, disbursed.c.loan_id == Loan.id)
             .outerjoin(scheduled, scheduled.c.loan_id == Loan.id)
-            .where(Loan.status.in_(_DISBURSED), scope.loan()))
+            .where(scope.loan()))
 
 
 def _allocated_per_installment() -> Any:
