@@ -84,4 +84,6 @@ def register_demo(app: typer.Typer) -> None:
 
         cli_state = state(ctx)
         engine = cli_state.context(require_schema=False)
-        run_demo(engine, console, scale=scale)
+        report = run_demo(engine, console, scale=scale)
+        if not report.ok:
+            raise typer.Exit(code=1)

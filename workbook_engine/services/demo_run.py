@@ -13,6 +13,7 @@ from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import WRONG_STATE
 from workbook_engine.services import directory
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.integrity import CheckReport, run_check, summary_lines
 from workbook_engine.services.system import initialise
 
 MARKER = ".workbook-engine-demo"
@@ -37,8 +38,8 @@ def prepare_demo_home(ctx: AppContext) -> None:
     marker.write_text("This folder is the workbook-engine demo's; `demo` rebuilds it.\n")
 
 
-def run_demo(ctx: AppContext, console: Console, *, scale: int = 1) -> None:
-    """Build the demo institution and print a short tour."""
+def run_demo(ctx: AppContext, console: Console, *, scale: int = 1) -> CheckReport:
+    """Build the demo institution, print a short tour, and end by checking the books."""
     prepare_demo_home(ctx)
     console.rule("[bold]workbook-engine demo")
     console.print(f"Working folder: {ctx.home}  (today is {ctx.today()})", highlight=False)
@@ -53,6 +54,12 @@ def run_demo(ctx: AppContext, console: Console, *, scale: int = 1) -> None:
                   + ", ".join(c["name"] for c in today_centers), highlight=False)
     run_collection_loop(ctx, console)
     console.print("Try: workbook-engine --home " + str(ctx.home) + " submissions list")
+    console.rule("Do the books agree with themselves? (workbook-engine check)")
+    report = run_check(ctx)
+    for line in summary_lines(report):
+        console.print(line, highlight=False, soft_wrap=True,
+                      style=None if report.ok else "red")
+    return report
 
 
 def _balances(ctx: AppContext, center_id: int) -> dict[str, str]:

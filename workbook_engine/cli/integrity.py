@@ -1,0 +1,31 @@
+"""`check`: do the books agree with themselves? Exit code 1 when anything breaks."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from workbook_engine.cli.common import console, print_json, state
+from workbook_engine.services.integrity import run_check, summary_lines
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `check` command to the root app."""
+
+    @app.command()
+    def check(
+        ctx: typer.Context,
+        office: Annotated[Optional[int], typer.Option(
+            "--office", help="Only the clients, groups and centers of this office (and the "
+            "offices below it).")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Check every financial invariant; list each row that breaks one (exit code 1)."""
+        report = run_check(state(ctx).context(), office_id=office)
+        if as_json:
+            print_json(report.as_dict())
+        else:
+            for line in summary_lines(report):
+                style = None if line.startswith("ok") or report.ok else "red"
+                console.print(line, style=style, highlight=False, soft_wrap=True)
+        if not report.ok:
+            raise typer.Exit(code=1)
