@@ -6,6 +6,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from workbook_engine.cli.clients import clients_app
 from workbook_engine.cli.common import print_json, print_record, print_table, state
 from workbook_engine.services import directory
 
@@ -80,32 +81,3 @@ def register(root: typer.Typer) -> None:
         root.add_typer(sub, name=name)
     if not any(g.name == "clients" for g in root.registered_groups):
         root.add_typer(clients_app, name="clients")
-
-
-clients_app = typer.Typer(help="Browse and manage clients.", no_args_is_help=True)
-
-
-@clients_app.command("list")
-def list_clients(
-    ctx: typer.Context,
-    as_json: JsonOption = False,
-    office: Annotated[Optional[int], typer.Option("--office", help="Only this office.")] = None,
-    status: Annotated[Optional[str], typer.Option(
-        "--status", help="Only clients in this status (pending, active, closed, ...).")] = None,
-    group: Annotated[Optional[int], typer.Option("--group", help="Only this group.")] = None,
-    search: Annotated[Optional[str], typer.Option(
-        "--search", help="Part of a name or external id.")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", help="At most this many.")] = None,
-) -> None:
-    """List clients."""
-    rows = directory.list_clients(state(ctx).context(), office_id=office, status=status,
-                                  group_id=group, search=search, limit=limit)
-    if as_json:
-        print_json(rows)
-        return
-    print_table("Clients", ["Id", "Name", "Status", "Office", "Loan officer", "Mobile"],
-                ([r["id"], r["name"], r["status"], r["office"], r["staff"], r["mobile_no"]]
-                 for r in rows))
-
-
-_show_command(clients_app, "client", directory.show_client)

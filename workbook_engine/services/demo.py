@@ -373,7 +373,40 @@ def load_demo(ctx: AppContext, *, scale: int = 1, seed: int = 20260303) -> Refer
                                       ref.loan_officers["Mwangi"], None, rule)
                 serial = _populate_group(builder, rng, ref, group, rule, today, serial)
                 uow.commit()
+    _clients_in_every_status(ctx, ref, today)
     return ref
+
+
+def _clients_in_every_status(ctx: AppContext, ref: Reference, today: dt.date) -> None:
+    """A few clients taken through the lifecycle by the client services, so that every
+    status (pending, active, transfer in progress / on hold, closed, rejected, withdrawn)
+    is in the demo."""
+    from workbook_engine.services import clients as svc
+
+    nairobi, kisumu = ref.branches["Nairobi East"], ref.branches["Kisumu"]
+    submitted, activated = today - dt.timedelta(days=60), today - dt.timedelta(days=50)
+    people = {}
+    for n, (first, last, gender, active) in enumerate((
+            ("Zawadi", "Pending", "Female", False), ("Imani", "Rejected", "Female", False),
+            ("Juma", "Withdrawn", "Male", False), ("Neema", "Moving", "Female", True),
+            ("Tumaini", "OnHold", "Male", True), ("Furaha", "Closed", "Female", True)), 1):
+        people[last] = svc.create_client(
+            ctx, actor_id=ref.clerk, office_id=nairobi, first_name=first, last_name=last,
+            gender=gender, mobile_no=f"0799 000 {n:03d}", submitted_on=submitted,
+            date_of_birth=dt.date(1980 + n, n, 10 + n), client_type="Individual",
+            active=active, activation_date=activated, external_id=f"DEMO-LC-{n}")
+    grace = ref.supervisors["Grace"]
+    svc.reject_client(ctx, actor_id=grace, client_id=people["Rejected"],
+                      rejection_date=activated, reason="Incomplete documents")
+    svc.withdraw_client(ctx, actor_id=grace, client_id=people["Withdrawn"],
+                        withdrawal_date=activated, reason="Client changed mind")
+    for who in ("Moving", "OnHold"):
+        svc.propose_transfer(ctx, actor_id=grace, client_id=people[who], to_office_id=kisumu,
+                             on_date=today - dt.timedelta(days=7), note="moved to Kisumu")
+    svc.reject_transfer(ctx, actor_id=ref.supervisors["Peter"], client_id=people["OnHold"],
+                        on_date=today - dt.timedelta(days=3), note="no group nearby")
+    svc.close_client(ctx, actor_id=grace, client_id=people["Closed"],
+                     closure_date=today - dt.timedelta(days=10), closure_reason="Moved away")
 
 
 def _first_weekday_before(day: dt.date, weekday: int) -> dt.date:

@@ -15,9 +15,7 @@ from workbook_engine.domain import (
     Client,
     Group,
     GroupMembership,
-    Loan,
     Office,
-    SavingsAccount,
     Staff,
 )
 from workbook_engine.domain.calendar import describe, next_meeting_on_or_after
@@ -171,26 +169,7 @@ def list_clients(ctx: AppContext, office_id: int | None = None, status: str | No
 
 
 def show_client(ctx: AppContext, client_id: int) -> dict[str, Any]:
-    """A client's page: details and portfolio."""
-    with ctx.session_factory() as s:
-        client = get_or_fail(s, Client, client_id, "client")
-        view = client_summary(client)
-        view.update({
-            "first_name": client.first_name, "middle_name": client.middle_name,
-            "last_name": client.last_name, "date_of_birth": client.date_of_birth,
-            "gender": client.gender.name if client.gender else None,
-            "submitted_on": client.submitted_on, "activation_date": client.activation_date,
-            "closure_date": client.closure_date,
-            "closure_reason": client.closure_reason.name if client.closure_reason else None,
-            "groups": [m.group.name for m in client.memberships],
-        })
-        loans = s.scalars(select(Loan).where(Loan.client_id == client_id).order_by(Loan.id))
-        view["loans"] = [{"id": loan.id, "account_no": loan.account_no,
-                          "product": loan.product.name, "status": loan.status.value,
-                          "principal": loan.principal, "outstanding": loan.outstanding}
-                         for loan in loans]
-        accounts = s.scalars(select(SavingsAccount).where(SavingsAccount.client_id == client_id)
-                             .order_by(SavingsAccount.id))
-        view["savings"] = [{"id": a.id, "account_no": a.account_no, "product": a.product.name,
-                            "status": a.status.value, "balance": a.balance} for a in accounts]
-        return view
+    """A client's whole page (see :func:`workbook_engine.services.client_views.client_page`)."""
+    from workbook_engine.services.client_views import client_page
+
+    return client_page(ctx, client_id)

@@ -1,0 +1,506 @@
+"""Validators of a client's details, shared by the single-client service and bulk import.
+
+Everything here is pure: a validator takes a plain mapping of field values (as typed by a
+person or read from a workbook cell), the rules of ``rules/clients.yaml`` and a lookup
+context (code lists, uniqueness, additional fields), and returns the cleaned values and a
+list of :class:`FieldProblem`. Nothing touches the database directly, so a bulk import can
+preload its lookups once and validate thousands of rows with the same functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from workbook_engine.errors import EngineError, ErrorType
+from workbook_engine.errors.clients import (
+    CLIENT_DUPLICATE,
+    CLIENT_FIELD_INVALID,
+    CLIENT_FIELD_MISSING,
+)
+from workbook_engine.errors.general import CONFIGURATION
+
+PERSON_FIELDS = ("first_name", "middle_name", "last_name", "date_of_birth", "gender")
+ENTITY_FIELDS = ("full_name", "incorporation_date", "incorporation_valid_till",
+                 "incorporation_number", "constitution", "main_business_line", "remarks")
+COMMON_FIELDS = ("mobile_no", "email", "external_id", "client_type", "client_classification")
+CLIENT_FIELDS = PERSON_FIELDS + ENTITY_FIELDS + COMMON_FIELDS
+"""Every built-in client detail a person may enter (codes by name or id)."""
+
+CODE_FIELDS = {"gender": "gender", "client_type": "client_type",
+               "client_classification": "client_classification",
+               "constitution": "constitution", "main_business_line": "main_business_line"}
+"""Client detail -> the code list its value comes from; stored as ``<detail>_id``."""
+
+LABELS = {"first_name": "first name", "middle_name": "middle name", "last_name": "last name",
+          "full_name": "name", "mobile_no": "mobile number", "email": "e-mail address",
+          "date_of_birth": "date of birth", "external_id": "external id",
+          "client_type": "client type", "client_classification": "client classification",
+          "incorporation_date": "incorporation date",
+          "incorporation_valid_till": "incorporation valid till",
+          "incorporation_number": "incorporation number", "main_business_line":
+          "main business line", "relationship": "relationship", "marital_status":
+          "marital status", "address_type": "address type", "state_province":
+          "state/province", "postal_code": "postal code", "line_1": "address line 1",
+          "line_2": "address line 2", "line_3": "address line 3", "is_dependent": "dependent",
+          "is_contact": "contact person"}
+
+
+def label(name: str) -> str:
+    """The words a person reads for a field name."""
+    return LABELS.get(name, name.replace("_", " "))
+
+
+@dataclass(frozen=True)
+class ClientRules:
+    """The section ``rules/clients.yaml`` as typed settings."""
+
+    min_age: int = 18
+    max_age: int = 100
+    name_max_length: int = 50
+    entity_name_max_length: int = 160
+    mobile_strip_characters: str = " -.()"
+    mobile_pattern: str = r"^\+?[0-9]{9,15}$"
+    mandatory_person: tuple[str, ...] = ("first_name", "last_name")
+    mandatory_entity: tuple[str, ...] = ("full_name",)
+    document_max_bytes: int = 10 * 1024 * 1024
+    document_types: tuple[str, ...] = ("pdf", "png", "jpeg", "gif", "tiff", "docx", "xlsx",
+                                       "text")
+
+    @classmethod
+    def from_section(cls, section: Mapping[str, Any]) -> ClientRules:
+        """Parse the YAML section; a wrong setting is reported in one sentence."""
+        defaults = cls()
+        mandatory = section.get("mandatory") or {}
+        try:
+            rules = cls(
+                min_age=int(section.get("min_age", defaults.min_age)),
+                max_age=int(section.get("max_age", defaults.max_age)),
+                name_max_length=int(section.get("name_max_length", defaults.name_max_length)),
+                entity_name_max_length=int(section.get("entity_name_max_length",
+                                                       defaults.entity_name_max_length)),
+                mobile_strip_characters=str(section.get("mobile_strip_characters",
+                                                        defaults.mobile_strip_characters)),
+                mobile_pattern=str(section.get("mobile_pattern", defaults.mobile_pattern)),
+                mandatory_person=tuple(mandatory.get("person", defaults.mandatory_person)),
+                mandatory_entity=tuple(mandatory.get("entity", defaults.mandatory_entity)),
+                document_max_bytes=int(section.get("document_max_bytes",
+                                                   defaults.document_max_bytes)),
+                document_types=tuple(section.get("document_types", defaults.document_types)),
+            )
+            re.compile(rules.mobile_pattern)
+        except (TypeError, ValueError, re.error) as exc:
+            raise EngineError(CONFIGURATION, f"rules/clients.yaml has a wrong setting "
+                              f"({exc}); correct it.") from None
+        unknown = [f for f in rules.mandatory_person + rules.mandatory_entity
+                   if f not in CLIENT_FIELDS]
+        if unknown or rules.min_age < 0 or rules.max_age < rules.min_age:
+            raise EngineError(CONFIGURATION, "rules/clients.yaml: the age range or the "
+                              f"mandatory details are wrong ({', '.join(unknown) or 'ages'}).")
+        return rules
+
+    def mandatory_for(self, legal_form: str) -> tuple[str, ...]:
+        return self.mandatory_entity if legal_form == "entity" else self.mandatory_person
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One thing wrong with one field: its name, the value given, one sentence."""
+
+    field: str
+    value: Any
+    message: str
+    error: ErrorType = CLIENT_FIELD_INVALID
+
+    def as_error(self) -> EngineError:
+        return EngineError(self.error, self.message, field=self.field,
+                           value=None if self.value is None else str(self.value))
+
+
+@dataclass(frozen=True)
+class CodeChoice:
+    """One value of a code list."""
+
+    id: int
+    name: str
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class AdditionalField:
+    """An additional client detail defined by the MFI (see ``CustomField``)."""
+
+    id: int
+    name: str
+    label: str
+    data_type: str  # text | number | date | code
+    code_name: str | None = None
+    mandatory: bool = False
+
+
+class ClientLookups(Protocol):
+    """What validation needs to know about the database; a bulk import preloads it."""
+
+    def code_values(self, code_name: str) -> Sequence[CodeChoice]: ...
+
+    def mobile_taken(self, mobile: str, exclude_client_id: int | None) -> bool: ...
+
+    def external_id_taken(self, external_id: str, exclude_client_id: int | None) -> bool: ...
+
+    def additional_fields(self) -> Sequence[AdditionalField]: ...
+
+
+@dataclass
+class StaticLookups:
+    """Lookups held in memory: code lists, used mobiles and external ids (for bulk import)."""
+
+    codes: dict[str, list[CodeChoice]] = field(default_factory=dict)
+    mobiles: dict[str, int] = field(default_factory=dict)  # mobile -> client id
+    external_ids: dict[str, int] = field(default_factory=dict)
+    fields: list[AdditionalField] = field(default_factory=list)
+
+    def code_values(self, code_name: str) -> Sequence[CodeChoice]:
+        return self.codes.get(code_name, [])
+
+    def mobile_taken(self, mobile: str, exclude_client_id: int | None) -> bool:
+        owner = self.mobiles.get(mobile)
+        return owner is not None and owner != exclude_client_id
+
+    def external_id_taken(self, external_id: str, exclude_client_id: int | None) -> bool:
+        owner = self.external_ids.get(external_id)
+        return owner is not None and owner != exclude_client_id
+
+    def additional_fields(self) -> Sequence[AdditionalField]:
+        return self.fields
+
+
+# ---------------------------------------------------------------- single values
+
+def clean_text(value: Any) -> str | None:
+    """Trim and collapse white space; blank becomes None."""
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def check_name(name: str, value: Any, max_length: int,
+               problems: list[FieldProblem]) -> str | None:
+    """A trimmed name within the length limit."""
+    text = clean_text(value)
+    if text is not None and len(text) > max_length:
+        problems.append(FieldProblem(name, text, f"The {label(name)} '{text[:40]}...' is "
+                                     f"{len(text)} characters long; at most {max_length} are "
+                                     "allowed."))
+        return None
+    return text
+
+
+def normalise_mobile(value: Any, rules: ClientRules) -> str | None:
+    """A mobile number without spaces, dashes, dots or brackets; leading zeros kept."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError("a mobile number must be text, so that its leading zeros are kept")
+    text = str(value).strip()
+    for char in rules.mobile_strip_characters:
+        text = text.replace(char, "")
+    return text or None
+
+
+def check_mobile(name: str, value: Any, rules: ClientRules,
+                 problems: list[FieldProblem]) -> str | None:
+    """A normalised mobile number matching the pattern of the rules."""
+    try:
+        mobile = normalise_mobile(value, rules)
+    except ValueError as exc:
+        problems.append(FieldProblem(name, value, f"The {label(name)} {value} is a number; "
+                                     f"{exc}."))
+        return None
+    if mobile is not None and not re.fullmatch(rules.mobile_pattern, mobile):
+        problems.append(FieldProblem(name, value, f"The {label(name)} '{value}' is not a "
+                                     "valid mobile number (digits only, 9 to 15 of them, "
+                                     "optionally starting with +)."))
+        return None
+    return mobile
+
+
+def parse_date(name: str, value: Any, problems: list[FieldProblem]) -> dt.date | None:
+    """A date given as a date, a datetime or YYYY-MM-DD text."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        problems.append(FieldProblem(name, value, f"The {label(name)} '{value}' is not a "
+                                     "date; write it YYYY-MM-DD."))
+        return None
+
+
+def check_not_future(name: str, value: dt.date | None, today: dt.date,
+                     problems: list[FieldProblem]) -> None:
+    if value is not None and value > today:
+        problems.append(FieldProblem(name, value, f"The {label(name)} {value} is in the "
+                                     f"future (today is {today})."))
+
+
+def age_on(born: dt.date, today: dt.date) -> int:
+    """Whole years from a birth date to a day."""
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def check_birth_date(name: str, born: dt.date | None, today: dt.date, rules: ClientRules,
+                     problems: list[FieldProblem]) -> None:
+    """A date of birth in the past, within the age range of the rules."""
+    if born is None:
+        return
+    if born >= today:
+        problems.append(FieldProblem(name, born, f"The {label(name)} {born} is not in the "
+                                     f"past (today is {today})."))
+        return
+    age = age_on(born, today)
+    if not rules.min_age <= age <= rules.max_age:
+        problems.append(FieldProblem(name, born, f"The {label(name)} {born} makes the client "
+                                     f"{age} years old; clients must be {rules.min_age} to "
+                                     f"{rules.max_age}."))
+
+
+def resolve_code(name: str, value: Any, code_name: str, lookups: ClientLookups,
+                 problems: list[FieldProblem]) -> int | None:
+    """The id of an active code value given by id or by name (case-insensitive)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    choices = lookups.code_values(code_name)
+    text = str(value).strip()
+    found = None
+    if isinstance(value, int) or text.isdigit():
+        found = next((c for c in choices if c.id == int(text)), None)
+    if found is None:
+        found = next((c for c in choices if c.name.casefold() == text.casefold()), None)
+    if found is None or not found.active:
+        names = ", ".join(c.name for c in choices if c.active) or "none defined"
+        state = "no longer in use" if found is not None else "not one of its values"
+        problems.append(FieldProblem(name, value, f"The {label(name)} '{value}' is {state} "
+                                     f"(choose one of: {names})."))
+        return None
+    return found.id
+
+
+def check_mandatory(values: Mapping[str, Any], names: Sequence[str], what: str,
+                    problems: list[FieldProblem]) -> None:
+    for name in names:
+        if values.get(name) in (None, ""):
+            problems.append(FieldProblem(name, None, f"The {label(name)} of {what} is "
+                                         "mandatory and is missing.", CLIENT_FIELD_MISSING))
+
+
+# ---------------------------------------------------------------- the client
+
+@dataclass(frozen=True)
+class CleanClient:
+    """A client's validated details: column values and additional-field values."""
+
+    columns: dict[str, Any]
+    additional: dict[int, str | None]
+
+
+def validate_client(values: Mapping[str, Any], *, legal_form: str, rules: ClientRules,
+                    lookups: ClientLookups, today: dt.date, client_id: int | None = None,
+                    check_unique: bool = True) -> tuple[CleanClient, list[FieldProblem]]:
+    """Validate every detail of a client (create, edit and bulk import alike).
+
+    ``values`` holds the details by their names in :data:`CLIENT_FIELDS` (codes by name or
+    id, dates as dates or YYYY-MM-DD) and ``additional``: a mapping of additional field name
+    to value. ``client_id`` is the client being edited, so its own mobile number and external
+    id do not count as taken. Returns the column values (codes as ``<name>_id``) and every
+    problem found, in field order.
+    """
+    problems: list[FieldProblem] = []
+    cols: dict[str, Any] = {}
+    entity = legal_form == "entity"
+    for name in ("first_name", "middle_name", "last_name"):
+        cols[name] = None if entity else check_name(name, values.get(name),
+                                                    rules.name_max_length, problems)
+    cols["full_name"] = (check_name("full_name", values.get("full_name"),
+                                    rules.entity_name_max_length, problems)
+                         if entity else None)
+    for name in ("incorporation_number", "remarks", "email", "external_id"):
+        limit = {"remarks": 500, "email": 254}.get(name, 100)
+        cols[name] = check_name(name, values.get(name), limit, problems)
+    if cols["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", cols["email"]):
+        problems.append(FieldProblem("email", cols["email"], f"The e-mail address "
+                                     f"'{cols['email']}' is not valid."))
+    cols["mobile_no"] = check_mobile("mobile_no", values.get("mobile_no"), rules, problems)
+    born = parse_date("date_of_birth", values.get("date_of_birth"), problems)
+    if not entity:
+        check_birth_date("date_of_birth", born, today, rules, problems)
+    cols["date_of_birth"] = None if entity else born
+    inc = parse_date("incorporation_date", values.get("incorporation_date"), problems)
+    till = parse_date("incorporation_valid_till", values.get("incorporation_valid_till"),
+                      problems)
+    check_not_future("incorporation_date", inc, today, problems)
+    if inc and till and till < inc:
+        problems.append(FieldProblem("incorporation_valid_till", till, f"The incorporation "
+                                     f"valid till date {till} is before the incorporation "
+                                     f"date {inc}."))
+    cols["incorporation_date"] = inc if entity else None
+    cols["incorporation_valid_till"] = till if entity else None
+    if not entity:
+        cols["incorporation_number"] = None
+    for name, code_name in CODE_FIELDS.items():
+        if entity and name == "gender" or not entity and name in ("constitution",
+                                                                   "main_business_line"):
+            cols[f"{name}_id"] = None
+            continue
+        cols[f"{name}_id"] = resolve_code(name, values.get(name), code_name, lookups,
+                                          problems)
+    given = {**{k: values.get(k) for k in CLIENT_FIELDS}, **{k: v for k, v in cols.items()
+                                                             if v is not None}}
+    check_mandatory({k: clean_text(v) if isinstance(v, str) else v for k, v in given.items()},
+                    rules.mandatory_for(legal_form),
+                    "an entity" if entity else "a person", problems)
+    if check_unique and cols["mobile_no"] and lookups.mobile_taken(cols["mobile_no"],
+                                                                   client_id):
+        problems.append(FieldProblem("mobile_no", cols["mobile_no"], f"The mobile number "
+                                     f"{cols['mobile_no']} already belongs to another client "
+                                     "who is not closed.", CLIENT_DUPLICATE))
+    if check_unique and cols["external_id"] and lookups.external_id_taken(cols["external_id"],
+                                                                          client_id):
+        problems.append(FieldProblem("external_id", cols["external_id"], f"The external id "
+                                     f"'{cols['external_id']}' is already used by another "
+                                     "client.", CLIENT_DUPLICATE))
+    additional = validate_additional(values.get("additional") or {}, lookups, today, problems)
+    return CleanClient(cols, additional), problems
+
+
+def validate_additional(given: Mapping[str, Any], lookups: ClientLookups, today: dt.date,
+                        problems: list[FieldProblem]) -> dict[int, str | None]:
+    """The additional details in their canonical text form, by field id."""
+    fields = {f.name: f for f in lookups.additional_fields()}
+    by_label = {f.label.casefold(): f for f in fields.values()}
+    out: dict[int, str | None] = {}
+    for key, raw in given.items():
+        spec = fields.get(key) or by_label.get(str(key).casefold())
+        if spec is None:
+            names = ", ".join(fields) or "none are defined"
+            problems.append(FieldProblem(str(key), raw, f"'{key}' is not an additional client "
+                                         f"detail (defined: {names})."))
+            continue
+        out[spec.id] = additional_value(spec, raw, lookups, today, problems)
+    for spec in fields.values():
+        if spec.mandatory and out.get(spec.id) is None:
+            problems.append(FieldProblem(spec.name, None, f"The {spec.label} (an additional "
+                                         "detail) is mandatory and is missing.",
+                                         CLIENT_FIELD_MISSING))
+    return out
+
+
+def additional_value(spec: AdditionalField, raw: Any, lookups: ClientLookups,
+                     today: dt.date, problems: list[FieldProblem]) -> str | None:
+    """One additional detail's value as canonical text (number, ISO date, code value id)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if spec.data_type == "number":
+        if isinstance(raw, float):
+            raw = repr(raw)
+        try:
+            number = Decimal(str(raw).strip().replace(",", ""))
+            if not number.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            problems.append(FieldProblem(spec.name, raw, f"The {spec.label} '{raw}' is not a "
+                                         "number."))
+            return None
+        return str(number.normalize()) if number == number.to_integral() else str(number)
+    if spec.data_type == "date":
+        parsed = parse_date(spec.name, raw, problems)
+        return parsed.isoformat() if parsed else None
+    if spec.data_type == "code":
+        found = resolve_code(spec.name, raw, spec.code_name or "", lookups, problems)
+        return None if found is None else str(found)
+    text = clean_text(raw)
+    if text is not None and len(text) > 500:
+        problems.append(FieldProblem(spec.name, text[:40], f"The {spec.label} is longer than "
+                                     "500 characters."))
+        return None
+    return text
+
+
+# ---------------------------------------------------------------- family and addresses
+
+FAMILY_CODES = {"relationship": "family_relationship", "gender": "gender",
+                "marital_status": "marital_status", "profession": "profession"}
+
+
+def validate_family_member(values: Mapping[str, Any], *, rules: ClientRules,
+                           lookups: ClientLookups, today: dt.date,
+                           ) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """A family member's details: a first name, names bounded, codes, a past birth date."""
+    problems: list[FieldProblem] = []
+    cols: dict[str, Any] = {}
+    for name in ("first_name", "middle_name", "last_name"):
+        cols[name] = check_name(name, values.get(name), rules.name_max_length, problems)
+    check_mandatory(cols, ["first_name"], "a family member", problems)
+    for name, code_name in FAMILY_CODES.items():
+        cols[f"{name}_id"] = resolve_code(name, values.get(name), code_name, lookups,
+                                          problems)
+    born = parse_date("date_of_birth", values.get("date_of_birth"), problems)
+    if born is not None and born >= today:
+        problems.append(FieldProblem("date_of_birth", born, f"The date of birth {born} is not "
+                                     f"in the past (today is {today})."))
+    cols["date_of_birth"] = born
+    age = values.get("age")
+    if age is not None:
+        try:
+            age = int(age)
+            if not 0 <= age <= 150:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append(FieldProblem("age", values.get("age"), f"The age "
+                                         f"'{values.get('age')}' is not a whole number of "
+                                         "years from 0 to 150."))
+            age = None
+    elif born is not None and born < today:
+        age = age_on(born, today)
+    cols["age"] = age
+    cols["mobile_no"] = check_mobile("mobile_no", values.get("mobile_no"), rules, problems)
+    cols["is_dependent"] = bool(values.get("is_dependent") or False)
+    cols["is_contact"] = bool(values.get("is_contact") or False)
+    return cols, problems
+
+
+ADDRESS_TEXT = {"street": 200, "line_1": 200, "line_2": 200, "line_3": 200, "city": 100,
+                "state_province": 100, "country": 100, "postal_code": 20}
+
+
+def validate_address(values: Mapping[str, Any], *, lookups: ClientLookups,
+                     ) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """An address: its type from the code list, text bounded, at least one line filled."""
+    problems: list[FieldProblem] = []
+    cols: dict[str, Any] = {name: check_name(name, values.get(name), limit, problems)
+                            for name, limit in ADDRESS_TEXT.items()}
+    if not any(cols.values()) and not problems:
+        problems.append(FieldProblem("street", None, "An address needs at least a street, a "
+                                     "line, a city or a postal code.", CLIENT_FIELD_MISSING))
+    cols["address_type_id"] = resolve_code("address_type", values.get("address_type"),
+                                           "address_type", lookups, problems)
+    cols["active"] = True if values.get("active") is None else bool(values.get("active"))
+    return cols, problems
+
+
+def raise_first(problems: Sequence[FieldProblem]) -> None:
+    """Raise the first problem as the service's refusal (the others are in its details)."""
+    if problems:
+        first = problems[0]
+        error = first.as_error()
+        if len(problems) > 1:
+            error.details["other_problems"] = [p.message for p in problems[1:]]
+        raise error
