@@ -1,0 +1,79 @@
+"""Real returned files: Kilimani's generated sheet, edited with openpyxl as a person would."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+
+from workbook_engine.domain import GeneratedWorkbook
+from workbook_engine.services.collection_sheets import generate_collection_sheets
+
+SHEET = "Collection sheet"
+
+
+def generate(world: Any, out_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """Generate Kilimani's sheet; returns its path and the expected payload."""
+    sheets = generate_collection_sheets(world.ctx, actor_id=None, out_dir=out_dir,
+                                        center_id=world.center_id)
+    with world.ctx.session_factory() as s:
+        expected = s.get(GeneratedWorkbook, sheets[0].workbook_id).expected
+    return sheets[0].path, expected
+
+
+def address(expected: dict[str, Any], name: str, family: str) -> str:
+    """The generated address of a row's input cell (family ``repayment``, ``attendance``...)."""
+    row = next(r for r in expected["rows"] if r["name"] == name)
+    key = next(k for k in row["cells"] if k.split(":")[0] == family)
+    return row["cells"][key]["cell"]
+
+
+def blank_address(expected: dict[str, Any], name: str, family: str) -> str:
+    """The address of an input column that does NOT apply to a row (locked blank cell)."""
+    row = next(r for r in expected["rows"] if r["name"] == name)
+    column = next(c for c in expected["columns"] if c["family"] == family)
+    return f"{column['letter']}{row['row']}"
+
+
+def edit(source: Path, target: Path, values: dict[str, Any],
+         header: dict[str, Any] | None = None, expected: dict[str, Any] | None = None,
+         by_name: dict[tuple[str, str], Any] | None = None) -> Path:
+    """A copy of ``source`` with cells set (None clears), as an LO would type them."""
+    book = load_workbook(source)
+    ws = book[SHEET]
+    cells = dict(values)
+    if by_name:
+        assert expected is not None
+        for (name, family), value in by_name.items():
+            cells[address(expected, name, family)] = value
+    if header:
+        assert expected is not None
+        for key, value in header.items():
+            cells[expected["header"][key]["cell"]] = value
+    for where, value in cells.items():
+        ws[where].value = value
+    book.save(target)
+    return target
+
+
+FILLED_HEADER = {"payment_type": "Cash", "receipt_number": "R-0303", "receipt_date":
+                 "2026-03-03"}
+
+
+def libreoffice_resave(source: Path, out_dir: Path) -> Path:
+    """Re-save a file with LibreOffice headless (own profile dir); returns the new file."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    profile = out_dir / "lo-profile"
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
+                    "--convert-to", "xlsx", "--outdir", str(out_dir), str(source)],
+                   check=True, capture_output=True, timeout=120)
+    result = out_dir / (source.stem + ".xlsx")
+    assert result.exists()
+    return result
+
+
+def has_soffice() -> bool:
+    return shutil.which("soffice") is not None

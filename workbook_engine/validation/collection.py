@@ -1,0 +1,341 @@
+"""Validating a returned collection sheet: pandera for types, then the business rules.
+
+1. **Structure and types** (:func:`build_schema`): a pandera ``DataFrameSchema`` built from
+   the declaration (:data:`COLLECTION_SHEET`) and the sheet's concrete columns. Each input
+   column's check is the tolerant reader of :mod:`validation.values` for its
+   :class:`CellType` (money, date, choice); validation is lazy, so every failing cell is
+   collected at once, then turned back into catalogue errors with the precise code.
+2. **Business rules** (:func:`validate_sheet`), their tunable parts in
+   ``rules/collection.yaml``: repayment zero or exactly the (clubbed) amount due (or, with
+   ``allow_partial_repayments``, not more than it), disbursal zero or exact, withdrawal not
+   above the balance, charges zero or exact (``amount_tolerance``), payment type, receipt
+   number and receipt date present when money moved, receipt date not in the future, no
+   sheet processed before its meeting date, attendance one of the codes, and stale accounts.
+3. A cell is reported once: the first problem found for it wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+from sqlalchemy.orm import Session
+
+from workbook_engine.errors import ErrorType, Location, Problem
+from workbook_engine.errors.returned import (
+    BAD_ATTENDANCE,
+    BAD_PAYMENT_TYPE,
+    BEFORE_MEETING,
+    DISBURSAL_NOT_EXACT,
+    FEE_NOT_EXACT,
+    RECEIPT_DATE_INVALID,
+    RECEIPT_MISSING,
+    REPAYMENT_NOT_EXACT,
+    STALE,
+    WITHDRAWAL_OVER_BALANCE,
+)
+from workbook_engine.services.collection_posting import SheetEntries, find_stale
+from workbook_engine.services.collection_rules import CollectionRules
+from workbook_engine.validation.values import (
+    DEFAULT_LOCALE,
+    Locale,
+    ValueProblem,
+    parse_amount,
+    parse_date,
+    parse_text,
+)
+from workbook_engine.workbooks.collection_reader import InputCell, ReturnedSheet
+from workbook_engine.workbooks.declaration import CellType, WorkbookKind
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class CellView:
+    """One input cell for the preview: what was typed, what was due, how to show it."""
+
+    row_key: str
+    column_key: str
+    address: str
+    amount: Decimal | None
+    text: str | None
+    due: Decimal | None
+    red_text: bool = False
+    error: str | None = None
+
+
+@dataclass
+class Validation:
+    """The outcome: errors, the entries to post, the preview of each cell, and totals."""
+
+    problems: list[Problem]
+    entries: SheetEntries | None
+    cells: dict[tuple[str, str], CellView] = field(default_factory=dict)
+    collected: Decimal = ZERO
+    paid_out: Decimal = ZERO
+
+    @property
+    def cash_to_hand_over(self) -> Decimal:
+        return self.collected - self.paid_out
+
+
+def attendance_code(value: Any, codes: Mapping[str, str]) -> str | None:
+    """The code typed (``p``, ``Present``, ``AA``...), or None when blank; ValueProblem else."""
+    text = parse_text(value)
+    if text is None:
+        return None
+    for code, meaning in codes.items():
+        if text.casefold() in (code.casefold(), meaning.casefold(),
+                               f"{meaning} ({code})".casefold()):
+            return code
+    raise ValueProblem(BAD_ATTENDANCE, f"'{text[:20]}' is not an attendance code; use "
+                       + ", ".join(f"{c} ({m})" for c, m in codes.items()))
+
+
+def _checker(cell_type: CellType, digits: int, locale: Locale,
+             codes: Mapping[str, str]) -> Any:
+    def parse(cell: InputCell | None) -> Any:
+        if cell is None:
+            return None
+        if cell_type is CellType.MONEY:
+            return parse_amount(cell.value, digits=digits, locale=locale, formula=cell.formula)
+        if cell_type is CellType.DATE:
+            return parse_date(cell.value, locale=locale)
+        if cell_type is CellType.CHOICE:
+            return attendance_code(cell.value, codes)
+        return parse_text(cell.value)
+    return parse
+
+
+def build_schema(kind: WorkbookKind, expected: Mapping[str, Any], *, digits: int,
+                 locale: Locale, codes: Mapping[str, str]) -> pa.DataFrameSchema:
+    """The pandera schema of one sheet's input grid, from the declaration's column specs."""
+    columns: dict[str, pa.Column] = {}
+    for column in expected["columns"]:
+        if not column["input"]:
+            continue
+        spec = kind.column_spec(column["key"])
+        parse = _checker(spec.type, digits, locale, codes)
+
+        def ok(cell: Any, parse: Any = parse) -> bool:
+            try:
+                parse(cell)
+            except ValueProblem:
+                return False
+            return True
+
+        columns[column["key"]] = pa.Column(
+            object, nullable=True, required=True, title=column["header"],
+            checks=pa.Check(ok, element_wise=True, name=f"{spec.type.value}"))
+    return pa.DataFrameSchema(columns, name=kind.name, strict=False)
+
+
+def _frame(sheet: ReturnedSheet, expected: Mapping[str, Any]) -> pd.DataFrame:
+    keys = [c["key"] for c in expected["columns"] if c["input"]]
+    present = [k for k in keys if k in sheet.column_numbers]
+    index = [r["key"] for r in expected["rows"] if r["key"] in sheet.row_numbers]
+    data = {k: pd.Series([sheet.cells.get((r, k)) for r in index], index=index, dtype=object)
+            for k in present}
+    return pd.DataFrame(data, index=pd.Index(index, dtype=object), dtype=object)
+
+
+class _Collector:
+    """Problems, one per cell (the first wins), with their locations."""
+
+    def __init__(self, sheet_name: str, file_name: str | None,
+                 rows: Mapping[str, Mapping[str, Any]]) -> None:
+        self.sheet_name = sheet_name
+        self.file_name = file_name
+        self.rows = rows
+        self.problems: list[Problem] = []
+        self.seen: set[tuple[str | None, str | None]] = set()
+
+    def add(self, error: ErrorType, message: str, *, row_key: str | None = None,
+            column_key: str | None = None, row: int | None = None, cell: str | None = None,
+            account: str | None = None) -> None:
+        where = (row_key, column_key)
+        if (row_key or column_key) and where in self.seen:
+            return
+        self.seen.add(where)
+        expected_row = self.rows.get(row_key or "", {})
+        client_id = expected_row.get("entity_id") if expected_row.get("kind") == "client" \
+            else None
+        self.problems.append(Problem(
+            error, message, Location(file=self.file_name, sheet=self.sheet_name, row=row,
+                                     column=column_key, cell=cell, client_id=client_id,
+                                     account=account),
+            {"row_key": row_key, "client": expected_row.get("name")}))
+
+
+def validate_sheet(session: Session, sheet: ReturnedSheet, expected: Mapping[str, Any], *,
+                   kind: WorkbookKind, rules: CollectionRules, today: dt.date,
+                   locale: Locale = DEFAULT_LOCALE,
+                   file_name: str | None = None) -> Validation:
+    """Every problem of a returned sheet, and the entries it would post."""
+    digits = int(expected.get("currency_digits", 2))
+    rows = {r["key"]: r for r in expected["rows"]}
+    out = _Collector(sheet.sheet_name, file_name, rows)
+    for p in sheet.problems:
+        out.add(p.error, p.message, row_key=p.row_key, column_key=p.column_key, row=p.row,
+                cell=p.cell, account=p.account)
+    if not sheet.grid_found:
+        return Validation(out.problems, None)
+    codes = rules.attendance_codes
+    frame = _frame(sheet, expected)
+    schema = build_schema(kind, expected, digits=digits, locale=locale, codes=codes)
+    failing: set[tuple[str, str]] = set()
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        for _, case in cases[cases["index"].notna()].iterrows():
+            failing.add((str(case["index"]), str(case["column"])))
+    parsers = {c["key"]: _checker(kind.column_spec(c["key"]).type, digits, locale, codes)
+               for c in expected["columns"] if c["input"]}
+    views: dict[tuple[str, str], CellView] = {}
+    amounts: dict[str, dict[str, Decimal]] = {}
+    attendance: dict[str, str] = {}
+    for (row_key, column_key), cell in sheet.cells.items():
+        spec = rows[row_key]["cells"][column_key]
+        due = Decimal(spec["due"]) if spec.get("due") is not None else None
+        view = CellView(row_key, column_key, cell.address, None, None, due)
+        views[(row_key, column_key)] = view
+        try:
+            value = parsers[column_key](cell)
+        except ValueProblem as problem:
+            view.error = problem.error.code
+            out.add(problem.error, f"{rows[row_key]['name']}, cell {cell.address}: "
+                    f"{problem.message}.", row_key=row_key, column_key=column_key,
+                    row=cell.row, cell=cell.address)
+            continue
+        assert (row_key, column_key) not in failing or value is None
+        family = column_key.split(":", 1)[0]
+        if family == "attendance":
+            view.text = value
+            view.red_text = value != "P"
+            if value:
+                attendance[row_key] = value
+            continue
+        view.amount = value
+        rule = _business_rule(family, value, due, spec, rules)
+        view.red_text = _red(family, value, due, spec)
+        if rule is not None:
+            error, why = rule
+            view.error = error.code
+            out.add(error, f"{rows[row_key]['name']}, cell {cell.address}: {why}.",
+                    row_key=row_key, column_key=column_key, row=cell.row, cell=cell.address)
+            continue
+        if value:
+            amounts.setdefault(row_key, {})[column_key] = value
+    header = _header(sheet, expected, out, locale, today, amounts)
+    entries = SheetEntries(payment_type_id=header[0], receipt_number=header[1],
+                           receipt_date=header[2], amounts=amounts, attendance=attendance)
+    meeting = dt.date.fromisoformat(expected["meeting_date"])
+    if today < meeting:
+        out.add(BEFORE_MEETING, f"The sheet is for the meeting of {meeting}, which has not "
+                f"happened yet (today is {today}); send it on or after the meeting day.",
+                column_key="meeting_date")
+    for stale in find_stale(session, expected, entries):
+        views[(stale.row_key, stale.column_key)].error = STALE.code
+        out.add(STALE, f"{stale.name}, cell {stale.cell}: account {stale.account} changed "
+                f"since the sheet was generated ({stale.reason}); clear the amount, it was "
+                "already entered.", row_key=stale.row_key, column_key=stale.column_key,
+                row=stale.row, cell=stale.cell, account=stale.account)
+    # The summary counts every amount typed, valid or not: it is the cash the loan officer
+    # holds; the entries (what would be posted) hold the valid amounts only.
+    typed = SheetEntries(None, None, None, _typed_amounts(views))
+    collected, paid_out = typed.totals(expected)
+    return Validation(out.problems, entries, views, collected, paid_out)
+
+
+def _typed_amounts(views: Mapping[tuple[str, str], CellView]) -> dict[str, dict[str, Decimal]]:
+    typed: dict[str, dict[str, Decimal]] = {}
+    for (row_key, column_key), view in views.items():
+        if view.amount:
+            typed.setdefault(row_key, {})[column_key] = view.amount
+    return typed
+
+
+def _business_rule(family: str, value: Decimal, due: Decimal | None,
+                   spec: Mapping[str, Any],
+                   rules: CollectionRules) -> tuple[ErrorType, str] | None:
+    due = due or ZERO
+    exact = value == 0 or abs(value - due) <= rules.amount_tolerance
+    if family == "repayment" and not exact:
+        if rules.allow_partial_repayments and value <= due:
+            return None
+        what = "the clubbed amount due" if len(spec.get("loans", [])) > 1 else "the amount due"
+        return (REPAYMENT_NOT_EXACT, f"{value} is neither 0 nor {what} ({due}); partial "
+                "repayments are not accepted on the sheet")
+    if family == "disbursal" and not exact:
+        return (DISBURSAL_NOT_EXACT, f"{value} is neither 0 nor the amount to disburse ({due})")
+    if family == "charges" and not exact:
+        return (FEE_NOT_EXACT, f"{value} is neither 0 nor the charges due ({due})")
+    if family == "withdrawal":
+        limit = Decimal(spec.get("limit", "0"))
+        if value > limit:
+            return (WITHDRAWAL_OVER_BALANCE, f"the withdrawal of {value} is more than the "
+                    f"balance of {limit} (account {spec.get('account_no', '')})")
+    return None
+
+
+def _red(family: str, value: Decimal, due: Decimal | None, spec: Mapping[str, Any]) -> bool:
+    """The seed's red text: repayment zero or partial, mandatory savings or charges off due."""
+    due = due or ZERO
+    if family == "repayment":
+        return value < due or value == 0
+    if family == "deposit":
+        return spec.get("deposit_type") == "mandatory" and value != due
+    if family == "charges":
+        return value != due
+    return False
+
+
+def _header(sheet: ReturnedSheet, expected: Mapping[str, Any], out: _Collector,
+            locale: Locale, today: dt.date,
+            amounts: Mapping[str, Any]) -> tuple[int | None, str | None, dt.date | None]:
+    specs = expected.get("header", {})
+    cells = sheet.header
+
+    def where(key: str) -> dict[str, Any]:
+        cell = cells.get(key)
+        return {"column_key": key, "cell": cell.address if cell else None,
+                "row": cell.row if cell else None}
+
+    payment_type_id = receipt_number = receipt_date = None
+    pt_cell = cells.get("payment_type")
+    pt_text = parse_text(pt_cell.value) if pt_cell else None
+    if pt_text is not None:
+        choices = {str(k).casefold(): v for k, v in
+                   specs.get("payment_type", {}).get("choices", {}).items()}
+        payment_type_id = choices.get(pt_text.casefold())
+        if payment_type_id is None:
+            out.add(BAD_PAYMENT_TYPE, f"Payment type '{pt_text[:30]}' is not one of "
+                    + ", ".join(specs.get("payment_type", {}).get("choices", {})) + ".",
+                    **where("payment_type"))
+    rn_cell = cells.get("receipt_number")
+    receipt_number = parse_text(rn_cell.value) if rn_cell else None
+    rd_cell = cells.get("receipt_date")
+    try:
+        receipt_date = parse_date(rd_cell.value, locale=locale) if rd_cell else None
+    except ValueProblem as problem:
+        out.add(problem.error, f"Receipt date: {problem.message}.", **where("receipt_date"))
+    if receipt_date is not None and receipt_date > today:
+        out.add(RECEIPT_DATE_INVALID, f"The receipt date {receipt_date} is in the future "
+                f"(today is {today}); enter the date the money was received.",
+                **where("receipt_date"))
+    if amounts:
+        missing = [label for label, value in (("payment type", pt_text),
+                                              ("receipt number", receipt_number),
+                                              ("receipt date", rd_cell and rd_cell.value))
+                   if not value]
+        if missing:
+            out.add(RECEIPT_MISSING, "Money moved on this sheet but the "
+                    + " and ".join(missing) + (" are" if len(missing) > 1 else " is")
+                    + " missing; fill them in at the top of the sheet.", column_key="receipt")
+    return payment_type_id, receipt_number, receipt_date

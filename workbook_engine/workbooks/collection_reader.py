@@ -1,0 +1,248 @@
+"""Reading a returned collection sheet back into rows and cells, by key, never by position.
+
+Input: a :class:`~workbook_engine.workbooks._types.RawWorkbook` (from ``safe_read``), the
+declaration (:data:`~workbook_engine.workbooks.collection_sheet.COLLECTION_SHEET`) and the
+``expected`` payload recorded when the sheet was generated.
+
+* **Columns** are found by the hidden key row (``repayment:1``, ...). A column whose key is
+  gone (a program that dropped the hidden row, or a column pasted over) is found by its
+  header text, left to right among the columns with that header (the same product name heads
+  a repayment and a disbursal column, in the declaration's order). Hidden or reordered columns
+  are therefore read correctly.
+* **Rows** are found by the row key in the hidden key column (``client:12``); when it is gone,
+  by the (name, id) pair written on the row. Rows may be sorted or moved; anything that is not
+  a generated row (totals, notes, extra rows below the grid) is ignored. A generated row that
+  cannot be found is reported (``row-missing``); one found twice is ``row-duplicated``.
+* **Locked cells are never trusted**: the name and id written on each row are compared with
+  ``expected``; a difference is ``tampered``. A value typed in a cell that was generated
+  blank and locked (protection removed) is ``not-an-input``.
+* Input cells are returned raw (value and formula): typing rules are applied by validation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbook_engine.errors import ErrorType
+from workbook_engine.errors.returned import (
+    COLUMN_MISSING,
+    NOT_AN_INPUT,
+    ROW_DUPLICATED,
+    ROW_MISSING,
+    SHEET_MISSING,
+    TAMPERED,
+)
+from workbook_engine.workbooks._types import RawCell, RawSheet, RawWorkbook
+from workbook_engine.workbooks.declaration import WorkbookKind, column_letter
+
+
+@dataclass(frozen=True)
+class SheetProblem:
+    """A problem found while reading: catalogue entry, message, and where."""
+
+    error: ErrorType
+    message: str
+    row: int | None = None
+    column_key: str | None = None
+    cell: str | None = None
+    row_key: str | None = None
+    client_id: int | None = None
+    account: str | None = None
+
+
+@dataclass(frozen=True)
+class InputCell:
+    """An input cell as returned: where it is now, and what it holds."""
+
+    row_key: str
+    column_key: str
+    row: int
+    column: int
+    value: Any
+    formula: str | None
+
+    @property
+    def address(self) -> str:
+        return f"{column_letter(self.column - 1)}{self.row}"
+
+
+@dataclass
+class ReturnedSheet:
+    """What was read: header inputs, input cells by (row key, column key), problems."""
+
+    sheet_name: str
+    header: dict[str, InputCell | None]
+    cells: dict[tuple[str, str], InputCell]
+    row_numbers: dict[str, int]
+    column_numbers: dict[str, int]
+    problems: list[SheetProblem] = field(default_factory=list)
+    grid_found: bool = True
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def _address_to_rc(address: str) -> tuple[int, int]:
+    letters = "".join(ch for ch in address if ch.isalpha()).upper()
+    digits = "".join(ch for ch in address if ch.isdigit())
+    col = 0
+    for ch in letters:
+        col = col * 26 + (ord(ch) - 64)
+    return int(digits), col
+
+
+def _find_sheet(book: RawWorkbook, kind: WorkbookKind) -> RawSheet | None:
+    sheet = book.sheet(kind.data_sheet)
+    if sheet is not None:
+        return sheet
+    for candidate in book.sheets:  # renamed: the one whose key row holds the row-key column
+        if candidate.name == kind.metadata_sheet:
+            continue
+        if any(_text(c.value) == "row_key" for (r, _), c in candidate.cells.items()
+               if r == kind.key_row):
+            return candidate
+    return None
+
+
+def _locate_columns(sheet: RawSheet, kind: WorkbookKind, expected: Mapping[str, Any],
+                    problems: list[SheetProblem]) -> dict[str, int]:
+    by_key: dict[str, int] = {}
+    headers: dict[str, list[int]] = {}
+    key_row = int(expected.get("key_row", kind.key_row))
+    for (r, c), cell in sheet.cells.items():
+        if r == key_row and cell.value is not None:
+            by_key.setdefault(_text(cell.value), c)
+        elif r == kind.header_row and cell.value is not None:
+            headers.setdefault(_text(cell.value).casefold(), []).append(c)
+    found: dict[str, int] = {}
+    taken = set()
+    for column in expected["columns"]:
+        if column["key"] in by_key:
+            found[column["key"]] = by_key[column["key"]]
+            taken.add(by_key[column["key"]])
+    for column in expected["columns"]:
+        if column["key"] in found:
+            continue
+        candidates = [c for c in sorted(headers.get(_text(column["header"]).casefold(), []))
+                      if c not in taken]
+        if candidates:
+            found[column["key"]] = candidates[0]
+            taken.add(candidates[0])
+        elif column["input"] or column["key"] in ("name", "id"):
+            problems.append(SheetProblem(
+                COLUMN_MISSING, f"The column '{column['header']}' ({column['key']}) is "
+                "missing from the sheet; put it back as generated.",
+                column_key=column["key"]))
+    return found
+
+
+def read_collection_sheet(book: RawWorkbook, kind: WorkbookKind,
+                          expected: Mapping[str, Any]) -> ReturnedSheet:
+    """Map a returned workbook's cells back to the generated rows and columns."""
+    problems: list[SheetProblem] = []
+    sheet = _find_sheet(book, kind)
+    if sheet is None:
+        problems.append(SheetProblem(SHEET_MISSING, f"The workbook has no sheet "
+                                     f"'{kind.data_sheet}'; send the collection sheet as "
+                                     "generated."))
+        return ReturnedSheet(kind.data_sheet, {}, {}, {}, {}, problems, grid_found=False)
+    header: dict[str, InputCell | None] = {}
+    for key, spec in expected.get("header", {}).items():
+        r, c = _address_to_rc(spec["cell"])
+        raw = sheet.cells.get((r, c))
+        header[key] = InputCell("", key, r, c, raw.value if raw else None,
+                                raw.formula if raw else None)
+    columns = _locate_columns(sheet, kind, expected, problems)
+    rows = _locate_rows(sheet, kind, expected, columns, problems)
+    cells: dict[tuple[str, str], InputCell] = {}
+    input_columns = [c for c in expected["columns"] if c["input"] and c["key"] in columns]
+    for row in expected["rows"]:
+        number = rows.get(row["key"])
+        if number is None:
+            continue
+        _check_locked(sheet, row, number, columns, problems)
+        for column in input_columns:
+            col = columns[column["key"]]
+            raw: RawCell | None = sheet.cells.get((number, col))
+            cell = InputCell(row["key"], column["key"], number, col,
+                             raw.value if raw else None, raw.formula if raw else None)
+            if column["key"] in row["cells"]:
+                cells[(row["key"], column["key"])] = cell
+            elif _text(cell.value) not in ("", "0") or cell.formula:
+                problems.append(SheetProblem(
+                    NOT_AN_INPUT, f"{row['name']}: '{_text(cell.value)[:30]}' was typed in "
+                    f"column '{column['header']}', where nothing applies to this row; clear "
+                    "the cell.", row=number, column_key=column["key"], cell=cell.address,
+                    row_key=row["key"], client_id=_client_id(row)))
+    return ReturnedSheet(sheet.name, header, cells, rows, columns, problems)
+
+
+def _client_id(row: Mapping[str, Any]) -> int | None:
+    return row["entity_id"] if row["kind"] == "client" else None
+
+
+def _locate_rows(sheet: RawSheet, kind: WorkbookKind, expected: Mapping[str, Any],
+                 columns: Mapping[str, int], problems: list[SheetProblem]) -> dict[str, int]:
+    wanted = {r["key"]: r for r in expected["rows"]}
+    first = int(expected.get("first_data_row", kind.first_data_row))
+    key_col = columns.get("row_key")
+    name_col, id_col = columns.get("name"), columns.get("id")
+    by_name_id = {(_text(r["name"]).casefold(), _text(r["id"])): r["key"]
+                  for r in expected["rows"]}
+    found: dict[str, int] = {}
+    duplicated: set[str] = set()
+    for r in range(first, sheet.max_row + 1):
+        key = None
+        if key_col is not None:
+            raw = sheet.cells.get((r, key_col))
+            key = _text(raw.value) if raw else None
+        if key not in wanted and name_col is not None and id_col is not None:
+            name = sheet.cells.get((r, name_col))
+            ident = sheet.cells.get((r, id_col))
+            key = by_name_id.get((_text(name.value if name else None).casefold(),
+                                  _text(ident.value if ident else None)))
+        if key not in wanted:
+            continue  # totals, notes, rows added below the grid
+        if key in found:
+            duplicated.add(key)
+            continue
+        found[key] = r
+    for key in sorted(duplicated):
+        row = wanted[key]
+        problems.append(SheetProblem(
+            ROW_DUPLICATED, f"The row of {row['name']} ({key}) appears more than once "
+            f"(first at row {found[key]}); keep one copy.", row=found[key], row_key=key,
+            client_id=_client_id(row)))
+    for key, row in wanted.items():
+        if key not in found:
+            problems.append(SheetProblem(
+                ROW_MISSING, f"The row of {row['name']} (id {row['id']}, generated at row "
+                f"{row['row']}) is missing; put it back and enter what was collected "
+                "(a missing row is never read as zero).", row=row["row"], row_key=key,
+                client_id=_client_id(row)))
+    return found
+
+
+def _check_locked(sheet: RawSheet, row: Mapping[str, Any], number: int,
+                  columns: Mapping[str, int], problems: list[SheetProblem]) -> None:
+    for key in ("name", "id"):
+        col = columns.get(key)
+        if col is None:
+            continue
+        raw = sheet.cells.get((number, col))
+        written = _text(raw.value if raw else None)
+        # The writer labels center and group rows "Kilimani (center)".
+        allowed = {_text(row[key]).casefold(), f"{_text(row[key])} ({row['kind']})".casefold()}
+        if written.casefold() not in allowed:
+            problems.append(SheetProblem(
+                TAMPERED, f"Row {number}: the {key} was changed from '{row[key]}' to "
+                f"'{written[:40]}'; put back '{row[key]}' (locked cells are not edited).",
+                row=number, column_key=key, cell=f"{column_letter(col - 1)}{number}",
+                row_key=row["key"], client_id=_client_id(row)))
