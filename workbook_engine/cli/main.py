@@ -17,7 +17,7 @@ from typing import Annotated, Optional
 import typer
 
 from workbook_engine import __version__
-from workbook_engine.cli import clients, directory, sheets, submissions, system
+from workbook_engine.cli import clients, directory, sheets, submissions, system, templates
 from workbook_engine.cli.common import CliState, err_console
 from workbook_engine.errors import EngineError
 
@@ -60,6 +60,7 @@ clients.register(app)
 directory.register(app)
 sheets.register(app)
 submissions.register(app)
+templates.register(app)
 
 
 def _log_crash(exc: BaseException) -> Path | None:

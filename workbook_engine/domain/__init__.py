@@ -14,6 +14,7 @@ from workbook_engine.domain.customers import (
     Group,
     GroupMembership,
 )
+from workbook_engine.domain.imports import ClientImportRow
 from workbook_engine.domain.loans import (
     Loan,
     LoanAllocation,
@@ -32,7 +33,7 @@ from workbook_engine.domain.workbooks import (
 
 __all__ = [
     "Address", "Attendance", "AuditRecord", "Base", "Center", "Charge", "ChargePayment",
-    "Client", "ClientStatusChange", "Code", "CodeValue", "CustomField", "CustomFieldValue",
+    "Client", "ClientImportRow", "ClientStatusChange", "Code", "CodeValue", "CustomField", "CustomFieldValue",
     "Document", "FamilyMember", "GeneratedWorkbook", "Group", "GroupMembership", "Holiday",
     "Loan", "LoanAllocation", "LoanInstallment", "LoanProduct", "LoanTransaction", "Office",
     "PaymentType", "SavingsAccount", "SavingsProduct", "SavingsTransaction", "Staff",

@@ -110,7 +110,13 @@ class EngineError(Exception):
 
 def _load_areas() -> None:
     # Importing the area modules registers their error types.
-    from workbook_engine.errors import clients, collection, general, returned  # noqa: F401
+    from workbook_engine.errors import (  # noqa: F401
+        client_import,
+        clients,
+        collection,
+        general,
+        returned,
+    )
 
 
 _load_areas()
