@@ -155,8 +155,9 @@ def load_reference(ctx: AppContext, session: Session, *, office_id: int | None,
     """Everything validation needs, in a fixed number of queries."""
     offices = _offices(session, office_id)
     ids = [o.id for o in offices]
+    # All staff, so that one of another office is named as such (not as unknown).
     staff = [StaffRef(s.id, s.display_name, s.office_id, s.active) for s in session.scalars(
-        select(Staff).where(Staff.office_id.in_(ids)).order_by(Staff.id))]
+        select(Staff).order_by(Staff.id))]
     groups = [GroupRef(g.id, g.name, g.office_id, g.status == GroupStatus.ACTIVE)
               for g in session.scalars(select(Group).where(Group.office_id.in_(ids))
                                        .order_by(Group.id))]
@@ -175,7 +176,7 @@ def load_reference(ctx: AppContext, session: Session, *, office_id: int | None,
     return ImportReference(
         legal_form=legal_form,
         offices=[OfficeRef(o.id, o.name, o.opening_date) for o in offices],
-        staff=[s for s in staff if staff_id is None or s.id == staff_id] or staff,
+        staff=staff,
         groups=groups, lookups=lookups, rules=client_rules(ctx), today=ctx.today(),
         workbook_id=workbook_id,
         imported_hashes={h: c for h, c, _, _, _ in imported},
@@ -190,8 +191,8 @@ def _template_data(ref: ImportReference, legal_form: str, office: Office,
                                    legal_form)
     by_office: dict[int, list[str]] = {o.id: [] for o in ref.offices}
     for s in ref.staff:
-        if s.active and (staff is None or s.id == staff.id):
-            by_office.setdefault(s.office_id, []).append(s.name)
+        if s.active and s.office_id in by_office and (staff is None or s.id == staff.id):
+            by_office[s.office_id].append(s.name)
     codes = {name: [c.name for c in choices if c.active]
              for name, choices in ref.lookups.codes.items()}
     return TemplateData(
