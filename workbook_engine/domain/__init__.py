@@ -16,6 +16,7 @@ from workbook_engine.domain.customers import (
     Group,
     GroupMembership,
 )
+from workbook_engine.domain.imports import ClientImportRow
 from workbook_engine.domain.intake import ClaimState, IntakeClaim
 from workbook_engine.domain.loans import (
     Loan,
@@ -33,11 +34,6 @@ from workbook_engine.domain.workbooks import (
     Submission,
 )
 
-__all__ = [
-    "Address", "Attendance", "AuditRecord", "Base", "CashHandover", "Center", "Charge",
-    "ChargePayment", "ClaimState", "Client", "ClientStatusChange", "Code", "CodeValue",
-    "CustomField", "CustomFieldValue", "Document", "FamilyMember", "GeneratedWorkbook", "Group",
-    "GroupMembership", "Holiday", "IntakeClaim", "Loan", "LoanAllocation", "LoanInstallment",
-    "LoanProduct", "LoanTransaction", "Office", "PaymentType", "SavingsAccount",
-    "SavingsProduct", "SavingsTransaction", "Staff", "Submission", "WebSession",
-]
+# Every model and enum imported above is public (computed, so adding a model is one line).
+__all__ = sorted(name for name, value in globals().items()
+                 if isinstance(value, type) and not name.startswith("_"))

@@ -42,6 +42,7 @@ from workbook_engine.reports.collection_report import (
     write_html_report,
     write_xlsx_report,
 )
+from workbook_engine.services.client_import import is_fineract, process_client_import
 from workbook_engine.services.collection_rules import collection_rules
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.submissions import set_status
@@ -49,6 +50,7 @@ from workbook_engine.validation.collection import Validation, validate_sheet
 from workbook_engine.validation.values import office_locale
 from workbook_engine.workbooks._types import RawWorkbook, UnreadableFile
 from workbook_engine.workbooks.collection_reader import read_collection_sheet
+from workbook_engine.workbooks.client_import_sheet import KIND as CLIENT_IMPORT_KIND
 from workbook_engine.workbooks.collection_sheet import COLLECTION_SHEET
 from workbook_engine.workbooks.metadata import metadata_from_values, verify_metadata
 from workbook_engine.intake.faults import fault_point
@@ -133,6 +135,9 @@ def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
     try:
         signed, version_text = _metadata_of(book, name)
     except EngineError as exc:
+        if is_fineract(book):  # a Mifos X / Fineract client workbook carries no signature
+            return _client_import(ctx, book, stored, name, received, None, actor_id,
+                                  sender_email)
         return _refused(ctx, stored, name, received, actor_id, sender_email,
                         _sheet_problem(exc.error, exc.message, name), not_ours=True)
     try:
@@ -141,12 +146,29 @@ def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
     except EngineError as exc:
         return _refused(ctx, stored, name, received, actor_id, sender_email,
                         _sheet_problem(exc.error, exc.message, name), not_ours=False)
+    if metadata.kind == CLIENT_IMPORT_KIND:
+        return _client_import(ctx, book, stored, name, received, metadata, actor_id,
+                              sender_email)
     if metadata.kind != COLLECTION_SHEET.name:
         return _refused(ctx, stored, name, received, actor_id, sender_email,
                         _sheet_problem(WRONG_KIND, f"{name} is a '{metadata.kind}' workbook, "
                                        "not a collection sheet.", name), not_ours=True)
     return _process_collection_sheet(ctx, book, stored, name, received, metadata.workbook_id,
                                      version_text, actor_id, sender_email)
+
+
+def _client_import(ctx: AppContext, book: RawWorkbook, stored: Any, name: str,
+                   received: dt.datetime, metadata: Any, actor_id: int | None,
+                   sender_email: str | None) -> ProcessResult:
+    """The client-import kind (services/client_import.py) in the same pipeline."""
+    try:
+        fields = process_client_import(ctx, book, stored, name=name, received=received,
+                                       metadata=metadata, actor_id=actor_id,
+                                       sender_email=sender_email)
+    except EngineError as exc:
+        return _refused(ctx, stored, name, received, actor_id, sender_email,
+                        _sheet_problem(exc.error, exc.message, name), not_ours=False)
+    return ProcessResult(**fields)
 
 
 def _refused(ctx: AppContext, stored: Any, name: str, received: dt.datetime,

@@ -40,6 +40,7 @@ from workbook_engine.services.collection_posting import (
 )
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.lookup import get_or_fail, resolve_staff
+from workbook_engine.workbooks.client_import_sheet import KIND as CLIENT_IMPORT_KIND
 
 ExcludedSheetWriter = Callable[[AppContext, int, list[str]], str | None]
 """Writes a new sheet holding only some rows of a submission; returns its path."""
@@ -172,6 +173,12 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
     With ``exclude_invalid`` a submission with row errors posts its valid rows only; the
     excluded rows stay due and ``write_excluded`` writes them to a new sheet.
     """
+    with ctx.session_factory() as session:
+        kind = session.scalar(select(Submission.kind).where(Submission.id == submission_id))
+    if kind == CLIENT_IMPORT_KIND:  # each kind of workbook posts its own way
+        from workbook_engine.services.client_import import approve_client_import
+
+        return approve_client_import(ctx, submission_id=submission_id, by=by)
     excluded: list[str] = []
     try:
         with ctx.unit_of_work(None) as uow:

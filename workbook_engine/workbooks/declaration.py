@@ -60,6 +60,11 @@ class ColumnSpec:
         width: column width in characters.
         hidden: a column for the engine (row keys), hidden from the user.
         help: one sentence for the input message and the documentation.
+        mandatory: the cell must be filled in (the header is marked with ``*``).
+        variant: None when the column is always present, else the one variant of the kind
+            it belongs to (e.g. the legal form "person" or "entity" of a client template).
+        aliases: other headers the column is recognised by, for workbooks that carry no key
+            row (e.g. the headers of a Mifos X / Fineract import workbook).
     """
 
     key: str
@@ -74,6 +79,9 @@ class ColumnSpec:
     width: float = 12.0
     hidden: bool = False
     help: str = ""
+    mandatory: bool = False
+    variant: str | None = None
+    aliases: tuple[str, ...] = ()
 
     def column_key(self, item_id: int | None = None) -> str:
         """The stable key of the concrete column (``repayment:1`` for product 1)."""
@@ -121,6 +129,18 @@ class HeaderField:
 
 
 @dataclass(frozen=True)
+class SheetSpec:
+    """A further grid sheet of a kind (e.g. the family members of a client template).
+
+    Its rows are laid out like the data sheet's (``header_row``, ``key_row``,
+    ``first_data_row`` of the kind).
+    """
+
+    name: str
+    columns: tuple[ColumnSpec, ...]
+
+
+@dataclass(frozen=True)
 class WorkbookKind:
     """Everything that identifies and lays out one kind of workbook.
 
@@ -141,6 +161,7 @@ class WorkbookKind:
     header_row: int
     key_row: int
     first_data_row: int
+    extra_sheets: tuple[SheetSpec, ...] = ()
 
     def header_field(self, key: str) -> HeaderField:
         """The header field with this key."""
@@ -148,6 +169,13 @@ class WorkbookKind:
             if field.key == key:
                 return field
         raise KeyError(key)
+
+    def extra_sheet(self, name: str) -> SheetSpec:
+        """The further sheet with this name."""
+        for sheet in self.extra_sheets:
+            if sheet.name == name:
+                return sheet
+        raise KeyError(name)
 
     def column_spec(self, key: str) -> ColumnSpec:
         """The column spec (or family) with this key; ``repayment:3`` finds ``repayment``."""
@@ -157,10 +185,18 @@ class WorkbookKind:
                 return spec
         raise KeyError(key)
 
-    def expand(self, items: Mapping[str, Sequence[tuple[int, str]]]) -> tuple[Column, ...]:
-        """The concrete columns, in order, given ``{per: [(id, name), ...]}`` for families."""
+    def expand(self, items: Mapping[str, Sequence[tuple[int, str]]],
+               variant: str | None = None,
+               specs: Sequence[ColumnSpec] | None = None) -> tuple[Column, ...]:
+        """The concrete columns, in order, given ``{per: [(id, name), ...]}`` for families.
+
+        With ``variant``, columns of other variants are left out; ``specs`` expands the
+        columns of a further sheet instead of the data sheet's.
+        """
         columns: list[Column] = []
-        for spec in self.columns:
+        for spec in self.columns if specs is None else specs:
+            if spec.variant is not None and spec.variant != variant:
+                continue
             if spec.per is None:
                 columns.append(Column(spec, spec.key, spec.header, len(columns)))
                 continue

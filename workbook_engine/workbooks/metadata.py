@@ -6,6 +6,10 @@ one field a row, name in column A and value (always text) in column B::
     workbook_id | kind | template_version | center_id | group_id | meeting_date |
     generated_at | key_id | signature
 
+Two optional fields follow ``key_id`` when a kind uses them: ``office_id`` and ``variant``
+(e.g. the legal form of a client-import template). They are written, signed and required on
+reading only when set, so the metadata of kinds without them is unchanged.
+
 The signature is the hex HMAC-SHA256 (:mod:`workbook_engine.workbooks.signing`) of
 :meth:`WorkbookMetadata.payload`: the other fields as canonical JSON. Only the key id is
 written, never the secret. The sheet is "very hidden" (Excel's user interface cannot unhide
@@ -35,6 +39,7 @@ from workbook_engine.workbooks.signing import KeyRing
 
 METADATA_SHEET = "_workbook"
 SIGNATURE_FIELD = "signature"
+OPTIONAL_FIELDS = ("office_id", "variant")
 
 
 @dataclass(frozen=True)
@@ -49,11 +54,16 @@ class WorkbookMetadata:
     meeting_date: dt.date | None
     generated_at: dt.datetime
     key_id: str
+    office_id: int | None = None
+    variant: str | None = None
 
     def as_text(self) -> dict[str, str]:
-        """Every field as the text written in the sheet ("" for None)."""
+        """Every field as the text written in the sheet ("" for None; optional fields that
+        are not set are left out)."""
         out: dict[str, str] = {}
         for name, value in asdict(self).items():
+            if value is None and name in OPTIONAL_FIELDS:
+                continue
             if value is None:
                 out[name] = ""
             elif isinstance(value, dt.datetime):
@@ -84,13 +94,15 @@ class SignedMetadata:
 
 def sign_metadata(ring: KeyRing, *, workbook_id: str, kind: str, template_version: int,
                   center_id: int | None, group_id: int | None,
-                  meeting_date: dt.date | None, generated_at: dt.datetime) -> SignedMetadata:
+                  meeting_date: dt.date | None, generated_at: dt.datetime,
+                  office_id: int | None = None, variant: str | None = None) -> SignedMetadata:
     """Metadata signed with the ring's current key (its id is recorded)."""
     metadata = WorkbookMetadata(workbook_id=workbook_id, kind=kind,
                                 template_version=template_version, center_id=center_id,
                                 group_id=group_id, meeting_date=meeting_date,
                                 generated_at=generated_at.replace(microsecond=0),
-                                key_id=ring.current)
+                                key_id=ring.current, office_id=office_id,
+                                variant=variant or None)
     key_id, signature = ring.sign(metadata.payload())
     assert key_id == metadata.key_id
     return SignedMetadata(metadata, signature)
@@ -127,7 +139,8 @@ def metadata_from_values(values: Mapping[str, Any] | Iterable[tuple[Any, Any]],
         text = fields[name]
         return int(float(text)) if text else None
 
-    required = [*WorkbookMetadata.__dataclass_fields__, SIGNATURE_FIELD]
+    required = [*(f for f in WorkbookMetadata.__dataclass_fields__ if f not in OPTIONAL_FIELDS),
+                SIGNATURE_FIELD]
     missing = [name for name in required if name not in fields]
     if missing:
         raise refuse("missing " + ", ".join(missing))
@@ -139,7 +152,9 @@ def metadata_from_values(values: Mapping[str, Any] | Iterable[tuple[Any, Any]],
             meeting_date=(dt.date.fromisoformat(fields["meeting_date"])
                           if fields["meeting_date"] else None),
             generated_at=dt.datetime.fromisoformat(fields["generated_at"]),
-            key_id=fields["key_id"])
+            key_id=fields["key_id"],
+            office_id=optional_int("office_id") if "office_id" in fields else None,
+            variant=fields.get("variant") or None)
     except ValueError as exc:
         raise refuse(f"a field cannot be read: {exc}") from None
     if not metadata.workbook_id or not fields[SIGNATURE_FIELD]:

@@ -1,0 +1,44 @@
+"""`workbook-engine template clients`: a client-import template to fill in Excel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from workbook_engine.cli.common import console, print_json, state
+from workbook_engine.services.client_import import generate_client_template
+
+template_app = typer.Typer(help="Templates to fill in and import.", no_args_is_help=True)
+
+
+@template_app.command("clients")
+def clients(
+    ctx: typer.Context,
+    office: Annotated[int, typer.Option("--office", help="The office (its branches are "
+                                        "offered too).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the template into.")],
+    legal_form: Annotated[str, typer.Option("--legal-form",
+                                            help="person or entity.")] = "person",
+    staff: Annotated[Optional[int], typer.Option(
+        "--staff", help="Only this loan officer in the staff drop-down.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Write a client-import template: dropdowns, mandatory columns, signed."""
+    cli = state(ctx)
+    engine = cli.context()
+    result = generate_client_template(engine, actor_id=cli.actor_id(engine), office_id=office,
+                                      legal_form=legal_form, out_dir=out, staff_id=staff)
+    if as_json:
+        print_json({"workbook_id": result.workbook_id, "path": result.path,
+                    "office": result.office, "legal_form": result.legal_form,
+                    "columns": result.columns})
+        return
+    console.print(f"Template for {result.legal_form}s of {result.office}: {result.path}",
+                  highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `template` commands to the root app."""
+    app.add_typer(template_app, name="template")

@@ -1,0 +1,109 @@
+"""The report of a client import: the workbook written back (streamed) and an HTML page.
+
+:func:`report_content` turns a validation into the rows the writer streams back (values as
+read, a status per row, error cells with their comment) and the Errors sheet;
+:func:`write_import_html` renders ``templates/client_import_report.html.j2`` (autoescaped).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from workbook_engine.validation.client_import import ImportFile, ImportValidation
+from workbook_engine.workbooks.client_import_sheet import CLIENTS_SHEET
+from workbook_engine.workbooks.client_import_writer import ReportContent, ReportRow
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+HTML_ERROR_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What the HTML page shows."""
+
+    title: str
+    file_name: str
+    submission_id: int | None
+    status: str
+    message: str
+    received_at: dt.datetime
+    office: str | None
+    legal_form: str
+    layout: str
+    counts: Mapping[str, int]
+    errors: Sequence[Mapping[str, Any]]
+    rows: Sequence[Mapping[str, Any]]  # row, key, name, status, ok
+
+
+def error_json(problem: Any) -> dict[str, Any]:
+    """A problem as stored in the submission and shown in the reports."""
+    data = problem.as_dict()
+    data.setdefault("column_header", data.get("column"))
+    return data
+
+
+def report_content(book: ImportFile, validation: ImportValidation, *, row_shift: int = 0,
+                   summary: str) -> ReportContent:
+    """The rows of each sheet to write back; ``row_shift`` moves a Fineract file's rows
+    below our header and key rows."""
+    rows: dict[str, list[ReportRow]] = {}
+    clients: list[ReportRow] = []
+    for outcome in validation.outcomes:
+        marks = _marks(outcome.problems)
+        clients.append(ReportRow(outcome.row.row + row_shift, outcome.row.key,
+                                 outcome.row.values, outcome.status_text,
+                                 outcome.state != "invalid", marks))
+    rows[CLIENTS_SHEET] = clients
+    for sheet in (book.family, book.addresses):
+        if sheet is None or book.layout == "fineract":
+            continue
+        out = []
+        for row in sheet.rows:
+            problems = validation.related.get((sheet.name, row.row), [])
+            out.append(ReportRow(row.row + row_shift, row.key, row.values,
+                                 validation.related_status.get((sheet.name, row.row), ""),
+                                 not problems, _marks(problems)))
+        rows[sheet.name] = out
+    errors = [error_json(p) for p in validation.problems]
+    return ReportContent(rows, errors, summary)
+
+
+def _marks(problems: Sequence[Any]) -> dict[str, str]:
+    marks: dict[str, str] = {}
+    for problem in problems:
+        key = problem.location.column or "row_key"
+        text = f"{problem.message} How to fix: {problem.error.how_to_fix}"
+        marks[key] = f"{marks[key]}\n{text}" if key in marks else text
+    return marks
+
+
+def row_views(validation: ImportValidation, limit: int = 500) -> list[dict[str, Any]]:
+    """The first rows for the HTML page: row, key, name, status."""
+    out = []
+    for outcome in validation.outcomes[:limit]:
+        v = outcome.row.values
+        name = " ".join(str(v[k]) for k in ("first_name", "middle_name", "last_name",
+                                             "full_name") if v.get(k) not in (None, ""))
+        out.append({"row": outcome.row.row, "key": outcome.row.key, "name": name,
+                    "status": outcome.status_text, "ok": outcome.state != "invalid"})
+    return out
+
+
+def write_import_html(summary: ImportSummary, target: Path) -> Path:
+    """Render the HTML page of an import."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES),
+                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
+                      lstrip_blocks=True)
+    html = env.get_template("client_import_report.html.j2").render(
+        report=summary, errors=list(summary.errors)[:HTML_ERROR_LIMIT])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(target)
+    return target
