@@ -60,6 +60,27 @@ def cents(low: int, high: int) -> st.SearchStrategy[Decimal]:
     return st.integers(low, high).map(lambda c: Decimal(c).scaleb(-2))
 
 
+def db_totals(ctx: AppContext) -> Counter[str]:
+    """The money in the database, by kind of movement (in cents)."""
+    with ctx.session_factory() as s:
+        def loan_sum(kind: LoanTransactionType) -> Decimal:
+            return s.scalar(select(func.coalesce(func.sum(LoanTransaction.amount), 0))
+                            .where(LoanTransaction.type == kind)) or ZERO
+
+        def savings_sum(kind: str) -> Decimal:
+            return s.scalar(select(func.coalesce(func.sum(SavingsTransaction.amount), 0))
+                            .where(SavingsTransaction.type == kind)) or ZERO
+
+        totals = {
+            "disbursed": loan_sum(LoanTransactionType.DISBURSEMENT),
+            "repaid": loan_sum(LoanTransactionType.REPAYMENT),
+            "deposit": savings_sum("deposit"), "withdraw": savings_sum("withdrawal"),
+            "charges paid": s.scalar(select(func.coalesce(func.sum(ChargePayment.amount),
+                                                          0))) or ZERO}
+    # SQLite sums REAL values: back to cents before comparing.
+    return Counter({k: Decimal(str(v)).quantize(CENT) for k, v in totals.items()})
+
+
 LEDGER_OF = {"repay": "loan", "disburse": "loan", "deposit": "savings",
              "withdraw": "savings", "charge": "charge"}
 
@@ -254,23 +275,7 @@ class Ledger:
     # --- the property --------------------------------------------------------------------
 
     def db_totals(self) -> Counter[str]:
-        with self.ctx.session_factory() as s:
-            def loan_sum(kind: LoanTransactionType) -> Decimal:
-                return s.scalar(select(func.coalesce(func.sum(LoanTransaction.amount), 0))
-                                .where(LoanTransaction.type == kind)) or ZERO
-
-            def savings_sum(kind: str) -> Decimal:
-                return s.scalar(select(func.coalesce(func.sum(SavingsTransaction.amount), 0))
-                                .where(SavingsTransaction.type == kind)) or ZERO
-
-            totals = {
-                "disbursed": loan_sum(LoanTransactionType.DISBURSEMENT),
-                "repaid": loan_sum(LoanTransactionType.REPAYMENT),
-                "deposit": savings_sum("deposit"), "withdraw": savings_sum("withdrawal"),
-                "charges paid": s.scalar(select(func.coalesce(func.sum(ChargePayment.amount),
-                                                              0))) or ZERO}
-        # SQLite sums REAL values: back to cents before comparing.
-        return Counter({k: Decimal(str(v)).quantize(CENT) for k, v in totals.items()})
+        return db_totals(self.ctx)
 
     def verify(self) -> None:
         with self.ctx.session_factory() as s:
