@@ -139,6 +139,9 @@ def test_killed_at_a_point_of_the_intake_path_then_restarted(kilimani, point: st
     again = watch(ctx)
     assert again.returncode == 0, again.stderr
     assert_taken_in_once(ctx, sha)
+    # The restart reports the file as taken in, never as a duplicate of its own submission.
+    [outcome] = json.loads(again.stdout)
+    assert outcome["duplicate_of"] is None and outcome["submission_id"] is not None
     [claim] = claim_rows(ctx)
     assert claim.attempts == 2  # the interrupted attempt, then the one that finished
     assert json.loads(watch(ctx).stdout) == []  # nothing left to do

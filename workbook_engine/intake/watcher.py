@@ -268,15 +268,24 @@ class Intake:
             return self._quarantine(claim, archived, NOT_A_WORKBOOK_OF_OURS.how_to_fix,
                                     result.message, result=result)
         fault_point("before-report")
+        submission_id, duplicate_of, message = \
+            result.submission_id, result.duplicate_of, result.message
+        if duplicate_of and claim.attempts > 1 and claim.previous_state != ClaimState.PROCESSED:
+            # Claims are unique per content, so the "earlier" submission of an interrupted
+            # claim is the one its own previous attempt committed: this is not a duplicate.
+            submission_id, duplicate_of = duplicate_of, None
+            message = (f"{name} was taken in as submission {submission_id} "
+                       f"({str(result.status).replace('_', ' ')}); the engine had stopped "
+                       "before confirming it.")
         claims.finish_claim(self.ctx, claim.id, worker=self.worker, state=ClaimState.PROCESSED,
-                            submission_id=result.submission_id or result.duplicate_of)
-        outcome = Outcome(name, claim.sha256, ClaimState.PROCESSED.value, result.message,
-                          status=str(result.status), submission_id=result.submission_id,
-                          duplicate_of=result.duplicate_of, error_count=result.error_count,
+                            submission_id=submission_id or duplicate_of)
+        outcome = Outcome(name, claim.sha256, ClaimState.PROCESSED.value, message,
+                          status=str(result.status), submission_id=submission_id,
+                          duplicate_of=duplicate_of, error_count=result.error_count,
                           report_xlsx=result.report_xlsx, report_html=result.report_html)
         log.info("result %s: %s%s; report %s", name, outcome.status,
-                 f" (duplicate of submission {result.duplicate_of})" if result.duplicate_of
-                 else f" (submission {result.submission_id})", result.report_xlsx or "none")
+                 f" (duplicate of submission {duplicate_of})" if duplicate_of
+                 else f" (submission {submission_id})", result.report_xlsx or "none")
         return outcome
 
     def _quarantine(self, claim: claims.Claim, archived: Path, how_to_fix: str, reason: str,
