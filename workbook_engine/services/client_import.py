@@ -436,8 +436,8 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
     mobile number or external id taken since the preview is refused, not duplicated.
     """
     from workbook_engine.services.submissions import (
-        _decider,
-        _locked,
+        check_decider,
+        lock_submission,
         row_errors,
         set_status,
         show_submission,
@@ -446,8 +446,8 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
 
     with ctx.unit_of_work(None) as uow:
         s = uow.session
-        sub = _locked(s, submission_id)
-        approver = _decider(s, by, sub, "approve")
+        sub = lock_submission(s, submission_id)
+        approver = check_decider(s, by, sub, "approve")
         uow.actor_id = approver.id
         if sub.status not in (SubmissionStatus.AWAITING_APPROVAL, SubmissionStatus.INVALID):
             raise EngineError(WRONG_STATE, f"Submission {sub.id} is "

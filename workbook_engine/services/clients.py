@@ -61,6 +61,7 @@ from workbook_engine.validation.clients import (
     AdditionalField,
     ClientRules,
     CodeChoice,
+    lifecycle_date_problem,
     raise_first,
     validate_client,
 )
@@ -134,13 +135,10 @@ def _require_status(client: Client, allowed: Iterable[ClientStatus], doing: str)
 def _check_date(name: str, value: dt.date, today: dt.date,
                 not_before: Iterable[tuple[dt.date | None, str]]) -> None:
     """A lifecycle date: not in the future, not before each earlier step given."""
-    if value > today:
-        raise EngineError(CLIENT_DATE_NOT_ALLOWED, f"The {name} {value} is in the future "
-                          f"(today is {today}).", field=name, value=str(value))
-    for earlier, what in not_before:
-        if earlier is not None and value < earlier:
-            raise EngineError(CLIENT_DATE_NOT_ALLOWED, f"The {name} {value} is before "
-                              f"{what} ({earlier}).", field=name, value=str(value))
+    problem = lifecycle_date_problem(name, value, today, list(not_before))
+    if problem is not None:
+        raise EngineError(CLIENT_DATE_NOT_ALLOWED, problem[0].upper() + problem[1:],
+                          field=name, value=str(value))
 
 
 def _record_status(session: Session, client: Client, to: ClientStatus, on_date: dt.date,

@@ -119,7 +119,8 @@ def show_submission(ctx: AppContext, submission_id: int) -> dict[str, Any]:
                 "posting": content.get("posting"), "history": history(session, sub.id)}
 
 
-def _decider(session: Session, reference: str, sub: Submission, what: str) -> Staff:
+def check_decider(session: Session, reference: str, sub: Submission, what: str) -> Staff:
+    """The supervisor who may approve or reject ``sub`` (maker-checker), or a refusal."""
     staff = resolve_staff(session, reference)
     if not (staff.is_supervisor and staff.active):
         raise EngineError(NOT_SUPERVISOR, f"{staff.display_name} is not an active supervisor, "
@@ -131,7 +132,8 @@ def _decider(session: Session, reference: str, sub: Submission, what: str) -> St
     return staff
 
 
-def _locked(session: Session, submission_id: int) -> Submission:
+def lock_submission(session: Session, submission_id: int) -> Submission:
+    """The submission, locked for update until the caller's transaction ends."""
     sub = session.scalar(select(Submission).where(Submission.id == submission_id)
                          .with_for_update())
     if sub is None:
@@ -183,8 +185,8 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
     try:
         with ctx.unit_of_work(None) as uow:
             s = uow.session
-            sub = _locked(s, submission_id)
-            approver = _decider(s, by, sub, "approve")
+            sub = lock_submission(s, submission_id)
+            approver = check_decider(s, by, sub, "approve")
             uow.actor_id = approver.id
             _check_not_posted(s, sub)
             content = dict(sub.content or {})
@@ -270,8 +272,8 @@ def reject_submission(ctx: AppContext, *, submission_id: int, by: str,
                           "the loan officer reads it.")
     with ctx.unit_of_work(None) as uow:
         s = uow.session
-        sub = _locked(s, submission_id)
-        staff = _decider(s, by, sub, "reject")
+        sub = lock_submission(s, submission_id)
+        staff = check_decider(s, by, sub, "reject")
         uow.actor_id = staff.id
         _check_not_posted(s, sub)
         if sub.status in (SubmissionStatus.REJECTED, SubmissionStatus.SUPERSEDED):

@@ -43,6 +43,7 @@ from workbook_engine.validation.clients import (
     FieldProblem,
     StaticLookups,
     clean_text,
+    lifecycle_date_problem,
     parse_date,
     validate_address,
     validate_client,
@@ -495,18 +496,16 @@ def _check_dates(cells: _Cells, submitted: dt.date, active: bool,
         cells.add(CLIENT_DATE_NOT_ALLOWED, "activation_date", where + f"an activation date "
                   f"({activation}) is given but Active is No; set Active to Yes or clear the "
                   "date.", activation)
+    opened = (office.opening_date if office else None,
+              f"office {office.name} opened" if office else "")
     for key, name, value in checks:
         if value is None:
             continue
-        if value > today:
-            cells.add(CLIENT_DATE_NOT_ALLOWED, key, where + f"the {name} {value} is in the "
-                      f"future (today is {today}).", value)
-        elif office is not None and value < office.opening_date:
-            cells.add(CLIENT_DATE_NOT_ALLOWED, key, where + f"the {name} {value} is before "
-                      f"office {office.name} opened ({office.opening_date}).", value)
-        elif key == "activation_date" and value < submitted:
-            cells.add(CLIENT_DATE_NOT_ALLOWED, key, where + f"the activation date {value} "
-                      f"is before the submission date {submitted}.", value)
+        earlier = [opened] + ([(submitted, "the submission date")]
+                              if key == "activation_date" else [])
+        problem = lifecycle_date_problem(name, value, today, earlier)
+        if problem is not None:
+            cells.add(CLIENT_DATE_NOT_ALLOWED, key, where + problem, value)
 
 
 def _check_related(book: ImportFile, ref: ImportReference, by_key: Mapping[str, RowOutcome],

@@ -252,6 +252,21 @@ def check_not_future(name: str, value: dt.date | None, today: dt.date,
                                      f"future (today is {today})."))
 
 
+def lifecycle_date_problem(name: str, value: dt.date, today: dt.date,
+                           not_before: Sequence[tuple[dt.date | None, str]]) -> str | None:
+    """What is wrong with a lifecycle date (submission, activation, closure, ...), or None.
+
+    The date may not be in the future nor before any earlier step given as (date, what).
+    The sentence starts in lower case so callers can prefix where it is ("Row 4: ...").
+    """
+    if value > today:
+        return f"the {name} {value} is in the future (today is {today})."
+    for earlier, what in not_before:
+        if earlier is not None and value < earlier:
+            return f"the {name} {value} is before {what} ({earlier})."
+    return None
+
+
 def age_on(born: dt.date, today: dt.date) -> int:
     """Whole years from a birth date to a day."""
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
