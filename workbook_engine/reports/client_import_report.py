@@ -38,7 +38,7 @@ class ImportSummary:
     layout: str
     counts: Mapping[str, int]
     errors: Sequence[Mapping[str, Any]]
-    rows: Sequence[Mapping[str, Any]]  # row, key, name, status, ok
+    rows: Sequence[Mapping[str, Any]]  # row, key, name, status, ok, client_id
 
 
 def error_json(problem: Any) -> dict[str, Any]:
@@ -84,14 +84,16 @@ def _marks(problems: Sequence[Any]) -> dict[str, str]:
 
 
 def row_views(validation: ImportValidation, limit: int = 500) -> list[dict[str, Any]]:
-    """The first rows for the HTML page: row, key, name, status."""
+    """The first rows for the HTML page: row, key, name, status, and the client's id once
+    it has one (already imported, or imported on approval)."""
     out = []
     for outcome in validation.outcomes[:limit]:
         v = outcome.row.values
         name = " ".join(str(v[k]) for k in ("first_name", "middle_name", "last_name",
                                              "full_name") if v.get(k) not in (None, ""))
         out.append({"row": outcome.row.row, "key": outcome.row.key, "name": name,
-                    "status": outcome.status_text, "ok": outcome.state != "invalid"})
+                    "status": outcome.status_text, "ok": outcome.state != "invalid",
+                    "client_id": outcome.client_id})
     return out
 
 

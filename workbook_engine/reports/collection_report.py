@@ -50,7 +50,7 @@ class ReportData:
     submitted_by: str | None
     received_at: dt.datetime
     errors: Sequence[Mapping[str, Any]]
-    rows: Sequence[Mapping[str, Any]]  # name, cells: [{header, typed, due, red, error}]
+    rows: Sequence[Mapping[str, Any]]  # name, kind, entity_id, cells: [{typed, due, red, error}]
     columns: Sequence[str]
     collected: Decimal
     paid_out: Decimal

@@ -369,8 +369,12 @@ def _report_signature(ctx: AppContext, session: Session, found: _Identified,
 
 def process_client_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, name: str,
                           received: dt.datetime, metadata: WorkbookMetadata | None,
-                          actor_id: int | None, sender_email: str | None) -> dict[str, Any]:
+                          actor_id: int | None, sender_email: str | None,
+                          loan_officer_id: int | None = None) -> dict[str, Any]:
     """Validate a client-import workbook, record the submission and write its reports.
+
+    The loan officer recorded is the template's staff member, else ``loan_officer_id`` (the
+    officer a clerk uploads it for).
 
     Returns the fields of :class:`services.processing.ProcessResult`.
     """
@@ -396,7 +400,7 @@ def process_client_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, nam
         sub = Submission(
             kind=KIND, workbook_id=original_workbook, file_sha256=stored.sha256,
             original_name=name[:255], archive_path=str(stored.path), received_at=received,
-            submitted_by_id=actor_id, loan_officer_id=found.staff_id,
+            submitted_by_id=actor_id, loan_officer_id=found.staff_id or loan_officer_id,
             sender_email=sender_email, office_id=found.office_id,
             status=SubmissionStatus.RECEIVED, error_count=len(errors),
             content={"errors": errors, "import": {

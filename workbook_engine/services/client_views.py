@@ -18,6 +18,7 @@ from workbook_engine.domain import (
     CodeValue,
     CustomField,
     CustomFieldValue,
+    Group,
     Loan,
     SavingsAccount,
     Staff,
@@ -28,9 +29,10 @@ from workbook_engine.errors.general import NOT_FOUND
 from workbook_engine.money import round_money
 from workbook_engine.services.client_contacts import address_view, family_view
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.directory import client_summary
+from workbook_engine.services.directory import client_summary, group_view
 from workbook_engine.services.documents import document_view
 from workbook_engine.services.lookup import get_or_fail
+from workbook_engine.services.visibility import check_visible
 
 
 def _name(value: CodeValue | None) -> str | None:
@@ -68,12 +70,17 @@ def _additional(session: Session, client_id: int) -> list[dict[str, Any]]:
     return out
 
 
-def client_page(ctx: AppContext, client_id: int) -> dict[str, Any]:
+def client_page(ctx: AppContext, client_id: int, *,
+                viewer_id: int | None = None) -> dict[str, Any]:
     """Everything about a client: details, family, addresses, documents, staff, history,
-    additional details and the loan and savings portfolio."""
+    additional details and the loan and savings portfolio.
+
+    With ``viewer_id`` (the web pages), a client the viewer may not see is refused as not
+    found (``services/visibility.py``)."""
     today = ctx.today()
     with ctx.session_factory() as s:
         client = get_or_fail(s, Client, client_id, "client")
+        check_visible(s, viewer_id, client, "client", client_id)
         view = client_summary(client)
         view.update({
             "first_name": client.first_name, "middle_name": client.middle_name,
@@ -93,6 +100,7 @@ def client_page(ctx: AppContext, client_id: int) -> dict[str, Any]:
                                    if client.transfer_to_office else None),
             "transfer_proposed_on": client.transfer_proposed_on,
             "groups": [m.group.name for m in client.memberships],
+            "group_ids": [m.group_id for m in client.memberships],
         })
         if client.legal_form == LegalForm.ENTITY:
             view.update({"incorporation_date": client.incorporation_date,
@@ -112,23 +120,45 @@ def client_page(ctx: AppContext, client_id: int) -> dict[str, Any]:
              "reason": _code(s, c.reason_id), "note": c.note,
              "by": staff_names.get(c.by_staff_id) if c.by_staff_id else None}
             for c in client.status_history]
-        loans = s.scalars(select(Loan).where(Loan.client_id == client_id).order_by(Loan.id))
-        view["loans"] = [{"id": loan.id, "account_no": loan.account_no,
-                          "product": loan.product.name, "status": loan.status.value,
-                          **loan_figures(loan, today)} for loan in loans]
-        accounts = s.scalars(select(SavingsAccount).where(SavingsAccount.client_id == client_id)
-                             .order_by(SavingsAccount.id))
-        view["savings"] = [{"id": a.id, "account_no": a.account_no, "product": a.product.name,
-                            "status": a.status.value, "currency": a.product.currency_code,
-                            "balance": round_money(a.balance, a.product.currency_digits)}
-                           for a in accounts]
+        view.update(_portfolio(s, Loan.client_id == client_id,
+                               SavingsAccount.client_id == client_id, today))
         return view
 
 
-def show_loan(ctx: AppContext, loan_id: int) -> dict[str, Any]:
-    """A loan with its repayment schedule (due, paid, outstanding) and transactions."""
+def _portfolio(s: Session, loans_of: Any, savings_of: Any,
+               today: dt.date) -> dict[str, list[dict[str, Any]]]:
+    loans = s.scalars(select(Loan).where(loans_of).order_by(Loan.id))
+    accounts = s.scalars(select(SavingsAccount).where(savings_of).order_by(SavingsAccount.id))
+    return {
+        "loans": [{"id": loan.id, "account_no": loan.account_no, "product": loan.product.name,
+                   "status": loan.status.value, **loan_figures(loan, today)}
+                  for loan in loans],
+        "savings": [{"id": a.id, "account_no": a.account_no, "product": a.product.name,
+                     "status": a.status.value, "currency": a.product.currency_code,
+                     "balance": round_money(a.balance, a.product.currency_digits)}
+                    for a in accounts]}
+
+
+def group_page(ctx: AppContext, group_id: int, *,
+               viewer_id: int | None = None) -> dict[str, Any]:
+    """A group: its details and calendar, its members, and its own loans and savings
+    (refused as not found to a ``viewer_id`` who may not see it)."""
+    with ctx.session_factory() as s:
+        group = get_or_fail(s, Group, group_id, "group")
+        check_visible(s, viewer_id, group, "group", group_id)
+        view = group_view(s, group, ctx.today())
+        view["clients"] = [client_summary(m.client) for m in group.memberships]
+        view.update(_portfolio(s, Loan.group_id == group_id,
+                               SavingsAccount.group_id == group_id, ctx.today()))
+        return view
+
+
+def show_loan(ctx: AppContext, loan_id: int, *, viewer_id: int | None = None) -> dict[str, Any]:
+    """A loan with its repayment schedule (due, paid, outstanding) and transactions
+    (refused as not found to a ``viewer_id`` who may not see it)."""
     with ctx.session_factory() as s:
         loan = get_or_fail(s, Loan, loan_id, "loan")
+        check_visible(s, viewer_id, loan, "loan", loan_id)
         digits = loan.product.currency_digits
 
         def m(value: Decimal) -> Decimal:
@@ -162,10 +192,13 @@ def show_loan(ctx: AppContext, loan_id: int) -> dict[str, Any]:
         }
 
 
-def show_savings(ctx: AppContext, account_id: int) -> dict[str, Any]:
-    """A savings account with its transactions and the balance after each."""
+def show_savings(ctx: AppContext, account_id: int, *,
+                 viewer_id: int | None = None) -> dict[str, Any]:
+    """A savings account with its transactions and the balance after each (refused as not
+    found to a ``viewer_id`` who may not see it)."""
     with ctx.session_factory() as s:
         account = get_or_fail(s, SavingsAccount, account_id, "savings account")
+        check_visible(s, viewer_id, account, "savings account", account_id)
         digits = account.product.currency_digits
         owner = (account.client.display_name if account.client else
                  account.group.name if account.group else

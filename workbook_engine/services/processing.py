@@ -28,6 +28,7 @@ from workbook_engine.domain import Center, GeneratedWorkbook, Office, Staff, Sub
 from workbook_engine.domain.enums import SubmissionStatus
 from workbook_engine.errors import EngineError, Location, Problem
 from workbook_engine.errors.collection import WORKBOOK_NOT_RECOGNISED
+from workbook_engine.errors.general import INVALID_VALUE
 from workbook_engine.errors.returned import (
     ALREADY_POSTED,
     DUPLICATE_FILE,
@@ -45,6 +46,7 @@ from workbook_engine.reports.collection_report import (
 from workbook_engine.services.client_import import is_fineract, process_client_import
 from workbook_engine.services.collection_rules import collection_rules
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.lookup import get_or_fail
 from workbook_engine.services.submissions import set_status
 from workbook_engine.validation.collection import Validation, validate_sheet
 from workbook_engine.validation.values import office_locale
@@ -81,6 +83,15 @@ class ProcessResult:
                 "errors": list(self.errors)}
 
 
+@dataclass(frozen=True)
+class _Handed:
+    """Who handed a file in, how, and for which loan officer."""
+
+    actor_id: int | None
+    sender_email: str | None
+    loan_officer_id: int | None
+
+
 def _problem_json(problem: Problem, headers: dict[str, str]) -> dict[str, Any]:
     data = problem.as_dict()
     data["column_header"] = headers.get(data.get("column") or "", data.get("column"))
@@ -104,10 +115,21 @@ def _metadata_of(book: RawWorkbook, file_name: str) -> Any:
 
 def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
                  original_name: str | None = None, sender_email: str | None = None,
-                 move_original: bool = False) -> ProcessResult:
-    """Identify, read, validate and record a returned workbook; write its preview report."""
+                 move_original: bool = False,
+                 loan_officer_id: int | None = None) -> ProcessResult:
+    """Identify, read, validate and record a returned workbook; write its preview report.
+
+    ``actor_id`` is who handed the file in (recorded as ``submitted_by``); ``loan_officer_id``
+    is the loan officer it is handed in for (a data-entry clerk uploading on an officer's
+    behalf). A collection sheet names its own loan officer, signed when it was generated,
+    and that one is recorded; the given officer is recorded for a file that names none (a
+    client import without staff, a Fineract workbook, a file that is refused), so the
+    officer finds it in their queue.
+    """
     path = Path(path)
     name = original_name or path.name
+    if loan_officer_id is not None:
+        _check_loan_officer(ctx, loan_officer_id)
     sha = file_sha256(path)
     with ctx.session_factory() as session:
         earlier = session.scalar(select(Submission).where(Submission.file_sha256 == sha)
@@ -125,10 +147,11 @@ def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
                               move=move_original)
     source = stored.path
     received = ctx.settings.clock.now()
+    who = _Handed(actor_id, sender_email, loan_officer_id)
     try:
         book = read_workbook(source)
     except UnreadableFile as exc:
-        return _refused(ctx, stored, name, received, actor_id, sender_email,
+        return _refused(ctx, stored, name, received, who,
                         _sheet_problem(UNREADABLE, f"{name} cannot be read: "
                                        f"{exc.message}", name), not_ours=True)
     fault_point("after-read")
@@ -136,49 +159,55 @@ def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
         signed, version_text = _metadata_of(book, name)
     except EngineError as exc:
         if is_fineract(book):  # a Mifos X / Fineract client workbook carries no signature
-            return _client_import(ctx, book, stored, name, received, None, actor_id,
-                                  sender_email)
-        return _refused(ctx, stored, name, received, actor_id, sender_email,
+            return _client_import(ctx, book, stored, name, received, None, who)
+        return _refused(ctx, stored, name, received, who,
                         _sheet_problem(exc.error, exc.message, name), not_ours=True)
     try:
         metadata = verify_metadata(signed, load_key_ring(ctx.settings.secret_file),
                                    f"the file {name}")
     except EngineError as exc:
-        return _refused(ctx, stored, name, received, actor_id, sender_email,
+        return _refused(ctx, stored, name, received, who,
                         _sheet_problem(exc.error, exc.message, name), not_ours=False)
     if metadata.kind == CLIENT_IMPORT_KIND:
-        return _client_import(ctx, book, stored, name, received, metadata, actor_id,
-                              sender_email)
+        return _client_import(ctx, book, stored, name, received, metadata, who)
     if metadata.kind != COLLECTION_SHEET.name:
-        return _refused(ctx, stored, name, received, actor_id, sender_email,
+        return _refused(ctx, stored, name, received, who,
                         _sheet_problem(WRONG_KIND, f"{name} is a '{metadata.kind}' workbook, "
                                        "not a collection sheet.", name), not_ours=True)
     return _process_collection_sheet(ctx, book, stored, name, received, metadata.workbook_id,
-                                     version_text, actor_id, sender_email)
+                                     version_text, who)
+
+
+def _check_loan_officer(ctx: AppContext, staff_id: int) -> None:
+    with ctx.session_factory() as session:
+        officer = get_or_fail(session, Staff, staff_id, "member of staff")
+        if not officer.is_loan_officer:
+            raise EngineError(INVALID_VALUE, f"{officer.display_name} (staff {staff_id}) is "
+                              "not a loan officer; hand the file in for a loan officer.")
 
 
 def _client_import(ctx: AppContext, book: RawWorkbook, stored: Any, name: str,
-                   received: dt.datetime, metadata: Any, actor_id: int | None,
-                   sender_email: str | None) -> ProcessResult:
+                   received: dt.datetime, metadata: Any, who: _Handed) -> ProcessResult:
     """The client-import kind (services/client_import.py) in the same pipeline."""
     try:
         fields = process_client_import(ctx, book, stored, name=name, received=received,
-                                       metadata=metadata, actor_id=actor_id,
-                                       sender_email=sender_email)
+                                       metadata=metadata, actor_id=who.actor_id,
+                                       sender_email=who.sender_email,
+                                       loan_officer_id=who.loan_officer_id)
     except EngineError as exc:
-        return _refused(ctx, stored, name, received, actor_id, sender_email,
+        return _refused(ctx, stored, name, received, who,
                         _sheet_problem(exc.error, exc.message, name), not_ours=False)
     return ProcessResult(**fields)
 
 
-def _refused(ctx: AppContext, stored: Any, name: str, received: dt.datetime,
-             actor_id: int | None, sender_email: str | None, error: dict[str, Any], *,
-             not_ours: bool) -> ProcessResult:
+def _refused(ctx: AppContext, stored: Any, name: str, received: dt.datetime, who: _Handed,
+             error: dict[str, Any], *, not_ours: bool) -> ProcessResult:
     status = SubmissionStatus.QUARANTINED if not_ours else SubmissionStatus.INVALID
-    with ctx.unit_of_work(actor_id) as uow:
+    with ctx.unit_of_work(who.actor_id) as uow:
         sub = Submission(file_sha256=stored.sha256, original_name=name[:255],
                          archive_path=str(stored.path), received_at=received,
-                         submitted_by_id=actor_id, sender_email=sender_email,
+                         submitted_by_id=who.actor_id, loan_officer_id=who.loan_officer_id,
+                         sender_email=who.sender_email,
                          status=SubmissionStatus.RECEIVED, error_count=1,
                          content={"errors": [error]})
         uow.session.add(sub)
@@ -202,9 +231,9 @@ def _outbox_path(ctx: AppContext, name: str, submission_id: int, suffix: str) ->
     return ctx.settings.outbox / f"{stem}-report-{submission_id}{suffix}"
 
 
-def _names(session: Session, wb: GeneratedWorkbook, actor_id: int | None
-           ) -> tuple[str | None, str | None, str | None, Office | None]:
-    officer = session.get(Staff, wb.staff_id) if wb.staff_id else None
+def _names(session: Session, wb: GeneratedWorkbook, officer_id: int | None,
+           actor_id: int | None) -> tuple[str | None, str | None, str | None, Office | None]:
+    officer = session.get(Staff, officer_id) if officer_id else None
     actor = session.get(Staff, actor_id) if actor_id else None
     center = session.get(Center, wb.center_id) if wb.center_id else None
     office = session.get(Office, wb.office_id) if wb.office_id else None
@@ -214,21 +243,22 @@ def _names(session: Session, wb: GeneratedWorkbook, actor_id: int | None
 
 def _process_collection_sheet(ctx: AppContext, book: RawWorkbook, stored: Any, name: str,
                               received: dt.datetime, workbook_id: str,
-                              version_text: Any, actor_id: int | None,
-                              sender_email: str | None) -> ProcessResult:
+                              version_text: Any, who: _Handed) -> ProcessResult:
     rules = collection_rules(ctx.rules)
+    actor_id = who.actor_id
     with ctx.unit_of_work(actor_id) as uow:
         s = uow.session
         wb = s.get(GeneratedWorkbook, workbook_id)
         if wb is None:
             uow.session.rollback()
-            return _refused(ctx, stored, name, received, actor_id, sender_email,
+            return _refused(ctx, stored, name, received, who,
                             _sheet_problem(UNKNOWN_WORKBOOK, f"{name} carries workbook id "
                                            f"{workbook_id}, which this engine never "
                                            "generated (or no longer knows).", name),
                             not_ours=False)
         expected = wb.expected
-        officer, submitter, center, office = _names(s, wb, actor_id)
+        officer_id = wb.staff_id or who.loan_officer_id
+        officer, submitter, center, office = _names(s, wb, officer_id, actor_id)
         locale = office_locale(ctx.rules, external_id=office.external_id if office else None,
                                name=office.name if office else None,
                                own_locale=office.locale if office else None)
@@ -254,7 +284,8 @@ def _process_collection_sheet(ctx: AppContext, book: RawWorkbook, stored: Any, n
         sub = Submission(
             kind=wb.kind, workbook_id=wb.id, version=version, file_sha256=stored.sha256,
             original_name=name[:255], archive_path=str(stored.path), received_at=received,
-            submitted_by_id=actor_id, loan_officer_id=wb.staff_id, sender_email=sender_email,
+            submitted_by_id=actor_id, loan_officer_id=officer_id,
+            sender_email=who.sender_email,
             center_id=wb.center_id, office_id=wb.office_id, meeting_date=wb.meeting_date,
             status=SubmissionStatus.RECEIVED, error_count=len(errors),
             cash_collected=validation.collected, cash_paid_out=validation.paid_out,
@@ -331,5 +362,6 @@ def _preview_rows(expected: dict[str, Any], validation: Validation) -> list[dict
             typed = view.text if view.amount is None else f"{view.amount:,.2f}"
             cells.append({"typed": typed or "", "due": view.due, "red": view.red_text,
                           "error": view.error})
-        rows.append({"name": row["name"], "cells": cells})
+        rows.append({"name": row["name"], "kind": row["kind"], "entity_id": row["entity_id"],
+                     "cells": cells})
     return rows

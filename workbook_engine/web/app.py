@@ -27,14 +27,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import NOT_ALLOWED, NOT_FOUND
 from workbook_engine.errors.web import FORM_EXPIRED, NOT_SIGNED_IN, UPLOAD_REFUSED
-from workbook_engine.services import approval_queue, auth, cash, directory
+from workbook_engine.reports.links import link_records
+from workbook_engine.services import approval_queue, auth, cash, client_views, directory
 from workbook_engine.services.auth import SignedIn
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.web_rules import web_rules
@@ -202,8 +203,7 @@ async def submission_page(request: Request, user: SignedIn) -> Response:
                 flash=_flash(request))
 
 
-def _serve_file(ctx: AppContext, path_text: str, name: str, media_type: str | None = None,
-                **headers: str) -> Response:
+def _local_file(ctx: AppContext, path_text: str, name: str) -> Path:
     path = Path(path_text)
     if not path.is_absolute():
         path = ctx.home / path
@@ -212,7 +212,21 @@ def _serve_file(ctx: AppContext, path_text: str, name: str, media_type: str | No
     if not path.is_relative_to(ctx.home.resolve()) or not path.is_file():
         raise EngineError(NOT_FOUND, f"The file {name} is no longer in the working folder "
                           f"{ctx.home}; it may have been moved or cleaned up.")
-    return FileResponse(path, filename=name, media_type=media_type, headers=headers or None)
+    return path
+
+
+def _record_href(kind: str, record_id: int) -> str:
+    return f"/{'clients' if kind == 'client' else 'groups'}/{record_id}"
+
+
+def _report_page(path: Path) -> Response:
+    # Shown inside the submission page: sandboxed, only this site may frame it, and a click
+    # on a client or group opens its page in the whole window.
+    html = link_records(path.read_text(encoding="utf-8", errors="replace"), _record_href)
+    return HTMLResponse(html, headers={
+        "content-security-policy": "sandbox allow-top-navigation-by-user-activation; "
+                                   "default-src 'none'; style-src 'unsafe-inline'; "
+                                   "img-src data:; frame-ancestors 'self'"})
 
 
 @signed_in
@@ -224,15 +238,10 @@ async def submission_file(request: Request, user: SignedIn) -> Response:
         raise EngineError(NOT_FOUND, "There is no such file of a submission.")
     path, name = await call(approval_queue.submission_file, _ctx(request), sid, which,
                             viewer_id=user.staff_id)
+    local = await call(_local_file, _ctx(request), path, name)
     if which == "report_html":
-        # Shown inside the submission page; sandboxed, and only this site may frame it.
-        response = _serve_file(_ctx(request), path, name, "text/html; charset=utf-8")
-        response.headers["content-disposition"] = "inline"
-        response.headers["content-security-policy"] = (
-            "sandbox allow-top-navigation-by-user-activation; default-src 'none'; "
-            "style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
-        return response
-    return _serve_file(_ctx(request), path, name)
+        return await call(_report_page, local)
+    return FileResponse(local, filename=name)
 
 
 def _submissions_service() -> ModuleType:
@@ -318,7 +327,8 @@ async def upload_post(request: Request, user: SignedIn, form: FormData) -> Respo
         path = Path(folder) / name
         path.write_bytes(data)
         result = await call(processing.process_file, ctx, path, actor_id=user.staff_id,
-                            original_name=name, move_original=False)
+                            original_name=name, move_original=False,
+                            loan_officer_id=officer_id)
     warning = None
     if result.submission_id is not None:
         view = await call(approval_queue.submission_page, ctx, result.submission_id,
@@ -332,11 +342,27 @@ async def upload_post(request: Request, user: SignedIn, form: FormData) -> Respo
 
 # --- clients, generate, cash ----------------------------------------------------------------
 
-@signed_in
-async def client_page(request: Request, user: SignedIn) -> Response:
-    cid = _int(request.path_params["cid"], "Client")
-    view = await call(directory.show_client, _ctx(request), cid)
-    return page("client.html.j2", title=view.get("name", "Client"), user=user, c=view)
+def record_page(service: Callable[..., dict[str, Any]], template: str, what: str,
+                title: Callable[[dict[str, Any]], str]) -> Handler:
+    """A read-only page of one record (client, group, loan, savings account), shown only to
+    staff who may see it (``services/visibility.py``)."""
+    @signed_in
+    async def handler(request: Request, user: SignedIn) -> Response:
+        rid = _int(request.path_params["rid"], what)
+        view = await call(service, _ctx(request), rid, viewer_id=user.staff_id)
+        return page(template, title=title(view), user=user, v=view)
+    handler.__name__ = f"{what.lower().replace(' ', '_')}_page"
+    return handler
+
+
+client_page = record_page(client_views.client_page, "client.html.j2", "Client",
+                          lambda v: str(v["name"]))
+group_page = record_page(client_views.group_page, "group.html.j2", "Group",
+                         lambda v: str(v["name"]))
+loan_page = record_page(client_views.show_loan, "loan.html.j2", "Loan",
+                        lambda v: f"Loan {v['account_no'] or v['id']}")
+savings_page = record_page(client_views.show_savings, "savings.html.j2", "Savings account",
+                           lambda v: f"Savings {v['account_no'] or v['id']}")
 
 
 @signed_in
@@ -446,7 +472,10 @@ def create_app(ctx: AppContext) -> Starlette:
         Route("/upload", upload_post, methods=["POST"]),
         Route("/generate", generate_form, methods=["GET"]),
         Route("/generate", generate_post, methods=["POST"]),
-        Route("/clients/{cid}", client_page),
+        Route("/clients/{rid}", client_page),
+        Route("/groups/{rid}", group_page),
+        Route("/loans/{rid}", loan_page),
+        Route("/savings/{rid}", savings_page),
         Route("/cash", cash_page),
         Route("/cash/{sid}/count", cash_count, methods=["POST"]),
         Route("/cash/resolve/{hid}", cash_resolve, methods=["POST"]),
