@@ -12,14 +12,12 @@ Security in one place:
 from __future__ import annotations
 
 import hmac
-import importlib
 import logging
 import secrets
 import tempfile
 import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from starlette.applications import Starlette
@@ -35,10 +33,20 @@ from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import NOT_ALLOWED, NOT_FOUND
 from workbook_engine.errors.web import FORM_EXPIRED, NOT_SIGNED_IN, UPLOAD_REFUSED
 from workbook_engine.reports.links import link_records
-from workbook_engine.services import approval_queue, auth, cash, client_views, directory
+from workbook_engine.domain.enums import LegalForm
+from workbook_engine.services import (
+    approval_queue,
+    auth,
+    cash,
+    client_views,
+    processing,
+    submissions,
+    visibility,
+)
 from workbook_engine.services.auth import SignedIn
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.web_rules import web_rules
+from workbook_engine.web import downloads
 from workbook_engine.web.render import STATIC_DIR, error_page, page
 
 log = logging.getLogger(__name__)
@@ -58,16 +66,6 @@ FLASH = {
 
 Handler = Callable[[Request], Awaitable[Response]]
 FormHandler = Callable[[Request, SignedIn, FormData], Awaitable[Response]]
-
-
-def optional_service(name: str) -> ModuleType | None:
-    """A service module of another area, or None while it is not part of this build."""
-    try:
-        return importlib.import_module(f"workbook_engine.services.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"workbook_engine.services.{name}":
-            raise
-        return None
 
 
 def _ctx(request: Request) -> AppContext:
@@ -244,19 +242,11 @@ async def submission_file(request: Request, user: SignedIn) -> Response:
     return FileResponse(local, filename=name)
 
 
-def _submissions_service() -> ModuleType:
-    service = optional_service("submissions")
-    if service is None:
-        raise EngineError(NOT_ALLOWED, "Approving from the web pages needs the submissions "
-                          "service, which is not part of this installation yet.")
-    return service
-
-
 @form_post
 async def approve(request: Request, user: SignedIn, form: FormData) -> Response:
     sid = _int(request.path_params["sid"], "Submission")
     await _check_may_decide(request, user, sid)
-    await call(_submissions_service().approve_submission, _ctx(request), submission_id=sid,
+    await call(submissions.approve_submission, _ctx(request), submission_id=sid,
                by=str(user.staff_id))
     return RedirectResponse(f"/submissions/{sid}?done=approved", status_code=303)
 
@@ -266,7 +256,7 @@ async def reject(request: Request, user: SignedIn, form: FormData) -> Response:
     sid = _int(request.path_params["sid"], "Submission")
     reason = str(form.get("reason", "")).strip()
     await _check_may_decide(request, user, sid)
-    await call(_submissions_service().reject_submission, _ctx(request), submission_id=sid,
+    await call(submissions.reject_submission, _ctx(request), submission_id=sid,
                by=str(user.staff_id), reason=reason)
     return RedirectResponse(f"/submissions/{sid}?done=rejected", status_code=303)
 
@@ -287,31 +277,23 @@ async def _check_may_decide(request: Request, user: SignedIn, sid: int | None) -
 # --- upload ---------------------------------------------------------------------------------
 
 async def _officers(request: Request, user: SignedIn) -> list[dict[str, Any]]:
-    staff = await call(directory.list_staff, _ctx(request))
-    officers = [m for m in staff if "loan officer" in m["roles"] and m["active"]]
-    if not (user.is_clerk or user.is_supervisor):
-        officers = [m for m in officers if m["id"] == user.staff_id]
-    return officers
+    return await call(visibility.loan_officers_for, _ctx(request),  # type: ignore[no-any-return]
+                      viewer_id=user.staff_id)
 
 
 @signed_in
 async def upload_form(request: Request, user: SignedIn) -> Response:
     return page("upload.html.j2", title="Upload a returned sheet", user=user,
-                officers=await _officers(request, user),
-                available=optional_service("processing") is not None, result=None)
+                officers=await _officers(request, user), result=None)
 
 
 @form_post
 async def upload_post(request: Request, user: SignedIn, form: FormData) -> Response:
     ctx = _ctx(request)
-    processing = optional_service("processing")
-    if processing is None:
-        raise EngineError(NOT_ALLOWED, "Uploading needs the processing service, which is not "
-                          "part of this installation yet; drop the file in the inbox folder.")
     upload = form.get("workbook")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise EngineError(UPLOAD_REFUSED, "No file was chosen; choose the returned .xlsx "
-                          "workbook and upload again.")
+        raise EngineError(UPLOAD_REFUSED, "No file was chosen; choose the returned workbook "
+                          "(.xlsx) and upload again.")
     officers = await _officers(request, user)
     officer_id = _int(form.get("loan_officer_id"), "Loan officer")
     if officer_id not in {o["id"] for o in officers}:
@@ -329,15 +311,15 @@ async def upload_post(request: Request, user: SignedIn, form: FormData) -> Respo
         result = await call(processing.process_file, ctx, path, actor_id=user.staff_id,
                             original_name=name, move_original=False,
                             loan_officer_id=officer_id)
-    warning = None
+    warning = view = None
     if result.submission_id is not None:
         view = await call(approval_queue.submission_page, ctx, result.submission_id,
                           viewer_id=user.staff_id)
-        if view["loan_officer_id"] not in (None, officer_id):
+        if view["loan_officer_id"] not in (None, officer_id) and result.duplicate_of is None:
             warning = (f"This sheet belongs to {view['loan_officer']}, not to the loan officer "
                        "you chose; it is recorded under the sheet's own loan officer.")
     return page("upload.html.j2", title="Upload a returned sheet", user=user,
-                officers=officers, available=True, result=result, warning=warning)
+                officers=officers, result=result, recorded=view, warning=warning)
 
 
 # --- clients, generate, cash ----------------------------------------------------------------
@@ -369,18 +351,20 @@ savings_page = record_page(client_views.show_savings, "savings.html.j2", "Saving
 async def generate_form(request: Request, user: SignedIn) -> Response:
     ctx = _ctx(request)
     return page("generate.html.j2", title="Generate sheets", user=user,
-                offices=await call(directory.list_offices, ctx),
+                offices=await call(visibility.offices_for, ctx, viewer_id=user.staff_id),
                 officers=await _officers(request, user),
-                centers=await call(directory.list_centers, ctx), today=ctx.today(),
-                available=optional_service("collection_sheets") is not None,
-                template_available=optional_service("client_template") is not None)
+                centers=await call(visibility.centers_for, ctx, viewer_id=user.staff_id),
+                today=ctx.today(), legal_forms=[f.value for f in LegalForm])
 
 
 @form_post
 async def generate_post(request: Request, user: SignedIn, form: FormData) -> Response:
-    from workbook_engine.web.downloads import generate_download
+    return await call(downloads.generate_download, _ctx(request), user, form)
 
-    return await call(generate_download, _ctx(request), user, form)
+
+@form_post
+async def template_post(request: Request, user: SignedIn, form: FormData) -> Response:
+    return await call(downloads.template_download, _ctx(request), user, form)
 
 
 @signed_in
@@ -472,6 +456,7 @@ def create_app(ctx: AppContext) -> Starlette:
         Route("/upload", upload_post, methods=["POST"]),
         Route("/generate", generate_form, methods=["GET"]),
         Route("/generate", generate_post, methods=["POST"]),
+        Route("/generate/client-template", template_post, methods=["POST"]),
         Route("/clients/{rid}", client_page),
         Route("/groups/{rid}", group_page),
         Route("/loans/{rid}", loan_page),

@@ -1,10 +1,17 @@
-"""Generate page: collection sheets as one workbook, or a zip of several."""
+"""Generate page: collection sheets (one workbook, or a zip of several) and the client
+template, each written by its service into a temporary folder and sent as a download.
+
+What may be chosen follows the read rule (``services/visibility.py``): a supervisor or clerk
+picks among the offices, loan officers and centers of their office and those below it; a
+loan officer generates for themselves and their own centers only.
+"""
 
 from __future__ import annotations
 
 import io
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +21,10 @@ from starlette.responses import Response
 from workbook_engine.config import parse_iso_date
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import INVALID_VALUE, NOT_ALLOWED, NOT_FOUND
+from workbook_engine.services import visibility
 from workbook_engine.services.auth import SignedIn
+from workbook_engine.services.client_import import generate_client_template
+from workbook_engine.services.collection_sheets import generate_collection_sheets
 from workbook_engine.services.context import AppContext
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -29,33 +39,40 @@ def _id(value: Any, what: str) -> int | None:
         raise EngineError(INVALID_VALUE, f"{what} '{value}' is not a number.") from None
 
 
-def generate_download(ctx: AppContext, user: SignedIn, form: FormData) -> Response:
-    """Call the collection-sheet service for the chosen centers and send the files."""
-    from workbook_engine.web.app import optional_service
+def _allowed(value: int | None, choices: Iterable[dict[str, Any]], what: str) -> int | None:
+    if value is not None and value not in {c["id"] for c in choices}:
+        raise EngineError(NOT_ALLOWED, f"You may not generate for {what} {value}; choose "
+                          f"one of the {what}s in the list.")
+    return value
 
-    service = optional_service("collection_sheets")
-    if service is None:
-        raise EngineError(NOT_ALLOWED, "Generating collection sheets is not available in this "
-                          "installation yet.")
+
+def _own_officer(user: SignedIn, staff_id: int | None) -> int | None:
+    # A loan officer generates for themselves, whatever the form says.
+    return staff_id if user.is_supervisor or user.is_clerk else user.staff_id
+
+
+def _download(path: Path) -> Response:
+    return Response(path.read_bytes(), media_type=XLSX, headers={
+        "content-disposition": f'attachment; filename="{path.name}"'})
+
+
+def generate_download(ctx: AppContext, user: SignedIn, form: FormData) -> Response:
+    """The collection sheets of the centers ticked (else of the loan officer, else of the
+    branch) for a meeting date: one .xlsx, or a zip with one workbook per center."""
     try:
         meeting = parse_iso_date(str(form.get("meeting_date", "")), "Meeting date")
     except ValueError as exc:
         raise EngineError(INVALID_VALUE, str(exc)) from None
-    staff_id = _id(form.get("staff_id"), "Loan officer")
-    if not (user.is_supervisor or user.is_clerk):
-        # A loan officer generates their own centers' sheets only.
-        staff_id = user.staff_id
-    office_id = _id(form.get("office_id"), "Branch")
-    if not (user.is_supervisor or user.is_clerk):
-        from workbook_engine.services.directory import list_centers
-
-        own = {c["id"] for c in list_centers(ctx, staff_id=user.staff_id)}
-        if any(_id(c, "Center") not in own for c in form.getlist("center_id")):
-            raise EngineError(NOT_ALLOWED, "A loan officer generates sheets for their own "
-                              "centers only; untick the others.")
+    viewer = user.staff_id
+    staff_id = _allowed(_own_officer(user, _id(form.get("staff_id"), "Loan officer")),
+                        visibility.loan_officers_for(ctx, viewer_id=viewer), "loan officer")
+    office_id = _allowed(_id(form.get("office_id"), "Branch"),
+                         visibility.offices_for(ctx, viewer_id=viewer), "office")
+    own_centers = visibility.centers_for(ctx, viewer_id=viewer)
+    centers = [_allowed(_id(c, "Center"), own_centers, "center")
+               for c in form.getlist("center_id")]
     # The service takes exactly one selection: each center ticked, else the loan officer,
     # else the branch.
-    centers = [_id(c, "Center") for c in form.getlist("center_id")]
     if centers:
         selections: list[dict[str, int | None]] = [{"center_id": c} for c in centers]
     elif staff_id is not None:
@@ -68,17 +85,15 @@ def generate_download(ctx: AppContext, user: SignedIn, form: FormData) -> Respon
     with tempfile.TemporaryDirectory(prefix="generate-", dir=ctx.home) as folder:
         files: list[Path] = []
         for selection in selections:
-            sheets = service.generate_collection_sheets(
-                ctx, actor_id=user.staff_id, meeting_date=meeting, out_dir=Path(folder),
-                **selection)
+            sheets = generate_collection_sheets(ctx, actor_id=viewer, meeting_date=meeting,
+                                                out_dir=Path(folder), **selection)
             files.extend(Path(sheet.path) for sheet in sheets)
         if not files:
             raise EngineError(NOT_FOUND, f"No center meets on {meeting.isoformat()} for the "
                               "branch, loan officer and centers chosen; pick another date or "
                               "fewer filters.")
         if len(files) == 1:
-            return Response(files[0].read_bytes(), media_type=XLSX, headers={
-                "content-disposition": f'attachment; filename="{files[0].name}"'})
+            return _download(files[0])
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in files:
@@ -86,3 +101,21 @@ def generate_download(ctx: AppContext, user: SignedIn, form: FormData) -> Respon
     name = f"collection-sheets-{meeting.isoformat()}.zip"
     return Response(buffer.getvalue(), media_type="application/zip",
                     headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+def template_download(ctx: AppContext, user: SignedIn, form: FormData) -> Response:
+    """The client-import template of an office (with its branches) for a legal form, its
+    staff drop-down limited to one loan officer when one is chosen."""
+    viewer = user.staff_id
+    office_id = _allowed(_id(form.get("office_id"), "Office"),
+                         visibility.offices_for(ctx, viewer_id=viewer), "office")
+    if office_id is None:
+        raise EngineError(INVALID_VALUE, "Choose the office whose clients the template is "
+                          "for.")
+    staff_id = _allowed(_own_officer(user, _id(form.get("staff_id"), "Staff")),
+                        visibility.loan_officers_for(ctx, viewer_id=viewer), "loan officer")
+    with tempfile.TemporaryDirectory(prefix="template-", dir=ctx.home) as folder:
+        result = generate_client_template(ctx, actor_id=viewer, office_id=office_id,
+                                          legal_form=str(form.get("legal_form", "person")),
+                                          out_dir=Path(folder), staff_id=staff_id)
+        return _download(Path(result.path))
