@@ -26,12 +26,19 @@ def require_chromium() -> None:
 
 
 @contextmanager
-def chromium(tmp: Path, width: int = 1280, height: int = 900) -> Iterator[object]:
+def chromium(tmp: Path, width: int = 1280, height: int = 900,
+             downloads: Path | None = None) -> Iterator[object]:
+    """Chromium headless; files it downloads land in ``downloads`` when given."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    if downloads is not None:
+        downloads.mkdir(parents=True, exist_ok=True)
+        options.add_experimental_option("prefs", {
+            "download.default_directory": str(downloads),
+            "download.prompt_for_download": False, "safebrowsing.enabled": False})
     profile = tmp / "chromium-profile"
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update",
@@ -45,6 +52,18 @@ def chromium(tmp: Path, width: int = 1280, height: int = 900) -> Iterator[object
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def downloaded(folder: Path, suffix: str, timeout: float = 30) -> Path:
+    """The one file with ``suffix`` that the browser finished downloading into ``folder``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = [p for p in folder.glob(f"*{suffix}") if not p.name.endswith(".crdownload")]
+        partial = list(folder.glob("*.crdownload"))
+        if len(done) == 1 and not partial:
+            return done[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no {suffix} download in {folder}: {sorted(folder.iterdir())}")
 
 
 def free_port() -> int:

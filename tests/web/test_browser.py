@@ -113,3 +113,85 @@ def test_clerk_uploads_returned_sheet_supervisor_approves(web, tmp_path: Path) -
         assert "approved and posted" in _wait_for(driver, ".flash, .message").text
         assert driver.find_element(By.ID, "status").text == "posted"
         assert driver.find_element(By.ID, "decided").text.startswith("Grace Wambui")
+
+
+def test_report_row_opens_the_client_page(web, tmp_path: Path) -> None:
+    """A supervisor clicks a client's name in the report shown on the submission page: the
+    whole window opens the client page, and the loan there opens its schedule."""
+    require_chromium()
+    from selenium.webdriver.common.by import By
+
+    from tests.returned.sheets import FILLED_HEADER, edit, generate
+    from workbook_engine.services.processing import process_file
+
+    path, expected = generate(web.world, tmp_path / "generated")
+    returned = edit(path, tmp_path / "kilimani-returned.xlsx", {}, header=FILLED_HEADER,
+                    expected=expected, by_name={("Amina Wanjiku", "repayment"): "-5"})
+    sid = process_file(web.world.ctx, returned, actor_id=web.faith,
+                       loan_officer_id=web.wanjiru).submission_id
+    with serving(create_app(web.world.ctx)) as base, chromium(tmp_path) as driver:
+        _sign_in(driver, base, "grace.wambui@demo-mfi.example")
+        driver.get(f"{base}/submissions/{sid}")
+        driver.switch_to.frame(_wait_for(driver, "#report"))
+        links = driver.find_elements(By.CSS_SELECTOR, "a.record")
+        names = [a.text for a in links]
+        assert names.count("Amina Wanjiku") == 2 and "Umoja" in names  # row and error
+        links[names.index("Amina Wanjiku")].click()
+        driver.switch_to.default_content()
+        heading = _wait_for(driver, "h1")
+        assert heading.text.startswith("Amina Wanjiku"), driver.page_source
+        assert driver.current_url.startswith(f"{base}/clients/")
+        assert "9,256.41" in driver.find_element(By.ID, "loans").text
+        driver.find_element(By.LINK_TEXT, "L000000001").click()
+        assert _wait_for(driver, "#schedule").text.count("925.64") >= 10
+        driver.find_element(By.ID, "owner").click()
+        assert _wait_for(driver, "#client-groups").text == "Umoja"
+
+
+def test_generate_page_downloads_template_and_sheets(web, tmp_path: Path) -> None:
+    """The clerk downloads an entity template for Otieno and a zip of two centers' sheets;
+    both arrive as signed workbooks of the right kind."""
+    require_chromium()
+    import datetime as dt
+    import zipfile
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from tests.web.browser import downloaded
+    from workbook_engine.services import setup
+    from workbook_engine.workbooks.metadata import read_and_verify
+    from workbook_engine.workbooks.signing import load_key_ring
+
+    upendo = setup.create_center(web.world.ctx, actor_id=None, office_id=web.nairobi,
+                                 name="Upendo", staff_id=web.otieno,
+                                 meeting_start=dt.date(2026, 1, 6), meeting_interval=2,
+                                 activation_date=dt.date(2026, 1, 6))
+    ring = load_key_ring(web.world.ctx.settings.secret_file)
+    templates, sheets = tmp_path / "templates", tmp_path / "sheets"
+    with serving(create_app(web.world.ctx)) as base:
+        with chromium(tmp_path / "a", downloads=templates) as driver:
+            _sign_in(driver, base, "faith.chebet@demo-mfi.example")
+            driver.get(f"{base}/generate")
+            Select(driver.find_element(By.ID, "template-office")).select_by_value(
+                str(web.nairobi))
+            Select(driver.find_element(By.ID, "template-staff")).select_by_value(
+                str(web.otieno))
+            Select(driver.find_element(By.ID, "template-legal-form")).select_by_value("entity")
+            driver.find_element(By.ID, "download-template").click()
+            template = downloaded(templates, ".xlsx")
+        metadata = read_and_verify(template, ring)
+        assert (metadata.kind, metadata.office_id, metadata.variant) == (
+            "client_import", web.nairobi, "entity")
+        with chromium(tmp_path / "b", downloads=sheets) as driver:
+            _sign_in(driver, base, "faith.chebet@demo-mfi.example")
+            driver.get(f"{base}/generate")
+            driver.find_element(By.ID, f"center-{web.world.center_id}").click()
+            driver.find_element(By.ID, f"center-{upendo}").click()
+            driver.find_element(By.ID, "generate").click()
+            bundle = downloaded(sheets, ".zip")
+        with zipfile.ZipFile(bundle) as archive:
+            archive.extractall(tmp_path / "unzipped")
+            names = archive.namelist()
+        centers = {read_and_verify(tmp_path / "unzipped" / n, ring).center_id for n in names}
+        assert len(names) == 2 and centers == {web.world.center_id, upendo}
