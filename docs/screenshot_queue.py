@@ -28,6 +28,17 @@ from workbook_engine.domain.enums import SubmissionStatus  # noqa: E402
 from workbook_engine.web import create_app  # noqa: E402
 
 
+def _received_on_meeting_day(ctx: object) -> None:
+    """Received in the evening of the demo's meeting day (not today), so the picture shows a
+    plausible day and the same one each time it is taken."""
+    from workbook_engine.domain import Submission
+
+    with ctx.session_factory() as s:  # type: ignore[attr-defined]
+        for i, row in enumerate(s.query(Submission).order_by(Submission.id)):
+            row.received_at = dt.datetime(2026, 3, 3, 16, 40 + 7 * i)
+        s.commit()
+
+
 def main() -> None:
     from selenium.webdriver.common.by import By
 
@@ -47,6 +58,7 @@ def main() -> None:
                            status=SubmissionStatus.INVALID, error_count=3, collected="2480.50",
                            paid_out="0", name="achieng-2026-03-03.xlsx")
             add_approvable_submission(world, submitted_by_id=faith)
+            _received_on_meeting_day(ctx)
             out = ROOT / "docs" / "img" / "queue.png"
             with serving(create_app(ctx)) as base, chromium(home, 1200, 520) as driver:
                 driver.get(f"{base}/signin")
