@@ -15,7 +15,7 @@ from sqlalchemy import select
 from tests.client_import.filling import fill
 from tests.returned.sheets import FILLED_HEADER, edit, generate
 from tests.web.support import csrf_of
-from workbook_engine.domain import GeneratedWorkbook, Submission
+from workbook_engine.domain import Client, GeneratedWorkbook, Submission
 from workbook_engine.services import setup
 from workbook_engine.services.client_import import generate_client_template
 from workbook_engine.workbooks.collection_sheet import COLLECTION_SHEET
@@ -190,8 +190,19 @@ def test_clerk_uploads_a_client_import_for_a_loan_officer(web, client_for,
         "client_import", web.otieno, web.faith)
     assert sid in _queue_ids(client_for(web.otieno))
     assert sid not in _queue_ids(client_for(web.wanjiru))
-    # Otieno is its loan officer: another supervisor decides, and Grace may.
-    assert 'id="approve"' in client_for(web.grace).get(f"/submissions/{sid}").text
+    # Otieno is its loan officer: another supervisor decides, and Grace may. Once posted,
+    # the report's row opens the new client's page.
+    grace = client_for(web.grace)
+    page = grace.get(f"/submissions/{sid}")
+    assert 'id="approve"' in page.text
+    done = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page.text)})
+    assert done.status_code == 200 and 'id="status">posted' in done.text
+    with web.world.ctx.session_factory() as s:
+        neema = s.scalar(select(Client).where(Client.first_name == "Neema"))
+    report = grace.get(f"/submissions/{sid}/report.html").text
+    assert (f'<a class="record" href="/clients/{neema.id}" target="_top" title="Open the '
+            'client page">Neema Achieng</a>') in report
+    assert "Neema Achieng" in grace.get(f"/clients/{neema.id}").text
 
 
 def test_refused_file_is_recorded_for_the_officer_it_was_uploaded_for(web, client_for,

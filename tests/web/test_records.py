@@ -136,7 +136,8 @@ def test_a_linked_client_is_still_checked_by_role(web, client_for, tmp_path: Pat
 def test_user_text_never_becomes_a_link() -> None:
     typed = ('&lt;span class="record" data-kind="client" data-id="1" title="x"&gt;'
              'Eve&lt;/span&gt;')
-    ours = '<span class="record" data-kind="client" data-id="7" title="client 7">O&#39;Brien &amp; Co</span>'
+    ours = ('<span class="record" data-kind="client" data-id="7" title="client 7">'
+            'O&#39;Brien &amp; Co</span>')
     html = link_records(typed + ours, lambda kind, rid: f"/{kind}s/{rid}")
     assert html.startswith(typed)
     assert html.endswith('<a class="record" href="/clients/7" target="_top" title="Open the '
