@@ -3,7 +3,8 @@
 Read-side only (approving, rejecting and processing are in ``services/submissions.py`` and
 ``services/processing.py``). Visibility is decided here so every caller obeys it:
 supervisors and data-entry clerks see the submissions of their office and the offices below
-it; a loan officer sees only the sheets that are theirs or that they submitted.
+it; a loan officer sees only the sheets that are theirs or that they submitted. The same
+rule for clients, groups, loans and savings accounts is in ``services/visibility.py``.
 """
 
 from __future__ import annotations
