@@ -88,3 +88,20 @@ def test_demo_refuses_a_real_institutions_folder(demo_home: Path) -> None:
 
 def test_errors_doc_is_up_to_date() -> None:
     assert (ROOT / "docs" / "errors.md").read_text(encoding="utf-8") == catalogue_markdown()
+
+
+def test_process_records_the_loan_officer_a_clerk_hands_a_file_in_for(
+        demo_home: Path, tmp_path: Path) -> None:
+    staff = json.loads(cli(demo_home, "staff", "list", "--json").stdout)
+    officer = next(s for s in staff if "loan officer" in s["roles"])
+    clerk = next(s for s in staff if "loan officer" not in s["roles"]
+                 and s["office_id"] == officer["office_id"])
+    junk = tmp_path / "photo-of-sheet.xlsx"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n not a workbook")
+    result = cli(demo_home, "--as", str(clerk["id"]), "process", str(junk),
+                 "--for-officer", str(officer["id"]), "--json")
+    submission = json.loads(result.stdout)["submission_id"]
+    shown = json.loads(cli(demo_home, "submissions", "show", str(submission), "--json").stdout)
+    assert (shown["loan_officer"], shown["submitted_by"]) == (officer["name"], clerk["name"])
+    refused = cli(demo_home, "process", str(junk), "--for-officer", "999999")
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr + refused.stdout

@@ -31,14 +31,20 @@ def register(app: typer.Typer) -> None:
 
     @app.command("process")
     def process(ctx: typer.Context, file: Annotated[Path, typer.Argument(
-            help="The returned workbook (.xlsx).")], as_json: JsonOption = False) -> None:
-        """Check a returned collection sheet and write its preview report to outbox/."""
+            help="The returned workbook (.xlsx).")],
+            for_officer: Annotated[Optional[int], typer.Option(
+                "--for-officer", metavar="STAFF",
+                help="The loan officer this file is handed in for (a clerk entering a "
+                     "sheet on an officer's behalf).")] = None,
+            as_json: JsonOption = False) -> None:
+        """Check a returned workbook and write its preview report to outbox/."""
         cli = state(ctx)
         engine = cli.context()
         if not file.is_file():
             raise EngineError(NOT_FOUND, f"There is no file {file}; give the path of the "
                               "returned workbook.")
-        result = process_file(engine, file, actor_id=cli.actor_id(engine))
+        result = process_file(engine, file, actor_id=cli.actor_id(engine),
+                              loan_officer_id=for_officer)
         if as_json:
             print_json(result.as_dict())
         else:
