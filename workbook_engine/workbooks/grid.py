@@ -127,15 +127,6 @@ def read_grid(raw: RawSheet, specs: Sequence[ColumnSpec], variant: str | None,
     return GridSheet(name, letters, headers, rows)
 
 
-def find_header_row(sheet: RawSheet, required: set[str], scan_rows: int = 5) -> int | None:
-    """The first of the top rows whose normalised headers include all of ``required``."""
-    for row in range(1, min(sheet.max_row, scan_rows) + 1):
-        headers = {norm(v) for v in row_values(sheet, row).values()}
-        if required <= headers:
-            return row
-    return None
-
-
 def _cell(dense: list[object | None], col: int) -> Any:
     value = dense[col - 1] if col - 1 < len(dense) else None
     if isinstance(value, str) and not value.strip():
