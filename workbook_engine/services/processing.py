@@ -17,6 +17,7 @@ reads it tolerantly, validates it, records the submission and writes the preview
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from workbook_engine.reports.collection_report import (
     write_xlsx_report,
 )
 from workbook_engine.services.client_import import is_fineract, process_client_import
+from workbook_engine.services.setup_import import is_fineract_setup, process_setup_import
 from workbook_engine.services.collection_rules import collection_rules
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.submissions import set_status
@@ -52,6 +54,7 @@ from workbook_engine.workbooks._types import RawWorkbook, UnreadableFile
 from workbook_engine.workbooks.collection_reader import read_collection_sheet
 from workbook_engine.workbooks.client_import_sheet import KIND as CLIENT_IMPORT_KIND
 from workbook_engine.workbooks.collection_sheet import COLLECTION_SHEET
+from workbook_engine.workbooks.setup_import_sheet import kind_of
 from workbook_engine.workbooks.metadata import metadata_from_values, verify_metadata
 from workbook_engine.intake.faults import fault_point
 from workbook_engine.workbooks.safe_read import read_workbook
@@ -136,8 +139,11 @@ def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
         signed, version_text = _metadata_of(book, name)
     except EngineError as exc:
         if is_fineract(book):  # a Mifos X / Fineract client workbook carries no signature
-            return _client_import(ctx, book, stored, name, received, None, actor_id,
+            return _import_kind(ctx, book, stored, name, received, None, actor_id,
                                   sender_email)
+        if is_fineract_setup(book):  # ... nor does one of offices, staff, loans, ...
+            return _import_kind(ctx, book, stored, name, received, None, actor_id,
+                                  sender_email, process=process_setup_import)
         return _refused(ctx, stored, name, received, actor_id, sender_email,
                         _sheet_problem(exc.error, exc.message, name), not_ours=True)
     try:
@@ -147,8 +153,11 @@ def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
         return _refused(ctx, stored, name, received, actor_id, sender_email,
                         _sheet_problem(exc.error, exc.message, name), not_ours=False)
     if metadata.kind == CLIENT_IMPORT_KIND:
-        return _client_import(ctx, book, stored, name, received, metadata, actor_id,
+        return _import_kind(ctx, book, stored, name, received, metadata, actor_id,
                               sender_email)
+    if kind_of(metadata.kind) is not None:
+        return _import_kind(ctx, book, stored, name, received, metadata, actor_id,
+                              sender_email, process=process_setup_import)
     if metadata.kind != COLLECTION_SHEET.name:
         return _refused(ctx, stored, name, received, actor_id, sender_email,
                         _sheet_problem(WRONG_KIND, f"{name} is a '{metadata.kind}' workbook, "
@@ -157,14 +166,15 @@ def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
                                      version_text, actor_id, sender_email)
 
 
-def _client_import(ctx: AppContext, book: RawWorkbook, stored: Any, name: str,
+def _import_kind(ctx: AppContext, book: RawWorkbook, stored: Any, name: str,
                    received: dt.datetime, metadata: Any, actor_id: int | None,
-                   sender_email: str | None) -> ProcessResult:
-    """The client-import kind (services/client_import.py) in the same pipeline."""
+                   sender_email: str | None,
+                   process: Callable[..., dict[str, Any]] = process_client_import
+                   ) -> ProcessResult:
+    """An import kind (client import, setup workbooks) in the same pipeline."""
     try:
-        fields = process_client_import(ctx, book, stored, name=name, received=received,
-                                       metadata=metadata, actor_id=actor_id,
-                                       sender_email=sender_email)
+        fields = process(ctx, book, stored, name=name, received=received, metadata=metadata,
+                         actor_id=actor_id, sender_email=sender_email)
     except EngineError as exc:
         return _refused(ctx, stored, name, received, actor_id, sender_email,
                         _sheet_problem(exc.error, exc.message, name), not_ours=False)
