@@ -61,10 +61,9 @@ def report_content(book: ImportFile, validation: ImportValidation, *, row_shift:
     rows: dict[str, list[ReportRow]] = {}
     clients: list[ReportRow] = []
     for outcome in validation.outcomes:
-        marks = marks(outcome.problems)
         clients.append(ReportRow(outcome.row.row + row_shift, outcome.row.key,
                                  outcome.row.values, outcome.status_text,
-                                 outcome.state != "invalid", marks))
+                                 outcome.state != "invalid", marks(outcome.problems)))
     rows[CLIENTS_SHEET] = clients
     for sheet in (book.family, book.addresses):
         if sheet is None or book.layout == "fineract":
