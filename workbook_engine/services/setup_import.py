@@ -352,8 +352,8 @@ class _Context:
         text = self.text(key)
         if text is None:
             return None
-        found = self.session.scalar(select(Office).where(
-            func.lower(Office.name) == _bare(text).casefold()))
+        found = next((o for name in _spellings(text) for o in self.session.scalars(
+            select(Office).where(func.lower(Office.name) == name))), None)
         if found is None:
             self.missing("office", "offices", key, text)
         return found
@@ -362,9 +362,11 @@ class _Context:
         text = self.text(key)
         if text is None:
             return None
-        name = _bare(text).casefold()
-        found = [s for s in self.session.scalars(select(Staff)) if
-                 s.display_name.casefold() == name]
+        names = _spellings(text)
+        everyone = list(self.session.scalars(select(Staff)))
+        found = next(([s for s in everyone if s.display_name.casefold() == name]
+                      for name in names if any(s.display_name.casefold() == name
+                                               for s in everyone)), [])
         mine = [s for s in found if office is not None and s.office_id == office.id]
         if not found:
             self.missing("member of staff", "staff", key, text)
@@ -376,10 +378,11 @@ class _Context:
         text = self.text(key)
         if text is None:
             return None
-        query = select(model).where(func.lower(model.name) == _bare(text).casefold())
+        query = select(model)
         if office is not None:
             query = query.where(model.office_id == office.id)
-        found = list(self.session.scalars(query))
+        found = next((hits for name in _spellings(text) if (hits := list(
+            self.session.scalars(query.where(func.lower(model.name) == name))))), [])
         if not found:
             self.missing(what, list_name, key, text,
                          f" in office {office.name}" if office is not None else "")
@@ -388,9 +391,9 @@ class _Context:
     def product(self, model: type, list_name: str) -> Any:
         text = self.text("product")
         assert text is not None  # mandatory
-        wanted = _bare(text).casefold()
-        found = self.session.scalar(select(model).where(
-            (func.lower(model.name) == wanted) | (func.lower(model.short_name) == wanted)))
+        found = next((p for name in _spellings(text) for p in self.session.scalars(
+            select(model).where((func.lower(model.name) == name)
+                                | (func.lower(model.short_name) == name)))), None)
         if found is None:
             what = "loan product" if model is LoanProduct else "savings product"
             self.missing(what, list_name, "product", text)
@@ -415,12 +418,14 @@ class _Context:
             if found is not None and found.display_name.casefold() == \
                     ours.group(1).casefold():
                 return found
-        name = _bare(text).casefold()
         query = select(Client).where(Client.status.in_(
             [ClientStatus.ACTIVE, ClientStatus.PENDING]))
         if office is not None:
             query = query.where(Client.office_id == office.id)
-        matches = [c for c in s.scalars(query) if c.display_name.casefold() == name]
+        candidates = list(s.scalars(query))
+        matches = next(([c for c in candidates if c.display_name.casefold() == name]
+                        for name in _spellings(text)
+                        if any(c.display_name.casefold() == name for c in candidates)), [])
         if len(matches) > 1:
             self.refuse(SETUP_AMBIGUOUS_NAME, key, f"{len(matches)} clients are called "
                         f"'{text}' (" + ", ".join(_client_label(c) for c in matches[:5])
@@ -440,6 +445,11 @@ def _bare(text: str) -> str:
         if match:
             return match.group(1)
     return text.strip()
+
+
+def _spellings(text: str) -> list[str]:
+    """The name as written, then without an added id (a name may itself end in "-2")."""
+    return list(dict.fromkeys([text.strip().casefold(), _bare(text).casefold()]))
 
 
 def _weekday(values: Mapping[str, Any]) -> int | None:

@@ -60,7 +60,8 @@ def read_setup_template(book: RawWorkbook, kind: SetupKind) -> SetupFile:
 def _required(sheet: SetupSheet) -> list[set[str]]:
     """For each mandatory column of a Fineract sheet, the headers it may go by."""
     return [{norm(h) for h in (c.header, *c.aliases)} for c in columns_for(sheet, FINERACT)
-            if c.mandatory and c.key != ROW_KEY and c.key not in FINERACT_DERIVED]
+            if c.mandatory and c.key != ROW_KEY and c.key not in FINERACT_DERIVED
+            and c.key not in sheet.fineract_lacks]
 
 
 def fineract_setup_layout(book: RawWorkbook,

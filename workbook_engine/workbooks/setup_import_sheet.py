@@ -330,6 +330,9 @@ class SetupSheet:
 
     ``defines`` is the record list the sheet's rows add to (by their ``name`` column), so a
     later row of the same sheet may name an earlier one (a parent office above).
+    ``fineract_lacks`` are mandatory columns a Fineract sheet does not have (its savings
+    accounts carry no balance): the sheet is recognised without them, then refused for
+    lacking them, with the column to add.
     """
 
     name: str
@@ -337,6 +340,7 @@ class SetupSheet:
     record: str  # what a row becomes: office, member of staff, ...
     fineract_sheets: tuple[str, ...] = ()
     defines: str | None = None
+    fineract_lacks: frozenset[str] = frozenset()  # mandatory here, not in a Fineract sheet
 
 
 @dataclass(frozen=True)
@@ -388,7 +392,8 @@ SETUP_KINDS: dict[str, SetupKind] = {k.key: k for k in (
           ("offices", "staff", "centers", "groups", "products", "clients"), migration=True),
     _kind("savings", "Savings balances", (SetupSheet("Savings", SAVINGS_COLUMNS,
                                                      "savings account",
-                                                     ("SavingsAccounts",)),),
+                                                     ("SavingsAccounts",),
+                                                     fineract_lacks=frozenset({"balance"})),),
           ("offices", "centers", "groups", "products", "clients"), migration=True),
 )}
 """Every setup kind, in the order an institution loads them."""
