@@ -568,11 +568,16 @@ def _borrower(c: _Context, office: Office, type_key: str, key: str
     return c.client(key, office), None, None
 
 
-def _post_loan(c: _Context) -> Posted:
-    v = c.values
+def _date_and_office(c: _Context) -> tuple[dt.date, Office]:
     as_of = _as_of(c)
     office = c.office()
-    assert office is not None
+    assert office is not None  # mandatory
+    return as_of, office
+
+
+def _post_loan(c: _Context) -> Posted:
+    v = c.values
+    as_of, office = _date_and_office(c)
     client, group, _ = _borrower(c, office, "borrower_type", "borrower")
     product = c.product(LoanProduct, "loan_products")
     officer = c.staff("loan_officer", office)
@@ -633,9 +638,7 @@ def _fineract_figures(c: _Context, product: LoanProduct, client: Client | None,
 
 def _post_savings(c: _Context) -> Posted:
     v = c.values
-    as_of = _as_of(c)
-    office = c.office()
-    assert office is not None
+    as_of, office = _date_and_office(c)
     client, group, center = _borrower(c, office, "owner_type", "owner")
     product = c.product(SavingsProduct, "savings_products")
     row = SavingsMigration(

@@ -37,6 +37,7 @@ from workbook_engine.workbooks.grid_writer import (
     cell_kind,
     errors_sheet,
     list_name,
+    report_preamble,
     validation_options,
     write_grid,
     write_lines,
@@ -121,11 +122,7 @@ def _instructions(book: Any, fmt: Formats, data: TemplateData,
         ("", None),
     ]
     if report is not None:
-        lines += [("Report: " + report.summary, fmt.bold),
-                  ("Each row's 'Import status' says what became of it. Correct the red cells "
-                   "(their comment says what is wrong) and send this workbook again: rows "
-                   "already imported are recognised and skipped, never imported twice.", None),
-                  ("", None)]
+        lines += report_preamble(report, fmt)
     lines += [
         ("1. Fill in one client per row of the 'Clients' sheet, starting below the headers. "
          "Columns marked * are mandatory: " + ", ".join(mandatory) + ".", None),

@@ -112,6 +112,15 @@ def write_lines(ws: Any, fmt: Formats, lines: Sequence[tuple[str, Any]]) -> None
             ws.write_string(r, 0, text, cell_fmt)
 
 
+def report_preamble(report: ReportContent, fmt: Formats) -> list[tuple[str, Any]]:
+    """The first lines of a report's instructions: its outcome and how to send it again."""
+    return [("Report: " + report.summary, fmt.bold),
+            ("Each row's 'Import status' says what became of it. Correct the red cells "
+             "(their comment says what is wrong) and send this workbook again: rows "
+             "already imported are recognised and skipped, never imported twice.", None),
+            ("", None)]
+
+
 def write_lookups(book: Any, ws: Any, sheet_name: str,
                   columns: Sequence[tuple[str, Sequence[Any]]]) -> dict[str, str]:
     """Write every list to the hidden lookup sheet; return list name -> formula source."""

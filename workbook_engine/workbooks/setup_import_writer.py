@@ -26,6 +26,7 @@ from workbook_engine.workbooks.grid_writer import (
     cell_kind,
     errors_sheet,
     list_name,
+    report_preamble,
     validation_options,
     write_grid,
     write_lines,
@@ -112,11 +113,7 @@ def _instructions(data: SetupTemplateData, fmt: Formats,
     kind = data.kind
     lines: list[tuple[str, Any]] = [(data.title, fmt.title), ("", None)]
     if report is not None:
-        lines += [("Report: " + report.summary, fmt.bold),
-                  ("Each row's 'Import status' says what became of it. Correct the red cells "
-                   "(their comment says what is wrong) and send this workbook again: rows "
-                   "already imported are recognised and skipped, never imported twice.", None),
-                  ("", None)]
+        lines += report_preamble(report, fmt)
         if data.reconciliation:
             lines += [("The 'Reconciliation' sheet shows, per office, what this file brings "
                        "and what the engine will hold once it is posted: compare it with the "
