@@ -310,6 +310,7 @@ class _Context:
     defined: Mapping[str, int]  # names defined by rows of this sheet -> row
     source: MoneyMovementSource
     today: dt.date
+    clients_by_office: dict[int | None, list[Client]]  # the run's cache (none are created)
 
     @property
     def session(self) -> Session:
@@ -418,11 +419,14 @@ class _Context:
             if found is not None and found.display_name.casefold() == \
                     ours.group(1).casefold():
                 return found
-        query = select(Client).where(Client.status.in_(
-            [ClientStatus.ACTIVE, ClientStatus.PENDING]))
-        if office is not None:
-            query = query.where(Client.office_id == office.id)
-        candidates = list(s.scalars(query))
+        office_id = office.id if office is not None else None
+        if office_id not in self.clients_by_office:
+            query = select(Client).where(Client.status.in_(
+                [ClientStatus.ACTIVE, ClientStatus.PENDING]))
+            if office is not None:
+                query = query.where(Client.office_id == office.id)
+            self.clients_by_office[office_id] = list(s.scalars(query))
+        candidates = self.clients_by_office[office_id]
         matches = next(([c for c in candidates if c.display_name.casefold() == name]
                         for name in _spellings(text)
                         if any(c.display_name.casefold() == name for c in candidates)), [])
@@ -708,6 +712,7 @@ def run_rows(ctx: AppContext, uow: UnitOfWork, book: SetupFile, *, file_name: st
     loans: list[LoanMigration] = []
     savings: list[SavingsMigration] = []
     dates: dict[dt.date, int] = {}
+    clients: dict[int | None, list[Client]] = {}
     for sheet, grid in book.grids:
         columns = columns_for(sheet, book.layout)
         column_keys = [c.key for c in columns]
@@ -740,7 +745,7 @@ def run_rows(ctx: AppContext, uow: UnitOfWork, book: SetupFile, *, file_name: st
                               "figures of one migration date.", as_of)
                 dates.setdefault(as_of, row.row)
             if not cells.problems:
-                _post_one(ctx, uow, book, cells, values, defined, result,
+                _post_one(ctx, uow, book, cells, values, defined, result, clients,
                           column_keys, MoneyMovementSource(
                               submission_id=submission_id, workbook_id=workbook_id,
                               cell=f"{sheet.name[:20]}!A{row.row}"))
@@ -772,10 +777,12 @@ def _earlier(hashes: Mapping[str, tuple[str, int]], keys: Mapping[tuple[str, str
 
 def _post_one(ctx: AppContext, uow: UnitOfWork, book: SetupFile, cells: Cells,
               values: dict[str, Any], defined: Mapping[str, int], result: RowResult,
-              column_keys: Sequence[str], source: MoneyMovementSource) -> None:
+              clients: dict[int | None, list[Client]], column_keys: Sequence[str],
+              source: MoneyMovementSource) -> None:
     """Post one row in a savepoint: kept when the services accept it, undone otherwise."""
     s = uow.session
-    context = _Context(ctx, uow, book, cells, values, defined, source, ctx.today())
+    context = _Context(ctx, uow, book, cells, values, defined, source, ctx.today(),
+                       clients)
     savepoint = s.begin_nested()
     try:
         table, entity_id, label, migration = HANDLERS[result.sheet.record](context)
