@@ -181,3 +181,6 @@ def test_migration_rows_are_checked_by_the_migration_service(kilimani, tmp_path:
     book = openpyxl.load_workbook(result.report_xlsx or "")
     assert book.sheetnames[:4] == ["Instructions", "Loans", "Errors", "Reconciliation"]
     assert book["Errors"].max_row == 1 + len(result.errors)
+    html = Path(result.report_html or "").read_text(encoding="utf-8")
+    assert "Reconciliation (dry run)" in html and "Nairobi East" in html
+    assert "setup-not-loaded-yet" in html
