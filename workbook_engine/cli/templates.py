@@ -1,4 +1,4 @@
-"""`workbook-engine template clients`: a client-import template to fill in Excel."""
+"""`workbook-engine template clients | setup --kind K`: templates to fill in Excel."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import typer
 
 from workbook_engine.cli.common import console, print_json, state
 from workbook_engine.services.client_import import generate_client_template
+from workbook_engine.services.setup_import import generate_setup_template
+from workbook_engine.workbooks.setup_import_sheet import SETUP_KINDS
 
 template_app = typer.Typer(help="Templates to fill in and import.", no_args_is_help=True)
 
@@ -36,6 +38,32 @@ def clients(
                     "columns": result.columns})
         return
     console.print(f"Template for {result.legal_form}s of {result.office}: {result.path}",
+                  highlight=False)
+
+
+@template_app.command("setup")
+def setup(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Option("--kind", help="What the workbook loads, in this order: "
+                                      + ", ".join(SETUP_KINDS) + " (clients come between "
+                                      "products and loans: `template clients`).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the template into.")],
+    office: Annotated[Optional[int], typer.Option(
+        "--office", help="Only this office and its branches in the drop-downs.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Write a setup or migration template: drop-downs of what already exists, signed."""
+    cli = state(ctx)
+    engine = cli.context()
+    result = generate_setup_template(engine, actor_id=cli.actor_id(engine), kind=kind,
+                                     out_dir=out, office_id=office)
+    if as_json:
+        print_json({"workbook_id": result.workbook_id, "path": result.path,
+                    "kind": result.kind, "office": result.office,
+                    "columns": result.columns})
+        return
+    console.print(f"Template for {result.kind}"
+                  + (f" of {result.office}" if result.office else "") + f": {result.path}",
                   highlight=False)
 
 

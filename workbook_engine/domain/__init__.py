@@ -16,7 +16,7 @@ from workbook_engine.domain.customers import (
     Group,
     GroupMembership,
 )
-from workbook_engine.domain.imports import ClientImportRow
+from workbook_engine.domain.imports import ClientImportRow, SetupImportRow
 from workbook_engine.domain.intake import ClaimState, IntakeClaim
 from workbook_engine.domain.loans import (
     Loan,

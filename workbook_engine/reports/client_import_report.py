@@ -1,4 +1,5 @@
-"""The report of a client import: the workbook written back (streamed) and an HTML page.
+"""The report of an import (client import, setup workbooks): the workbook written back
+(streamed) and an HTML page.
 
 :func:`report_content` turns a validation into the rows the writer streams back (values as
 read, a status per row, error cells with their comment) and the Errors sheet;
@@ -39,6 +40,11 @@ class ImportSummary:
     counts: Mapping[str, int]
     errors: Sequence[Mapping[str, Any]]
     rows: Sequence[Mapping[str, Any]]  # row, key, name, status, ok, client_id
+    layout_label: str | None = None  # None: a client import ("client import template")
+    record_label: str = "Client"
+    reconciliation: Sequence[Mapping[str, Any]] = ()  # office, file, after (setup imports)
+    measures: Sequence[tuple[str, str]] = ()
+    approve_hint: str = "the valid rows are imported, the others wait for corrections."
 
 
 def error_json(problem: Any) -> dict[str, Any]:
@@ -55,10 +61,9 @@ def report_content(book: ImportFile, validation: ImportValidation, *, row_shift:
     rows: dict[str, list[ReportRow]] = {}
     clients: list[ReportRow] = []
     for outcome in validation.outcomes:
-        marks = _marks(outcome.problems)
         clients.append(ReportRow(outcome.row.row + row_shift, outcome.row.key,
                                  outcome.row.values, outcome.status_text,
-                                 outcome.state != "invalid", marks))
+                                 outcome.state != "invalid", marks(outcome.problems)))
     rows[CLIENTS_SHEET] = clients
     for sheet in (book.family, book.addresses):
         if sheet is None or book.layout == "fineract":
@@ -68,13 +73,14 @@ def report_content(book: ImportFile, validation: ImportValidation, *, row_shift:
             problems = validation.related.get((sheet.name, row.row), [])
             out.append(ReportRow(row.row + row_shift, row.key, row.values,
                                  validation.related_status.get((sheet.name, row.row), ""),
-                                 not problems, _marks(problems)))
+                                 not problems, marks(problems)))
         rows[sheet.name] = out
     errors = [error_json(p) for p in validation.problems]
     return ReportContent(rows, errors, summary)
 
 
-def _marks(problems: Sequence[Any]) -> dict[str, str]:
+def marks(problems: Sequence[Any]) -> dict[str, str]:
+    """Column key -> the comment of its cell in the report (every problem, how to fix)."""
     marks: dict[str, str] = {}
     for problem in problems:
         key = problem.location.column or "row_key"

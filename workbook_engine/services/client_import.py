@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +45,7 @@ from workbook_engine.domain import (
 from workbook_engine.domain.enums import ClientStatus, GroupStatus, LegalForm, SubmissionStatus
 from workbook_engine.errors import EngineError, Location, Problem
 from workbook_engine.errors.client_import import IMPORT_NO_VALID_ROWS
-from workbook_engine.errors.general import CONFIGURATION, INVALID_VALUE, WRONG_STATE
-from workbook_engine.errors.returned import NOT_VALID, UNKNOWN_WORKBOOK
+from workbook_engine.errors.general import CONFIGURATION, INVALID_VALUE
 from workbook_engine.reports.client_import_report import (
     ImportSummary,
     error_json,
@@ -62,6 +60,15 @@ from workbook_engine.services.clients import (
     client_rules,
 )
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.import_common import (
+    archived_metadata,
+    check_approvable,
+    known_workbook,
+    preview_message,
+    report_path,
+    resign,
+    sign_and_record,
+)
 from workbook_engine.services.lookup import get_or_fail
 from workbook_engine.validation.client_import import (
     GroupRef,
@@ -87,8 +94,7 @@ from workbook_engine.workbooks.client_import_writer import (
     TemplateData,
     write_client_workbook,
 )
-from workbook_engine.workbooks.metadata import SignedMetadata, WorkbookMetadata, sign_metadata
-from workbook_engine.workbooks.signing import load_key_ring
+from workbook_engine.workbooks.metadata import WorkbookMetadata
 
 EXPECTED_FORMAT = 1
 
@@ -217,18 +223,11 @@ def _sign_and_record(ctx: AppContext, session: Session, *, legal_form: str,
                      office_id: int | None, staff_id: int | None, actor_id: int | None,
                      data: TemplateData, file_name: str, now: dt.datetime,
                      parent: str | None = None) -> Any:
-    ring = load_key_ring(ctx.settings.secret_file)
-    workbook_id = str(uuid.uuid4())
-    signed = sign_metadata(ring, workbook_id=workbook_id, kind=KIND,
-                           template_version=CLIENT_IMPORT.template_version, center_id=None,
-                           group_id=None, meeting_date=None, generated_at=now,
-                           office_id=office_id, variant=legal_form)
-    session.add(GeneratedWorkbook(
-        id=workbook_id, kind=KIND, template_version=CLIENT_IMPORT.template_version,
-        office_id=office_id, staff_id=staff_id, generated_at=signed.metadata.generated_at,
-        generated_by_id=actor_id, key_id=signed.metadata.key_id, file_name=file_name[:255],
-        parent_workbook_id=parent, expected=_expected(legal_form, office_id, staff_id, data)))
-    return signed
+    return sign_and_record(ctx, session, kind=KIND,
+                           template_version=CLIENT_IMPORT.template_version,
+                           office_id=office_id, staff_id=staff_id, actor_id=actor_id,
+                           expected=_expected(legal_form, office_id, staff_id, data),
+                           file_name=file_name, now=now, variant=legal_form, parent=parent)
 
 
 def generate_client_template(ctx: AppContext, *, actor_id: int | None, office_id: int,
@@ -283,11 +282,7 @@ def _identify(session: Session, raw: RawWorkbook, metadata: WorkbookMetadata | N
     if metadata is None:
         book = read_fineract(raw)
         return _Identified(book, None, None, book.legal_form, None)
-    workbook = session.get(GeneratedWorkbook, metadata.workbook_id)
-    if workbook is None:
-        raise EngineError(UNKNOWN_WORKBOOK, f"{name} carries workbook id "
-                          f"{metadata.workbook_id}, which this engine never generated (or no "
-                          "longer knows).")
+    workbook = known_workbook(session, metadata, name)
     form = legal_form_of(metadata.variant)
     return _Identified(read_client_import(raw, form), workbook, metadata.office_id, form,
                        workbook.staff_id)
@@ -314,10 +309,7 @@ def _counts(validation: ImportValidation, posted: int | None = None) -> dict[str
 
 
 def _report_stem(ctx: AppContext, name: str, submission_id: int, suffix: str) -> Path:
-    from workbook_engine.intake.archive import safe_file_name
-
-    stem = safe_file_name(Path(name).stem, "clients")
-    return ctx.settings.outbox / f"{stem}-report-{submission_id}{suffix}"
+    return report_path(ctx, name, submission_id, suffix, "clients")
 
 
 def _write_reports(ctx: AppContext, session: Session, found: _Identified,
@@ -349,15 +341,7 @@ def _report_signature(ctx: AppContext, session: Session, found: _Identified,
     template of ours (recorded), so its corrected copy comes back signed."""
     if found.workbook is not None:
         wb = found.workbook
-        ring = load_key_ring(ctx.settings.secret_file)
-        metadata = WorkbookMetadata(
-            workbook_id=wb.id, kind=KIND, template_version=wb.template_version,
-            center_id=None, group_id=None, meeting_date=None, generated_at=wb.generated_at,
-            key_id=ring.current, office_id=wb.office_id,
-            variant=(wb.expected or {}).get("legal_form", found.legal_form))
-        key_id, signature = ring.sign(metadata.payload())
-        assert key_id == metadata.key_id
-        return SignedMetadata(metadata, signature)
+        return resign(ctx, wb, (wb.expected or {}).get("legal_form", found.legal_form))
     data = TemplateData(found.legal_form, "all offices", None,
                         CLIENT_IMPORT.expand({}, found.legal_form), [], {}, [], {})
     signed = _sign_and_record(ctx, session, legal_form=found.legal_form, office_id=None,
@@ -413,15 +397,8 @@ def process_client_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, nam
 
         set_status(uow, sub, SubmissionStatus.RECEIVED, note=name)
         set_status(uow, sub, status, note=f"{valid} valid row(s), {len(errors)} error(s)")
-        already = validation.count("already")
-        message = (f"{name}: {valid} client(s) valid, {validation.count('invalid')} row(s) "
-                   f"with errors, {already} already imported (skipped)."
-                   + (" Correct the red cells in the report and send it again; a supervisor "
-                      "may approve the valid rows meanwhile." if errors and valid else "")
-                   + (" Correct the red cells in the report and send it again." if errors
-                      and not valid else "")
-                   + (" Awaiting a supervisor's approval." if not errors and valid else "")
-                   + (" Nothing new to import." if not errors and not valid else ""))
+        message = preview_message(name, "client", valid, validation.count("invalid"),
+                                  validation.count("already"), bool(errors))
         xlsx, html = _write_reports(ctx, s, found, ref, validation, name=name, submission=sub,
                                     message=message, signed=signed)
         sub.report_xlsx_path, sub.report_html_path = str(xlsx), str(html)
@@ -442,7 +419,6 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
     from workbook_engine.services.submissions import (
         check_decider,
         lock_submission,
-        row_errors,
         set_status,
         show_submission,
     )
@@ -453,18 +429,10 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
         sub = lock_submission(s, submission_id)
         approver = check_decider(s, by, sub, "approve")
         uow.actor_id = approver.id
-        if sub.status not in (SubmissionStatus.AWAITING_APPROVAL, SubmissionStatus.INVALID):
-            raise EngineError(WRONG_STATE, f"Submission {sub.id} is "
-                              f"{sub.status.value.replace('_', ' ')}; only a submission "
-                              "awaiting approval (or with invalid rows) can be approved.")
-        _, whole = row_errors({"errors": [e for e in (sub.content or {}).get("errors", [])
-                                          if not e.get("row")]})
-        if whole:
-            raise EngineError(NOT_VALID, f"Submission {sub.id} has errors that concern the "
-                              f"whole file ({whole[0]['message']}); correct the file and send "
-                              "it again.")
+        check_approvable(sub)
         raw = read_workbook(Path(sub.archive_path or ""))
-        metadata = _metadata(ctx, raw, sub.original_name)
+        metadata = archived_metadata(ctx, raw, sub.original_name,
+                                     CLIENT_IMPORT.metadata_sheet)
         found = _identify(s, raw, metadata, sub.original_name)
         ref, validation = _validate(ctx, s, found, sub.original_name)
         valid = [o for o in validation.outcomes if o.state == "valid"]
@@ -499,17 +467,6 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
         sub.content = content
         uow.commit()
     return show_submission(ctx, submission_id)
-
-
-def _metadata(ctx: AppContext, raw: RawWorkbook, name: str) -> WorkbookMetadata | None:
-    from workbook_engine.workbooks.metadata import metadata_from_values, verify_metadata
-
-    sheet = raw.sheet(CLIENT_IMPORT.metadata_sheet)
-    if sheet is None:
-        return None
-    pairs = [(sheet.value(r, 1), sheet.value(r, 2)) for r in range(1, sheet.max_row + 1)]
-    return verify_metadata(metadata_from_values(pairs, f"The file {name}"),
-                           load_key_ring(ctx.settings.secret_file), f"the file {name}")
 
 
 def _batches(items: Sequence[RowOutcome], size: int) -> Iterable[Sequence[RowOutcome]]:

@@ -204,7 +204,7 @@ class _Figures:
 def migrate_loan(ctx: AppContext, *, actor_id: int | None, migration_date: dt.date,
                  row: LoanMigration, source: MoneyMovementSource = NO_SOURCE) -> int:
     """Create an ACTIVE loan reproducing what the old system says is owed; returns its id."""
-    _migration_date_ok(ctx, migration_date)
+    check_migration_date(ctx, migration_date)
     with ctx.unit_of_work(actor_id) as uow:
         loan = migrate_loan_in(uow.session, row, migration_date, actor_id, source)
         uow.audit("loan.migrate", loan, note=_note(row, migration_date))
@@ -397,12 +397,65 @@ def plan_installments(figures: _Figures, dates: list[dt.date],
     return lines
 
 
+@dataclass(frozen=True)
+class Outstanding:
+    """What a loan still owes at the close of a day, worked out from its full schedule and
+    the total repaid (for workbooks that give the original terms, like Fineract's)."""
+
+    principal_outstanding: Decimal
+    interest_outstanding: Decimal
+    arrears_amount: Decimal
+    arrears_since: dt.date | None
+    arrears_interest: Decimal
+    remaining_installments: int
+    next_due_date: dt.date | None
+    interest_paid: Decimal
+
+
+def outstanding_from_repaid(planned: Iterable[Any], amount_repaid: Decimal,
+                            as_of: dt.date) -> Outstanding:
+    """Apply ``amount_repaid`` to the installments in order (each one's interest, then its
+    principal) and say what is outstanding, in arrears and still to fall due on ``as_of``.
+
+    ``planned`` are the installments of the loan's full schedule (``due_date``, ``principal``,
+    ``interest``), as :func:`domain.schedule.build_schedule` makes them.
+    """
+    items = list(planned)
+    owed = sum((i.principal + i.interest for i in items), ZERO)
+    if amount_repaid < 0 or amount_repaid > owed:
+        raise EngineError(MIGRATION_FIGURES, f"The amount repaid {amount_repaid} must be "
+                          f"between 0 and what the loan's schedule comes to ({owed}).",
+                          field="amount repaid", value=str(amount_repaid))
+    left = amount_repaid
+    paid_i = out_p = out_i = arrears = arrears_i = ZERO
+    since: dt.date | None = None
+    future: list[dt.date] = []
+    for item in items:
+        to_i = min(left, item.interest)
+        to_p = min(left - to_i, item.principal)
+        left -= to_i + to_p
+        paid_i += to_i
+        unpaid_p, unpaid_i = item.principal - to_p, item.interest - to_i
+        out_p += unpaid_p
+        out_i += unpaid_i
+        if unpaid_p + unpaid_i == 0:
+            continue
+        if item.due_date <= as_of:
+            arrears += unpaid_p + unpaid_i
+            arrears_i += unpaid_i
+            since = since or item.due_date
+        else:
+            future.append(item.due_date)
+    return Outstanding(out_p, out_i, arrears, since, arrears_i, len(future),
+                       future[0] if future else None, paid_i)
+
+
 # --------------------------------------------------------------------------- savings
 
 def migrate_savings(ctx: AppContext, *, actor_id: int | None, migration_date: dt.date,
                     row: SavingsMigration, source: MoneyMovementSource = NO_SOURCE) -> int:
     """Open a savings account with its balance from the old system; returns its id."""
-    _migration_date_ok(ctx, migration_date)
+    check_migration_date(ctx, migration_date)
     with ctx.unit_of_work(actor_id) as uow:
         account = migrate_savings_in(uow.session, row, migration_date, actor_id, source)
         uow.audit("savings.migrate", account, note=_note(row, migration_date))
@@ -478,6 +531,12 @@ def database_totals(ctx: AppContext, as_of: dt.date) -> dict[str, OfficeTotals]:
     """The same figures computed from the database (a few set-based queries): active clients,
     active loans with their outstanding principal and interest and what is overdue on
     ``as_of``, active savings accounts and their balances, per office."""
+    with ctx.session_factory() as s:
+        return database_totals_in(s, as_of)
+
+
+def database_totals_in(s: Session, as_of: dt.date) -> dict[str, OfficeTotals]:
+    """:func:`database_totals` in the caller's session (a dry run sees its own rows)."""
     totals: dict[str, OfficeTotals] = {}
 
     def of(name: str) -> OfficeTotals:
@@ -486,45 +545,44 @@ def database_totals(ctx: AppContext, as_of: dt.date) -> dict[str, OfficeTotals]:
     i = LoanInstallment
     owed = i.principal + i.interest + i.fees + i.penalties - (
         i.principal_paid + i.interest_paid + i.fees_paid + i.penalties_paid)
-    with ctx.session_factory() as s:
-        for name, count in s.execute(
-                select(Office.name, func.count(Client.id))
-                .join(Client, Client.office_id == Office.id)
-                .where(Client.status == ClientStatus.ACTIVE).group_by(Office.name)):
-            of(name).clients = int(count)
-        loan_office = func.coalesce(Client.office_id, Group.office_id)
-        loan_rows = (
-            select(Office.name,
-                   func.count(func.distinct(Loan.id)),
-                   func.sum(type_coerce(i.principal - i.principal_paid, Money())),
-                   func.sum(type_coerce(i.interest - i.interest_paid, Money())),
-                   func.sum(type_coerce(case((i.due_date <= as_of, owed), else_=0), Money())))
-            .select_from(Loan)
-            .join(i, i.loan_id == Loan.id)
-            .outerjoin(Client, Client.id == Loan.client_id)
-            .outerjoin(Group, Group.id == Loan.group_id)
-            .join(Office, Office.id == loan_office)
-            .where(Loan.status == LoanStatus.ACTIVE).group_by(Office.name))
-        for name, count, principal, interest, arrears in s.execute(loan_rows):
-            t = of(name)
-            t.loans = int(count)
-            t.principal_outstanding = _dec(principal)
-            t.interest_outstanding = _dec(interest)
-            t.arrears = _dec(arrears)
-        savings_office = func.coalesce(Client.office_id, Group.office_id, Center.office_id)
-        savings_rows = (
-            select(Office.name, func.count(SavingsAccount.id),
-                   func.sum(SavingsAccount.balance))
-            .select_from(SavingsAccount)
-            .outerjoin(Client, Client.id == SavingsAccount.client_id)
-            .outerjoin(Group, Group.id == SavingsAccount.group_id)
-            .outerjoin(Center, Center.id == SavingsAccount.center_id)
-            .join(Office, Office.id == savings_office)
-            .where(SavingsAccount.status == SavingsStatus.ACTIVE).group_by(Office.name))
-        for name, count, balance in s.execute(savings_rows):
-            t = of(name)
-            t.savings_accounts = int(count)
-            t.savings_balance = _dec(balance)
+    for name, count in s.execute(
+            select(Office.name, func.count(Client.id))
+            .join(Client, Client.office_id == Office.id)
+            .where(Client.status == ClientStatus.ACTIVE).group_by(Office.name)):
+        of(name).clients = int(count)
+    loan_office = func.coalesce(Client.office_id, Group.office_id)
+    loan_rows = (
+        select(Office.name,
+               func.count(func.distinct(Loan.id)),
+               func.sum(type_coerce(i.principal - i.principal_paid, Money())),
+               func.sum(type_coerce(i.interest - i.interest_paid, Money())),
+               func.sum(type_coerce(case((i.due_date <= as_of, owed), else_=0), Money())))
+        .select_from(Loan)
+        .join(i, i.loan_id == Loan.id)
+        .outerjoin(Client, Client.id == Loan.client_id)
+        .outerjoin(Group, Group.id == Loan.group_id)
+        .join(Office, Office.id == loan_office)
+        .where(Loan.status == LoanStatus.ACTIVE).group_by(Office.name))
+    for name, count, principal, interest, arrears in s.execute(loan_rows):
+        t = of(name)
+        t.loans = int(count)
+        t.principal_outstanding = _dec(principal)
+        t.interest_outstanding = _dec(interest)
+        t.arrears = _dec(arrears)
+    savings_office = func.coalesce(Client.office_id, Group.office_id, Center.office_id)
+    savings_rows = (
+        select(Office.name, func.count(SavingsAccount.id),
+               func.sum(SavingsAccount.balance))
+        .select_from(SavingsAccount)
+        .outerjoin(Client, Client.id == SavingsAccount.client_id)
+        .outerjoin(Group, Group.id == SavingsAccount.group_id)
+        .outerjoin(Center, Center.id == SavingsAccount.center_id)
+        .join(Office, Office.id == savings_office)
+        .where(SavingsAccount.status == SavingsStatus.ACTIVE).group_by(Office.name))
+    for name, count, balance in s.execute(savings_rows):
+        t = of(name)
+        t.savings_accounts = int(count)
+        t.savings_balance = _dec(balance)
     return dict(sorted(totals.items()))
 
 
@@ -554,7 +612,8 @@ def _money(value: Any, digits: int, what: str) -> Decimal:
     return amount
 
 
-def _migration_date_ok(ctx: AppContext, migration_date: dt.date) -> None:
+def check_migration_date(ctx: AppContext, migration_date: dt.date) -> None:
+    """Refuse a migration date in the future (figures are of a day that has ended)."""
     if migration_date > ctx.today():
         raise EngineError(DATE_NOT_ALLOWED, f"The migration date {migration_date} is in the "
                           f"future (today is {ctx.today()}); figures can only be migrated as "

@@ -17,6 +17,7 @@ reads it tolerantly, validates it, records the submission and writes the preview
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from workbook_engine.reports.collection_report import (
     write_xlsx_report,
 )
 from workbook_engine.services.client_import import is_fineract, process_client_import
+from workbook_engine.services.setup_import import is_fineract_setup, process_setup_import
 from workbook_engine.services.collection_rules import collection_rules
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.lookup import get_or_fail
@@ -54,6 +56,7 @@ from workbook_engine.workbooks._types import RawWorkbook, UnreadableFile
 from workbook_engine.workbooks.collection_reader import read_collection_sheet
 from workbook_engine.workbooks.client_import_sheet import KIND as CLIENT_IMPORT_KIND
 from workbook_engine.workbooks.collection_sheet import COLLECTION_SHEET
+from workbook_engine.workbooks.setup_import_sheet import kind_of
 from workbook_engine.workbooks.metadata import metadata_from_values, verify_metadata
 from workbook_engine.intake.faults import fault_point
 from workbook_engine.workbooks.safe_read import read_workbook
@@ -159,7 +162,10 @@ def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
         signed, version_text = _metadata_of(book, name)
     except EngineError as exc:
         if is_fineract(book):  # a Mifos X / Fineract client workbook carries no signature
-            return _client_import(ctx, book, stored, name, received, None, who)
+            return _import_kind(ctx, book, stored, name, received, None, who)
+        if is_fineract_setup(book):  # ... nor does one of offices, staff, loans, ...
+            return _import_kind(ctx, book, stored, name, received, None, who,
+                                process=process_setup_import)
         return _refused(ctx, stored, name, received, who,
                         _sheet_problem(exc.error, exc.message, name), not_ours=True)
     try:
@@ -169,7 +175,10 @@ def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
         return _refused(ctx, stored, name, received, who,
                         _sheet_problem(exc.error, exc.message, name), not_ours=False)
     if metadata.kind == CLIENT_IMPORT_KIND:
-        return _client_import(ctx, book, stored, name, received, metadata, who)
+        return _import_kind(ctx, book, stored, name, received, metadata, who)
+    if kind_of(metadata.kind) is not None:
+        return _import_kind(ctx, book, stored, name, received, metadata, who,
+                            process=process_setup_import)
     if metadata.kind != COLLECTION_SHEET.name:
         return _refused(ctx, stored, name, received, who,
                         _sheet_problem(WRONG_KIND, f"{name} is a '{metadata.kind}' workbook, "
@@ -186,14 +195,15 @@ def _check_loan_officer(ctx: AppContext, staff_id: int) -> None:
                               "not a loan officer; hand the file in for a loan officer.")
 
 
-def _client_import(ctx: AppContext, book: RawWorkbook, stored: Any, name: str,
-                   received: dt.datetime, metadata: Any, who: _Handed) -> ProcessResult:
-    """The client-import kind (services/client_import.py) in the same pipeline."""
+def _import_kind(ctx: AppContext, book: RawWorkbook, stored: Any, name: str,
+                 received: dt.datetime, metadata: Any, who: _Handed,
+                 process: Callable[..., dict[str, Any]] = process_client_import
+                 ) -> ProcessResult:
+    """An import kind (client import, setup workbooks) in the same pipeline."""
     try:
-        fields = process_client_import(ctx, book, stored, name=name, received=received,
-                                       metadata=metadata, actor_id=who.actor_id,
-                                       sender_email=who.sender_email,
-                                       loan_officer_id=who.loan_officer_id)
+        fields = process(ctx, book, stored, name=name, received=received, metadata=metadata,
+                         actor_id=who.actor_id, sender_email=who.sender_email,
+                         loan_officer_id=who.loan_officer_id)
     except EngineError as exc:
         return _refused(ctx, stored, name, received, who,
                         _sheet_problem(exc.error, exc.message, name), not_ours=False)

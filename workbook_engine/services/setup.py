@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from workbook_engine.db.uow import UnitOfWork
+
 from workbook_engine.domain import (
     Center,
     Client,
@@ -128,34 +130,43 @@ def create_office(ctx: AppContext, *, actor_id: int | None, name: str, opening_d
                   parent_id: int | None = None, external_id: str | None = None,
                   locale: str | None = None) -> int:
     """Open an office (the first one is the head office; the others name a parent)."""
+    with ctx.unit_of_work(actor_id) as uow:
+        office = create_office_in(ctx, uow, name=name, opening_date=opening_date,
+                                  parent_id=parent_id, external_id=external_id, locale=locale)
+        uow.commit()
+        return office.id
+
+
+def create_office_in(ctx: AppContext, uow: UnitOfWork, *, name: str, opening_date: dt.date,
+                     parent_id: int | None = None, external_id: str | None = None,
+                     locale: str | None = None) -> Office:
+    """:func:`create_office` inside the caller's transaction (for posting a workbook)."""
     name = _required_text(name, "office name", 100)
     external_id = _optional_text(external_id, "external id", 100)
     if opening_date > ctx.today() and not setup_rules(ctx).allow_future_opening_dates:
         raise EngineError(DATE_NOT_ALLOWED, f"Office '{name}': the opening date "
                           f"{opening_date} is in the future (today is {ctx.today()}).",
                           field="opening date", value=str(opening_date))
-    with ctx.unit_of_work(actor_id) as uow:
-        s = uow.session
-        if s.scalar(select(Office).where(Office.name == name)) is not None:
-            raise EngineError(DUPLICATE_VALUE, f"An office named '{name}' already exists.",
-                              field="office name", value=name)
-        _check_unique(s, Office, Office.external_id, external_id, "office")
-        if parent_id is not None:
-            parent = get_or_fail(s, Office, parent_id, "office")
-            if opening_date < parent.opening_date:
-                raise EngineError(DATE_NOT_ALLOWED, f"Office '{name}' cannot open on "
-                                  f"{opening_date}, before its parent '{parent.name}' opened "
-                                  f"({parent.opening_date}).", field="opening date",
-                                  value=str(opening_date))
-        elif s.scalar(select(Office.id).limit(1)) is not None:
-            raise EngineError(MISSING_VALUE, f"Office '{name}' needs a parent office: only "
-                              "the head office has none.", field="parent")
-        office = Office(name=name, opening_date=opening_date, parent_id=parent_id,
-                        external_id=external_id, locale=locale)
-        s.add(office)
-        uow.audit("office.create", office)
-        uow.commit()
-        return office.id
+    s = uow.session
+    if s.scalar(select(Office).where(Office.name == name)) is not None:
+        raise EngineError(DUPLICATE_VALUE, f"An office named '{name}' already exists.",
+                          field="office name", value=name)
+    _check_unique(s, Office, Office.external_id, external_id, "office")
+    if parent_id is not None:
+        parent = get_or_fail(s, Office, parent_id, "office")
+        if opening_date < parent.opening_date:
+            raise EngineError(DATE_NOT_ALLOWED, f"Office '{name}' cannot open on "
+                              f"{opening_date}, before its parent '{parent.name}' opened "
+                              f"({parent.opening_date}).", field="opening date",
+                              value=str(opening_date))
+    elif s.scalar(select(Office.id).limit(1)) is not None:
+        raise EngineError(MISSING_VALUE, f"Office '{name}' needs a parent office: only "
+                          "the head office has none.", field="parent")
+    office = Office(name=name, opening_date=opening_date, parent_id=parent_id,
+                    external_id=external_id, locale=locale)
+    s.add(office)
+    uow.audit("office.create", office)
+    return office
 
 
 # --------------------------------------------------------------------------- staff
@@ -169,6 +180,22 @@ def create_staff(ctx: AppContext, *, actor_id: int | None, office_id: int, first
                  mobile_no: str | None = None, joined_on: dt.date | None = None,
                  external_id: str | None = None) -> int:
     """Add a member of staff to an office."""
+    with ctx.unit_of_work(actor_id) as uow:
+        staff = create_staff_in(ctx, uow, office_id=office_id, first_name=first_name,
+                                last_name=last_name, is_loan_officer=is_loan_officer,
+                                is_supervisor=is_supervisor, is_clerk=is_clerk, email=email,
+                                active=active, mobile_no=mobile_no, joined_on=joined_on,
+                                external_id=external_id)
+        uow.commit()
+        return staff.id
+
+
+def create_staff_in(ctx: AppContext, uow: UnitOfWork, *, office_id: int, first_name: str,
+                    last_name: str, is_loan_officer: bool = False, is_supervisor: bool = False,
+                    is_clerk: bool = False, email: str | None = None, active: bool = True,
+                    mobile_no: str | None = None, joined_on: dt.date | None = None,
+                    external_id: str | None = None) -> Staff:
+    """:func:`create_staff` inside the caller's transaction."""
     first = _required_text(first_name, "first name", 50)
     last = _required_text(last_name, "last name", 50)
     email_value = _email(email)
@@ -177,20 +204,18 @@ def create_staff(ctx: AppContext, *, actor_id: int | None, office_id: int, first
         raise EngineError(DATE_NOT_ALLOWED, f"{first} {last}: the joining date {joined_on} is "
                           f"in the future (today is {ctx.today()}).", field="joined on",
                           value=str(joined_on))
-    with ctx.unit_of_work(actor_id) as uow:
-        s = uow.session
-        get_or_fail(s, Office, office_id, "office")
-        _check_unique(s, Staff, Staff.email, email_value, "member of staff", "E-mail address")
-        _check_unique(s, Staff, Staff.external_id, external_id, "member of staff")
-        staff = Staff(office_id=office_id, first_name=first, last_name=last,
-                      is_loan_officer=is_loan_officer, is_supervisor=is_supervisor,
-                      is_clerk=is_clerk, email=email_value, active=active,
-                      mobile_no=_optional_text(mobile_no, "mobile number", 30),
-                      joined_on=joined_on, external_id=external_id)
-        s.add(staff)
-        uow.audit("staff.create", staff)
-        uow.commit()
-        return staff.id
+    s = uow.session
+    get_or_fail(s, Office, office_id, "office")
+    _check_unique(s, Staff, Staff.email, email_value, "member of staff", "E-mail address")
+    _check_unique(s, Staff, Staff.external_id, external_id, "member of staff")
+    staff = Staff(office_id=office_id, first_name=first, last_name=last,
+                  is_loan_officer=is_loan_officer, is_supervisor=is_supervisor,
+                  is_clerk=is_clerk, email=email_value, active=active,
+                  mobile_no=_optional_text(mobile_no, "mobile number", 30),
+                  joined_on=joined_on, external_id=external_id)
+    s.add(staff)
+    uow.audit("staff.create", staff)
+    return staff
 
 
 def edit_staff(ctx: AppContext, *, actor_id: int | None, staff_id: int,
@@ -398,6 +423,25 @@ def create_center(ctx: AppContext, *, actor_id: int | None, office_id: int, name
                   external_id: str | None = None,
                   activation_date: dt.date | None = None) -> int:
     """Open a center with its meeting calendar and loan officer."""
+    with ctx.unit_of_work(actor_id) as uow:
+        center = create_center_in(
+            ctx, uow, office_id=office_id, name=name, staff_id=staff_id,
+            meeting_start=meeting_start, meeting_frequency=meeting_frequency,
+            meeting_interval=meeting_interval, meeting_weekday=meeting_weekday,
+            meeting_week_of_month=meeting_week_of_month, external_id=external_id,
+            activation_date=activation_date)
+        uow.commit()
+        return center.id
+
+
+def create_center_in(ctx: AppContext, uow: UnitOfWork, *, office_id: int, name: str,
+                     staff_id: int | None, meeting_start: dt.date | None,
+                     meeting_frequency: str | None = "weekly", meeting_interval: int = 1,
+                     meeting_weekday: int | None = None,
+                     meeting_week_of_month: int | None = None,
+                     external_id: str | None = None,
+                     activation_date: dt.date | None = None) -> Center:
+    """:func:`create_center` inside the caller's transaction."""
     name = _required_text(name, "center name", 100)
     external_id = _optional_text(external_id, "external id", 100)
     if meeting_start is None:
@@ -405,25 +449,23 @@ def create_center(ctx: AppContext, *, actor_id: int | None, office_id: int, name
                           "the date of its first meeting.", field="meeting start")
     rule = meeting_rule_of(meeting_start, meeting_frequency, meeting_interval, meeting_weekday,
                            meeting_week_of_month)
-    with ctx.unit_of_work(actor_id) as uow:
-        s = uow.session
-        office = get_or_fail(s, Office, office_id, "office")
-        _check_staff_of_office(s, staff_id, office, f"center '{name}'")
-        if s.scalar(select(Center.id).where(Center.office_id == office_id,
-                                            Center.name == name)):
-            raise EngineError(DUPLICATE_VALUE, f"Office '{office.name}' already has a center "
-                              f"named '{name}'.", field="center name", value=name)
-        _check_unique(s, Center, Center.external_id, external_id, "center")
-        _check_meetings_start(office, rule, f"Center '{name}'")
-        center = Center(office_id=office_id, name=name, staff_id=staff_id,
-                        external_id=external_id, status=GroupStatus.ACTIVE,
-                        activation_date=_activation(ctx, office, f"Center '{name}'",
-                                                    activation_date, meeting_start),
-                        **_meeting_fields(rule))
-        s.add(center)
-        uow.audit("center.create", center)
-        uow.commit()
-        return center.id
+    s = uow.session
+    office = get_or_fail(s, Office, office_id, "office")
+    _check_staff_of_office(s, staff_id, office, f"center '{name}'")
+    if s.scalar(select(Center.id).where(Center.office_id == office_id,
+                                        Center.name == name)):
+        raise EngineError(DUPLICATE_VALUE, f"Office '{office.name}' already has a center "
+                          f"named '{name}'.", field="center name", value=name)
+    _check_unique(s, Center, Center.external_id, external_id, "center")
+    _check_meetings_start(office, rule, f"Center '{name}'")
+    center = Center(office_id=office_id, name=name, staff_id=staff_id,
+                    external_id=external_id, status=GroupStatus.ACTIVE,
+                    activation_date=_activation(ctx, office, f"Center '{name}'",
+                                                activation_date, meeting_start),
+                    **_meeting_fields(rule))
+    s.add(center)
+    uow.audit("center.create", center)
+    return center
 
 
 def create_group(ctx: AppContext, *, actor_id: int | None, office_id: int, name: str,
@@ -436,53 +478,70 @@ def create_group(ctx: AppContext, *, actor_id: int | None, office_id: int, name:
 
     A group in a center takes the center's loan officer when none is given.
     """
-    name = _required_text(name, "group name", 100)
-    external_id = _optional_text(external_id, "external id", 100)
     with ctx.unit_of_work(actor_id) as uow:
-        s = uow.session
-        office = get_or_fail(s, Office, office_id, "office")
-        rule: MeetingRule | None = None
-        if center_id is not None:
-            center = get_or_fail(s, Center, center_id, "center")
-            if center.office_id != office_id:
-                raise EngineError(INVALID_VALUE, f"Group '{name}': center '{center.name}' "
-                                  f"belongs to office '{center.office.name}', not "
-                                  f"'{office.name}'.", field="center", value=str(center_id))
-            if center.status != GroupStatus.ACTIVE:
-                raise EngineError(WRONG_STATE, f"Group '{name}': center '{center.name}' is "
-                                  f"{center.status.value}; choose an active center.",
-                                  field="center", value=str(center_id))
-            if meeting_start is not None:
-                raise EngineError(INVALID_VALUE, f"Group '{name}' belongs to center "
-                                  f"'{center.name}' and meets with it: leave its own meeting "
-                                  "calendar empty.", field="meets")
-            staff_id = staff_id if staff_id is not None else center.staff_id
-            meeting_start = center.meeting_start_date
-        elif meeting_start is None:
-            raise EngineError(MISSING_VALUE, f"Group '{name}' has no center, so it needs a "
-                              "meeting calendar of its own.", field="meets")
-        else:
-            rule = meeting_rule_of(meeting_start, meeting_frequency, meeting_interval,
-                                   meeting_weekday, meeting_week_of_month)
-            _check_meetings_start(office, rule, f"Group '{name}'")
-        _check_staff_of_office(s, staff_id, office, f"group '{name}'")
-        if s.scalar(select(Group.id).where(
-                Group.office_id == office_id, Group.name == name,
-                Group.center_id == center_id if center_id is not None
-                else Group.center_id.is_(None))):
-            where = "center" if center_id is not None else f"office '{office.name}'"
-            raise EngineError(DUPLICATE_VALUE, f"A group named '{name}' already exists in this "
-                              f"{where}.", field="group name", value=name)
-        _check_unique(s, Group, Group.external_id, external_id, "group")
-        group = Group(office_id=office_id, name=name, staff_id=staff_id, center_id=center_id,
-                      external_id=external_id, status=GroupStatus.ACTIVE,
-                      activation_date=_activation(ctx, office, f"Group '{name}'",
-                                                  activation_date, meeting_start),
-                      **(_meeting_fields(rule) if rule else {}))
-        s.add(group)
-        uow.audit("group.create", group)
+        group = create_group_in(
+            ctx, uow, office_id=office_id, name=name, staff_id=staff_id, center_id=center_id,
+            meeting_start=meeting_start, meeting_frequency=meeting_frequency,
+            meeting_interval=meeting_interval, meeting_weekday=meeting_weekday,
+            meeting_week_of_month=meeting_week_of_month, external_id=external_id,
+            activation_date=activation_date)
         uow.commit()
         return group.id
+
+
+def create_group_in(ctx: AppContext, uow: UnitOfWork, *, office_id: int, name: str,
+                    staff_id: int | None, center_id: int | None = None,
+                    meeting_start: dt.date | None = None,
+                    meeting_frequency: str | None = "weekly", meeting_interval: int = 1,
+                    meeting_weekday: int | None = None,
+                    meeting_week_of_month: int | None = None, external_id: str | None = None,
+                    activation_date: dt.date | None = None) -> Group:
+    """:func:`create_group` inside the caller's transaction."""
+    name = _required_text(name, "group name", 100)
+    external_id = _optional_text(external_id, "external id", 100)
+    s = uow.session
+    office = get_or_fail(s, Office, office_id, "office")
+    rule: MeetingRule | None = None
+    if center_id is not None:
+        center = get_or_fail(s, Center, center_id, "center")
+        if center.office_id != office_id:
+            raise EngineError(INVALID_VALUE, f"Group '{name}': center '{center.name}' "
+                              f"belongs to office '{center.office.name}', not "
+                              f"'{office.name}'.", field="center", value=str(center_id))
+        if center.status != GroupStatus.ACTIVE:
+            raise EngineError(WRONG_STATE, f"Group '{name}': center '{center.name}' is "
+                              f"{center.status.value}; choose an active center.",
+                              field="center", value=str(center_id))
+        if meeting_start is not None:
+            raise EngineError(INVALID_VALUE, f"Group '{name}' belongs to center "
+                              f"'{center.name}' and meets with it: leave its own meeting "
+                              "calendar empty.", field="meets")
+        staff_id = staff_id if staff_id is not None else center.staff_id
+        meeting_start = center.meeting_start_date
+    elif meeting_start is None:
+        raise EngineError(MISSING_VALUE, f"Group '{name}' has no center, so it needs a "
+                          "meeting calendar of its own.", field="meets")
+    else:
+        rule = meeting_rule_of(meeting_start, meeting_frequency, meeting_interval,
+                               meeting_weekday, meeting_week_of_month)
+        _check_meetings_start(office, rule, f"Group '{name}'")
+    _check_staff_of_office(s, staff_id, office, f"group '{name}'")
+    if s.scalar(select(Group.id).where(
+            Group.office_id == office_id, Group.name == name,
+            Group.center_id == center_id if center_id is not None
+            else Group.center_id.is_(None))):
+        where = "center" if center_id is not None else f"office '{office.name}'"
+        raise EngineError(DUPLICATE_VALUE, f"A group named '{name}' already exists in this "
+                          f"{where}.", field="group name", value=name)
+    _check_unique(s, Group, Group.external_id, external_id, "group")
+    group = Group(office_id=office_id, name=name, staff_id=staff_id, center_id=center_id,
+                  external_id=external_id, status=GroupStatus.ACTIVE,
+                  activation_date=_activation(ctx, office, f"Group '{name}'",
+                                              activation_date, meeting_start),
+                  **(_meeting_fields(rule) if rule else {}))
+    s.add(group)
+    uow.audit("group.create", group)
+    return group
 
 
 def add_group_member(ctx: AppContext, *, actor_id: int | None, group_id: int, client_id: int,
@@ -529,6 +588,26 @@ def create_loan_product(ctx: AppContext, *, actor_id: int | None, name: str, sho
                         min_principal: Decimal | None = None,
                         max_principal: Decimal | None = None) -> int:
     """Define a loan product; every term is checked against ``rules/setup.yaml``."""
+    with ctx.unit_of_work(actor_id) as uow:
+        product = create_loan_product_in(
+            ctx, uow, name=name, short_name=short_name, currency_code=currency_code,
+            annual_interest_rate=annual_interest_rate, interest_method=interest_method,
+            repayment_every=repayment_every, repayment_unit=repayment_unit,
+            number_of_repayments=number_of_repayments, currency_digits=currency_digits,
+            interest_deducted_at_disbursement=interest_deducted_at_disbursement,
+            min_principal=min_principal, max_principal=max_principal)
+        uow.commit()
+        return product.id
+
+
+def create_loan_product_in(ctx: AppContext, uow: UnitOfWork, *, name: str, short_name: str,
+                           currency_code: str, annual_interest_rate: Decimal,
+                           interest_method: str, repayment_every: int, repayment_unit: str,
+                           number_of_repayments: int, currency_digits: int = 2,
+                           interest_deducted_at_disbursement: bool = False,
+                           min_principal: Decimal | None = None,
+                           max_principal: Decimal | None = None) -> LoanProduct:
+    """:func:`create_loan_product` inside the caller's transaction."""
     limits = setup_rules(ctx)
     name = _required_text(name, "product name", 100)
     short_name = _short_name(short_name)
@@ -562,20 +641,18 @@ def create_loan_product(ctx: AppContext, *, actor_id: int | None, name: str, sho
         raise EngineError(PRODUCT_TERMS, f"The minimum principal {low} is more than the "
                           f"maximum principal {high}.", field="minimum principal",
                           value=str(low))
-    with ctx.unit_of_work(actor_id) as uow:
-        s = uow.session
-        _check_product_names(s, LoanProduct, name, short_name, "loan")
-        product = LoanProduct(
-            name=name, short_name=short_name, currency_code=currency,
-            currency_digits=currency_digits, annual_interest_rate=rate,
-            interest_method=interest_method, repayment_every=repayment_every,
-            repayment_unit=unit.value, number_of_repayments=number_of_repayments,
-            interest_deducted_at_disbursement=interest_deducted_at_disbursement,
-            min_principal=low, max_principal=high)
-        s.add(product)
-        uow.audit("loan_product.create", product)
-        uow.commit()
-        return product.id
+    s = uow.session
+    _check_product_names(s, LoanProduct, name, short_name, "loan")
+    product = LoanProduct(
+        name=name, short_name=short_name, currency_code=currency,
+        currency_digits=currency_digits, annual_interest_rate=rate,
+        interest_method=interest_method, repayment_every=repayment_every,
+        repayment_unit=unit.value, number_of_repayments=number_of_repayments,
+        interest_deducted_at_disbursement=interest_deducted_at_disbursement,
+        min_principal=low, max_principal=high)
+    s.add(product)
+    uow.audit("loan_product.create", product)
+    return product
 
 
 def create_savings_product(ctx: AppContext, *, actor_id: int | None, name: str,
@@ -583,6 +660,22 @@ def create_savings_product(ctx: AppContext, *, actor_id: int | None, name: str,
                            recommended_deposit: Decimal, deposit_unit: str = "per_group",
                            currency_digits: int = 2, allow_overdraft: bool = False) -> int:
     """Define a savings product (mandatory or voluntary, per group or per client)."""
+    with ctx.unit_of_work(actor_id) as uow:
+        product = create_savings_product_in(
+            ctx, uow, name=name, short_name=short_name, currency_code=currency_code,
+            deposit_type=deposit_type, recommended_deposit=recommended_deposit,
+            deposit_unit=deposit_unit, currency_digits=currency_digits,
+            allow_overdraft=allow_overdraft)
+        uow.commit()
+        return product.id
+
+
+def create_savings_product_in(ctx: AppContext, uow: UnitOfWork, *, name: str,
+                              short_name: str, currency_code: str, deposit_type: str,
+                              recommended_deposit: Decimal, deposit_unit: str = "per_group",
+                              currency_digits: int = 2,
+                              allow_overdraft: bool = False) -> SavingsProduct:
+    """:func:`create_savings_product` inside the caller's transaction."""
     limits = setup_rules(ctx)
     name = _required_text(name, "product name", 100)
     short_name = _short_name(short_name)
@@ -601,18 +694,16 @@ def create_savings_product(ctx: AppContext, *, actor_id: int | None, name: str,
                           value=str(deposit_unit)) from None
     recommended = _amount(recommended_deposit, currency_digits, "recommended deposit",
                           allow_zero=True)
-    with ctx.unit_of_work(actor_id) as uow:
-        s = uow.session
-        _check_product_names(s, SavingsProduct, name, short_name, "savings")
-        product = SavingsProduct(
-            name=name, short_name=short_name, currency_code=currency,
-            currency_digits=currency_digits, deposit_type=deposit_kind,
-            recommended_deposit=recommended, deposit_unit=unit,
-            allow_overdraft=allow_overdraft)
-        s.add(product)
-        uow.audit("savings_product.create", product)
-        uow.commit()
-        return product.id
+    s = uow.session
+    _check_product_names(s, SavingsProduct, name, short_name, "savings")
+    product = SavingsProduct(
+        name=name, short_name=short_name, currency_code=currency,
+        currency_digits=currency_digits, deposit_type=deposit_kind,
+        recommended_deposit=recommended, deposit_unit=unit,
+        allow_overdraft=allow_overdraft)
+    s.add(product)
+    uow.audit("savings_product.create", product)
+    return product
 
 
 # --------------------------------------------------------------------------- views

@@ -41,6 +41,7 @@ from workbook_engine.services.collection_posting import (
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.lookup import get_or_fail, resolve_staff
 from workbook_engine.workbooks.client_import_sheet import KIND as CLIENT_IMPORT_KIND
+from workbook_engine.workbooks.setup_import_sheet import kind_of
 
 ExcludedSheetWriter = Callable[[AppContext, int, list[str]], str | None]
 """Writes a new sheet holding only some rows of a submission; returns its path."""
@@ -181,6 +182,10 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
         from workbook_engine.services.client_import import approve_client_import
 
         return approve_client_import(ctx, submission_id=submission_id, by=by)
+    if kind is not None and kind_of(kind) is not None:
+        from workbook_engine.services.setup_import import approve_setup_import
+
+        return approve_setup_import(ctx, submission_id=submission_id, by=by)
     excluded: list[str] = []
     try:
         with ctx.unit_of_work(None) as uow:

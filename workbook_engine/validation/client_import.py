@@ -49,6 +49,7 @@ from workbook_engine.validation.clients import (
     validate_client,
     validate_family_member,
 )
+from workbook_engine.workbooks.grid import GridRow, GridSheet
 from workbook_engine.workbooks.client_import_sheet import (
     ADDRESS_SHEET,
     ENTITY,
@@ -150,26 +151,6 @@ def _find(index: Mapping[str, list[Any]], text: str, by_id: Mapping[int, Any]) -
     if found:
         return found[0]
     return by_id.get(int(text)) if text.strip().isdigit() else None
-
-
-@dataclass
-class GridRow:
-    """One non-empty row of a grid sheet, values by column key (raw cell values)."""
-
-    row: int
-    key: str
-    values: dict[str, Any]
-    status: str | None = None
-
-
-@dataclass
-class GridSheet:
-    """A grid sheet as read: where each column is, and its rows."""
-
-    name: str
-    letters: dict[str, str]  # column key -> letter
-    headers: dict[str, str]  # column key -> header as written
-    rows: list[GridRow]
 
 
 @dataclass

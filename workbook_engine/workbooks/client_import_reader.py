@@ -1,20 +1,17 @@
 """Reading a client-import workbook tolerantly: our template (by its hidden key row) or a
 Mifos X / Fineract client workbook (by its sheet and column headers).
 
-Columns are found by key, or else by header (the declaration's header, with or without the
-mandatory ``*``, or one of its ``aliases``; case and spaces do not matter), never by position.
-Rows that only look empty (blank cells, spaces, formatting, a pre-filled row key) are
-ignored. Values are returned raw; validation interprets them.
+The grid sheets are read by :func:`workbooks.grid.read_grid` (columns by key or header, never
+by position; rows that only look empty are ignored; values raw).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from workbook_engine.errors import Location, Problem
+from workbook_engine.errors import Problem
 from workbook_engine.errors.client_import import IMPORT_COLUMN_MISSING
-from workbook_engine.validation.client_import import GridRow, GridSheet, ImportFile
+from workbook_engine.validation.client_import import ImportFile
 from workbook_engine.workbooks._types import RawSheet, RawWorkbook
 from workbook_engine.workbooks.client_import_sheet import (
     ADDRESS_COLUMNS,
@@ -29,44 +26,33 @@ from workbook_engine.workbooks.client_import_sheet import (
     STATUS_KEY,
 )
 from workbook_engine.workbooks.declaration import ColumnSpec, column_letter
+from workbook_engine.workbooks.grid import (
+    GridRow,
+    GridSheet,
+    empty_grid,
+    filled,
+    header_map,
+    norm,
+    read_grid,
+    row_values,
+)
 
 FINERACT_SHEETS = ("Clients", "ClientPerson", "ClientEntity", "Client Person",
                    "Client Entity")
 _HEADER_SCAN_ROWS = 5
 
 
-def _norm(text: Any) -> str:
-    return " ".join(str(text).replace("*", " ").split()).casefold() if text is not None \
-        else ""
-
-
-def _header_map(specs: Sequence[ColumnSpec], variant: str | None) -> dict[str, str]:
-    """Normalised header or alias -> column key."""
-    out: dict[str, str] = {}
-    for spec in specs:
-        if spec.variant is not None and spec.variant != variant or spec.per is not None:
-            continue
-        for name in (spec.header, *spec.aliases):
-            out.setdefault(_norm(name), spec.key)
-    return out
-
-
-def _row_values(sheet: RawSheet, row: int) -> dict[int, Any]:
-    return {c: sheet.value(row, c) for c in range(1, sheet.max_column + 1)
-            if sheet.value(row, c) is not None}
-
-
 def fineract_layout(book: RawWorkbook) -> tuple[RawSheet, str, int] | None:
     """(sheet, legal form, header row) when the workbook is a Fineract client workbook."""
     if book.sheet(CLIENT_IMPORT.metadata_sheet) is not None:
         return None
-    entity = _header_map(CLIENT_IMPORT.columns, ENTITY)
+    entity = header_map(CLIENT_IMPORT.columns, ENTITY)
     for name in FINERACT_SHEETS:
         sheet = book.sheet(name)
         if sheet is None:
             continue
         for row in range(1, min(sheet.max_row, _HEADER_SCAN_ROWS) + 1):
-            headers = {_norm(v) for v in _row_values(sheet, row).values()}
+            headers = {norm(v) for v in row_values(sheet, row).values()}
             if "office name" not in headers:
                 continue
             if {"first name", "last name"} <= headers:
@@ -85,7 +71,7 @@ def read_client_import(book: RawWorkbook, legal_form: str) -> ImportFile:
                         header_row=CLIENT_IMPORT.header_row)
     addresses = _read_grid(book, ADDRESS_SHEET, ADDRESS_COLUMNS, legal_form, problems,
                            header_row=CLIENT_IMPORT.header_row)
-    return ImportFile("template", legal_form, clients or _empty(CLIENTS_SHEET), family,
+    return ImportFile("template", legal_form, clients or empty_grid(CLIENTS_SHEET), family,
                       addresses, problems)
 
 
@@ -99,13 +85,13 @@ def read_fineract(book: RawWorkbook) -> ImportFile:
                          name=raw.name)
     # The address block shares the client's row; its "Active" is the client's, so the
     # address's own flag is only recognised by its longer Fineract headers.
-    address_map = {name: key for name, key in _header_map(ADDRESS_COLUMNS, form).items()
+    address_map = {name: key for name, key in header_map(ADDRESS_COLUMNS, form).items()
                    if name != "active" and key not in (ROW_KEY, STATUS_KEY)}
     letters: dict[str, str] = {}
     headers: dict[str, str] = {}
     by_column: dict[int, str] = {}
-    for col, value in _row_values(raw, header_row).items():
-        key = address_map.get(_norm(value))
+    for col, value in row_values(raw, header_row).items():
+        key = address_map.get(norm(value))
         if key is not None and key not in by_column.values():
             by_column[col] = key
             letters[key] = column_letter(col - 1)
@@ -113,22 +99,10 @@ def read_fineract(book: RawWorkbook) -> ImportFile:
     rows: list[GridRow] = []
     for client in clients.rows:
         values = {key: raw.value(client.row, col) for col, key in by_column.items()}
-        if any(_filled(v) for k, v in values.items() if k not in ("active", "address_type")):
+        if any(filled(v) for k, v in values.items() if k not in ("active", "address_type")):
             rows.append(GridRow(client.row, client.key, values))
     addresses = GridSheet(raw.name, letters, headers, rows)
     return ImportFile("fineract", form, clients, None, addresses, problems)
-
-
-def _empty(name: str) -> GridSheet:
-    return GridSheet(name, {}, {}, [])
-
-
-def _filled(value: Any) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, str):
-        return bool(value.strip())
-    return True
 
 
 def _read_grid(book: RawWorkbook, name: str, specs: Sequence[ColumnSpec], variant: str,
@@ -142,57 +116,6 @@ def _read_grid(book: RawWorkbook, name: str, specs: Sequence[ColumnSpec], varian
 
 def _grid_from(raw: RawSheet, specs: Sequence[ColumnSpec], variant: str, header_row: int,
                key_row: int | None, problems: list[Problem], *, name: str) -> GridSheet:
-    known = {s.key for s in specs if s.per is None} | {"legal_form"}
-    families = {s.key for s in specs if s.per is not None}
-    by_column: dict[int, str] = {}
-    if key_row is not None:
-        for col, value in _row_values(raw, key_row).items():
-            text = str(value).strip()
-            if text in known or text.split(":", 1)[0] in families:
-                by_column[col] = text
-    header_values = _row_values(raw, header_row)
-    if not by_column:  # the hidden key row was deleted: fall back on the headers
-        names = _header_map(specs, variant)
-        for col, value in header_values.items():
-            key = names.get(_norm(value))
-            if key is not None and key not in by_column.values():
-                by_column[col] = key
-    first = (key_row or header_row) + 1
-    letters = {key: column_letter(col - 1) for col, key in by_column.items()}
-    headers = {key: str(header_values.get(col) or key) for col, key in by_column.items()}
-    for spec in specs:
-        if spec.mandatory and (spec.variant in (None, variant)) and spec.key not in letters \
-                and spec.key != ROW_KEY:
-            problems.append(Problem(IMPORT_COLUMN_MISSING, f"The sheet '{name}' has no "
-                                    f"column '{spec.header}', which is mandatory.",
-                                    Location(sheet=name, column=spec.key)))
-    key_col = next((c for c, k in by_column.items() if k == ROW_KEY), None)
-    input_cols = [(c, k) for c, k in by_column.items() if k not in (ROW_KEY, STATUS_KEY)]
-    status_col = next((c for c, k in by_column.items() if k == STATUS_KEY), None)
-    rows: list[GridRow] = []
-    for r, dense in raw.rows():
-        if r < first:
-            continue
-        values = {k: _cell(dense, c) for c, k in input_cols}
-        if not any(_filled(v) for v in values.values()):
-            continue  # only looks empty: spaces, formatting, a pre-filled row key
-        key = _key(_cell(dense, key_col) if key_col else None) or f"R{r}"
-        status = _cell(dense, status_col) if status_col else None
-        rows.append(GridRow(r, key, values, str(status) if status is not None else None))
-    return GridSheet(name, letters, headers, rows)
-
-
-def _cell(dense: list[object | None], col: int) -> Any:
-    value = dense[col - 1] if col - 1 < len(dense) else None
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
-
-
-def _key(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    return text or None
+    del name  # the raw sheet's own name
+    return read_grid(raw, specs, variant, header_row, key_row, problems,
+                     missing=IMPORT_COLUMN_MISSING, extra_keys=("legal_form",))

@@ -30,6 +30,7 @@ from workbook_engine.workbooks.declaration import (
     ColumnSpec,
     SheetSpec,
     WorkbookKind,
+    header_text,
 )
 
 KIND = "client_import"
@@ -209,12 +210,6 @@ CLIENT_IMPORT = WorkbookKind(
 
 YES = ("yes", "y", "true", "1", "x", "active")
 NO = ("no", "n", "false", "0", "")
-
-
-def header_text(spec: ColumnSpec, header: str | None = None) -> str:
-    """The header as written: mandatory columns end with " *"."""
-    text = header or spec.header
-    return f"{text} *" if spec.mandatory else text
 
 
 def pandera_schema(legal_form: str = PERSON) -> object:

@@ -209,3 +209,9 @@ class WorkbookKind:
 def column_letter(index: int) -> str:
     """The letter of a 0-based column index (0 -> A)."""
     return get_column_letter(index + 1)
+
+
+def header_text(spec: ColumnSpec, header: str | None = None) -> str:
+    """The header as written: mandatory columns end with " *"."""
+    text = header or spec.header
+    return f"{text} *" if spec.mandatory else text

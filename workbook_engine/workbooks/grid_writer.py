@@ -1,0 +1,273 @@
+"""Writing import workbooks and their reports with xlsxwriter (streamed), for every kind.
+
+One writer for templates and reports: a template is a report with no rows. A report is the
+workbook written back row by row in ``constant_memory`` mode (memory does not grow with the
+rows), with the values as read, a status on each row, error cells red with a comment, and an
+"Errors" sheet; it keeps the signed metadata, so a corrected report is itself a valid
+template to send again.
+
+Every dropdown reads a range of the hidden "_lookups" sheet through a defined name (never an
+inline list, which breaks past 255 characters or on a comma). Defined names are made from ids
+and list names, never from user text, so names with apostrophes, hyphens or ampersands ("O'Brien
+& Sons-Ltd") are only ever cell values. User text is always written with ``write_string``: it
+never becomes a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from xlsxwriter.utility import xl_col_to_name
+
+from workbook_engine.workbooks.declaration import CellType, Column, ColumnSpec, header_text
+
+INPUT_FILL = "#FFF9DB"
+ERROR_FILL = "#FFC7CE"
+HEADER_FILL = "#DDEBF7"
+EPOCH = dt.date(1900, 1, 1)
+ROW_KEY = "row_key"
+STATUS_KEY = "status"
+
+
+@dataclass
+class ReportRow:
+    """One row of the report: where it was, its values, its status and its bad cells."""
+
+    row: int
+    key: str
+    values: Mapping[str, Any]
+    status: str
+    ok: bool
+    errors: Mapping[str, str] = field(default_factory=dict)  # column key -> comment
+
+
+@dataclass
+class ReportContent:
+    """The rows of each sheet (in row order) and the list for the Errors sheet."""
+
+    rows: dict[str, Sequence[ReportRow]]
+    errors: Sequence[Mapping[str, Any]]
+    summary: str
+
+
+@dataclass(frozen=True)
+class GridLayout:
+    """Where a kind's grid rows are (1-based, as in Excel)."""
+
+    header_row: int
+    key_row: int
+    first_data_row: int
+
+
+class Formats:
+    """The cell formats of an import workbook."""
+
+    def __init__(self, book: Any) -> None:
+        border = {"border": 1, "border_color": "#BFBFBF"}
+        self.header = book.add_format({**border, "bold": True, "text_wrap": True,
+                                       "valign": "top", "bg_color": HEADER_FILL})
+        self.mandatory = book.add_format({**border, "bold": True, "text_wrap": True,
+                                          "valign": "top", "bg_color": HEADER_FILL,
+                                          "font_color": "#C00000"})
+        self.key = book.add_format({"font_color": "#808080", "font_size": 8})
+        self.title = book.add_format({"bold": True, "font_size": 14})
+        self.bold = book.add_format({"bold": True})
+        self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
+        self.ok = book.add_format({"font_color": "#006100", "bg_color": "#C6EFCE"})
+        self.bad = book.add_format({"font_color": "#9C0006", "text_wrap": False})
+        self.money = book.add_format({"num_format": "#,##0.00"})
+        self.by_type: dict[tuple[str, bool], Any] = {}
+        for kind, num in (("text", "@"), ("date", "yyyy-mm-dd"), ("integer", "0"),
+                          ("money", "#,##0.00"), ("general", "General")):
+            for error in (False, True):
+                self.by_type[(kind, error)] = book.add_format({
+                    "num_format": num, "locked": False,
+                    "bg_color": ERROR_FILL if error else INPUT_FILL})
+
+    def cell(self, kind: str, error: bool = False) -> Any:
+        """The format of an input cell of this kind (red when it has an error)."""
+        return self.by_type[(kind, error)]
+
+
+def cell_kind(spec: ColumnSpec) -> str:
+    """The cell format kind of a declared column."""
+    return {CellType.DATE: "date", CellType.INTEGER: "integer", CellType.MONEY: "money",
+            CellType.TEXT: "text"}.get(spec.type, "general")
+
+
+def list_name(name: str) -> str:
+    """The defined name of a dropdown list (built from list names and ids only)."""
+    return "L_" + re.sub(r"[^A-Za-z0-9_]", "_", name.replace(":", "_"))
+
+
+def write_lines(ws: Any, fmt: Formats, lines: Sequence[tuple[str, Any]]) -> None:
+    """An instructions sheet: one wrapped paragraph per row."""
+    ws.set_column(0, 0, 110, fmt.wrap)
+    for r, (text, cell_fmt) in enumerate(lines):
+        if text:
+            ws.write_string(r, 0, text, cell_fmt)
+
+
+def report_preamble(report: ReportContent, fmt: Formats) -> list[tuple[str, Any]]:
+    """The first lines of a report's instructions: its outcome and how to send it again."""
+    return [("Report: " + report.summary, fmt.bold),
+            ("Each row's 'Import status' says what became of it. Correct the red cells "
+             "(their comment says what is wrong) and send this workbook again: rows "
+             "already imported are recognised and skipped, never imported twice.", None),
+            ("", None)]
+
+
+def write_lookups(book: Any, ws: Any, sheet_name: str,
+                  columns: Sequence[tuple[str, Sequence[Any]]]) -> dict[str, str]:
+    """Write every list to the hidden lookup sheet; return list name -> formula source."""
+    sources: dict[str, str] = {}
+    depth = max((len(values) for _, values in columns), default=0)
+    for c, (name, values) in enumerate(columns):
+        ws.write_string(0, c, name)
+        letter = xl_col_to_name(c)
+        book.define_name(list_name(name), f"='{sheet_name}'!${letter}$2:${letter}$"
+                                          f"{max(2, len(values) + 1)}")
+        sources[name] = f"={list_name(name)}"
+    for r in range(depth):
+        for c, (_, values) in enumerate(columns):
+            if r < len(values):
+                value = values[r]
+                if isinstance(value, str):
+                    ws.write_string(r + 1, c, value)
+                else:
+                    ws.write_number(r + 1, c, value)
+    ws.hide()
+    return sources
+
+
+def validation_options(column: Column, kind: str, source: str | None,
+                       message: str | None = None) -> dict[str, Any]:
+    """The data validation of an input column: its dropdown, or a type check."""
+    spec = column.spec
+    options: dict[str, Any] = {"input_title": column.header[:32],
+                               "input_message": (message or spec.help)[:255],
+                               "ignore_blank": True}
+    if source is not None:
+        options.update(validate="list", source=source,
+                       error_message="Choose a value from the list.")
+    elif kind == "date":
+        options.update(validate="date", criteria="between", minimum=EPOCH,
+                       maximum=dt.date(2100, 12, 31),
+                       error_message="Enter a date, e.g. 2026-03-03.")
+    elif kind == "integer":
+        options.update(validate="integer", criteria="between", minimum=0, maximum=100_000,
+                       error_message="Enter a whole number.")
+    elif kind == "money":
+        options.update(validate="decimal", criteria="between", minimum=-1e15, maximum=1e15,
+                       error_message="Enter an amount.")
+    else:
+        options.update(validate="any")
+    return options
+
+
+Validations = Callable[[Any, Sequence[Column], int, int], None]
+
+
+def write_grid(ws: Any, fmt: Formats, layout: GridLayout, columns: Sequence[Column],
+               rows: Sequence[ReportRow], last_row: int, *, kinds: Mapping[str, str],
+               notes: Mapping[str, str], validations: Validations, prefill_keys: bool,
+               freeze_columns: int) -> None:
+    """One grid sheet: headers (comment on each), hidden key row, validations, the rows."""
+    first = layout.first_data_row - 1
+    for column in columns:
+        ws.set_column(column.index, column.index, column.spec.width,
+                      fmt.cell(kinds[column.key]) if column.spec.key != STATUS_KEY else None)
+    ws.set_row(layout.header_row - 1, 45)
+    for column in columns:
+        spec = column.spec
+        ws.write_string(layout.header_row - 1, column.index, header_text(spec, column.header),
+                        fmt.mandatory if spec.mandatory else fmt.header)
+        note = notes.get(column.key, spec.help)
+        if spec.mandatory:
+            note += " Mandatory."
+        ws.write_comment(layout.header_row - 1, column.index, note,
+                         {"x_scale": 2, "y_scale": 1.2})
+    ws.set_row(layout.key_row - 1, None, None, {"hidden": True})
+    for column in columns:
+        ws.write_string(layout.key_row - 1, column.index, column.key, fmt.key)
+    validations(ws, columns, first, last_row - 1)
+    ws.freeze_panes(first, freeze_columns)
+    by_key = {c.key: c for c in columns}
+    written = first - 1
+    for report_row in rows:
+        r = report_row.row - 1
+        if r <= written:
+            continue
+        if prefill_keys:
+            prefill(ws, fmt, first, written + 1, r)
+        ws.write_string(r, 0, report_row.key, fmt.cell("text", ROW_KEY in report_row.errors))
+        for key, value in report_row.values.items():
+            column = by_key.get(key)
+            if column is None or key in (ROW_KEY, STATUS_KEY):
+                continue
+            write_value(ws, r, column.index, value,
+                        fmt.cell(kinds[key], key in report_row.errors))
+        for key in report_row.errors:
+            column = by_key.get(key)
+            if column is not None and report_row.values.get(key) is None and key != ROW_KEY:
+                ws.write_blank(r, column.index, None, fmt.cell(kinds[key], True))
+        status = by_key.get(STATUS_KEY)
+        if status is not None:
+            ws.write_string(r, status.index, report_row.status[:32000],
+                            fmt.ok if report_row.ok else fmt.bad)
+        for key, message in report_row.errors.items():
+            column = by_key.get(key) or by_key[ROW_KEY]
+            ws.write_comment(r, column.index, message[:2000], {"x_scale": 3, "y_scale": 2})
+        written = r
+    if prefill_keys:
+        prefill(ws, fmt, first, written + 1, last_row)
+
+
+def prefill(ws: Any, fmt: Formats, first: int, start: int, stop: int) -> None:
+    """Pre-fill the row keys of blank rows start..stop-1 (0-based): the row's position."""
+    for r in range(start, stop):
+        ws.write_string(r, 0, str(r - first + 1), fmt.cell("text"))
+
+
+def write_value(ws: Any, r: int, c: int, value: Any, cell_fmt: Any) -> None:
+    """A value of any type into a cell, text always as text."""
+    if value is None:
+        ws.write_blank(r, c, None, cell_fmt)
+    elif isinstance(value, str):
+        ws.write_string(r, c, value, cell_fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(r, c, value, cell_fmt)
+    elif isinstance(value, int | float):
+        ws.write_number(r, c, value, cell_fmt)
+    elif isinstance(value, dt.datetime):
+        ws.write_datetime(r, c, value, cell_fmt)
+    elif isinstance(value, dt.date):
+        ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), cell_fmt)
+    else:
+        ws.write_string(r, c, str(value), cell_fmt)
+
+
+def errors_sheet(ws: Any, fmt: Formats, errors: Sequence[Mapping[str, Any]]) -> None:
+    """The report's Errors sheet: one line per problem, with where and how to fix."""
+    headers = ["Sheet", "Row", "Cell", "Column", "Row key", "What is wrong", "How to fix",
+               "Code"]
+    widths = [14, 7, 7, 18, 9, 80, 60, 24]
+    for c, (text, width) in enumerate(zip(headers, widths, strict=True)):
+        ws.set_column(c, c, width)
+        ws.write_string(0, c, text, fmt.header)
+    ws.freeze_panes(1, 0)
+    for r, error in enumerate(errors, start=1):
+        values = [error.get("sheet"), error.get("row"), error.get("cell"),
+                  error.get("column_header") or error.get("column"), error.get("row_key"),
+                  error.get("message"), error.get("how_to_fix"), error.get("code")]
+        for c, value in enumerate(values):
+            if value is None:
+                continue
+            if isinstance(value, int):
+                ws.write_number(r, c, value)
+            else:
+                ws.write_string(r, c, str(value))
