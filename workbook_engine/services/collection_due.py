@@ -37,9 +37,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from workbook_engine.domain import (
@@ -59,6 +60,7 @@ from workbook_engine.domain import (
     SavingsTransaction,
     Staff,
 )
+from workbook_engine.domain.base import Money
 from workbook_engine.domain.calendar import MeetingRule, meeting_dates
 from workbook_engine.domain.enums import (
     AttendanceCode,
@@ -134,13 +136,14 @@ def compute_due_many(session: Session, requests: Sequence[DueRequest], *,
     units = _units(session, requests)
     group_ids = list(dict.fromkeys(g for u in units for g, _ in u.groups))
     members = _members(session, group_ids)
-    client_ids = list(dict.fromkeys(c for g in group_ids for c, _ in members[g]))
-    center_ids = list(dict.fromkeys(u.center.id for u in units if u.center is not None))
-    loans = _load_loans(session, client_ids, group_ids)
-    savings = _load_savings(session, client_ids, group_ids, center_ids)
-    charges = _load_charges(session, client_ids, group_ids, center_ids,
-                            max(r.meeting_date for r in requests))
-    attendance = _load_attendance(session, client_ids, {r.meeting_date for r in requests})
+    owners = _Owners(group_ids=group_ids,
+                     center_ids=list(dict.fromkeys(u.center.id for u in units
+                                                   if u.center is not None)),
+                     any_client=any(members[g] for g in group_ids))
+    loans = _load_loans(session, owners)
+    savings = _load_savings(session, owners)
+    charges = _load_charges(session, owners, max(r.meeting_date for r in requests))
+    attendance = _load_attendance(session, owners, {r.meeting_date for r in requests})
     holidays = {oid: office_holidays(session, oid)
                 for oid in dict.fromkeys(u.office_id for u in units)}
     parts = [_sheet_rows(unit, members, loans, savings, charges, attendance,
@@ -196,7 +199,7 @@ def _units(session: Session, requests: Sequence[DueRequest]) -> list[_Unit]:
     singles = _by_id(session, Group, [r.group_id for r in requests if r.group_id])
     center_groups: dict[int, list[tuple[int, str]]] = defaultdict(list)
     if centers:
-        for gid, cid, name in session.execute(
+        for gid, cid, name in session.connection().execute(
                 select(Group.id, Group.center_id, Group.name)
                 .where(Group.center_id.in_(list(centers)), Group.status == GroupStatus.ACTIVE)
                 .order_by(Group.id)):
@@ -225,17 +228,22 @@ def _by_id(session: Session, model: type[M], ids: list[int]) -> dict[int, M]:
     return {r.id: r for r in session.scalars(select(model).where(model.id.in_(set(ids))))}
 
 
+def _active_members(group_ids: list[int], *columns: Any) -> Select[Any]:
+    """The active clients of the groups (``columns`` of their memberships and records)."""
+    return (select(*columns).select_from(GroupMembership)
+            .join(Client, Client.id == GroupMembership.client_id)
+            .where(GroupMembership.group_id.in_(group_ids),
+                   Client.status == ClientStatus.ACTIVE))
+
+
 def _members(session: Session, group_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
     """The active clients of each group, in client order, with their sheet names (1 query)."""
     members: dict[int, list[tuple[int, str]]] = defaultdict(list)
     if not group_ids:
         return members
-    for gid, cid, legal, first, last, full in session.execute(
-            select(GroupMembership.group_id, Client.id, Client.legal_form, Client.first_name,
-                   Client.last_name, Client.full_name)
-            .join(Client, Client.id == GroupMembership.client_id)
-            .where(GroupMembership.group_id.in_(group_ids),
-                   Client.status == ClientStatus.ACTIVE)
+    for gid, cid, legal, first, last, full in session.connection().execute(
+            _active_members(group_ids, GroupMembership.group_id, Client.id, Client.legal_form,
+                            Client.first_name, Client.last_name, Client.full_name)
             .order_by(GroupMembership.group_id, Client.id)):
         name = (full or "") if legal == LegalForm.ENTITY else \
             " ".join(p for p in (first, last) if p)
@@ -282,11 +290,35 @@ def _products(session: Session, model: type[LoanProduct] | type[SavingsProduct],
     if not ids:
         return {}
     return {pid: (ProductRef(pid, name, short), digits) for pid, name, short, digits in
-            session.execute(select(model.id, model.name, model.short_name,
+            session.connection().execute(select(model.id, model.name, model.short_name,
                                    model.currency_digits).where(model.id.in_(ids)))}
 
 
 Owner = tuple[RowKind, int]
+
+
+@dataclass(frozen=True)
+class _Owners:
+    """Who the accounts of a batch belong to: the active clients of its groups, its groups,
+    its centers. The clients are selected by a subquery rather than listed: a branch's
+    batch has thousands of them."""
+
+    group_ids: list[int]
+    center_ids: list[int]
+    any_client: bool
+
+    def filters(self, model: Any) -> list[Any]:
+        """Conditions on a model with ``client_id``, ``group_id`` (and ``center_id``)
+        columns, one of which must hold; none when the batch has no owner."""
+        filters = []
+        if self.any_client:
+            filters.append(model.client_id.in_(
+                _active_members(self.group_ids, GroupMembership.client_id)))
+        if self.group_ids:
+            filters.append(model.group_id.in_(self.group_ids))
+        if self.center_ids and hasattr(model, "center_id"):
+            filters.append(model.center_id.in_(self.center_ids))
+        return filters
 
 
 class _Owned:
@@ -296,9 +328,11 @@ class _Owned:
     def __init__(self, rows: Sequence[Any]) -> None:
         self.rows = rows
         self._index: dict[tuple[str, int], list[int]] = defaultdict(list)
+        columns = [c for c in ("client_id", "group_id", "center_id")
+                   if rows and c in rows[0]._fields]
         for i, r in enumerate(rows):
-            for column in ("client_id", "group_id", "center_id"):
-                value = getattr(r, column, None)
+            for column in columns:
+                value = getattr(r, column)
                 if value is not None:
                     self._index[(column, value)].append(i)
 
@@ -333,17 +367,13 @@ class _LoanFacts:
     last_tx: dict[int, int]
 
 
-def _load_loans(session: Session, client_ids: list[int], group_ids: list[int]) -> _LoanFacts:
+def _load_loans(session: Session, owners: _Owners) -> _LoanFacts:
     """3 queries."""
-    owner_filter = []
-    if client_ids:
-        owner_filter.append(Loan.client_id.in_(client_ids))
-    if group_ids:
-        owner_filter.append(Loan.group_id.in_(group_ids))
+    owner_filter = owners.filters(Loan)
     facts = _LoanFacts(_Owned([]), defaultdict(list), defaultdict(lambda: ZERO), {})
     if not owner_filter:
         return facts
-    loans = session.execute(
+    loans = session.connection().execute(
         select(Loan.id, Loan.account_no, Loan.product_id, Loan.client_id, Loan.group_id,
                Loan.status, Loan.principal, Loan.annual_interest_rate, Loan.interest_method,
                Loan.repayment_every, Loan.repayment_unit, Loan.number_of_repayments,
@@ -355,21 +385,27 @@ def _load_loans(session: Session, client_ids: list[int], group_ids: list[int]) -
         .order_by(func.coalesce(Loan.disbursed_on, Loan.expected_disbursement_date), Loan.id)
     ).all()
     facts.loans = _Owned(loans)
-    active_ids = [ln.id for ln in loans if ln.status == LoanStatus.ACTIVE]
-    if active_ids:
+    if any(ln.status == LoanStatus.ACTIVE for ln in loans):
+        active_ids = select(Loan.id).where(or_(*owner_filter),
+                                           Loan.status == LoanStatus.ACTIVE)
         i = LoanInstallment
-        # The parts are read one by one (not summed in SQL) so that they come back through
-        # the Money type as exact Decimals on every database.
-        for loan_id, due_date, *parts in session.execute(
-                select(i.loan_id, i.due_date, i.principal, i.interest, i.fees, i.penalties,
-                       i.principal_paid, i.interest_paid, i.fees_paid, i.penalties_paid)
-                .where(i.loan_id.in_(active_ids)).order_by(i.loan_id, i.number)):
-            left = sum(parts[:4], ZERO) - sum(parts[4:], ZERO)
+        # What is left of each installment, computed by the database. On SQLite the sum is
+        # a float, but every part has at most four decimals and the float's error is far
+        # below 0.00005 for any amount SQLite can store, so the Money type's quantizing
+        # restores the exact Decimal (other databases compute it exactly). The SQL filter
+        # only leaves out installments with nothing left; the exact test is below.
+        left_expr = type_coerce(
+            i.principal + i.interest + i.fees + i.penalties
+            - i.principal_paid - i.interest_paid - i.fees_paid - i.penalties_paid, Money())
+        for loan_id, due_date, left in session.connection().execute(
+                select(i.loan_id, i.due_date, left_expr)
+                .where(i.loan_id.in_(active_ids), left_expr > 0)
+                .order_by(i.loan_id, i.number)):
             if left <= 0:
                 continue
             facts.outstanding[loan_id] += left
             facts.unpaid[loan_id].append((due_date, left))
-        facts.last_tx = dict(session.execute(  # type: ignore[arg-type]
+        facts.last_tx = dict(session.connection().execute(  # type: ignore[arg-type]
             select(LoanTransaction.loan_id, func.max(LoanTransaction.id))
             .where(LoanTransaction.loan_id.in_(active_ids))
             .group_by(LoanTransaction.loan_id)).all())
@@ -444,19 +480,12 @@ class _SavingsFacts:
     deposits: dict[int, tuple[Decimal, int | None]]
 
 
-def _load_savings(session: Session, client_ids: list[int], group_ids: list[int],
-                  center_ids: list[int]) -> _SavingsFacts:
+def _load_savings(session: Session, owners: _Owners) -> _SavingsFacts:
     """2 queries."""
-    filters = []
-    if client_ids:
-        filters.append(SavingsAccount.client_id.in_(client_ids))
-    if group_ids:
-        filters.append(SavingsAccount.group_id.in_(group_ids))
-    if center_ids:
-        filters.append(SavingsAccount.center_id.in_(center_ids))
+    filters = owners.filters(SavingsAccount)
     if not filters:
         return _SavingsFacts(_Owned([]), {})
-    accounts = session.execute(
+    accounts = session.connection().execute(
         select(SavingsAccount.id, SavingsAccount.account_no, SavingsAccount.product_id,
                SavingsAccount.client_id, SavingsAccount.group_id, SavingsAccount.center_id,
                SavingsAccount.status, SavingsAccount.recommended_deposit,
@@ -471,12 +500,14 @@ def _load_savings(session: Session, client_ids: list[int], group_ids: list[int],
     t = SavingsTransaction
     deposits: dict[int, tuple[Decimal, int | None]] = {}
     if accounts:
-        for account_id, deposited, last_id in session.execute(
+        for account_id, deposited, last_id in session.connection().execute(
                 select(t.account_id,
                        func.sum(case((t.type == SavingsTransactionType.DEPOSIT, t.amount),
                                      else_=0)),
                        func.max(t.id))
-                .where(t.account_id.in_([a.id for a in accounts]), t.reversed.is_(False))
+                .where(t.account_id.in_(select(SavingsAccount.id).where(
+                    or_(*filters), SavingsAccount.status == SavingsStatus.ACTIVE)),
+                    t.reversed.is_(False))
                 .group_by(t.account_id)):
             # SUM over NUMERIC may come back as a float on SQLite: restore the exact amount.
             deposits[account_id] = (round_money(Decimal(str(deposited or 0)), 4), last_id)
@@ -505,36 +536,35 @@ def _savings_cells(facts: _SavingsFacts, client_ids: list[int], group_ids: list[
         deposited, last_id = facts.deposits.get(a.id, (ZERO, None))
         if a.deposit_type == SavingsDepositType.MANDATORY:
             opened = a.activated_on or a.submitted_on
-            if rule is not None:
-                meetings = len(meeting_dates(rule, opened, meeting, holidays))
-            else:
-                meetings = 1
+            meetings = _meetings_between(rule, opened, meeting, holidays) \
+                if rule is not None else 1
             due = max(recommended * meetings - deposited, ZERO)
         else:
             due = recommended
+        balance = round_money(a.balance, digits)
         cells.setdefault(owner, {})[product_id] = SavingsCell(
             product_id=product_id, account_id=a.id, account_no=a.account_no,
-            amount=round_money(due, digits), balance=round_money(a.balance, digits),
+            amount=round_money(due, digits), balance=balance,
             deposit_type=SavingsDepositType(a.deposit_type),
             deposit_unit=DepositUnit(a.deposit_unit))
-        snaps.append(AccountSnapshot("savings", a.id, a.status.value, last_id,
-                                     round_money(a.balance, digits)))
+        snaps.append(AccountSnapshot("savings", a.id, a.status.value, last_id, balance))
     return cells, snaps
 
 
-def _load_charges(session: Session, client_ids: list[int], group_ids: list[int],
-                  center_ids: list[int], last_meeting: dt.date) -> _Owned:
+@lru_cache(maxsize=4096)
+def _meetings_between(rule: MeetingRule, opened: dt.date, meeting: dt.date,
+                      holidays: frozenset[dt.date]) -> int:
+    """How many meetings from an account's opening up to and including this one (the
+    accounts of a center were mostly opened at the same few meetings)."""
+    return len(meeting_dates(rule, opened, meeting, holidays))
+
+
+def _load_charges(session: Session, owners: _Owners, last_meeting: dt.date) -> _Owned:
     """Unpaid fees and penalties due on or before the batch's last meeting (1 query)."""
-    filters = []
-    if client_ids:
-        filters.append(Charge.client_id.in_(client_ids))
-    if group_ids:
-        filters.append(Charge.group_id.in_(group_ids))
-    if center_ids:
-        filters.append(Charge.center_id.in_(center_ids))
+    filters = owners.filters(Charge)
     if not filters:
         return _Owned([])
-    return _Owned(session.execute(
+    return _Owned(session.connection().execute(
         select(Charge.id, Charge.name, Charge.client_id, Charge.group_id, Charge.center_id,
                Charge.amount, Charge.amount_paid, Charge.amount_waived, Charge.due_date,
                Charge.currency_digits, Charge.status)
@@ -561,11 +591,13 @@ def _charge_cells(facts: _Owned, client_ids: list[int], group_ids: list[int],
              for owner, items in shares.items()}, snaps)
 
 
-def _load_attendance(session: Session, client_ids: list[int], meetings: set[dt.date],
+def _load_attendance(session: Session, owners: _Owners, meetings: set[dt.date],
                      ) -> dict[tuple[int, dt.date], AttendanceCode]:
     """The attendance last submitted for the batch's meetings, by client and date (1 query)."""
-    if not client_ids:
+    if not owners.any_client:
         return {}
-    return {(cid, day): AttendanceCode(code) for cid, day, code in session.execute(
+    return {(cid, day): AttendanceCode(code) for cid, day, code in session.connection().execute(
         select(Attendance.client_id, Attendance.meeting_date, Attendance.code)
-        .where(Attendance.client_id.in_(client_ids), Attendance.meeting_date.in_(meetings)))}
+        .where(Attendance.client_id.in_(
+            _active_members(owners.group_ids, GroupMembership.client_id)),
+            Attendance.meeting_date.in_(meetings)))}

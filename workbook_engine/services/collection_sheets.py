@@ -14,9 +14,11 @@ that do not meet that day are left out (and it is refused if none does).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -127,23 +129,41 @@ def generate_collection_sheets(
         try:
             for start in range(0, len(plan), BATCH):
                 batch = plan[start:start + BATCH]
-                sheets = compute_due_many(s, [
-                    DueRequest(date, unit.center_id,
-                               None if unit.center_id else unit.group_id)
-                    for unit, date in batch], today=today)
-                for (unit, date), sheet in zip(batch, sheets, strict=True):
-                    results.append(_write_and_record(
-                        uow, sheet, ring=ring, path=out_dir / _file_name(unit, date),
-                        written=written, payment_types=payment_types,
-                        payment_ids=payment_ids, attendance_codes=rules.attendance_codes))
-                    if progress is not None:
-                        progress(len(results), len(plan))
+                with _collector_paused():
+                    sheets = compute_due_many(s, [
+                        DueRequest(date, unit.center_id,
+                                   None if unit.center_id else unit.group_id)
+                        for unit, date in batch], today=today)
+                    for (unit, date), sheet in zip(batch, sheets, strict=True):
+                        results.append(_write_and_record(
+                            uow, sheet, ring=ring, path=out_dir / _file_name(unit, date),
+                            written=written, payment_types=payment_types,
+                            payment_ids=payment_ids, attendance_codes=rules.attendance_codes))
+                        if progress is not None:
+                            progress(len(results), len(plan))
             uow.commit()
         except BaseException:
             for path in written:  # nothing recorded, so no file either
                 path.unlink(missing_ok=True)
             raise
     return results
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one batch of sheets.
+
+    A batch allocates a few hundred thousand short-lived objects (rows, cells, XML text),
+    which reference counting frees; the collector's passes they trigger, over everything
+    the process holds, took a fifth of the generation time. It runs again after the batch.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _write_and_record(uow: UnitOfWork, sheet: DueSheet, *, ring: KeyRing, path: Path,

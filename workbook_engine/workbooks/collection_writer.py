@@ -322,6 +322,8 @@ class _DataSheet:
         s_key, s_name, s_group, s_id = s["key"], s["name"], s["group_name"], s["id"]
         s_na, s_amount, s_choice, s_total = s["na"], s["amount"], s["choice"], s["row_total"]
         titles = {c.index: attr(c.header[:32]) for c in columns}
+        letters = {c.index: c.letter for c in columns}
+        choices = {c.index for c in columns if c.spec.type is CellType.CHOICE}
         amount_check = ('<dataValidation type="decimal" operator="greaterThanOrEqual" '
                         'allowBlank="1" showInputMessage="1" showErrorMessage="1" '
                         'errorTitle="Amount" error="Enter an amount of 0 or more." ')
@@ -335,11 +337,11 @@ class _DataSheet:
                      f'<c r="B{r}" s="{s_name if is_client else s_group}" t="s">'
                      f'<v>{sst(name)}</v></c><c r="C{r}" s="{s_id}"><v>{row.entity_id}</v></c>']
             for column, due in row_cells:
-                ref = column.letter + r
+                ref = letters[column.index] + r
                 if due is None:
                     cells.append(f'<c r="{ref}" s="{s_na}"/>')
                     continue
-                if column.spec.type is CellType.CHOICE:
+                if column.index in choices:
                     if isinstance(due.prefill, str):
                         cells.append(f'<c r="{ref}" s="{s_choice}" t="s">'
                                      f"<v>{sst(due.prefill)}</v></c>")
