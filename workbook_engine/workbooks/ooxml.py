@@ -45,6 +45,7 @@ DEFAULT_MARGINS = ('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75"
 STATIC_PARTS = ("[Content_Types].xml", "_rels/.rels", "docProps/app.xml",
                 "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/theme/theme1.xml")
 
+COMPRESS_LEVEL = 1
 _EPOCH = dt.date(1899, 12, 30)
 _TEXT_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
 _ATTR_SPECIAL = re.compile(r'[&<>"\x00-\x1f]')
@@ -239,6 +240,8 @@ def write_package(path: Path, static: StaticParts, parts: Iterable[tuple[str, st
                  *((n, d) for n, d in static.parts.items() if n != "[Content_Types].xml")]
         for name, data in items:
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            package.writestr(info, data)
+            # The fastest deflate level saves a twentieth of the generation time, for
+            # files an eighth larger (a sheet of 40 rows: 17 KB instead of 15 KB).
+            package.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED,
+                             compresslevel=COMPRESS_LEVEL)
     path.write_bytes(buffer.getvalue())
