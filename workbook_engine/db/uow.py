@@ -49,7 +49,7 @@ class UnitOfWork:
 
         The session is flushed first so that the entity has its id and defaults; a caller
         recording many entities that already have their ids, with ``after`` given, may pass
-        ``flush=False`` so that they are inserted together.
+        ``flush=False`` so that they are flushed together.
         """
         if flush:
             self.session.flush()

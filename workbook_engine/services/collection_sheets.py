@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workbook_engine.db.uow import UnitOfWork
 from workbook_engine.domain import Center, GeneratedWorkbook, Group, Office, PaymentType, Staff
 from workbook_engine.domain.calendar import (
     MeetingRule,
@@ -33,7 +34,6 @@ from workbook_engine.domain.calendar import (
     next_meeting_on_or_after,
     previous_meeting_on_or_before,
 )
-from workbook_engine.db.uow import UnitOfWork
 from workbook_engine.domain.due import DueSheet
 from workbook_engine.domain.enums import GroupStatus
 from workbook_engine.errors import EngineError
@@ -192,8 +192,8 @@ def _write_and_record(uow: UnitOfWork, sheet: DueSheet, *, ring: KeyRing, path: 
         expected=expected_payload(sheet, grid, workbook_id=workbook_id,
                                   payment_types=payment_ids))
     uow.session.add(record)
-    # The record has its id (a uuid) already: records and audit entries of a batch are
-    # inserted together at the next flush.
+    # The record has its id (a uuid) already: no flush for each sheet; the records of a
+    # batch go to the database in one insert when the next batch is read, or at commit.
     uow.audit("collection_sheet.generate", record, after={
         "workbook_id": workbook_id, "center_id": sheet.center_id,
         "group_id": sheet.group_id, "meeting_date": date.isoformat(),

@@ -11,9 +11,11 @@ that produces the same layout hundreds of times (the sheets of a branch) instead
   as text, with the escaping helpers here (:func:`text`, :func:`attr`,
   :class:`SharedStrings`), and zips everything (:func:`write_package`).
 
-The XML written is the XML xlsxwriter writes for the same calls (same elements, same
-attributes, same escaping of control characters as ``_xHHHH_``), so Excel, LibreOffice,
-openpyxl and calamine read it alike.
+The XML written has the elements and attributes xlsxwriter writes for the same calls
+(without the optional row spans, one ``<col>`` a column) and its escaping of text (control
+characters as ``_xHHHH_``), so Excel, LibreOffice, openpyxl and calamine read it alike;
+control characters, which XML cannot carry, are left out of attribute values (input
+messages), where xlsxwriter would write an unreadable file.
 """
 
 from __future__ import annotations
