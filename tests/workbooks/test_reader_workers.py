@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -104,3 +106,30 @@ def test_out_of_memory_in_a_worker_then_normal_files(tmp_path: Path, monkeypatch
     assert read_workbook(good, limits).sheets
     # other limits get a worker of their own (the memory limit is set when a worker starts)
     assert read_workbook(good).sheets
+
+
+def test_workers_exit_when_the_engine_is_killed(tmp_path: Path) -> None:
+    """A killed engine leaves no worker behind holding its output open (the intake
+    watcher's restart tests wait for that output to close)."""
+    good = make_valid_xlsx(tmp_path / "good.xlsx")
+    script = (
+        "import os, signal\n"
+        "from workbook_engine.workbooks import _isolation\n"
+        "from workbook_engine.workbooks.safe_read import read_workbook\n"
+        f"read_workbook({str(good)!r})\n"
+        "print(_isolation.worker_pids()[0], flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == -signal.SIGKILL
+    worker = int(done.stdout)
+    for _ in range(50):
+        try:
+            state = Path(f"/proc/{worker}/stat").read_text().split(")")[-1].split()[0]
+        except FileNotFoundError:
+            break
+        if state == "Z":
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"worker {worker} outlived the killed engine")

@@ -55,9 +55,12 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def _serve(conn: multiprocessing.connection.Connection, stderr_fd: int | None,
-           memory_bytes: int) -> None:
-    """The worker's main loop: one job in, one answer out, until told to stop."""
+           memory_bytes: int, parent_end: multiprocessing.connection.Connection | None) -> None:
+    """The worker's main loop: one job in, one answer out, until told to stop or the parent
+    goes away (end of file on the pipe)."""
     try:
+        if parent_end is not None:  # forked: without this the pipe never reaches end of file
+            parent_end.close()
         if stderr_fd is not None:
             os.dup2(stderr_fd, 2)
             if faulthandler.is_enabled():  # e.g. under pytest: dump into the captured stderr, not the parent's
@@ -111,7 +114,9 @@ class _Worker:
         if ctx.get_start_method() == "fork" and hasattr(os, "memfd_create"):
             self.stderr_fd = os.memfd_create("safe-read-stderr", 0)
         self.conn, child_conn = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_serve, args=(child_conn, self.stderr_fd, memory_bytes),
+        forked = ctx.get_start_method() == "fork"
+        self.proc = ctx.Process(target=_serve, args=(child_conn, self.stderr_fd, memory_bytes,
+                                                     self.conn if forked else None),
                                 daemon=True, name="safe-read-worker")
         try:
             self.proc.start()
