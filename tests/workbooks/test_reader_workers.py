@@ -133,3 +133,16 @@ def test_workers_exit_when_the_engine_is_killed(tmp_path: Path) -> None:
         time.sleep(0.1)
     else:
         pytest.fail(f"worker {worker} outlived the killed engine")
+
+
+def test_a_worker_stops_on_sigterm_whatever_the_parent_handles(tmp_path: Path) -> None:
+    """The watcher handles SIGTERM by finishing its file; its workers must not inherit that."""
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        assert _values(make_valid_xlsx(tmp_path / "good.xlsx")) == ["Amina", 1500]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    [worker] = _isolation._idle
+    os.kill(worker.proc.pid, signal.SIGTERM)
+    worker.proc.join(5)
+    assert worker.proc.exitcode == -signal.SIGTERM

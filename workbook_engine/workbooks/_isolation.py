@@ -61,6 +61,10 @@ def _serve(conn: multiprocessing.connection.Connection, stderr_fd: int | None,
     try:
         if parent_end is not None:  # forked: without this the pipe never reaches end of file
             parent_end.close()
+        # A forked worker inherits the parent's handlers (the watcher's SIGTERM only sets a
+        # flag): the worker is stopped by SIGTERM, and Ctrl-C is the parent's to handle.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if stderr_fd is not None:
             os.dup2(stderr_fd, 2)
             if faulthandler.is_enabled():  # e.g. under pytest: dump into the captured stderr, not the parent's
