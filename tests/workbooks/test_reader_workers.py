@@ -146,3 +146,9 @@ def test_a_worker_stops_on_sigterm_whatever_the_parent_handles(tmp_path: Path) -
     os.kill(worker.proc.pid, signal.SIGTERM)
     worker.proc.join(5)
     assert worker.proc.exitcode == -signal.SIGTERM
+
+
+def test_a_worker_is_replaced_after_a_big_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_isolation, "_RECYCLE_AFTER_BYTES", 1)  # every file counts as big
+    assert _values(make_valid_xlsx(tmp_path / "big.xlsx")) == ["Amina", 1500]
+    assert _isolation.worker_pids() == []  # its grown heap is not kept idle

@@ -8,8 +8,9 @@ every job has the wall timeout of its limits. Isolation is kept per file:
 
 * a worker that times out is killed; one that dies (a native crash, the OOM killer) is
   reaped; either way that file gets its error and the next file gets a new worker;
-* a worker that reported running out of memory or crashing, that has served
-  ``_MAX_JOBS`` files, or whose limits or parser differ from the next job's is retired;
+* a worker that reported running out of memory or crashing, that has just parsed a big
+  file (its heap stays grown), that has served ``_MAX_JOBS`` files, or whose limits or
+  parser differ from the next job's is retired;
 * workers are taken from a small idle list under a lock, so concurrent callers each get
   their own worker.
 
@@ -44,6 +45,8 @@ _OOM_MARKERS = (b"memory allocation of", b"MemoryError", b"Cannot allocate memor
 
 _MAX_JOBS = 500  # files one worker parses before it is replaced (bounds heap fragmentation)
 _MAX_IDLE = 2  # idle workers kept
+# After a file this big a worker is replaced: its heap grew and would stay grown while idle.
+_RECYCLE_AFTER_BYTES = 2 * 2**20
 _RETIRE = ("reader-out-of-memory", "reader-crashed")
 
 
@@ -211,6 +214,7 @@ def run_isolated(job: ParseJob) -> RawWorkbook:
     worker = _take(job)
     keep = False
     try:
+        big = os.path.getsize(job.path) > _RECYCLE_AFTER_BYTES
         worker.clear_stderr()
         deadline = time.monotonic() + job.limits.timeout_seconds
         answered = False
@@ -235,10 +239,10 @@ def run_isolated(job: ParseJob) -> RawWorkbook:
                 worker.proc.join()
             return _died(worker.proc.exitcode, worker.stderr())
         if message[0] == "ok":
-            keep = True
+            keep = not big
             return build(message[1])
         _tag, code, msg, detail = message
-        keep = code not in _RETIRE
+        keep = code not in _RETIRE and not big
         raise UnreadableFile(code, msg, detail)
     finally:
         if keep:
