@@ -143,3 +143,31 @@ def test_report_of_a_libreoffice_file_and_report_opened_by_libreoffice(sheet, tm
     _check_report(again, expected, hidden=("hidden",))
     second = process_file(world.ctx, again, actor_id=None)
     assert [e["code"] for e in second.errors] == ["repayment-not-exact"]
+
+
+def test_report_package_is_well_formed(sheet, tmp_path):
+    """Every part parses, every part has a content type, ids are unique (what Excel checks
+    before it offers to "repair" a file)."""
+    import re
+    from xml.etree import ElementTree
+
+    world, _, _ = sheet
+    first = process_file(world.ctx, _bad(sheet, tmp_path), actor_id=None)
+    second = process_file(world.ctx, first.report_xlsx, actor_id=None)  # a report of a report
+    for report in (first.report_xlsx, second.report_xlsx):
+        with zipfile.ZipFile(report) as zf:
+            names = zf.namelist()
+            assert len(names) == len(set(names))
+            types = zf.read("[Content_Types].xml").decode()
+            defaults = set(re.findall(r'Extension="([^"]+)"', types))
+            overrides = set(re.findall(r'PartName="/([^"]+)"', types))
+            for name in names:
+                if name.endswith((".xml", ".rels", ".vml")):
+                    ElementTree.fromstring(zf.read(name))
+                assert name in overrides or name.rsplit(".", 1)[-1] in defaults, name
+            workbook = zf.read("xl/workbook.xml").decode()
+            sheet_ids = re.findall(r'<sheet [^>]*sheetId="(\d+)"', workbook)
+            assert len(sheet_ids) == len(set(sheet_ids)) == 4
+            for rels in (n for n in names if n.endswith(".rels")):
+                ids = re.findall(r'Id="([^"]+)"', zf.read(rels).decode())
+                assert len(ids) == len(set(ids)), rels

@@ -448,6 +448,8 @@ def _restyle_row(row: re.Match[str] | None, p: str, r: int, columns: dict[int, s
             style = styles[address](int(a.get("s", "0") or 0))
             xml = set_attr(tag, "s", str(style)) + xml[len(tag):]
         cells.append((c, xml))
+    if columns:  # cells added: the row's optional "spans" hint may no longer hold
+        start = re.sub(r'\sspans="[^"]*"', "", start)
     for c, address in columns.items():
         cells.append((c, f'<{p}c r="{address}" s="{styles[address](row_style)}"/>'))
     cells.sort(key=lambda item: item[0])
