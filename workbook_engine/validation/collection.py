@@ -142,8 +142,10 @@ def _schema(kind: WorkbookKind, columns: tuple[tuple[str, str], ...], digits: in
                 return False
             return True
 
+        # No dtype: the grid holds raw cells as objects by construction; the cell's declared
+        # type is what the check reads (and a dtype check would cost more than the cells).
         checks[key] = pa.Column(
-            object, nullable=True, required=True, title=header,
+            None, nullable=True, required=True, title=header,
             checks=pa.Check(lambda column, ok=ok: column.map(ok), name=spec.type.value))
     return pa.DataFrameSchema(checks, name=kind.name, strict=False)
 
