@@ -152,3 +152,14 @@ def test_a_worker_is_replaced_after_a_big_file(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(_isolation, "_RECYCLE_AFTER_BYTES", 1)  # every file counts as big
     assert _values(make_valid_xlsx(tmp_path / "big.xlsx")) == ["Amina", 1500]
     assert _isolation.worker_pids() == []  # its grown heap is not kept idle
+
+
+def test_a_worker_that_dies_unnoticed_while_idle_is_replaced(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    good = make_valid_xlsx(tmp_path / "good.xlsx")
+    assert _values(good) == ["Amina", 1500]
+    [worker] = _isolation._idle
+    worker.proc.kill()
+    worker.proc.join()
+    monkeypatch.setattr(_isolation._Worker, "fits", lambda self, job: True)  # not noticed
+    assert _values(good) == ["Amina", 1500]

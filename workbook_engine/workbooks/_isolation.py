@@ -215,12 +215,17 @@ def run_isolated(job: ParseJob) -> RawWorkbook:
     keep = False
     try:
         big = os.path.getsize(job.path) > _RECYCLE_AFTER_BYTES
-        worker.clear_stderr()
+        try:
+            worker.clear_stderr()
+            worker.conn.send(job)
+        except (OSError, ValueError):  # it died while idle: not this file's doing, use another
+            worker.close()
+            worker = _Worker(job.limits.memory_bytes)
+            worker.conn.send(job)
         deadline = time.monotonic() + job.limits.timeout_seconds
         answered = False
         message: Any = None
         try:
-            worker.conn.send(job)
             answered = worker.conn.poll(max(0.0, deadline - time.monotonic()))
             if answered:
                 message = worker.conn.recv()
