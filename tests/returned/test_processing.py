@@ -240,7 +240,7 @@ def test_approval_maker_checker_and_posting_once(sheet, tmp_path):
             LoanTransaction.submission_id == result.submission_id)) == 4  # 1 + 2 + disbursal
 
 
-def test_supervisor_who_submitted_cannot_approve(sheet, tmp_path):
+def test_supervisor_who_submitted_cannot_approve(sheet, tmp_path, jane):
     world, _, _ = sheet
     grace = world.ref.supervisors["Grace"]
     result = process_file(world.ctx, _fill(sheet, tmp_path), actor_id=grace)
@@ -250,9 +250,39 @@ def test_supervisor_who_submitted_cannot_approve(sheet, tmp_path):
     with pytest.raises(EngineError) as caught:
         approve_submission(world.ctx, submission_id=result.submission_id, by="Faith Chebet")
     assert caught.value.code == "not-a-supervisor"
-    view = reject_submission(world.ctx, submission_id=result.submission_id, by="Peter Ochieng",
+    view = reject_submission(world.ctx, submission_id=result.submission_id, by="Jane Mutiso",
                              reason="Receipt number belongs to another center")
     assert view["status"] == "rejected" and view["decision_reason"].startswith("Receipt")
+
+
+@pytest.fixture
+def jane(sheet):
+    """A supervisor of the head office, above Kilimani's branch (Nairobi East)."""
+    from workbook_engine.services.setup import create_staff
+
+    return create_staff(sheet[0].ctx, actor_id=None, office_id=sheet[0].ref.head_office,
+                        first_name="Jane", last_name="Mutiso", is_supervisor=True)
+
+
+def test_approver_must_supervise_the_sheets_office_or_one_above(sheet, tmp_path, jane):
+    world, _, _ = sheet
+    result = process_file(world.ctx, _fill(sheet, tmp_path), actor_id=_officer(world))
+    # Peter is a supervisor, but of Kisumu: Kilimani belongs to Nairobi East.
+    for decide in (lambda: approve_submission(world.ctx, submission_id=result.submission_id,
+                                              by="Peter Ochieng"),
+                   lambda: reject_submission(world.ctx, submission_id=result.submission_id,
+                                             by="Peter Ochieng", reason="not mine")):
+        with pytest.raises(EngineError) as caught:
+            decide()
+        assert caught.value.code == "not-supervisor-of-office"
+        assert "Kisumu" in caught.value.message and "Nairobi East" in caught.value.message
+    assert show_submission(world.ctx, result.submission_id)["status"] == "awaiting_approval"
+    with world.ctx.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(LoanTransaction).where(
+            LoanTransaction.submission_id == result.submission_id)) == 0
+    # a supervisor of the head office (a parent of Nairobi East) may approve
+    view = approve_submission(world.ctx, submission_id=result.submission_id, by="Jane Mutiso")
+    assert view["status"] == "posted" and view["history"][-1]["by"] == "Jane Mutiso"
 
 
 def test_stale_between_preview_and_approval_posts_nothing(sheet, tmp_path):

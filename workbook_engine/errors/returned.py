@@ -126,3 +126,8 @@ SAME_PERSON = define(
 NOT_SUPERVISOR = define(
     "not-a-supervisor", "Only an active supervisor can approve or reject a sheet",
     "Ask a supervisor (branch manager) to do it.", area=AREA)
+NOT_OFFICE_SUPERVISOR = define(
+    "not-supervisor-of-office",
+    "Only a supervisor of the sheet's office, or of an office above it, can decide on it",
+    "Ask a supervisor of the branch the sheet belongs to (or of the head office) to approve "
+    "or reject it.", area=AREA)

@@ -8,8 +8,13 @@ keys and the signed metadata sheet) with:
 * **error cells filled red** with a comment saying what is wrong and how to fix it;
 * an **"Errors"** sheet (sheet, row, column, client, what is wrong, how to fix) and a
   **"Summary"** sheet (cash collected, paid out, to hand over);
-* a ``version`` row on the metadata sheet (the next version number; not signed, it only
-  orders versions).
+* the metadata sheet's rows signed again with a ``version`` field (the next version number),
+  so a report whose version (or any other field) was edited is refused like any tampered
+  sheet.
+
+The copy is made by editing the package's XML (:mod:`reports.xlsx_patch`: fast, and every
+part it does not need to change is kept byte for byte); a package those edits do not expect
+is rewritten with openpyxl instead.
 
 Because it keeps the metadata and the grid, the report is itself a valid returned sheet: the
 loan officer corrects the red cells and drops it back, and it is processed as a new version of
@@ -21,18 +26,31 @@ A file that could not be read gets a short HTML report only.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
+
+from workbook_engine.reports.xlsx_patch import (
+    AUTHOR,
+    Package,
+    Styles,
+    Unsupported,
+    Workbook,
+    column_letters,
+    restyle_cells,
+    set_comments,
+    sheet_xml,
+)
+from workbook_engine.workbooks.metadata import SignedMetadata
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 RED = "FFC7CE"
 RED_TEXT = "C00000"
-VERSION_FIELD = "version"
 
 
 @dataclass(frozen=True)
@@ -62,15 +80,18 @@ class ReportData:
         return self.collected - self.paid_out
 
 
-def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES),
-                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
-                       lstrip_blocks=True)
+@functools.cache
+def _template() -> Template:
+    """The report template, compiled once per process (compiling costs ~40 ms)."""
+    environment = Environment(loader=FileSystemLoader(TEMPLATES),
+                              autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
+                              lstrip_blocks=True, auto_reload=False)
+    return environment.get_template("report.html.j2")
 
 
 def write_html_report(data: ReportData, target: Path) -> Path:
     """Render the HTML report."""
-    html = _environment().get_template("report.html.j2").render(report=data)
+    html = _template().render(report=data)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(html, encoding="utf-8")
@@ -78,60 +99,102 @@ def write_html_report(data: ReportData, target: Path) -> Path:
     return target
 
 
+ERROR_HEADERS = ("Sheet", "Row", "Column", "Cell", "Client", "Code", "What is wrong",
+                 "How to fix")
+ERROR_WIDTHS = (16, 6, 18, 7, 22, 22, 70, 60)
+
+
+def _error_rows(data: ReportData) -> list[tuple[Any, ...]]:
+    return [ERROR_HEADERS, *((e.get("sheet"), e.get("row"),
+                              e.get("column_header") or e.get("column"), e.get("cell"),
+                              e.get("client"), e.get("code"), e.get("message"),
+                              e.get("how_to_fix")) for e in data.errors)]
+
+
+def _summary_rows(data: ReportData) -> list[tuple[Any, ...]]:
+    return [("Submission", data.submission_id), ("Status", data.status),
+            ("Version", data.version), ("Errors", len(data.errors)),
+            ("Cash collected", float(data.collected)), ("Paid out", float(data.paid_out)),
+            ("Cash to hand over", float(data.cash_to_hand_over))]
+
+
 def write_xlsx_report(source: Path, target: Path, data: ReportData, *, sheet_name: str,
-                      metadata_sheet: str, cells: Mapping[str, Mapping[str, Any]]) -> Path:
+                      metadata_sheet: str, cells: Mapping[str, Mapping[str, Any]],
+                      signed: SignedMetadata) -> Path:
     """A copy of the submitted workbook, highlighted, with Errors and Summary sheets.
 
-    ``cells`` maps a cell address of the data sheet to ``{"red": bool, "error": text}``.
+    ``cells`` maps a cell address of the data sheet to ``{"red": bool, "error": text}``;
+    ``signed`` is the metadata the copy carries (the sheet's own, with the next version),
+    written over the metadata sheet's rows.
     """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp.xlsx")
+    marked = {address.upper(): mark for address, mark in cells.items()
+              if mark.get("red") or mark.get("error")}
+    try:
+        _patch_package(source, tmp, data, sheet_name, metadata_sheet, marked, signed)
+    except Unsupported:  # a package the text edits do not expect: the slow, general way
+        _rewrite_with_openpyxl(source, tmp, data, sheet_name, metadata_sheet, marked, signed)
+    tmp.replace(target)
+    return target
+
+
+def _patch_package(source: Path, target: Path, data: ReportData, sheet_name: str,
+                   metadata_sheet: str, marked: Mapping[str, Mapping[str, Any]],
+                   signed: SignedMetadata) -> None:
+    package = Package(source)
+    book = Workbook(package)
+    part, meta_part = book.sheet_part(sheet_name), book.sheet_part(metadata_sheet)
+    if part is None or meta_part is None or book.styles is None:
+        raise Unsupported("data, metadata or styles part missing")
+    styles = Styles(package, book.styles)
+
+    def restyle(filled: bool) -> Any:
+        return lambda xf: styles.variant(xf, filled=filled, font_color=RED_TEXT,
+                                         fill_color=RED)
+
+    package.set_text(part, restyle_cells(package.text(part), {
+        address: restyle(bool(mark.get("error"))) for address, mark in marked.items()}))
+    styles.save()
+    set_comments(package, part, {address: str(mark["error"])[:1000]
+                                 for address, mark in marked.items() if mark.get("error")})
+    book.put_sheet("Errors", sheet_xml(_error_rows(data), ERROR_WIDTHS))
+    book.put_sheet("Summary", sheet_xml(_summary_rows(data), (20,)))
+    package.set_text(meta_part, sheet_xml(signed.rows(), keep_from=package.text(meta_part)))
+    package.save(target)
+
+
+def _rewrite_with_openpyxl(source: Path, target: Path, data: ReportData, sheet_name: str,
+                           metadata_sheet: str, marked: Mapping[str, Mapping[str, Any]],
+                           signed: SignedMetadata) -> None:
     from openpyxl import load_workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
 
-    book = load_workbook(source)
+    book = load_workbook(source, keep_vba=True)
     ws = book[sheet_name]
     fill = PatternFill("solid", start_color=RED, end_color=RED)
-    for address, mark in cells.items():
+    for address, mark in marked.items():
         cell = ws[address]
-        if mark.get("red") or mark.get("error"):
-            cell.font = Font(name=cell.font.name, size=cell.font.sz, bold=cell.font.b,
-                             color=RED_TEXT)
+        cell.font = Font(name=cell.font.name, size=cell.font.sz, bold=cell.font.b,
+                         color=RED_TEXT)
         if mark.get("error"):
             cell.fill = fill
-            comment = Comment(str(mark["error"])[:1000], "workbook-engine")
+            comment = Comment(str(mark["error"])[:1000], AUTHOR)
             comment.width, comment.height = 300, 120
             cell.comment = comment
-    for name in ("Errors", "Summary"):
+    for name, rows, widths in (("Errors", _error_rows(data), ERROR_WIDTHS),
+                               ("Summary", _summary_rows(data), (20,))):
         if name in book.sheetnames:
             del book[name]
-    errors = book.create_sheet("Errors")
-    errors.append(["Sheet", "Row", "Column", "Cell", "Client", "Code", "What is wrong",
-                   "How to fix"])
-    for e in data.errors:
-        errors.append([e.get("sheet"), e.get("row"), e.get("column_header") or e.get("column"),
-                       e.get("cell"), e.get("client"), e.get("code"), e.get("message"),
-                       e.get("how_to_fix")])
-    for letter, width in zip("ABCDEFGH", (16, 6, 18, 7, 22, 22, 70, 60), strict=True):
-        errors.column_dimensions[letter].width = width
-    summary = book.create_sheet("Summary")
-    for label, value in (("Submission", data.submission_id), ("Status", data.status),
-                         ("Version", data.version), ("Errors", len(data.errors)),
-                         ("Cash collected", float(data.collected)),
-                         ("Paid out", float(data.paid_out)),
-                         ("Cash to hand over", float(data.cash_to_hand_over))):
-        summary.append([label, value])
-    summary.column_dimensions["A"].width = 20
-    if metadata_sheet in book.sheetnames:
-        meta = book[metadata_sheet]
-        for row in meta.iter_rows(min_col=1, max_col=2):
-            if row[0].value == VERSION_FIELD:
-                row[1].value = str(data.version + 1)
-                break
-        else:
-            meta.append([VERSION_FIELD, str(data.version + 1)])
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(list(row))
+        for number, width in enumerate(widths, start=1):
+            sheet.column_dimensions[column_letters(number)].width = width
+    meta = book[metadata_sheet]
+    meta.delete_rows(1, meta.max_row)
+    for row in signed.rows():
+        meta.append(list(row))
     book.active = book.sheetnames.index(sheet_name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp.xlsx")
-    book.save(tmp)
-    tmp.replace(target)
-    return target
+    book.save(target)

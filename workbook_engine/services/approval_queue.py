@@ -52,11 +52,19 @@ def visible_to(s: Session, viewer: Staff) -> Any:
     return own
 
 
-def may_decide(viewer: Staff, submission: Submission) -> bool:
-    """Whether this member of staff may approve or reject: a supervisor who neither
-    submitted the sheet nor is its loan officer, on a sheet awaiting approval."""
+def supervises(s: Session, staff: Staff, office_id: int | None) -> bool:
+    """Whether ``staff`` belongs to this office or to an office above it (a sheet without an
+    office is everyone's, as in :func:`visible_to`)."""
+    return office_id is None or office_id in office_subtree(s, staff.office_id)
+
+
+def may_decide(s: Session, viewer: Staff, submission: Submission) -> bool:
+    """Whether this member of staff may approve or reject: a supervisor of the sheet's office
+    (or of an office above it) who neither submitted the sheet nor is its loan officer, on a
+    sheet awaiting approval."""
     return (viewer.is_supervisor and submission.status == SubmissionStatus.AWAITING_APPROVAL
-            and viewer.id not in (submission.submitted_by_id, submission.loan_officer_id))
+            and viewer.id not in (submission.submitted_by_id, submission.loan_officer_id)
+            and supervises(s, viewer, submission.office_id))
 
 
 def _row(submission: Submission, names: dict[str, Any],
@@ -127,7 +135,7 @@ def submission_page(ctx: AppContext, submission_id: int, *, viewer_id: int) -> d
         view = _unpack(result)
         submission = result[0]
         view.update({
-            "may_decide": may_decide(viewer, submission),
+            "may_decide": may_decide(s, viewer, submission),
             "has_report_html": bool(submission.report_html_path),
             "has_report_xlsx": bool(submission.report_xlsx_path),
             "has_original": bool(submission.archive_path),

@@ -5,9 +5,9 @@ A submission moves through ``received`` -> ``invalid`` | ``awaiting_approval`` -
 older, unposted one ``superseded``. Every change of status is an audit record
 (``submission.<status>``) with who and when: that is the submission's history.
 
-Approval is maker-checker: the approver must be an active supervisor, and neither the person
-who submitted the sheet nor the loan officer of the sheet (who handled the cash). Approving
-posts the sheet in the same transaction (:mod:`services.collection_posting`); if the
+Approval is maker-checker: the approver must be an active supervisor of the sheet's office or
+of an office above it, and neither the person who submitted the sheet nor the loan officer of
+the sheet (who handled the cash). Approving posts the sheet in the same transaction (:mod:`services.collection_posting`); if the
 accounts changed since the sheet was generated, nothing is posted and the submission becomes
 ``invalid`` with the stale rows as its errors.
 """
@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session
 
 from workbook_engine.intake.faults import fault_point
 from workbook_engine.db.uow import UnitOfWork
-from workbook_engine.domain import AuditRecord, GeneratedWorkbook, Staff, Submission
+from workbook_engine.domain import AuditRecord, GeneratedWorkbook, Office, Staff, Submission
 from workbook_engine.domain.enums import SubmissionStatus
 from workbook_engine.errors import EngineError, lookup
 from workbook_engine.errors.returned import (
     ALREADY_POSTED,
+    NOT_OFFICE_SUPERVISOR,
     NOT_SUPERVISOR,
     NOT_VALID,
     SAME_PERSON,
@@ -38,6 +39,7 @@ from workbook_engine.services.collection_posting import (
     StaleSheet,
     post_collection_sheet,
 )
+from workbook_engine.services.approval_queue import supervises
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.lookup import get_or_fail, resolve_staff
 from workbook_engine.workbooks.client_import_sheet import KIND as CLIENT_IMPORT_KIND
@@ -126,6 +128,12 @@ def check_decider(session: Session, reference: str, sub: Submission, what: str) 
     if not (staff.is_supervisor and staff.active):
         raise EngineError(NOT_SUPERVISOR, f"{staff.display_name} is not an active supervisor, "
                           f"so cannot {what} submission {sub.id}; ask a supervisor.")
+    if not supervises(session, staff, sub.office_id):
+        office = session.get(Office, sub.office_id)
+        raise EngineError(NOT_OFFICE_SUPERVISOR, f"{staff.display_name} supervises "
+                          f"{staff.office.name}, not {office.name if office else 'its office'} "
+                          f"where submission {sub.id} belongs, so cannot {what} it; ask a "
+                          "supervisor of that branch or of an office above it.")
     if staff.id in (sub.submitted_by_id, sub.loan_officer_id):
         role = "submitted" if staff.id == sub.submitted_by_id else "is the loan officer of"
         raise EngineError(SAME_PERSON, f"{staff.display_name} {role} submission {sub.id} and "

@@ -17,11 +17,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from sqlalchemy.orm import Session
@@ -114,13 +116,24 @@ def _checker(cell_type: CellType, digits: int, locale: Locale,
 
 def build_schema(kind: WorkbookKind, expected: Mapping[str, Any], *, digits: int,
                  locale: Locale, codes: Mapping[str, str]) -> pa.DataFrameSchema:
-    """The pandera schema of one sheet's input grid, from the declaration's column specs."""
-    columns: dict[str, pa.Column] = {}
-    for column in expected["columns"]:
-        if not column["input"]:
-            continue
-        spec = kind.column_spec(column["key"])
-        parse = _checker(spec.type, digits, locale, codes)
+    """The pandera schema of one sheet's input grid, from the declaration's column specs.
+
+    Each input column must be present and every cell must read as its declared type; each
+    column's check runs once over the whole column (vectorised over the Series, not
+    element by element). Schemas are cached: every sheet of the same columns, currency,
+    locale and attendance codes shares one.
+    """
+    columns = tuple((c["key"], c["header"]) for c in expected["columns"] if c["input"])
+    return _schema(kind, columns, digits, locale, tuple(codes.items()))
+
+
+@functools.lru_cache(maxsize=64)
+def _schema(kind: WorkbookKind, columns: tuple[tuple[str, str], ...], digits: int,
+            locale: Locale, codes: tuple[tuple[str, str], ...]) -> pa.DataFrameSchema:
+    checks: dict[str, pa.Column] = {}
+    for key, header in columns:
+        spec = kind.column_spec(key)
+        parse = _checker(spec.type, digits, locale, dict(codes))
 
         def ok(cell: Any, parse: Any = parse) -> bool:
             try:
@@ -129,19 +142,24 @@ def build_schema(kind: WorkbookKind, expected: Mapping[str, Any], *, digits: int
                 return False
             return True
 
-        columns[column["key"]] = pa.Column(
-            object, nullable=True, required=True, title=column["header"],
-            checks=pa.Check(ok, element_wise=True, name=f"{spec.type.value}"))
-    return pa.DataFrameSchema(columns, name=kind.name, strict=False)
+        # No dtype: the grid holds raw cells as objects by construction; the cell's declared
+        # type is what the check reads (and a dtype check would cost more than the cells).
+        checks[key] = pa.Column(
+            None, nullable=True, required=True, title=header,
+            checks=pa.Check(lambda column, ok=ok: column.map(ok), name=spec.type.value))
+    return pa.DataFrameSchema(checks, name=kind.name, strict=False)
 
 
 def _frame(sheet: ReturnedSheet, expected: Mapping[str, Any]) -> pd.DataFrame:
     keys = [c["key"] for c in expected["columns"] if c["input"]]
     present = [k for k in keys if k in sheet.column_numbers]
     index = [r["key"] for r in expected["rows"] if r["key"] in sheet.row_numbers]
-    data = {k: pd.Series([sheet.cells.get((r, k)) for r in index], index=index, dtype=object)
-            for k in present}
-    return pd.DataFrame(data, index=pd.Index(index, dtype=object), dtype=object)
+    grid = np.empty((len(index), len(present)), dtype=object)
+    cells = sheet.cells
+    for i, row_key in enumerate(index):
+        grid[i] = [cells.get((row_key, k)) for k in present]
+    return pd.DataFrame(grid, index=pd.Index(index, dtype=object), columns=present,
+                        copy=False)
 
 
 class _Collector:
@@ -193,8 +211,9 @@ def validate_sheet(session: Session, sheet: ReturnedSheet, expected: Mapping[str
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
-        for _, case in cases[cases["index"].notna()].iterrows():
-            failing.add((str(case["index"]), str(case["column"])))
+        cases = cases[cases["index"].notna()]
+        failing.update(zip(cases["index"].astype(str), cases["column"].astype(str),
+                           strict=True))
     parsers = {c["key"]: _checker(kind.column_spec(c["key"]).type, digits, locale, codes)
                for c in expected["columns"] if c["input"]}
     views: dict[tuple[str, str], CellView] = {}

@@ -402,6 +402,7 @@ async def cash_resolve(request: Request, user: SignedIn, form: FormData) -> Resp
 
 _STATUS = {"not-found": 404, "not-allowed": 403, "form-expired": 403, "not-signed-in": 401,
            "sign-in-failed": 401, "maker-checker": 403, "not-a-supervisor": 403,
+           "not-supervisor-of-office": 403,
            "already-posted": 409, "stale": 409, "wrong-state": 409}
 
 

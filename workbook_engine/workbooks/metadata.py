@@ -6,9 +6,11 @@ one field a row, name in column A and value (always text) in column B::
     workbook_id | kind | template_version | center_id | group_id | meeting_date |
     generated_at | key_id | signature
 
-Two optional fields follow ``key_id`` when a kind uses them: ``office_id`` and ``variant``
-(e.g. the legal form of a client-import template). They are written, signed and required on
-reading only when set, so the metadata of kinds without them is unchanged.
+Optional fields follow ``key_id`` when a kind uses them: ``office_id``, ``variant`` (e.g. the
+legal form of a client-import template) and ``version`` (the version a returned copy will be:
+a preview report carries the next one, see :mod:`reports.collection_report`). They are
+written, signed and required on reading only when set, so the metadata of kinds without them
+is unchanged; a version changed by hand breaks the signature like any other field.
 
 The signature is the hex HMAC-SHA256 (:mod:`workbook_engine.workbooks.signing`) of
 :meth:`WorkbookMetadata.payload`: the other fields as canonical JSON. Only the key id is
@@ -26,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,7 @@ from workbook_engine.workbooks.signing import KeyRing
 
 METADATA_SHEET = "_workbook"
 SIGNATURE_FIELD = "signature"
-OPTIONAL_FIELDS = ("office_id", "variant")
+OPTIONAL_FIELDS = ("office_id", "variant", "version")
 METADATA_COLUMN_WIDTHS = (18, 70)  # field names, values
 
 
@@ -57,6 +59,7 @@ class WorkbookMetadata:
     key_id: str
     office_id: int | None = None
     variant: str | None = None
+    version: int | None = None
 
     def as_text(self) -> dict[str, str]:
         """Every field as the text written in the sheet ("" for None; optional fields that
@@ -96,14 +99,20 @@ class SignedMetadata:
 def sign_metadata(ring: KeyRing, *, workbook_id: str, kind: str, template_version: int,
                   center_id: int | None, group_id: int | None,
                   meeting_date: dt.date | None, generated_at: dt.datetime,
-                  office_id: int | None = None, variant: str | None = None) -> SignedMetadata:
+                  office_id: int | None = None, variant: str | None = None,
+                  version: int | None = None) -> SignedMetadata:
     """Metadata signed with the ring's current key (its id is recorded)."""
-    metadata = WorkbookMetadata(workbook_id=workbook_id, kind=kind,
-                                template_version=template_version, center_id=center_id,
-                                group_id=group_id, meeting_date=meeting_date,
-                                generated_at=generated_at.replace(microsecond=0),
-                                key_id=ring.current, office_id=office_id,
-                                variant=variant or None)
+    return resign(ring, WorkbookMetadata(
+        workbook_id=workbook_id, kind=kind, template_version=template_version,
+        center_id=center_id, group_id=group_id, meeting_date=meeting_date,
+        generated_at=generated_at.replace(microsecond=0), key_id=ring.current,
+        office_id=office_id, variant=variant or None, version=version))
+
+
+def resign(ring: KeyRing, metadata: WorkbookMetadata, **changes: Any) -> SignedMetadata:
+    """The metadata with some fields changed (e.g. ``version``), signed with the ring's
+    current key."""
+    metadata = replace(metadata, **changes, key_id=ring.current)
     key_id, signature = ring.sign(metadata.payload())
     assert key_id == metadata.key_id
     return SignedMetadata(metadata, signature)
@@ -155,7 +164,8 @@ def metadata_from_values(values: Mapping[str, Any] | Iterable[tuple[Any, Any]],
             generated_at=dt.datetime.fromisoformat(fields["generated_at"]),
             key_id=fields["key_id"],
             office_id=optional_int("office_id") if "office_id" in fields else None,
-            variant=fields.get("variant") or None)
+            variant=fields.get("variant") or None,
+            version=optional_int("version") if "version" in fields else None)
     except ValueError as exc:
         raise refuse(f"a field cannot be read: {exc}") from None
     if not metadata.workbook_id or not fields[SIGNATURE_FIELD]:

@@ -1,0 +1,41 @@
+"""The pandera schema of a returned grid: every cell of the wrong type found at once."""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+import pytest
+
+from tests.returned.sheets import FILLED_HEADER, edit, generate
+from workbook_engine.services.collection_rules import collection_rules
+from workbook_engine.validation.collection import _frame, build_schema
+from workbook_engine.validation.values import DEFAULT_LOCALE
+from workbook_engine.workbooks.collection_reader import read_collection_sheet
+from workbook_engine.workbooks.collection_sheet import COLLECTION_SHEET
+from workbook_engine.workbooks.safe_read import read_workbook
+
+
+def test_schema_reports_every_badly_typed_cell_lazily(kilimani, tmp_path):
+    path, expected = generate(kilimani, tmp_path / "generated")
+    filled = edit(path, tmp_path / "typed.xlsx", {}, header=FILLED_HEADER, expected=expected,
+                  by_name={("Amina Wanjiku", "repayment"): "twelve",
+                           ("Baraka Mutua", "attendance"): "maybe",
+                           ("Amina Wanjiku", "deposit"): " 1,200.50 "})
+    sheet = read_collection_sheet(read_workbook(filled), COLLECTION_SHEET, expected)
+    codes = collection_rules(kilimani.ctx.rules).attendance_codes
+    schema = build_schema(COLLECTION_SHEET, expected, digits=2, locale=DEFAULT_LOCALE,
+                          codes=codes)
+    assert schema is build_schema(COLLECTION_SHEET, expected, digits=2,
+                                  locale=DEFAULT_LOCALE, codes=codes)  # cached
+    frame = _frame(sheet, expected)
+    assert frame.shape == (len(expected["rows"]), len(schema.columns))
+    with pytest.raises(pa.errors.SchemaErrors) as caught:
+        schema.validate(frame, lazy=True)
+    cases = caught.value.failure_cases
+    failing = set(zip(cases["index"], cases["column"], strict=True))
+    names = {r["key"]: r["name"] for r in expected["rows"]}
+    assert {(names[r], c.split(":")[0]) for r, c in failing} == {
+        ("Amina Wanjiku", "repayment"), ("Baraka Mutua", "attendance")}  # " 1,200.50 " reads
+    # a column taken out of the grid is a structural failure, reported with the cells
+    with pytest.raises(pa.errors.SchemaErrors) as caught:
+        schema.validate(frame.drop(columns=["attendance"]), lazy=True)
+    assert "attendance" in set(caught.value.failure_cases["failure_case"])
