@@ -123,6 +123,9 @@ from workbook_engine.workbooks.setup_import_writer import (
     write_setup_workbook,
 )
 
+RECONCILIATION_MEASURES = MEASURES
+"""The reconciliation's figures, (key, label) in the order shown."""
+
 EXPECTED_FORMAT = 1
 BOOTSTRAP_KINDS = ("setup_offices", "setup_staff")
 _OUR_ID = re.compile(r"^(.*\S)\s*#(\d+)$")
@@ -1146,6 +1149,7 @@ def _record(session: Session, rows: Sequence[RowResult], submission_id: int,
          "entity_id": r.entity_id} for r in rows])
 
 
-__all__ = ["RowResult", "RunResult", "SetupTemplateResult",
-           "approve_setup_import", "generate_setup_template", "is_fineract_setup",
-           "process_setup_import", "reconciliation", "run_rows", "setup_kind"]
+__all__ = ["RECONCILIATION_MEASURES", "SETUP_KINDS", "RowResult", "RunResult",
+           "SetupTemplateResult", "approve_setup_import", "generate_setup_template",
+           "is_fineract_setup", "process_setup_import", "reconciliation", "run_rows",
+           "setup_kind"]
