@@ -12,7 +12,8 @@ kind               sheets                      each row becomes                 
 offices            Offices                     an office (parent above or known)  Offices
 staff              Staff                       a member of staff                  Employee
 centers            Centers                     a center with its meeting calendar Centers
-groups             Groups                      a group (in a center, or meeting)  Groups
+groups             Groups                      a group (in a center, or meeting), Groups
+                                               with its members (clients)
 products           Loan products,              a loan product / savings product   (none)
                    Savings products
 (clients)          the client import template  ``template clients`` (issue 6)     Clients
