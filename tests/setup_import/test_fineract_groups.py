@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 from sqlalchemy import select
 
 from tests.support.libreoffice import convert
@@ -119,6 +120,7 @@ def _client(ctx, office_id: int, first: str, last: str, on: str) -> int:
                          activation_date=dt.date.fromisoformat(on))
 
 
+@pytest.mark.libreoffice
 def test_fineract_groups_with_their_clients_across_the_row(kilimani, tmp_path: Path) -> None:
     ctx = kilimani.ctx
     nairobi = kilimani.ref.branches["Nairobi East"]

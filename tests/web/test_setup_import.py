@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from tests.setup_import.filling import fill
 from tests.web.support import csrf_of
-from workbook_engine.domain import Client, GeneratedWorkbook, Loan
+from workbook_engine.domain import Client, GeneratedWorkbook, Loan, Office
 from workbook_engine.services.migration import database_totals
 from workbook_engine.workbooks.metadata import read_and_verify
 from workbook_engine.workbooks.signing import load_key_ring
@@ -115,3 +115,39 @@ def test_a_live_loans_workbook_is_reconciled_then_approved_on_its_page(
     after = database_totals(ctx, AS_OF)["Nairobi East"]
     assert (after.loans, after.principal_outstanding) == (
         before.loans + 1, before.principal_outstanding + 3000)
+
+
+def test_an_offices_workbook_is_nobodys_sheet_and_approved_on_its_page(
+        web, client_for, tmp_path: Path) -> None:
+    """A clerk uploads it for no loan officer; the supervisor approves it (maker-checker,
+    since the institution has supervisors) and the office is there."""
+    template = _download(web, client_for(web.grace), "offices", tmp_path)
+    filled = fill(template, tmp_path / "offices.xlsx", {"Offices": [{
+        "name": "Mombasa", "parent": "Head Office", "opening_date": dt.date(2025, 1, 6),
+        "external_id": "BR-MSA"}]})
+    faith = client_for(web.faith)
+    form = faith.get("/upload").text
+    assert '<option value="">none: a setup or migration workbook</option>' in form
+    with filled.open("rb") as fh:
+        uploaded = faith.post("/upload", data={"csrf_token": csrf_of(form),
+                                               "loan_officer_id": ""},
+                              files={"workbook": (filled.name, fh, XLSX)})
+    assert uploaded.status_code == 200 and "Recorded for no loan officer" in uploaded.text
+    sid = int(re.search(r'/submissions/(\d+)" id="open-submission"', uploaded.text).group(1))
+    grace = client_for(web.grace)
+    page = grace.get(f"/submissions/{sid}").text
+    assert 'id="approve"' in page and '<table id="reconciliation"' not in page
+    done = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page)},
+                      follow_redirects=True)
+    assert 'id="status">posted' in done.text, done.text
+    with web.world.ctx.session_factory() as s:
+        mombasa = s.scalar(select(Office).where(Office.name == "Mombasa"))
+        assert (mombasa.parent.name, mombasa.external_id) == ("Head Office", "BR-MSA")
+    # A loan officer still uploads only for themselves.
+    wanjiru = client_for(web.wanjiru)
+    assert "none: a setup" not in wanjiru.get("/upload").text
+    with filled.open("rb") as fh:
+        refused = wanjiru.post("/upload", data={
+            "csrf_token": csrf_of(wanjiru.get("/upload").text), "loan_officer_id": ""},
+            files={"workbook": (filled.name, fh, XLSX)})
+    assert refused.status_code == 403

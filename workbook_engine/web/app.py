@@ -297,7 +297,9 @@ async def upload_post(request: Request, user: SignedIn, form: FormData) -> Respo
                           "(.xlsx) and upload again.")
     officers = await _officers(request, user)
     officer_id = _int(form.get("loan_officer_id"), "Loan officer")
-    if officer_id not in {o["id"] for o in officers}:
+    # A setup or migration workbook is nobody's sheet: a supervisor or clerk may name none.
+    if officer_id not in {o["id"] for o in officers} and not (
+            officer_id is None and (user.is_supervisor or user.is_clerk)):
         raise EngineError(NOT_ALLOWED, "Choose one of the loan officers in the list; you may "
                           "upload only for them.")
     limit = web_rules(ctx).max_upload_mb * 1024 * 1024
