@@ -4,7 +4,7 @@ Offices, staff, centers with meetings, groups, products (setup workbooks), clien
 client import), live loans and savings (migration workbooks): each filled by a script,
 processed and approved; then the first collection sheet shows exactly what the migrated
 figures imply (hand-computed below), and the dry run's reconciliation equals what posting
-created. On SQLite and PostgreSQL.
+created. On SQLite, PostgreSQL and MariaDB.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from tests.client_import.filling import fill as fill_clients
 from tests.conftest import make_context
 from tests.setup_import.filling import load, statuses, submit
-from tests.support.databases import fresh_database
+from tests.support.databases import BACKENDS, fresh_database
 from workbook_engine.domain import Center, Client, Group, Office, SetupImportRow, Staff
 from workbook_engine.services.client_import import generate_client_template
 from workbook_engine.services.collection_due import compute_due
@@ -35,7 +35,7 @@ TODAY = dt.date(2026, 3, 3)  # a Tuesday: Kilimani meets
 AS_OF = dt.date(2026, 2, 27)  # the migration date, a Friday
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AppContext]:
     """An engine on an empty, migrated database (no office, no staff, nothing)."""
     with fresh_database(request.param, tmp_path) as url:

@@ -184,3 +184,22 @@ def test_migration_rows_are_checked_by_the_migration_service(kilimani, tmp_path:
     html = Path(result.report_html or "").read_text(encoding="utf-8")
     assert "Reconciliation (dry run)" in html and "Nairobi East" in html
     assert "setup-not-loaded-yet" in html
+
+
+def test_every_problem_of_a_row_is_reported_at_once(kilimani, tmp_path: Path) -> None:
+    """Bad cells, unknown names and a date the migration refuses, on one row: each on its
+    own cell, in one report (a service's own rules still stop at their first refusal)."""
+    ctx = kilimani.ctx
+    result = submit(ctx, "loans", [
+        {"as_of": dt.date(2026, 3, 9), "office": "Nairobi East", "product": "Bishara",
+         "borrower": "Nobody Here", "loan_officer": "Mr Nobody",
+         "principal_outstanding": "lots", "interest_outstanding": 100,
+         "remaining_installments": "two"}], tmp_path)
+    columns = sorted((e["column"], e["code"]) for e in result.errors)
+    assert columns == [("as_of", "date-not-allowed"), ("borrower", "setup-not-loaded-yet"),
+                       ("loan_officer", "setup-not-loaded-yet"),
+                       ("principal_outstanding", "setup-bad-value"),
+                       ("product", "setup-not-loaded-yet"),
+                       ("remaining_installments", "setup-bad-value")], result.errors
+    [row] = statuses(result.report_xlsx, "Loans").values()
+    assert row.startswith("Not imported: ") and "Bishara" in row and "Mr Nobody" in row

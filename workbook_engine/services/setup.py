@@ -547,35 +547,44 @@ def create_group_in(ctx: AppContext, uow: UnitOfWork, *, office_id: int, name: s
 def add_group_member(ctx: AppContext, *, actor_id: int | None, group_id: int, client_id: int,
                      joined_on: dt.date | None = None) -> int:
     """Join an active or pending client to an active group of the same office."""
-    joined = joined_on or ctx.today()
     with ctx.unit_of_work(actor_id) as uow:
         s = uow.session
-        group = get_or_fail(s, Group, group_id, "group")
-        client = get_or_fail(s, Client, client_id, "client")
-        if joined > ctx.today():
-            raise EngineError(DATE_NOT_ALLOWED, f"{client.display_name}: the joining date "
-                              f"{joined} is in the future (today is {ctx.today()}).",
-                              field="joined on", value=str(joined))
-        if group.status != GroupStatus.ACTIVE:
-            raise EngineError(WRONG_STATE, f"Group '{group.name}' is {group.status.value}; "
-                              "only an active group takes new members.")
-        if client.status not in (ClientStatus.ACTIVE, ClientStatus.PENDING):
-            raise EngineError(WRONG_STATE, f"{client.display_name} is "
-                              f"{client.status.value.replace('_', ' ')}; only an active or "
-                              "pending client can join a group.")
-        if client.office_id != group.office_id:
-            raise EngineError(INVALID_VALUE, f"{client.display_name} belongs to office "
-                              f"'{client.office.name}', not to group '{group.name}''s office "
-                              f"'{group.office.name}'.", field="client", value=str(client_id))
-        if s.scalar(select(GroupMembership).where(GroupMembership.group_id == group_id,
-                                                  GroupMembership.client_id == client_id)):
-            raise EngineError(DUPLICATE_VALUE, f"{client.display_name} is already a member of "
-                              f"group '{group.name}'.", field="client", value=str(client_id))
-        membership = GroupMembership(group_id=group_id, client_id=client_id, joined_on=joined)
-        s.add(membership)
-        uow.audit("group.add_member", membership)
+        membership = add_group_member_in(ctx, uow, group=get_or_fail(s, Group, group_id, "group"),
+                                         client=get_or_fail(s, Client, client_id, "client"),
+                                         joined_on=joined_on)
         uow.commit()
         return membership.id
+
+
+def add_group_member_in(ctx: AppContext, uow: UnitOfWork, *, group: Group, client: Client,
+                        joined_on: dt.date | None = None) -> GroupMembership:
+    """:func:`add_group_member` inside the caller's transaction."""
+    s = uow.session
+    joined = joined_on or ctx.today()
+    if joined > ctx.today():
+        raise EngineError(DATE_NOT_ALLOWED, f"{client.display_name}: the joining date "
+                          f"{joined} is in the future (today is {ctx.today()}).",
+                          field="joined on", value=str(joined))
+    if group.status != GroupStatus.ACTIVE:
+        raise EngineError(WRONG_STATE, f"Group '{group.name}' is {group.status.value}; "
+                          "only an active group takes new members.")
+    if client.status not in (ClientStatus.ACTIVE, ClientStatus.PENDING):
+        raise EngineError(WRONG_STATE, f"{client.display_name} is "
+                          f"{client.status.value.replace('_', ' ')}; only an active or "
+                          "pending client can join a group.", field="client",
+                          value=str(client.id))
+    if client.office_id != group.office_id:
+        raise EngineError(INVALID_VALUE, f"{client.display_name} belongs to office "
+                          f"'{client.office.name}', not to group '{group.name}''s office "
+                          f"'{group.office.name}'.", field="client", value=str(client.id))
+    if group.id is not None and s.scalar(select(GroupMembership).where(
+            GroupMembership.group_id == group.id, GroupMembership.client_id == client.id)):
+        raise EngineError(DUPLICATE_VALUE, f"{client.display_name} is already a member of "
+                          f"group '{group.name}'.", field="client", value=str(client.id))
+    membership = GroupMembership(group_id=group.id, client_id=client.id, joined_on=joined)
+    s.add(membership)
+    uow.audit("group.add_member", membership)
+    return membership
 
 
 # --------------------------------------------------------------------------- products

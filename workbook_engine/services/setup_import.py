@@ -123,6 +123,9 @@ from workbook_engine.workbooks.setup_import_writer import (
     write_setup_workbook,
 )
 
+RECONCILIATION_MEASURES = MEASURES
+"""The reconciliation's figures, (key, label) in the order shown."""
+
 EXPECTED_FORMAT = 1
 BOOTSTRAP_KINDS = ("setup_offices", "setup_staff")
 _OUR_ID = re.compile(r"^(.*\S)\s*#(\d+)$")
@@ -320,6 +323,12 @@ class _Context:
         self.cells.add(error, key, message, value)
         raise _Refused
 
+    def check(self) -> None:
+        """Stop before posting when the row has any problem so far: every cell's and every
+        name's are reported together."""
+        if self.cells.problems:
+            raise _Refused
+
     def text(self, key: str) -> str | None:
         return self.values.get(key)
 
@@ -327,27 +336,30 @@ class _Context:
 
     def missing(self, what: str, list_name: str, key: str, text: str,
                 suffix: str = "") -> None:
-        """Refuse a name that is not there: below, invalid above, or not loaded yet."""
+        """Note a name that is not there: below, invalid above, or not loaded yet."""
         row = self.defined.get(text.casefold())
         here = self.cells.row.row
+        add = self.cells.add
         if row is not None and row > here:
-            self.refuse(SETUP_LATER_ROW, key, f"the {what} '{text}' is defined on row {row}, "
-                        "below this one; move that row above.", text)
+            add(SETUP_LATER_ROW, key, f"the {what} '{text}' is defined on row {row}, below "
+                "this one; move that row above.", text)
+            return
         if row is not None and row < here:
-            self.refuse(SETUP_EARLIER_ROW_INVALID, key, f"the {what} '{text}' of row {row} "
-                        "has errors, so it is not there for this row; correct row "
-                        f"{row} first.", text)
+            add(SETUP_EARLIER_ROW_INVALID, key, f"the {what} '{text}' of row {row} has "
+                f"errors, so it is not there for this row; correct row {row} first.", text)
+            return
         loader = LIST_KINDS[list_name]
         if loader == self.book.kind.key:
-            self.refuse(SETUP_NOT_LOADED_YET, key, f"there is no {what} '{text}'{suffix} in "
-                        "the engine, nor on a row above this one; add it on a row above (or "
-                        "correct the name: choose it from the drop-down).", text)
+            add(SETUP_NOT_LOADED_YET, key, f"there is no {what} '{text}'{suffix} in the "
+                "engine, nor on a row above this one; add it on a row above (or correct the "
+                "name: choose it from the drop-down).", text)
+            return
         how = ("`workbook-engine template clients --office ID`" if loader == "clients"
                else f"`workbook-engine template setup --kind {loader}`")
-        self.refuse(SETUP_NOT_LOADED_YET, key, f"there is no {what} '{text}'{suffix} in the "
-                    f"engine yet. {loader.capitalize()} are loaded before "
-                    f"{self.book.kind.key}: fill the {loader} template ({how}), send it and "
-                    "have it approved, then send this workbook again.", text)
+        add(SETUP_NOT_LOADED_YET, key, f"there is no {what} '{text}'{suffix} in the engine "
+            f"yet. {loader.capitalize()} are loaded before {self.book.kind.key}: fill the "
+            f"{loader} template ({how}), send it and have it approved, then send this "
+            "workbook again.", text)
 
     def office(self, key: str = "office") -> Office | None:
         text = self.text(key)
@@ -371,6 +383,7 @@ class _Context:
         mine = [s for s in found if office is not None and s.office_id == office.id]
         if not found:
             self.missing("member of staff", "staff", key, text)
+            return None
         return (mine or found)[0]
 
     def named(self, model: type, what: str, list_name: str, key: str,
@@ -387,6 +400,7 @@ class _Context:
         if not found:
             self.missing(what, list_name, key, text,
                          f" in office {office.name}" if office is not None else "")
+            return None
         return found[0]
 
     def product(self, model: type, list_name: str) -> Any:
@@ -413,6 +427,15 @@ class _Context:
         text = self.text(key)
         if text is None:
             return None
+        return self.client_named(text, key, office)
+
+    def client_named(self, text: str, key: str, office: Office | None,
+                     which: str = "choose one from the drop-down or give the client's "
+                                  "external id") -> Client | None:
+        """A client by "name #id" (our dropdown), or by name (a Fineract "Name(12)" by its
+        name) among the active and pending clients of the office; None (noted) when there
+        is none, or several."""
+        s = self.session
         ours = _OUR_ID.match(text)
         if ours:
             found = s.get(Client, int(ours.group(2)))
@@ -431,13 +454,14 @@ class _Context:
                         for name in _spellings(text)
                         if any(c.display_name.casefold() == name for c in candidates)), [])
         if len(matches) > 1:
-            self.refuse(SETUP_AMBIGUOUS_NAME, key, f"{len(matches)} clients are called "
-                        f"'{text}' (" + ", ".join(_client_label(c) for c in matches[:5])
-                        + "); choose one from the drop-down or give the client's external "
-                        "id.", text)
+            self.cells.add(SETUP_AMBIGUOUS_NAME, key, f"{len(matches)} clients are called "
+                           f"'{text}' (" + ", ".join(_client_label(c) for c in matches[:5])
+                           + f"); {which}.", text)
+            return None
         if not matches:
             self.missing("client", "clients", key, text,
                          f" in office {office.name}" if office is not None else "")
+            return None
         return matches[0]
 
 
@@ -472,6 +496,7 @@ Posted = tuple[str, int, str, "LoanMigration | SavingsMigration | None"]
 def _post_office(c: _Context) -> Posted:
     v = c.values
     parent = c.office("parent")
+    c.check()
     office = setup.create_office_in(c.ctx, c.uow, name=v["name"],
                                     opening_date=v["opening_date"],
                                     parent_id=parent.id if parent else None,
@@ -482,7 +507,8 @@ def _post_office(c: _Context) -> Posted:
 def _post_staff(c: _Context) -> Posted:
     v = c.values
     office = c.office()
-    assert office is not None
+    c.check()
+    assert office is not None  # mandatory
     staff = setup.create_staff_in(
         c.ctx, c.uow, office_id=office.id, first_name=v["first_name"],
         last_name=v["last_name"], is_loan_officer=yes(v.get("is_loan_officer")),
@@ -499,30 +525,75 @@ def _meeting_kwargs(v: Mapping[str, Any]) -> dict[str, Any]:
             "meeting_week_of_month": _week_of_month(v)}
 
 
+def _activation(c: _Context, what: str, own_meeting: bool) -> dt.date | None:
+    """The activation date; a Mifos X / Fineract row is noted as wrong when the center or
+    group is not active there, or meets only once (the engine's meetings repeat)."""
+    v = c.values
+    if c.book.layout != FINERACT:
+        return v.get("activation_date")
+    problems = []
+    if v.get("active") == "no":
+        problems.append(("active", f"the {what} is not active in Mifos X ('Active' is "
+                         f"False); the engine takes active {what}s only: activate it there "
+                         "first, or set 'Active' to True with its activation date, or leave "
+                         "the row out."))
+    if own_meeting and v.get("repeating") == "no" and v.get("meeting_start") is not None:
+        problems.append(("repeating", "the meeting does not repeat ('Repeat' is False); "
+                         "collection meetings repeat: set 'Repeat' to True with the "
+                         "frequency, interval and day of the meetings."))
+    for key, message in problems:
+        c.cells.add(SETUP_BAD_VALUE, key, message, c.cells.row.values.get(key))
+    return v.get("activation_date") or v.get("submitted_on")
+
+
 def _post_center(c: _Context) -> Posted:
     v = c.values
     office = c.office()
-    assert office is not None
     staff = c.staff("staff", office)
+    activation = _activation(c, "center", True)
+    c.check()
+    assert office is not None  # mandatory
     center = setup.create_center_in(
         c.ctx, c.uow, office_id=office.id, name=v["name"], staff_id=staff.id if staff else None,
-        external_id=v.get("external_id"), activation_date=v.get("activation_date"),
-        **_meeting_kwargs(v))
+        external_id=v.get("external_id"), activation_date=activation, **_meeting_kwargs(v))
     return "centers", center.id, center.name, None
+
+
+def _members(c: _Context, office: Office | None) -> list[Client]:
+    """The clients a group row lists (each name that is wrong is noted)."""
+    names = [n.strip() for n in re.split(r"[;\n]", c.text("members") or "") if n.strip()]
+    found = [c.client_named(name, "members", office, "write the one meant as listed, "
+                            "'name #id'") for name in dict.fromkeys(names)]
+    return [client for client in found if client is not None]
 
 
 def _post_group(c: _Context) -> Posted:
     v = c.values
     office = c.office()
-    assert office is not None
     center = c.named(Center, "center", "centers", "center", office)
     staff = c.staff("staff", office)
-    meeting = _meeting_kwargs(v) if center is None else {"meeting_start": v.get(
-        "meeting_start")}
+    members = _members(c, office)
+    activation = _activation(c, "group", center is None and c.text("center") is None)
+    c.check()
+    assert office is not None  # mandatory
+    if center is None:
+        meeting = _meeting_kwargs(v)
+    elif c.book.layout == FINERACT:
+        meeting = {}  # a Fineract group of a center meets with it, whatever its own columns
+    else:
+        meeting = {"meeting_start": v.get("meeting_start")}
     group = setup.create_group_in(
         c.ctx, c.uow, office_id=office.id, name=v["name"], staff_id=staff.id if staff else None,
         center_id=center.id if center else None, external_id=v.get("external_id"),
-        activation_date=v.get("activation_date"), **meeting)
+        activation_date=activation, **meeting)
+    c.session.flush()
+    for client in members:  # every member refused is reported
+        try:
+            setup.add_group_member_in(c.ctx, c.uow, group=group, client=client,
+                                      joined_on=max(group.activation_date, client.submitted_on))
+        except EngineError as exc:
+            c.cells.add(exc.error, "members", exc.message, _client_label(client))
+    c.check()
     return "groups", group.id, group.name, None
 
 
@@ -534,6 +605,7 @@ def _product_kwargs(v: Mapping[str, Any]) -> dict[str, Any]:
 
 def _post_loan_product(c: _Context) -> Posted:
     v = c.values
+    c.check()
     product = setup.create_loan_product_in(
         c.ctx, c.uow, annual_interest_rate=v["annual_interest_rate"],
         interest_method=v["interest_method"], repayment_every=v["repayment_every"],
@@ -546,6 +618,7 @@ def _post_loan_product(c: _Context) -> Posted:
 
 def _post_savings_product(c: _Context) -> Posted:
     v = c.values
+    c.check()
     product = setup.create_savings_product_in(
         c.ctx, c.uow, deposit_type=v["deposit_type"],
         recommended_deposit=v["recommended_deposit"],
@@ -554,15 +627,19 @@ def _post_savings_product(c: _Context) -> Posted:
     return "savings_products", product.id, product.name, None
 
 
-def _as_of(c: _Context) -> dt.date:
-    """The migration date: the row's, or today for a Fineract workbook (which has none)."""
+def _as_of(c: _Context) -> dt.date | None:
+    """The migration date: the row's, or today for a Fineract workbook (which has none);
+    one that is not allowed is noted."""
     as_of = c.values.get("as_of") or (c.today if c.book.layout == FINERACT else None)
-    assert as_of is not None  # mandatory in our template
-    check_migration_date(c.ctx, as_of)
+    if as_of is not None:
+        try:
+            check_migration_date(c.ctx, as_of)
+        except EngineError as exc:
+            c.cells.add(exc.error, "as_of", exc.message, as_of)
     return as_of
 
 
-def _borrower(c: _Context, office: Office, type_key: str, key: str
+def _borrower(c: _Context, office: Office | None, type_key: str, key: str
               ) -> tuple[Client | None, Group | None, Center | None]:
     kind = c.values.get(type_key) or "client"
     if kind == "group":
@@ -572,11 +649,8 @@ def _borrower(c: _Context, office: Office, type_key: str, key: str
     return c.client(key, office), None, None
 
 
-def _date_and_office(c: _Context) -> tuple[dt.date, Office]:
-    as_of = _as_of(c)
-    office = c.office()
-    assert office is not None  # mandatory
-    return as_of, office
+def _date_and_office(c: _Context) -> tuple[dt.date | None, Office | None]:
+    return _as_of(c), c.office()
 
 
 def _post_loan(c: _Context) -> Posted:
@@ -585,6 +659,11 @@ def _post_loan(c: _Context) -> Posted:
     client, group, _ = _borrower(c, office, "borrower_type", "borrower")
     product = c.product(LoanProduct, "loan_products")
     officer = c.staff("loan_officer", office)
+    if c.book.layout == FINERACT and v.get("disbursed_on") is None:
+        c.cells.add(SETUP_BAD_VALUE, "disbursed_on", "a Fineract loan needs its 'Disbursed "
+                    "Date' to be brought over as a live loan.")
+    c.check()
+    assert as_of is not None and office is not None and product is not None  # checked
     figures: dict[str, Any] = {
         k: v.get(k) for k in ("principal_outstanding", "interest_outstanding",
                               "remaining_installments", "next_due_date", "arrears_since",
@@ -608,10 +687,7 @@ def _fineract_figures(c: _Context, product: LoanProduct, client: Client | None,
     """A Fineract loan gives its terms and the total repaid: rebuild its schedule on the
     borrower's meeting calendar and apply the repayments to it."""
     v = c.values
-    disbursed = v.get("disbursed_on")
-    if disbursed is None:
-        c.refuse(SETUP_BAD_VALUE, "disbursed_on", "a Fineract loan needs its 'Disbursed "
-                 "Date' to be brought over as a live loan.")
+    disbursed = v["disbursed_on"]  # checked before
     terms = LoanTerms(
         principal=v["principal"], annual_interest_rate=v.get("rate")
         if v.get("rate") is not None else product.annual_interest_rate,
@@ -645,6 +721,8 @@ def _post_savings(c: _Context) -> Posted:
     as_of, office = _date_and_office(c)
     client, group, center = _borrower(c, office, "owner_type", "owner")
     product = c.product(SavingsProduct, "savings_products")
+    c.check()
+    assert as_of is not None and office is not None and product is not None  # checked
     row = SavingsMigration(
         office=office.name, product_id=product.id, balance=v["balance"],
         client_id=client.id if client else None, group_id=group.id if group else None,
@@ -744,11 +822,12 @@ def run_rows(ctx: AppContext, uow: UnitOfWork, book: SetupFile, *, file_name: st
                               f"row {dates[first]} says {first}; one workbook brings the "
                               "figures of one migration date.", as_of)
                 dates.setdefault(as_of, row.row)
-            if not cells.problems:
-                _post_one(ctx, uow, book, cells, values, defined, result, clients,
-                          column_keys, MoneyMovementSource(
-                              submission_id=submission_id, workbook_id=workbook_id,
-                              cell=f"{sheet.name[:20]}!A{row.row}"))
+            # Even with bad cells, the row's names are looked up: every problem of the
+            # row is reported at once (each handler stops before posting if there is one).
+            _post_one(ctx, uow, book, cells, values, defined, result, clients,
+                      column_keys, MoneyMovementSource(
+                          submission_id=submission_id, workbook_id=workbook_id,
+                          cell=f"{sheet.name[:20]}!A{row.row}"))
             result.problems = cells.problems
             if result.state == "valid" and isinstance(result.migration, LoanMigration):
                 loans.append(result.migration)
@@ -1070,6 +1149,7 @@ def _record(session: Session, rows: Sequence[RowResult], submission_id: int,
          "entity_id": r.entity_id} for r in rows])
 
 
-__all__ = ["RowResult", "RunResult", "SetupTemplateResult",
-           "approve_setup_import", "generate_setup_template", "is_fineract_setup",
-           "process_setup_import", "reconciliation", "run_rows", "setup_kind"]
+__all__ = ["RECONCILIATION_MEASURES", "SETUP_KINDS", "RowResult", "RunResult",
+           "SetupTemplateResult", "approve_setup_import", "generate_setup_template",
+           "is_fineract_setup", "process_setup_import", "reconciliation", "run_rows",
+           "setup_kind"]

@@ -45,6 +45,7 @@ from workbook_engine.services import (
 )
 from workbook_engine.services.auth import SignedIn
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.setup_import import RECONCILIATION_MEASURES, SETUP_KINDS
 from workbook_engine.services.web_rules import web_rules
 from workbook_engine.web import downloads
 from workbook_engine.web.render import STATIC_DIR, error_page, page
@@ -198,7 +199,7 @@ async def submission_page(request: Request, user: SignedIn) -> Response:
     view = await call(approval_queue.submission_page, _ctx(request), sid,
                       viewer_id=user.staff_id)
     return page("submission.html.j2", title=f"Submission {sid}", user=user, s=view,
-                flash=_flash(request))
+                flash=_flash(request), measures=RECONCILIATION_MEASURES)
 
 
 def _local_file(ctx: AppContext, path_text: str, name: str) -> Path:
@@ -296,7 +297,9 @@ async def upload_post(request: Request, user: SignedIn, form: FormData) -> Respo
                           "(.xlsx) and upload again.")
     officers = await _officers(request, user)
     officer_id = _int(form.get("loan_officer_id"), "Loan officer")
-    if officer_id not in {o["id"] for o in officers}:
+    # A setup or migration workbook is nobody's sheet: a supervisor or clerk may name none.
+    if officer_id not in {o["id"] for o in officers} and not (
+            officer_id is None and (user.is_supervisor or user.is_clerk)):
         raise EngineError(NOT_ALLOWED, "Choose one of the loan officers in the list; you may "
                           "upload only for them.")
     limit = web_rules(ctx).max_upload_mb * 1024 * 1024
@@ -354,7 +357,8 @@ async def generate_form(request: Request, user: SignedIn) -> Response:
                 offices=await call(visibility.offices_for, ctx, viewer_id=user.staff_id),
                 officers=await _officers(request, user),
                 centers=await call(visibility.centers_for, ctx, viewer_id=user.staff_id),
-                today=ctx.today(), legal_forms=[f.value for f in LegalForm])
+                today=ctx.today(), legal_forms=[f.value for f in LegalForm],
+                setup_kinds=SETUP_KINDS.values())
 
 
 @form_post
@@ -365,6 +369,11 @@ async def generate_post(request: Request, user: SignedIn, form: FormData) -> Res
 @form_post
 async def template_post(request: Request, user: SignedIn, form: FormData) -> Response:
     return await call(downloads.template_download, _ctx(request), user, form)
+
+
+@form_post
+async def setup_template_post(request: Request, user: SignedIn, form: FormData) -> Response:
+    return await call(downloads.setup_template_download, _ctx(request), user, form)
 
 
 @signed_in
@@ -458,6 +467,7 @@ def create_app(ctx: AppContext) -> Starlette:
         Route("/generate", generate_form, methods=["GET"]),
         Route("/generate", generate_post, methods=["POST"]),
         Route("/generate/client-template", template_post, methods=["POST"]),
+        Route("/generate/setup-template", setup_template_post, methods=["POST"]),
         Route("/clients/{rid}", client_page),
         Route("/groups/{rid}", group_page),
         Route("/loans/{rid}", loan_page),

@@ -1,5 +1,6 @@
-"""Generate page: collection sheets (one workbook, or a zip of several) and the client
-template, each written by its service into a temporary folder and sent as a download.
+"""Generate page: collection sheets (one workbook, or a zip of several), the client template
+and, for supervisors, the setup and migration templates; each written by its service into a
+temporary folder and sent as a download.
 
 What may be chosen follows the read rule (``services/visibility.py``): a supervisor or clerk
 picks among the offices, loan officers and centers of their office and those below it; a
@@ -26,6 +27,7 @@ from workbook_engine.services.auth import SignedIn
 from workbook_engine.services.client_import import generate_client_template
 from workbook_engine.services.collection_sheets import generate_collection_sheets
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.setup_import import generate_setup_template
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -49,6 +51,15 @@ def _allowed(value: int | None, choices: Iterable[dict[str, Any]], what: str) ->
 def _own_officer(user: SignedIn, staff_id: int | None) -> int | None:
     # A loan officer generates for themselves, whatever the form says.
     return staff_id if user.is_supervisor or user.is_clerk else user.staff_id
+
+
+def _office(ctx: AppContext, viewer: int, form: FormData, what: str) -> int:
+    """The office chosen on the form: one the viewer may see, and mandatory."""
+    office_id = _allowed(_id(form.get("office_id"), "Office"),
+                         visibility.offices_for(ctx, viewer_id=viewer), "office")
+    if office_id is None:
+        raise EngineError(INVALID_VALUE, f"Choose the office {what}.")
+    return office_id
 
 
 def _download(path: Path) -> Response:
@@ -107,11 +118,7 @@ def template_download(ctx: AppContext, user: SignedIn, form: FormData) -> Respon
     """The client-import template of an office (with its branches) for a legal form, its
     staff drop-down limited to one loan officer when one is chosen."""
     viewer = user.staff_id
-    office_id = _allowed(_id(form.get("office_id"), "Office"),
-                         visibility.offices_for(ctx, viewer_id=viewer), "office")
-    if office_id is None:
-        raise EngineError(INVALID_VALUE, "Choose the office whose clients the template is "
-                          "for.")
+    office_id = _office(ctx, viewer, form, "whose clients the template is for")
     staff_id = _allowed(_own_officer(user, _id(form.get("staff_id"), "Staff")),
                         visibility.loan_officers_for(ctx, viewer_id=viewer), "loan officer")
     with tempfile.TemporaryDirectory(prefix="template-", dir=ctx.home) as folder:
@@ -119,3 +126,17 @@ def template_download(ctx: AppContext, user: SignedIn, form: FormData) -> Respon
                                           legal_form=str(form.get("legal_form", "person")),
                                           out_dir=Path(folder), staff_id=staff_id)
         return _download(Path(result.path))
+
+
+def setup_template_download(ctx: AppContext, user: SignedIn, form: FormData) -> Response:
+    """A setup or migration template (offices, staff, ..., loans, savings) whose drop-downs
+    list what exists in an office and its branches; supervisors only."""
+    if not user.is_supervisor:
+        raise EngineError(NOT_ALLOWED, "Only a supervisor may download the setup and "
+                          "migration templates; ask a supervisor of your office.")
+    office_id = _office(ctx, user.staff_id, form, "whose records the drop-downs list")
+    with tempfile.TemporaryDirectory(prefix="setup-", dir=ctx.home) as folder:
+        result = generate_setup_template(ctx, actor_id=user.staff_id,
+                                         kind=str(form.get("kind", "")),
+                                         out_dir=Path(folder), office_id=office_id)
+        return _download(result.path)

@@ -16,11 +16,12 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
-def money(value: Decimal | None, digits: int = 2) -> str:
-    """1234.5 -> '1,234.50'; None -> ''."""
+def money(value: Decimal | str | None, digits: int = 2) -> str:
+    """1234.5 -> '1,234.50' (also an amount kept as text in a submission's JSON);
+    None -> ''."""
     if value is None:
         return ""
-    return f"{round_money(value, digits):,.{digits}f}"
+    return f"{round_money(Decimal(str(value)), digits):,.{digits}f}"
 
 
 def when(value: dt.datetime | dt.date | None) -> str:

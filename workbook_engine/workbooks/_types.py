@@ -37,7 +37,9 @@ class ReadLimits:
     max_zip_members: int = 2000
     max_sheets: int = 50
     max_rows: int = 200_000
-    max_columns: int = 200
+    #: 256: every column of an .xls sheet (A..IV). Mifos X / Fineract import workbooks
+    #: keep their lookup tables in IR..IV, to the right of the data.
+    max_columns: int = 256
     max_cell_chars: int = 32_767  # Excel's own limit
     timeout_seconds: float = 60.0
     memory_bytes: int = 1024 * 2**20  # RLIMIT_AS of the child process

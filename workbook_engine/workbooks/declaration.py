@@ -66,6 +66,9 @@ class ColumnSpec:
             it belongs to (e.g. the legal form "person" or "entity" of a client template).
         aliases: other headers the column is recognised by, for workbooks that carry no key
             row (e.g. the headers of a Mifos X / Fineract import workbook).
+        spread: the column's list goes on in the cells to its right that have no header
+            (Fineract's "Client Names ... (Enter in consecutive cells horizontally)"); read
+            as one text, the values joined by "; ".
     """
 
     key: str
@@ -83,6 +86,7 @@ class ColumnSpec:
     mandatory: bool = False
     variant: str | None = None
     aliases: tuple[str, ...] = ()
+    spread: bool = False
 
     def column_key(self, item_id: int | None = None) -> str:
         """The stable key of the concrete column (``repayment:1`` for product 1)."""

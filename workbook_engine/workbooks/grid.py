@@ -113,12 +113,15 @@ def read_grid(raw: RawSheet, specs: Sequence[ColumnSpec], variant: str | None,
                                     Location(sheet=name, column=spec.key)))
     key_col = next((c for c, k in by_column.items() if k == ROW_KEY), None)
     input_cols = [(c, k) for c, k in by_column.items() if k not in (ROW_KEY, STATUS_KEY)]
+    spread = {s.key for s in specs if s.spread}
+    headed = set(header_values) | set(by_column)
     status_col = next((c for c, k in by_column.items() if k == STATUS_KEY), None)
     rows: list[GridRow] = []
     for r, dense in raw.rows():
         if r < first:
             continue
-        values = {k: _cell(dense, c) for c, k in input_cols}
+        values = {k: _spread(dense, c, headed) if k in spread else _cell(dense, c)
+                  for c, k in input_cols}
         if not any(filled(v) for v in values.values()):
             continue  # only looks empty: spaces, formatting, a pre-filled row key
         key = _key(_cell(dense, key_col) if key_col else None) or f"R{r}"
@@ -132,6 +135,18 @@ def _cell(dense: list[object | None], col: int) -> Any:
     if isinstance(value, str) and not value.strip():
         return None
     return value
+
+
+def _spread(dense: list[object | None], col: int, headed: set[int]) -> str | None:
+    """A list written across cells: this one and the headerless ones to its right, up to
+    the first blank cell."""
+    parts: list[str] = []
+    for c in range(col, len(dense) + 1):
+        value = _cell(dense, c)
+        if value is None or (c != col and c in headed):
+            break
+        parts.append(" ".join(str(_key(value)).split()))
+    return "; ".join(parts) or None
 
 
 def _key(value: Any) -> str | None:

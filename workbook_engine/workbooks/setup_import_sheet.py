@@ -12,7 +12,8 @@ kind               sheets                      each row becomes                 
 offices            Offices                     an office (parent above or known)  Offices
 staff              Staff                       a member of staff                  Employee
 centers            Centers                     a center with its meeting calendar Centers
-groups             Groups                      a group (in a center, or meeting)  Groups
+groups             Groups                      a group (in a center, or meeting), Groups
+                                               with its members (clients)
 products           Loan products,              a loan product / savings product   (none)
                    Savings products
 (clients)          the client import template  ``template clients`` (issue 6)     Clients
@@ -132,9 +133,22 @@ def _meeting(prefix_help: str) -> tuple[ColumnSpec, ...]:
         _int("interval", "Every", "Every how many weeks or months (blank: 1).",
              aliases=("Interval",)),
         _choice("weekday", "Weekday", "weekdays", "The day of the week (blank: the first "
-                "meeting's weekday).", width=9, aliases=("Repeats On",)),
+                "meeting's weekday).", width=9, aliases=("Repeats On", "Repeats On Day")),
         _choice("week_of_month", "Week of month", "weeks_of_month", "For a monthly meeting on "
                 "a weekday: 1 to 4, or Last.", width=9),
+    )
+
+
+def _fineract_state(what: str) -> tuple[ColumnSpec, ...]:
+    """Mifos X / Fineract's columns of a center's or group's state and calendar kind."""
+    return (
+        _choice("active", "Active", "yes_no", f"True for an active {what} (the engine takes "
+                "active ones only).", variant=FINERACT),
+        _date("submitted_on", "Submitted On Date", "When it was submitted: its activation "
+              "date when 'Activation Date' is blank.", variant=FINERACT,
+              aliases=("Submitted On",)),
+        _choice("repeating", "Repeat", "yes_no", "True: the meeting repeats (the engine's "
+                "meetings always do).", variant=FINERACT, aliases=("Is Repeating",)),
     )
 
 
@@ -188,6 +202,7 @@ CENTER_COLUMNS = (
     _date("activation_date", "Activated on", "Blank: the first meeting (or today if that is "
           "later).", aliases=("Activation Date",)),
     _EXTERNAL,
+    *_fineract_state("center"),
     _STATUS,
 )
 
@@ -202,7 +217,14 @@ GROUP_COLUMNS = (
     *_meeting("Only for a group without a center."),
     _date("activation_date", "Activated on", "Blank: the first meeting (or today if that is "
           "later).", aliases=("Activation Date",)),
+    ColumnSpec("members", "Members", _C.TEXT, input=True, width=30, spread=True,
+               aliases=("Client Names (Enter in consecutive cells horizontally)",
+                        "Client Names"),
+               help="Clients already in the engine who belong to the group, as listed "
+                    "('name #id'), separated by ';'. Clients loaded later join their group "
+                    "through the client import's Group column."),
     _EXTERNAL,
+    *_fineract_state("group"),
     _STATUS,
 )
 
