@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import repeat
 from typing import Any, Protocol
 
 from workbook_engine.errors import EngineError, ErrorType
@@ -153,9 +154,13 @@ class ClientLookups(Protocol):
 
     def code_values(self, code_name: str) -> Sequence[CodeChoice]: ...
 
-    def mobile_taken(self, mobile: str, exclude_client_id: int | None) -> bool: ...
+    def mobiles_taken(self, mobiles: Collection[str],
+                      exclude_client_id: int | None) -> set[str]:
+        """Those of ``mobiles`` that belong to a client not closed (other than the one given)."""
 
-    def external_id_taken(self, external_id: str, exclude_client_id: int | None) -> bool: ...
+    def external_ids_taken(self, external_ids: Collection[str],
+                           exclude_client_id: int | None) -> set[str]:
+        """Those of ``external_ids`` that another client already has."""
 
     def additional_fields(self) -> Sequence[AdditionalField]: ...
 
@@ -172,13 +177,15 @@ class StaticLookups:
     def code_values(self, code_name: str) -> Sequence[CodeChoice]:
         return self.codes.get(code_name, [])
 
-    def mobile_taken(self, mobile: str, exclude_client_id: int | None) -> bool:
-        owner = self.mobiles.get(mobile)
-        return owner is not None and owner != exclude_client_id
+    def mobiles_taken(self, mobiles: Collection[str],
+                      exclude_client_id: int | None) -> set[str]:
+        return {m for m in self.mobiles.keys() & mobiles
+                if self.mobiles[m] != exclude_client_id}
 
-    def external_id_taken(self, external_id: str, exclude_client_id: int | None) -> bool:
-        owner = self.external_ids.get(external_id)
-        return owner is not None and owner != exclude_client_id
+    def external_ids_taken(self, external_ids: Collection[str],
+                           exclude_client_id: int | None) -> set[str]:
+        return {e for e in self.external_ids.keys() & external_ids
+                if self.external_ids[e] != exclude_client_id}
 
     def additional_fields(self) -> Sequence[AdditionalField]:
         return self.fields
@@ -378,32 +385,54 @@ class CleanColumns:
     problems: RowProblems
 
 
-def _add(problems: RowProblems, row: int, found: Iterable[FieldProblem]) -> None:
+def _add(problems: dict[int, list[Any]], row: int, found: Iterable[Any]) -> None:
     problems.setdefault(row, []).extend(found)
 
 
-def _only_text(values: Sequence[Any]) -> bool:
+def all_text(values: Iterable[Any]) -> bool:
     """Whether every value is a str or None (the C-level paths below need it)."""
     return set(map(type, values)) <= {str, type(None)}
 
 
-def per_value(values: Sequence[Any], check: Check, problems: RowProblems) -> list[Any]:
-    """``check`` run once per distinct value; its problems go to every row with that value.
+def _few(values: Sequence[Any]) -> bool:
+    """Whether a column repeats its values enough that a rule is cheaper run once per
+    distinct value than as a pass over every cell (or holds more than text)."""
+    distinct = dict.fromkeys(values)
+    return len(distinct) * 4 <= len(values) or not all_text(distinct)
+
+
+def per_value(values: Sequence[Any], check: Callable[[Any], tuple[Any, list[Any]]],
+              problems: dict[int, list[Any]]) -> list[Any]:
+    """``check`` run once per distinct value; its problems (of any kind) go to every row with
+    that value, in row order.
 
     Values of different number types are told apart (``True``, ``1`` and ``1.0`` are equal
     dictionary keys but not the same cell).
     """
+    distinct: dict[Any, Any] = dict.fromkeys(values)
     keys: Sequence[Any] = values
-    if len(set(map(type, values)) & _NUMBER_TYPES) > 1:
+    if not _NUMBER_TYPES.isdisjoint(map(type, distinct)) \
+            and len(set(map(type, values)) & _NUMBER_TYPES) > 1:
         keys = [(type(v), v) for v in values]
-    results = {key: check(value) for key, value in dict(zip(keys, values)).items()}
-    cleaned = {key: result[0] for key, result in results.items()}
-    bad = {key: result[1] for key, result in results.items() if result[1]}
+        distinct = dict(zip(keys, values))
+    else:
+        distinct = dict(zip(distinct, distinct))
+    cleaned: dict[Any, Any] = {}
+    bad: dict[Any, list[Any]] = {}
+    for key, value in distinct.items():
+        cleaned[key], found = check(value)
+        if found:
+            bad[key] = found
     if bad:
         for row, key in enumerate(keys):
             if key in bad:
                 _add(problems, row, bad[key])
     return list(map(cleaned.__getitem__, keys))
+
+
+def each_distinct(values: Sequence[Any], fn: Callable[[Any], Any]) -> list[Any]:
+    """``fn`` of each value, computed once per distinct value."""
+    return per_value(values, lambda v: (fn(v), ()), {})  # type: ignore[arg-type, return-value]
 
 
 def checking(rule: Callable[[Any, list[FieldProblem]], Any]) -> Check:
@@ -415,47 +444,54 @@ def checking(rule: Callable[[Any, list[FieldProblem]], Any]) -> Check:
 
 
 def clean_texts(values: Sequence[Any]) -> list[str | None]:
-    """:func:`clean_text` of each value (C-level passes when all are text or None)."""
-    if not _only_text(values):
-        return [clean_text(v) for v in values]
-    texts = list(map(" ".join, map(str.split, map(_NONE_AS_EMPTY.get, values, values))))
+    """:func:`clean_text` of each value (C-level passes over a column of many texts)."""
+    if _few(values):
+        return each_distinct(values, clean_text)
+    texts = spaces_collapsed(values)
     return list(map(_EMPTY_AS_NONE.get, texts, texts))
+
+
+def spaces_collapsed(values: Sequence[str | None]) -> list[str]:
+    """Each text trimmed, inner white space collapsed to one space; None becomes ""."""
+    return list(map(" ".join, map(str.split, map(_NONE_AS_EMPTY.get, values, values))))
 
 
 def check_names(name: str, values: Sequence[Any], max_length: int,
                 problems: RowProblems) -> list[str | None]:
     """:func:`check_name` of each value."""
-    if not _only_text(values):
+    if _few(values):
         return per_value(values, checking(lambda v, found: check_name(name, v, max_length,
                                                                       found)), problems)
-    texts = clean_texts(values)
-    lengths = [len(t) for t in texts if t is not None]
-    if lengths and max(lengths) > max_length:
+    texts = spaces_collapsed(values)
+    if texts and max(map(len, texts)) > max_length:
         for row, text in enumerate(texts):
-            if text is not None and len(text) > max_length:
+            if len(text) > max_length:
                 found: list[FieldProblem] = []
-                texts[row] = check_name(name, values[row], max_length, found)
+                check_name(name, values[row], max_length, found)
                 _add(problems, row, found)
-    return texts
+                texts[row] = ""
+    return list(map(_EMPTY_AS_NONE.get, texts, texts))
 
 
 def check_mobiles(name: str, values: Sequence[Any], rules: ClientRules,
                   problems: RowProblems) -> list[str | None]:
     """:func:`check_mobile` of each value."""
-    if not _only_text(values):
+    if _few(values):
         return per_value(values, checking(lambda v, found: check_mobile(name, v, rules, found)),
                          problems)
     table = _strip_table(rules)
     mobiles = list(map(str.translate, map(str.strip, map(_NONE_AS_EMPTY.get, values, values)),
-                       [table] * len(values)))
+                       repeat(table)))
     pattern = re.compile(rules.mobile_pattern)
     matched = list(map(pattern.fullmatch, mobiles))
-    for row, (mobile, match) in enumerate(zip(mobiles, matched)):
-        if match is None and mobile:
-            found: list[FieldProblem] = []
-            check_mobile(name, values[row], rules, found)
-            _add(problems, row, found)
-            mobiles[row] = ""
+    empty_fails = mobiles.count("") if pattern.fullmatch("") is None else 0
+    if matched.count(None) > empty_fails:  # some filled mobile does not match
+        for row, (mobile, match) in enumerate(zip(mobiles, matched)):
+            if match is None and mobile:
+                found: list[FieldProblem] = []
+                check_mobile(name, values[row], rules, found)
+                _add(problems, row, found)
+                mobiles[row] = ""
     return list(map(_EMPTY_AS_NONE.get, mobiles, mobiles))
 
 
@@ -548,14 +584,17 @@ def validate_client_columns(values: Mapping[str, Sequence[Any]], rows: int, *,
                                                   "is mandatory and is missing.",
                                                   CLIENT_FIELD_MISSING)])
     if check_unique:
-        each("mobile_no", lambda m, found: found.append(FieldProblem(
-            "mobile_no", m, f"The mobile number {m} already belongs to another client who is "
-            "not closed.", CLIENT_DUPLICATE)) if m and lookups.mobile_taken(m, client_id)
-            else None, cols["mobile_no"])
-        each("external_id", lambda e, found: found.append(FieldProblem(
-            "external_id", e, f"The external id '{e}' is already used by another client.",
-            CLIENT_DUPLICATE)) if e and lookups.external_id_taken(e, client_id) else None,
-            cols["external_id"])
+        for name, taken, sentence in (
+                ("mobile_no", lookups.mobiles_taken,
+                 "The mobile number {} already belongs to another client who is not closed."),
+                ("external_id", lookups.external_ids_taken,
+                 "The external id '{}' is already used by another client.")):
+            column = cols[name]
+            used = taken(set(column) - {None}, client_id)
+            for row, value in enumerate(column if used else ()):
+                if value in used:
+                    _add(problems, row, [FieldProblem(name, value, sentence.format(value),
+                                                      CLIENT_DUPLICATE)])
     extra = validate_additional_columns(additional or {}, rows, lookups, today, problems)
     return CleanColumns(cols, extra, problems)
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from workbook_engine.bulk import paused_gc
 from workbook_engine.errors import Location, Problem
 from workbook_engine.errors.client_import import IMPORT_COLUMN_MISSING
-from workbook_engine.validation.client_import import GridRow, GridSheet, ImportFile
+from workbook_engine.validation.client_import import GridSheet, ImportFile
+from workbook_engine.validation.clients import all_text, each_distinct
 from workbook_engine.workbooks._types import RawSheet, RawWorkbook
 from workbook_engine.workbooks.client_import_sheet import (
     ADDRESS_COLUMNS,
@@ -78,6 +80,11 @@ def fineract_layout(book: RawWorkbook) -> tuple[RawSheet, str, int] | None:
 
 def read_client_import(book: RawWorkbook, legal_form: str) -> ImportFile:
     """Read our own template (identified by its signed metadata) for its legal form."""
+    with paused_gc():
+        return _read_template(book, legal_form)
+
+
+def _read_template(book: RawWorkbook, legal_form: str) -> ImportFile:
     problems: list[Problem] = []
     clients = _read_grid(book, CLIENTS_SHEET, CLIENT_IMPORT.columns, legal_form, problems,
                          header_row=CLIENT_IMPORT.header_row)
@@ -110,17 +117,20 @@ def read_fineract(book: RawWorkbook) -> ImportFile:
             by_column[col] = key
             letters[key] = column_letter(col - 1)
             headers[key] = str(value)
-    rows: list[GridRow] = []
-    for client in clients.rows:
-        values = {key: raw.value(client.row, col) for col, key in by_column.items()}
-        if any(_filled(v) for k, v in values.items() if k not in ("active", "address_type")):
-            rows.append(GridRow(client.row, client.key, values))
-    addresses = GridSheet(raw.name, letters, headers, rows)
+    places = [r - 1 for r in clients.rows]
+    columns = {key: list(map(raw.column(col).__getitem__, places))
+               for col, key in by_column.items()}
+    telling = [column for key, column in columns.items() if key not in ("active", "address_type")]
+    keep = [i for i in range(len(places)) if any(_filled(column[i]) for column in telling)]
+    addresses = GridSheet(raw.name, letters, headers, [clients.rows[i] for i in keep],
+                          [clients.keys[i] for i in keep],
+                          {key: [column[i] for i in keep] for key, column in columns.items()},
+                          [None] * len(keep))
     return ImportFile("fineract", form, clients, None, addresses, problems)
 
 
 def _empty(name: str) -> GridSheet:
-    return GridSheet(name, {}, {}, [])
+    return GridSheet(name, {}, {})
 
 
 def _filled(value: Any) -> bool:
@@ -167,26 +177,52 @@ def _grid_from(raw: RawSheet, specs: Sequence[ColumnSpec], variant: str, header_
                                     f"column '{spec.header}', which is mandatory.",
                                     Location(sheet=name, column=spec.key)))
     key_col = next((c for c, k in by_column.items() if k == ROW_KEY), None)
-    input_cols = [(c, k) for c, k in by_column.items() if k not in (ROW_KEY, STATUS_KEY)]
     status_col = next((c for c, k in by_column.items() if k == STATUS_KEY), None)
-    rows: list[GridRow] = []
-    for r, dense in raw.rows():
-        if r < first:
-            continue
-        values = {k: _cell(dense, c) for c, k in input_cols}
-        if not any(_filled(v) for v in values.values()):
-            continue  # only looks empty: spaces, formatting, a pre-filled row key
-        key = _key(_cell(dense, key_col) if key_col else None) or f"R{r}"
-        status = _cell(dense, status_col) if status_col else None
-        rows.append(GridRow(r, key, values, str(status) if status is not None else None))
-    return GridSheet(name, letters, headers, rows)
+    columns = {k: _blank_as_none(raw.column(c)[first - 1:]) for c, k in by_column.items()
+               if k not in (ROW_KEY, STATUS_KEY)}
+    # A row that only looks empty (spaces, formatting, a pre-filled row key) is skipped.
+    count = max(raw.max_row - first + 1, 0)
+    filled = list(map(_any_value, zip(*columns.values()))) if columns else [False] * count
+    kept = [i for i, any_value in enumerate(filled) if any_value]
+    if len(kept) < count:
+        columns = {k: list(map(column.__getitem__, kept)) for k, column in columns.items()}
+    rows = [first + i for i in kept]
+    keys: list[str | None] = [None] * len(kept)
+    if key_col is not None:
+        keys = _keys(list(map(raw.column(key_col).__getitem__, [r - 1 for r in rows])))
+    statuses: list[str | None] = [None] * len(kept)
+    if status_col is not None:
+        statuses = each_distinct(_blank_as_none(list(map(raw.column(status_col).__getitem__,
+                                                          [r - 1 for r in rows]))),
+                                 lambda v: None if v is None else str(v))
+    return GridSheet(name, letters, headers, rows,
+                     [key or f"R{r}" for key, r in zip(keys, rows)], columns, statuses)
 
 
-def _cell(dense: list[object | None], col: int) -> Any:
-    value = dense[col - 1] if col - 1 < len(dense) else None
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
+def _any_value(values: tuple[object, ...]) -> bool:
+    return values.count(None) != len(values)
+
+
+def _blank_as_none(values: list[Any]) -> list[Any]:
+    """Cells holding only spaces become empty (None); other values stay as they are."""
+    distinct = dict.fromkeys(values)
+    if set(map(type, distinct)) <= {str, type(None)}:
+        blank = dict.fromkeys(filter(str.isspace, filter(None, distinct)))
+        if "" in distinct:
+            blank[""] = None
+    else:
+        blank = dict.fromkeys(v for v in distinct if isinstance(v, str) and not v.strip())
+    if not blank:
+        return values
+    return list(map(blank.get, values, values))
+
+
+def _keys(values: list[Any]) -> list[str | None]:
+    """:func:`_key` of each value (C-level passes for a column of text)."""
+    if not all_text(values):
+        return each_distinct(values, _key)
+    keys = list(map(str.strip, map({None: ""}.get, values, values)))
+    return list(map({"": None}.get, keys, keys))
 
 
 def _key(value: Any) -> str | None:
