@@ -280,8 +280,11 @@ def is_fineract(book: RawWorkbook) -> bool:
 
 def _identify(session: Session, raw: RawWorkbook, metadata: WorkbookMetadata | None,
               name: str) -> _Identified:
+    """Read the import's grids out of ``raw``, then release ``raw`` (its cells are not needed
+    any more, and a file of 100,000 rows should not be held twice while it is validated)."""
     if metadata is None:
         book = read_fineract(raw)
+        raw.release()
         return _Identified(book, None, None, book.legal_form, None)
     workbook = session.get(GeneratedWorkbook, metadata.workbook_id)
     if workbook is None:
@@ -289,8 +292,9 @@ def _identify(session: Session, raw: RawWorkbook, metadata: WorkbookMetadata | N
                           f"{metadata.workbook_id}, which this engine never generated (or no "
                           "longer knows).")
     form = legal_form_of(metadata.variant)
-    return _Identified(read_client_import(raw, form), workbook, metadata.office_id, form,
-                       workbook.staff_id)
+    book = read_client_import(raw, form)
+    raw.release()
+    return _Identified(book, workbook, metadata.office_id, form, workbook.staff_id)
 
 
 def _validate(ctx: AppContext, session: Session, found: _Identified,
@@ -530,7 +534,8 @@ def insert_clients(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     if dialect.insert_returning and dialect.use_insertmanyvalues:
         return list(session.execute(
             insert(Client).returning(Client.id, sort_by_parameter_order=True), rows).scalars())
-    return [session.execute(insert(Client), row).inserted_primary_key[0] for row in rows]
+    connection = session.connection()
+    return [connection.execute(insert(Client), row).inserted_primary_key[0] for row in rows]
 
 
 def post_rows(session: Session, validation: ImportValidation, rows: Sequence[int], *,

@@ -156,6 +156,12 @@ class RawWorkbook:
         """The sheet called ``name`` (case-insensitive), or ``None``."""
         return self._by_name.get(name.casefold())
 
+    def release(self) -> None:
+        """Drop every sheet: a reader that has taken what it needs frees the cells before
+        the (longer) validation, whoever else still holds this object."""
+        self.sheets.clear()
+        self._by_name.clear()
+
 
 #: Stable error codes -> default message (one plain sentence: what is wrong and what to do).
 MESSAGES: dict[str, str] = {
