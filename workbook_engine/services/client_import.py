@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from workbook_engine.bulk import paused_gc
 from workbook_engine.db.uow import to_json
 from workbook_engine.domain import (
     Address,
@@ -530,12 +531,13 @@ def insert_clients(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     insert per row, each still returning its id). A database without INSERT ... RETURNING
     (MySQL, MariaDB before 10.5) gets one insert per row, each reading its new id.
     """
+    table = Client.__table__
     dialect = session.get_bind().dialect
     if dialect.insert_returning and dialect.use_insertmanyvalues:
         return list(session.execute(
-            insert(Client).returning(Client.id, sort_by_parameter_order=True), rows).scalars())
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
     connection = session.connection()
-    return [connection.execute(insert(Client), row).inserted_primary_key[0] for row in rows]
+    return [connection.execute(insert(table), row).inserted_primary_key[0] for row in rows]
 
 
 def post_rows(session: Session, validation: ImportValidation, rows: Sequence[int], *,
@@ -547,51 +549,62 @@ def post_rows(session: Session, validation: ImportValidation, rows: Sequence[int
     Each client comes with its status history, group membership, additional details, family
     members, addresses, an audit record and its ``client_import_rows`` entry; the caller's
     transaction makes all of it one unit. Sets ``validation.client_ids`` of each row.
+    Core inserts, every row of a statement with the same columns (None where empty), so each
+    is one executemany (the ORM's bulk insert splits a batch wherever the empty columns
+    change).
     """
+    with paused_gc():
+        for chunk in _batches(rows, batch_size):
+            _post_batch(session, validation, chunk, submission_id=submission_id,
+                        workbook_id=workbook_id, actor_id=actor_id, now=now)
+
+
+def _post_batch(session: Session, validation: ImportValidation, chunk: Sequence[int], *,
+                submission_id: int, workbook_id: str | None, actor_id: int | None,
+                now: dt.datetime) -> None:
     clean, sheet = validation.clean, validation.clients
     client_keys = [key for key in clean if key not in _NOT_CLIENT_COLUMNS]
     legal_form = LegalForm(validation.legal_form)
-    for chunk in _batches(rows, batch_size):
-        clients = []
-        for i in chunk:
-            cols = {key: clean[key][i] for key in client_keys}
-            cols["legal_form"] = legal_form
-            cols["status"] = ClientStatus.ACTIVE if clean["active"][i] else ClientStatus.PENDING
-            cols["created_at"] = now
-            clients.append(cols)
-        ids = insert_clients(session, clients)
-        history, members, values, family, addresses, audits, ledger = ([] for _ in range(7))
-        for i, client_id, cols in zip(chunk, ids, clients, strict=True):
-            validation.client_ids[i] = client_id
-            history.append({"client_id": client_id, "from_status": None,
-                            "to_status": "pending", "on_date": cols["submitted_on"],
-                            "by_staff_id": actor_id, "recorded_at": now,
-                            "note": f"imported (submission {submission_id})"})
-            if clean["active"][i]:
-                history.append({"client_id": client_id, "from_status": "pending",
-                                "to_status": "active", "on_date": cols["activation_date"],
-                                "by_staff_id": actor_id, "recorded_at": now, "note": None})
-            group_id = clean["group_id"][i]
-            if group_id:
-                members.append({"group_id": group_id, "client_id": client_id,
-                                "joined_on": cols["submitted_on"]})
-            values.extend({"client_id": client_id, "field_id": field_id, "value": column[i]}
-                          for field_id, column in validation.additional.items())
-            family.extend({**member, "client_id": client_id}
-                          for member in validation.family.get(i, ()))
-            addresses.extend({**address, "client_id": client_id}
-                             for address in validation.addresses.get(i, ()))
-            audits.append({"at": now, "actor_id": actor_id, "action": "client.import",
-                           "entity_type": "clients", "entity_id": str(client_id),
-                           "before": None, "after": {k: to_json(v) for k, v in cols.items()},
-                           "note": f"submission {submission_id}, row {sheet.rows[i]}"})
-            ledger.append({"submission_id": submission_id, "workbook_id": workbook_id,
-                           "sheet_row": sheet.rows[i], "row_key": sheet.keys[i][:40],
-                           "content_hash": validation.hashes[i],
-                           "external_id": cols.get("external_id"), "client_id": client_id})
-        for model, dicts in ((ClientStatusChange, history), (GroupMembership, members),
-                             (CustomFieldValue, values), (FamilyMember, family),
-                             (Address, addresses), (AuditRecord, audits),
-                             (ClientImportRow, ledger)):
-            if dicts:
-                session.execute(insert(model), dicts)
+    clients = []
+    for i in chunk:
+        cols = {key: clean[key][i] for key in client_keys}
+        cols["legal_form"] = legal_form
+        cols["status"] = ClientStatus.ACTIVE if clean["active"][i] else ClientStatus.PENDING
+        cols["created_at"] = now
+        clients.append(cols)
+    ids = insert_clients(session, clients)
+    created, activated, members, values, family, addresses, audits, ledger = (
+        [] for _ in range(8))
+    for i, client_id, cols in zip(chunk, ids, clients, strict=True):
+        validation.client_ids[i] = client_id
+        created.append({"client_id": client_id, "from_status": None, "to_status": "pending",
+                        "on_date": cols["submitted_on"], "by_staff_id": actor_id,
+                        "recorded_at": now, "note": f"imported (submission {submission_id})"})
+        if clean["active"][i]:
+            activated.append({"client_id": client_id, "from_status": "pending",
+                              "to_status": "active", "on_date": cols["activation_date"],
+                              "by_staff_id": actor_id, "recorded_at": now, "note": None})
+        group_id = clean["group_id"][i]
+        if group_id:
+            members.append({"group_id": group_id, "client_id": client_id,
+                            "joined_on": cols["submitted_on"]})
+        values.extend({"client_id": client_id, "field_id": field_id, "value": column[i]}
+                      for field_id, column in validation.additional.items())
+        family.extend({**member, "client_id": client_id}
+                      for member in validation.family.get(i, ()))
+        addresses.extend({**address, "client_id": client_id}
+                         for address in validation.addresses.get(i, ()))
+        audits.append({"at": now, "actor_id": actor_id, "action": "client.import",
+                       "entity_type": "clients", "entity_id": str(client_id),
+                       "before": None, "after": {k: to_json(v) for k, v in cols.items()},
+                       "note": f"submission {submission_id}, row {sheet.rows[i]}"})
+        ledger.append({"submission_id": submission_id, "workbook_id": workbook_id,
+                       "sheet_row": sheet.rows[i], "row_key": sheet.keys[i][:40],
+                       "content_hash": validation.hashes[i],
+                       "external_id": cols.get("external_id"), "client_id": client_id})
+    for model, dicts in ((ClientStatusChange, created), (ClientStatusChange, activated),
+                         (GroupMembership, members), (CustomFieldValue, values),
+                         (FamilyMember, family), (Address, addresses), (AuditRecord, audits),
+                         (ClientImportRow, ledger)):
+        if dicts:
+            session.execute(insert(model.__table__), dicts)
