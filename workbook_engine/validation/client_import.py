@@ -260,10 +260,6 @@ class ImportValidation:
             return "Valid: imported when a supervisor approves"
         return "Not imported: " + " ".join(p.message for p in self.row_problems.get(i, []))
 
-    def client_values(self, i: int) -> dict[str, Any]:
-        """The validated columns of client row ``i``."""
-        return {key: column[i] for key, column in self.clean.items()}
-
 
 def content_hashes(legal_form: str, columns: Mapping[str, Sequence[Any]],
                    rows: int) -> list[str]:
