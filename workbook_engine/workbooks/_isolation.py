@@ -16,6 +16,7 @@ execution inside the (native) parser.
 from __future__ import annotations
 
 import faulthandler
+import gc
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -38,6 +39,9 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def _child(conn: multiprocessing.connection.Connection, job: ParseJob, stderr_fd: int | None) -> None:
+    # The child makes one list per row and per column and then exits: the cyclic collector
+    # would only rescan them (no cycles are made), so it stays off.
+    gc.disable()
     try:
         if stderr_fd is not None:
             os.dup2(stderr_fd, 2)
