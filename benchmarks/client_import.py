@@ -107,12 +107,13 @@ def run_phases(home_dir: str, url: str, file: str) -> dict[str, Any]:
     from workbook_engine.reports.client_import_report import report_content
     from workbook_engine.services.client_import import (
         _identify,
-        _metadata,
         _template_data,
         load_reference,
         post_rows,
     )
+    from workbook_engine.services.import_common import archived_metadata
     from workbook_engine.validation.client_import import VALID, validate_import
+    from workbook_engine.workbooks.client_import_sheet import CLIENT_IMPORT
     from workbook_engine.workbooks.client_import_writer import write_client_workbook
     from workbook_engine.workbooks.metadata import SignedMetadata
     from workbook_engine.workbooks.safe_read import read_workbook
@@ -125,7 +126,7 @@ def run_phases(home_dir: str, url: str, file: str) -> dict[str, Any]:
     def read() -> Any:
         raw = read_workbook(path)
         out["read_cpu"] = cpu() - start
-        metadata = _metadata(ctx, raw, path.name)
+        metadata = archived_metadata(ctx, raw, path.name, CLIENT_IMPORT.metadata_sheet)
         with ctx.session_factory() as s:
             found = _identify(s, raw, metadata, path.name)  # releases raw
             ref = load_reference(ctx, s, office_id=found.office_id,
