@@ -40,6 +40,14 @@ def test_round_money_large_amount_keeps_precision() -> None:
     assert round_money(big, 2) == Decimal("123456789012345678901234567890.13")
 
 
+def test_round_money_beyond_the_money_precision_and_many_digits() -> None:
+    # More digits than the 60 of the money context: rounded in a wider one, still exact.
+    huge = Decimal("9" * 70 + ".5")
+    assert round_money(huge, 0) == Decimal("1" + "0" * 70)
+    assert round_money(Decimal("0.12345678905"), 10) == Decimal("0.1234567891")
+    assert str(round_money(Decimal("1E+3"), 2)) == "1000.00"
+
+
 @pytest.mark.parametrize("bad", [1.5, 0.1, True])
 def test_round_money_refuses_float_and_bool(bad: object) -> None:
     with pytest.raises(TypeError):
@@ -55,6 +63,8 @@ def test_round_money_refuses_non_numbers(bad: str | Decimal) -> None:
 def test_round_money_refuses_negative_digits() -> None:
     with pytest.raises(ValueError):
         round_money(Decimal("1"), -1)
+    with pytest.raises(TypeError):
+        round_money(Decimal("1"), True)  # type: ignore[arg-type]
 
 
 def test_split_evenly_last_absorbs() -> None:

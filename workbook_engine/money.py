@@ -11,12 +11,25 @@ done in a local context with generous precision, so large amounts never raise
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import (
+    ROUND_DOWN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    InvalidOperation,
+    localcontext,
+)
 
 __all__ = ["MONEY_PRECISION", "quantum", "round_money", "split_evenly", "to_decimal"]
 
 #: Significant digits used for intermediate money arithmetic.
 MONEY_PRECISION = 60
+
+
+# Rounding is done by the hot loops of sheet generation: the quanta and a context with the
+# money precision are made once.
+_QUANTA = tuple(Decimal(1).scaleb(-d) for d in range(10))
+_MONEY_CONTEXT = Context(prec=MONEY_PRECISION)
 
 
 def _check_digits(digits: int) -> None:
@@ -75,10 +88,13 @@ def round_money(value: Decimal | int | str, digits: int) -> Decimal:
         TypeError: if ``value`` is a float (or bool), or ``digits`` is not an int.
         ValueError: if ``value`` is not a finite number or ``digits`` is negative.
     """
-    q = quantum(digits)
-    amount = to_decimal(value)
+    q = _QUANTA[digits] if type(digits) is int and 0 <= digits < len(_QUANTA) \
+        else quantum(digits)
+    amount = value if type(value) is Decimal and value.is_finite() else to_decimal(value)
+    if amount.adjusted() + digits + 2 <= MONEY_PRECISION:
+        return amount.quantize(q, rounding=ROUND_HALF_UP, context=_MONEY_CONTEXT)
     with localcontext() as ctx:
-        ctx.prec = max(MONEY_PRECISION, amount.adjusted() + digits + 2)
+        ctx.prec = amount.adjusted() + digits + 2
         return amount.quantize(q, rounding=ROUND_HALF_UP)
 
 

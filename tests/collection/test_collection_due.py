@@ -195,3 +195,81 @@ def test_a_group_meeting_on_its_own(kilimani, tmp_path):
     made = generate_collection_sheets(kilimani.ctx, actor_id=None, out_dir=tmp_path,
                                       office_id=kilimani.ref.branches["Kisumu"])
     assert [(m.group_id, m.meeting_date) for m in made] == [(group_id, dt.date(2026, 3, 9))]
+
+
+def _second_center_sharing_amina(world):
+    """Bidii, a center meeting on Mondays, whose group Pamoja has Zuri (a loan, a savings
+    account, a charge) and also Amina of Kilimani: her accounts are on both sheets."""
+    from workbook_engine.domain import GroupMembership
+    from workbook_engine.domain.calendar import Frequency, MeetingRule
+    from workbook_engine.services.demo import _Builder
+
+    rule = MeetingRule(start_date=dt.date(2026, 1, 5), frequency=Frequency.WEEKLY)
+    with world.ctx.unit_of_work(None) as uow:
+        s = uow.session
+        b = _Builder(s)
+        officer = world.ref.loan_officers["Otieno"]
+        center = b.center(world.ref.branches["Nairobi East"], "Bidii", officer, rule)
+        group = b.group(center.office_id, "Pamoja", officer, center)
+        zuri = b.client(group, "Zuri", "Achieng", dt.date(2026, 1, 5))
+        product = s.scalar(select(LoanProduct).where(LoanProduct.name == "Biashara"))
+        lazima = s.scalar(select(SavingsProduct).where(SavingsProduct.name == "Lazima"))
+        b.disbursed_loan(product, D(6000), dt.date(2026, 1, 5), 2, officer, client=zuri)
+        b.savings(lazima, dt.date(2026, 1, 5), [D(100)], client=zuri)
+        b.charge("Passbook fee", D(50), dt.date(2026, 2, 23), client=zuri)
+        amina = s.scalar(select(Client).where(Client.first_name == "Amina"))
+        s.add(GroupMembership(group_id=group.id, client_id=amina.id,
+                              joined_on=dt.date(2026, 1, 5)))
+        center_id = center.id
+        uow.commit()
+    return center_id
+
+
+def test_a_batch_of_sheets_equals_each_sheet_computed_alone(any_kilimani):
+    from workbook_engine.services.collection_due import DueRequest, compute_due_many
+
+    world = any_kilimani
+    bidii = _second_center_sharing_amina(world)
+    requests = [DueRequest(KILIMANI_MEETING, center_id=world.center_id),
+                DueRequest(dt.date(2026, 3, 2), center_id=bidii),
+                DueRequest(dt.date(2026, 2, 17), center_id=world.center_id)]
+    with world.ctx.session_factory() as s:
+        batch = compute_due_many(s, requests, today=KILIMANI_MEETING)
+    alone = []
+    for request in requests:
+        with world.ctx.session_factory() as s:
+            alone.append(compute_due(s, center_id=request.center_id,
+                                     meeting_date=request.meeting_date,
+                                     today=KILIMANI_MEETING))
+    assert batch == alone
+    # The hand figures of the domain notes, and Amina on both centers' sheets, each at its
+    # own meeting: on 2026-03-02 her installment of 03-03 is not yet due.
+    assert batch[0].cash_to_hand_over == D("-4230.26")
+    assert _rows(batch[2])["Amina Wanjiku"].repayments[1].amount == D("925.64")
+    on_bidii = _rows(batch[1])
+    assert on_bidii["Amina Wanjiku"].repayments[1].amount == D("925.64")
+    assert on_bidii["Amina Wanjiku"].repayments[1].days_in_arrears == 13
+    assert on_bidii["Zuri Achieng"].charges.amount == D("50.00")
+    assert [r.name for r in batch[1].rows] == ["Bidii", "Pamoja", "Amina Wanjiku",
+                                               "Zuri Achieng"]
+
+
+def test_a_batch_costs_the_queries_of_one_sheet(kilimani):
+    from workbook_engine.services.collection_due import DueRequest, compute_due_many
+
+    bidii = _second_center_sharing_amina(kilimani)
+    count = [0]
+    event.listen(kilimani.ctx.engine, "before_cursor_execute",
+                 lambda *a: count.__setitem__(0, count[0] + 1))
+
+    def queries(requests):
+        count[0] = 0
+        with kilimani.ctx.session_factory() as s:
+            compute_due_many(s, requests, today=KILIMANI_MEETING)
+        return count[0]
+
+    one = queries([DueRequest(KILIMANI_MEETING, center_id=kilimani.center_id)])
+    three = queries([DueRequest(KILIMANI_MEETING, center_id=kilimani.center_id),
+                     DueRequest(dt.date(2026, 3, 2), center_id=bidii),
+                     DueRequest(dt.date(2026, 2, 17), center_id=kilimani.center_id)])
+    assert one == three <= 20

@@ -172,3 +172,120 @@ def test_cli_writes_the_sheets_of_a_loan_officer(kilimani, tmp_path):
     assert [(d["name"], d["cash_to_hand_over"]) for d in data] == [("Kilimani", "-4230.26")]
     assert (tmp_path / "o" / data[0]["path"].split("/")[-1]).is_file()
     assert Decimal(data[0]["collected"]) == Decimal("3769.74")
+
+
+TRICKY_TEXT = ['Ann & <Bo> "Q" \'s', "  leading spaces", "trailing spaces  ", "tab\there",
+               "bell\x07and\x1fcontrol", "_x0041_ looks escaped", "line\nbreak",
+               "Zoë Ŵanjiku 中文 😀"]
+
+
+def _sheet_with_names(kilimani, names):
+    """Kilimani's due sheet with its client rows renamed."""
+    from dataclasses import replace
+
+    from workbook_engine.domain.due import RowKind
+    from workbook_engine.services.collection_due import compute_due
+
+    with kilimani.ctx.session_factory() as s:
+        sheet = compute_due(s, center_id=kilimani.center_id, meeting_date=KILIMANI_MEETING,
+                            today=KILIMANI_MEETING)
+    todo = iter(names)
+    rows = tuple(replace(r, name=next(todo, r.name)) if r.kind is RowKind.CLIENT else r
+                 for r in sheet.rows)
+    return replace(sheet, rows=rows, office_name=names[0])
+
+
+def _write(kilimani, path, sheet, payment_types):
+    import datetime as dt
+
+    from workbook_engine.workbooks.collection_sheet import layout
+    from workbook_engine.workbooks.collection_writer import write_collection_sheet
+    from workbook_engine.workbooks.metadata import sign_metadata
+
+    signed = sign_metadata(load_key_ring(kilimani.ctx.settings.secret_file),
+                           workbook_id="w-1", kind="collection_sheet", template_version=1,
+                           center_id=sheet.center_id, group_id=None,
+                           meeting_date=sheet.meeting_date,
+                           generated_at=dt.datetime(2026, 3, 2, 8, 0))
+    write_collection_sheet(path, sheet, layout(sheet), signed, payment_types=payment_types,
+                           attendance_codes={"P": "Present", "L": "Late", "A": "Absent",
+                                             "AA": "Approved absence"})
+
+
+def test_text_reads_back_as_from_xlsxwriter(kilimani, tmp_path):
+    """Names with markup, spaces, control characters and "_xHHHH_" are escaped as Excel
+    (and xlsxwriter) escape them: every reader gets the same text back from both."""
+    import xlsxwriter
+
+    from workbook_engine.workbooks.safe_read import read_workbook
+
+    names = TRICKY_TEXT
+    ours = tmp_path / "ours.xlsx"
+    sheets = [_sheet_with_names(kilimani, names[i:i + 4]) for i in (0, 4)]
+    reference = tmp_path / "xlsxwriter.xlsx"
+    book = xlsxwriter.Workbook(str(reference))
+    ws = book.add_worksheet("Collection sheet")
+    for i, name in enumerate(names):
+        ws.write_string(i, 0, name)
+    book.close()
+    expected_raw = read_workbook(reference).sheet("Collection sheet")
+    expected_openpyxl = load_workbook(reference)["Collection sheet"]
+    for half, sheet in enumerate(sheets):
+        _write(kilimani, ours, sheet, ["Cash"])
+        raw = read_workbook(ours).sheet(COLLECTION_SHEET.data_sheet)
+        ws_ours = load_workbook(ours)[COLLECTION_SHEET.data_sheet]
+        first = COLLECTION_SHEET.first_data_row + 2  # after the center and group rows
+        for i in range(4):
+            n = half * 4 + i
+            assert raw.value(first + i, 2) == expected_raw.value(n + 1, 1), names[n]
+            assert ws_ours.cell(first + i, 2).value == expected_openpyxl.cell(n + 1, 1).value
+        assert raw.value(2, 3) == expected_raw.value(half * 4 + 1, 1)  # the branch
+
+
+def test_payment_types_that_cannot_be_an_inline_list_go_to_a_hidden_sheet(kilimani,
+                                                                           tmp_path):
+    from workbook_engine.services.collection_due import compute_due
+
+    with kilimani.ctx.session_factory() as s:
+        sheet = compute_due(s, center_id=kilimani.center_id, meeting_date=KILIMANI_MEETING,
+                            today=KILIMANI_MEETING)
+    for types, inline in ((["Cash & Co", "<M-Pesa>"], '"Cash & Co,<M-Pesa>"'),
+                          (["Cash", "Bank, Equity"], None),
+                          ([f"Mobile money provider {i}" for i in range(12)], None)):
+        path = tmp_path / "types.xlsx"
+        _write(kilimani, path, sheet, types)
+        book = load_workbook(path)
+        ws = book[COLLECTION_SHEET.data_sheet]
+        assert ws["H2"].value == types[0]
+        source = next(dv.formula1 for dv in ws.data_validations.dataValidation
+                      if str(dv.sqref) == "H2:I2")
+        if inline:
+            assert source == inline and "_lists" not in book.sheetnames
+        else:
+            assert source == f"'_lists'!$A$1:$A${len(types)}"
+            assert book["_lists"].sheet_state == "veryHidden"
+            assert [r[0].value for r in book["_lists"].iter_rows()] == types
+        assert book.sheetnames[-1] == COLLECTION_SHEET.metadata_sheet
+        assert read_and_verify(path, load_key_ring(kilimani.ctx.settings.secret_file))
+
+
+def test_generation_leaves_the_garbage_collector_as_it_was(kilimani, tmp_path, monkeypatch):
+    import gc
+
+    from workbook_engine.services import collection_sheets
+
+    assert gc.isenabled()
+    generate_collection_sheets(kilimani.ctx, actor_id=None, out_dir=tmp_path / "a",
+                               center_id=kilimani.center_id)
+    assert gc.isenabled()
+
+    def fail(*args, **kwargs):
+        assert not gc.isenabled()  # paused while the batch is written
+        raise OSError("disk full")
+
+    monkeypatch.setattr(collection_sheets, "write_collection_sheet", fail)
+    with pytest.raises(OSError):
+        generate_collection_sheets(kilimani.ctx, actor_id=None, out_dir=tmp_path / "b",
+                                   center_id=kilimani.center_id)
+    assert gc.isenabled()
+    assert not list((tmp_path / "b").glob("*.xlsx"))

@@ -43,9 +43,16 @@ class UnitOfWork:
         self.session.commit()
 
     def audit(self, action: str, entity: Any, *, before: dict[str, Any] | None = None,
-              after: dict[str, Any] | None = None, note: str | None = None) -> None:
-        """Record who did what to which record; ``after`` defaults to the entity's columns."""
-        self.session.flush()
+              after: dict[str, Any] | None = None, note: str | None = None,
+              flush: bool = True) -> None:
+        """Record who did what to which record; ``after`` defaults to the entity's columns.
+
+        The session is flushed first so that the entity has its id and defaults; a caller
+        recording many entities that already have their ids, with ``after`` given, may pass
+        ``flush=False`` so that they are flushed together.
+        """
+        if flush:
+            self.session.flush()
         entity_id = None
         if hasattr(entity, "id"):
             entity_id = str(entity.id)

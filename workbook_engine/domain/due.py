@@ -1,5 +1,7 @@
 """What is due at a meeting, as plain frozen data (computed by services/collection_due).
 
+Totals are computed once (cached properties: the data is frozen).
+
 A :class:`DueSheet` is the content of one collection sheet: its header and one
 :class:`DueRow` for the center, each group and each client, with the cells that apply to
 the row. Money is Decimal, rounded to the currency's digits.
@@ -12,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from workbook_engine.domain.enums import AttendanceCode, DepositUnit, SavingsDepositType
 from workbook_engine.money import round_money
@@ -115,19 +118,19 @@ class DueRow:
     charges: ChargesCell | None = None
     attendance: AttendanceCode | None = None
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Stable row key, e.g. ``client:12``."""
         return f"{self.kind.value}:{self.entity_id}"
 
-    @property
+    @cached_property
     def collected(self) -> Decimal:
         """What the row pays in if everything is paid as due."""
         total = sum((c.amount for c in self.repayments.values()), ZERO)
         total += sum((c.amount for c in self.savings.values()), ZERO)
         return total + (self.charges.amount if self.charges else ZERO)
 
-    @property
+    @cached_property
     def paid_out(self) -> Decimal:
         """What the row receives if every disbursal is made (withdrawals are entered)."""
         return sum((c.amount for c in self.disbursals.values()), ZERO)
@@ -167,15 +170,15 @@ class DueSheet:
         """The center's name, or the group's for a sheet of a group alone."""
         return self.center_name or self.group_name or ""
 
-    @property
+    @cached_property
     def total_collected(self) -> Decimal:
         return round_money(sum((r.collected for r in self.rows), ZERO), self.currency_digits)
 
-    @property
+    @cached_property
     def total_paid_out(self) -> Decimal:
         return round_money(sum((r.paid_out for r in self.rows), ZERO), self.currency_digits)
 
-    @property
+    @cached_property
     def cash_to_hand_over(self) -> Decimal:
         """Collected minus paid out (negative: the loan officer brings money)."""
         return self.total_collected - self.total_paid_out

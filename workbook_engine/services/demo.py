@@ -377,6 +377,38 @@ def load_demo(ctx: AppContext, *, scale: int = 1, seed: int = 20260303) -> Refer
     return ref
 
 
+def build_branch(ctx: AppContext, ref: Reference, *, name: str, centers: int,
+                 groups_per_center: int, clients_per_group: tuple[int, int],
+                 seed: int = 20260303) -> int:
+    """A further branch whose centers have a chosen size, for measuring sheets of that size.
+
+    A loan officer and ``centers`` centers meeting every other week on today's weekday,
+    each with ``groups_per_center`` groups of ``clients_per_group`` (a range) clients with
+    the demo's mix of loans, savings and charges. Returns the office id.
+    """
+    today = ctx.today()
+    office = setup.create_office(ctx, actor_id=None, name=name, parent_id=ref.head_office,
+                                 opening_date=dt.date(2020, 1, 1))
+    officer = setup.create_staff(ctx, actor_id=None, office_id=office, first_name="Bench",
+                                 last_name=f"Officer {office}", is_loan_officer=True,
+                                 joined_on=dt.date(2020, 1, 1))
+    rng = random.Random(seed)
+    start = _first_weekday_before(today - dt.timedelta(weeks=30), today.weekday())
+    rule = MeetingRule(start_date=start, frequency=Frequency.WEEKLY, interval=2)
+    serial = 10_000_000 * office
+    for n in range(centers):
+        with ctx.unit_of_work(None) as uow:
+            builder = _Builder(uow.session)
+            center = builder.center(office, f"{name} {n + 1}", officer, rule)
+            for g in range(groups_per_center):
+                group = builder.group(office, f"{GROUP_NAMES[g % len(GROUP_NAMES)]} {n + 1}",
+                                      officer, center)
+                serial = _populate_group(builder, rng, ref, group, rule, today, serial,
+                                         clients_per_group)
+            uow.commit()
+    return office
+
+
 def _clients_in_every_status(ctx: AppContext, ref: Reference, today: dt.date) -> None:
     """A few clients taken through the lifecycle by the client services, so that every
     status (pending, active, transfer in progress / on hold, closed, rejected, withdrawn)
@@ -414,8 +446,10 @@ def _first_weekday_before(day: dt.date, weekday: int) -> dt.date:
 
 
 def _populate_group(b: _Builder, rng: random.Random, ref: Reference, group: Group,
-                    rule: MeetingRule, today: dt.date, serial: int) -> int:
-    """5-8 clients with a realistic mix of loans, savings, charges and statuses."""
+                    rule: MeetingRule, today: dt.date, serial: int,
+                    clients: tuple[int, int] = (5, 8)) -> int:
+    """5-8 clients (or ``clients``: a range) with a realistic mix of loans, savings,
+    charges and statuses."""
     s = b.s
     products = {name: s.get(LoanProduct, pid) for name, pid in ref.loan_products.items()}
     savings = {name: s.get(SavingsProduct, pid) for name, pid in ref.savings_products.items()}
@@ -423,7 +457,7 @@ def _populate_group(b: _Builder, rng: random.Random, ref: Reference, group: Grou
     upcoming = meeting_dates(rule, today, today + dt.timedelta(weeks=3))
     officer = group.staff_id
     members: list[Client] = []
-    for _ in range(rng.randint(5, 8)):
+    for _ in range(rng.randint(*clients)):
         serial += 1
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         since = past[0] if past else rule.start_date

@@ -151,6 +151,8 @@ class SheetLayout:
     rows: tuple[tuple[int, DueRow], ...]  # (Excel row number, row)
     totals_row: int
     cash_row: int
+    # For each row, each input column and what its cell holds (None: does not apply).
+    cells: tuple[tuple[tuple[Column, CellDue | None], ...], ...] = ()
 
     def column(self, key: str) -> Column:
         for column in self.columns:
@@ -175,8 +177,12 @@ def layout(sheet: DueSheet, kind: WorkbookKind = COLLECTION_SHEET) -> SheetLayou
     })
     rows = tuple((kind.first_data_row + i, row) for i, row in enumerate(sheet.rows))
     totals_row = kind.first_data_row + len(sheet.rows)
+    inputs = [c for c in columns if c.spec.input]
+    digits = sheet.currency_digits
     return SheetLayout(columns=columns, rows=rows, totals_row=totals_row,
-                       cash_row=totals_row + 2)
+                       cash_row=totals_row + 2,
+                       cells=tuple(tuple((c, cell_due(row, c, digits)) for c in inputs)
+                                   for row in sheet.rows))
 
 
 @dataclass(frozen=True)
@@ -261,12 +267,9 @@ def expected_payload(sheet: DueSheet, grid: SheetLayout, *, workbook_id: str,
     header = {f.key: {"cell": f.anchor} for f in kind.header_fields if f.input}
     header["payment_type"]["choices"] = dict(payment_types)
     rows = []
-    for number, row in grid.rows:
+    for (number, row), row_cells in zip(grid.rows, grid.cells, strict=True):
         cells: dict[str, Any] = {}
-        for column in grid.columns:
-            if not column.spec.input:
-                continue
-            due = cell_due(row, column, sheet.currency_digits)
+        for column, due in row_cells:
             if due is None:
                 continue
             cells[column.key] = {"cell": f"{column.letter}{number}",

@@ -1,40 +1,62 @@
-"""Writing a collection sheet with xlsxwriter, as declared in ``collection_sheet``.
+"""Writing a collection sheet, as declared in ``collection_sheet``.
 
 Each amount that applies to a row is one unlocked cell pre-filled with what is due, with a
 "number >= 0" validation whose input message states the due; cells that do not apply are
 blank, shaded and locked. Totals (per row, per column, cash to hand over) are formulas in
 locked cells, written with their computed value for readers that do not recalculate. The
 sheet is protected, its panes frozen, and it prints landscape, one page wide, with the
-header rows repeated. Text coming from users (names) is always written with
-``write_string``: it can never become a formula.
+header rows repeated. Text coming from users (names) is always written as a shared string:
+it can never become a formula.
+
+A branch's sheets are written by the hundred, so the sheets are written as XML directly
+(:mod:`workbook_engine.workbooks.ooxml`); the formats below are rendered once per currency
+precision by xlsxwriter, with the other parts that every sheet shares.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-from xlsxwriter.utility import xl_range, xl_rowcol_to_cell
-
-from workbook_engine.domain.due import DueSheet
+from workbook_engine.domain.due import DueSheet, RowKind
 from workbook_engine.workbooks.collection_sheet import (
     CASH_LABEL,
     COLLECTION_SHEET,
     TOTAL_LABEL,
     SheetLayout,
-    cell_due,
 )
 from workbook_engine.workbooks.declaration import CellType, Column, Flow, WorkbookKind
-from workbook_engine.workbooks.metadata import SignedMetadata, write_metadata_sheet
+from workbook_engine.workbooks.metadata import METADATA_COLUMN_WIDTHS, SignedMetadata
+from workbook_engine.workbooks.ooxml import (
+    SHEET_PROTECTION,
+    WORKSHEET_OPEN,
+    SharedStrings,
+    SheetEntry,
+    StaticParts,
+    attr,
+    col_width,
+    core_xml,
+    date_serial,
+    element_text,
+    letter,
+    list_sheet_xml,
+    metadata_sheet_xml,
+    quote_sheet,
+    static_parts,
+    workbook_xml,
+    write_package,
+)
 
 INPUT_FILL = "#FFF9DB"
 NA_FILL = "#D9D9D9"
 HEADER_FILL = "#DDEBF7"
 TOTAL_FILL = "#F2F2F2"
+LISTS_SHEET = "_lists"
 _LIST_LIMIT = 250  # an inline dropdown list is limited to 255 characters
+_DATE_FLOOR = 36526  # 2000-01-01: the lowest receipt date accepted
 
 
 def _money_format(digits: int) -> str:
@@ -42,7 +64,7 @@ def _money_format(digits: int) -> str:
 
 
 class _Formats:
-    """The cell formats of one workbook (xlsxwriter formats belong to a workbook)."""
+    """The cell formats of the sheet (xlsxwriter formats, rendered into styles.xml once)."""
 
     def __init__(self, book: Any, digits: int) -> None:
         money = _money_format(digits)
@@ -77,9 +99,23 @@ class _Formats:
                                      "bg_color": "#FCE4D6", "top": 2, "bottom": 2})
 
 
-def _number(value: Decimal) -> float:
-    # xlsxwriter writes numbers as floats; the exact Decimal is kept in the expected payload.
-    return float(value)
+@lru_cache(maxsize=32)
+def _static(kind: WorkbookKind, digits: int, lists: bool) -> StaticParts:
+    """Styles and the other parts shared by every sheet of a kind and a precision."""
+
+    def build(book: Any) -> dict[str, Any]:
+        formats = vars(_Formats(book, digits))
+        ws = book.add_worksheet(kind.data_sheet)
+        for col, fmt in enumerate(formats.values()):
+            ws.write_string(0, col, "x", fmt)
+        ws.print_area(0, 0, 1, 1)  # the defined names every sheet has (listed in app.xml)
+        ws.repeat_rows(0)
+        if lists:
+            book.add_worksheet(LISTS_SHEET).very_hidden()
+        book.add_worksheet(kind.metadata_sheet).very_hidden()
+        return formats
+
+    return static_parts(build)
 
 
 def write_collection_sheet(path: Path, sheet: DueSheet, grid: SheetLayout,
@@ -87,188 +123,308 @@ def write_collection_sheet(path: Path, sheet: DueSheet, grid: SheetLayout,
                            attendance_codes: Mapping[str, str],
                            kind: WorkbookKind = COLLECTION_SHEET) -> None:
     """Write one collection sheet (and its signed metadata sheet) to ``path``."""
-    book = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_formulas": False,
-                                           "strings_to_numbers": False,
-                                           "strings_to_urls": False})
-    book.set_properties({"title": f"{kind.title}: {sheet.title} {sheet.meeting_date}",
-                         "comments": f"workbook {signed.metadata.workbook_id}"})
-    fmt = _Formats(book, sheet.currency_digits)
-    ws = book.add_worksheet(kind.data_sheet)
-    _header_block(book, ws, fmt, kind, sheet, payment_types)
-    _grid(ws, fmt, kind, sheet, grid, attendance_codes)
-    _page_setup(ws, kind, sheet, grid)
-    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
-    ws.activate()
-    write_metadata_sheet(book, signed, kind.metadata_sheet)
-    book.close()
-
-
-def _header_block(book: Any, ws: Any, fmt: _Formats, kind: WorkbookKind, sheet: DueSheet,
-                  payment_types: Sequence[str]) -> None:
-    ws.write_string(0, 1, f"{kind.title}: {sheet.title}", fmt.title)
-    values: dict[str, Any] = {
-        "branch": sheet.office_name, "loan_officer": sheet.staff_name or "",
-        "center": sheet.title, "meeting_date": sheet.meeting_date,
-        "payment_type": payment_types[0] if payment_types else "",
-        "receipt_number": "", "receipt_date": None,
-    }
-    for field in kind.header_fields:
-        label = field.label
-        if field.key == "center" and sheet.center_id is None:
-            label = "Group"
-        _write_range(ws, field.label_cell, label, fmt.label)
-        value = values[field.key]
-        if field.type is CellType.DATE:
-            cell_fmt = fmt.input_date if field.input else fmt.value_date
-        else:
-            cell_fmt = fmt.input_text if field.input else fmt.value
-        _write_range(ws, field.value_cell, value, cell_fmt)
-        if field.input:
-            options: dict[str, Any] = {"input_title": field.label[:32],
-                                       "input_message": field.help[:255]}
-            if field.type is CellType.CHOICE:
-                options.update(validate="list", source=_list_source(book, payment_types),
-                               error_message="Choose a payment type from the list.")
-            elif field.type is CellType.DATE:
-                options.update(validate="date", criteria=">=",
-                               value=sheet.meeting_date.replace(year=2000, month=1, day=1),
-                               error_message="Enter a date, written YYYY-MM-DD.")
-            else:
-                options.update(validate="length", criteria="<=", value=50,
-                               error_message="At most 50 characters.")
-            ws.data_validation(field.value_cell, options)
-
-
-def _write_range(ws: Any, cells: str, value: Any, cell_fmt: Any) -> None:
-    """Write a value (text as text, never a formula) into a cell or a merged range."""
-    if ":" in cells:
-        ws.merge_range(cells, "", cell_fmt)
-    anchor = cells.split(":")[0]
-    if value is None or value == "":
-        ws.write_blank(anchor, None, cell_fmt)
-    elif isinstance(value, str):
-        ws.write_string(anchor, value, cell_fmt)
-    elif hasattr(value, "isoformat"):
-        from datetime import datetime, time
-
-        ws.write_datetime(anchor, datetime.combine(value, time()), cell_fmt)
+    inline = (sum(len(c) + 1 for c in payment_types) <= _LIST_LIMIT
+              and not any("," in c or '"' in c for c in payment_types))
+    static = _static(kind, sheet.currency_digits, not inline)
+    strings = SharedStrings()
+    if inline:
+        source, lists = '"' + ",".join(payment_types) + '"', None
     else:
-        ws.write_number(anchor, value, cell_fmt)
+        source = f"{quote_sheet(LISTS_SHEET)}!$A$1:$A${max(1, len(payment_types))}"
+        lists = list_sheet_xml(payment_types, strings)
+    data = _DataSheet(kind, sheet, grid, static.styles, strings).xml(
+        payment_types, source, attendance_codes)
+    metadata = metadata_sheet_xml(signed.rows(), strings, METADATA_COLUMN_WIDTHS,
+                                  protect=True)
+    sheets = [SheetEntry(kind.data_sheet), SheetEntry(LISTS_SHEET, True),
+              SheetEntry(kind.metadata_sheet, True)]
+    if lists is None:
+        del sheets[1]
+    data_name = quote_sheet(kind.data_sheet)
+    print_area = (f"{data_name}!$B$1:${letter(max(grid.last_column.index, 8))}"
+                  f"${grid.cash_row}")
+    titles = f"{data_name}!${kind.section_row}:${kind.key_row}"
+    parts = [("xl/worksheets/sheet1.xml", data)]
+    parts += [(f"xl/worksheets/sheet{n}.xml", xml)
+              for n, xml in enumerate([x for x in (lists, metadata) if x is not None], 2)]
+    parts += [
+        ("xl/workbook.xml", workbook_xml(sheets, [("_xlnm.Print_Area", 0, print_area),
+                                                  ("_xlnm.Print_Titles", 0, titles)])),
+        ("xl/sharedStrings.xml", strings.xml()),
+        ("docProps/core.xml", core_xml(f"{kind.title}: {sheet.title} {sheet.meeting_date}",
+                                       f"workbook {signed.metadata.workbook_id}",
+                                       signed.metadata.generated_at)),
+    ]
+    write_package(path, static, parts)
 
 
-def _list_source(book: Any, choices: Sequence[str]) -> Any:
-    """An inline list, or a range of a very hidden sheet when the list is too long."""
-    if sum(len(c) + 1 for c in choices) <= _LIST_LIMIT and not any("," in c for c in choices):
-        return list(choices) or [""]
-    lists = book.add_worksheet("_lists")
-    for i, choice in enumerate(choices):
-        lists.write_string(i, 0, choice)
-    lists.very_hidden()
-    return f"='_lists'!$A$1:$A${max(1, len(choices))}"
+class _DataSheet:
+    """The XML of the data sheet of one collection sheet."""
 
+    def __init__(self, kind: WorkbookKind, sheet: DueSheet, grid: SheetLayout,
+                 styles: Mapping[str, int], strings: SharedStrings) -> None:
+        self.kind, self.sheet, self.grid, self.s, self.sst = kind, sheet, grid, styles, strings
+        self.merges: list[str] = []
+        self.validations: list[str] = []
 
-def _grid(ws: Any, fmt: _Formats, kind: WorkbookKind, sheet: DueSheet, grid: SheetLayout,
-          attendance_codes: Mapping[str, str]) -> None:
-    columns = grid.columns
-    section_r, header_r, key_r = kind.section_row - 1, kind.header_row - 1, kind.key_row - 1
-    # Section row: one merged cell per run of columns of the same section.
-    start = 0
-    while start < len(columns):
-        section = columns[start].spec.section
-        end = start
-        while end + 1 < len(columns) and columns[end + 1].spec.section == section:
-            end += 1
-        if section is None:
-            for c in range(start, end + 1):
-                ws.write_blank(section_r, c, None, fmt.section)
-        elif end > start:
-            ws.merge_range(section_r, start, section_r, end, "", fmt.section)
-            ws.write_string(section_r, start, section, fmt.section)
-        else:
-            ws.write_string(section_r, start, section, fmt.section)
-        start = end + 1
-    for column in columns:
-        ws.write_string(header_r, column.index, column.header, fmt.header)
-        ws.write_string(key_r, column.index, column.key, fmt.key)
-        ws.set_column(column.index, column.index, column.spec.width, None,
-                      {"hidden": True} if column.spec.hidden else {})
-    ws.set_row(header_r, 30)
-    ws.set_row(key_r, None, None, {"hidden": True})
+    def xml(self, payment_types: Sequence[str], list_source: str,
+            attendance_codes: Mapping[str, str]) -> str:
+        kind, grid = self.kind, self.grid
+        out = [WORKSHEET_OPEN, '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>',
+               f'<dimension ref="A1:{letter(grid.last_column.index)}{grid.cash_row}"/>',
+               self._view(), '<sheetFormatPr defaultRowHeight="15"/>', self._cols(),
+               "<sheetData>"]
+        self._header_block(out, payment_types, list_source)
+        self._column_heads(out)
+        self._rows(out, attendance_codes)
+        out.append("</sheetData>")
+        out.append(SHEET_PROTECTION)
+        if self.merges:
+            out.append(f'<mergeCells count="{len(self.merges)}">'
+                       + "".join(f'<mergeCell ref="{m}"/>' for m in self.merges)
+                       + "</mergeCells>")
+        if self.validations:
+            out.append(f'<dataValidations count="{len(self.validations)}">'
+                       + "".join(self.validations) + "</dataValidations>")
+        out.append(self._page_setup())
+        out.append("</worksheet>")
+        return "".join(out)
 
-    digits = sheet.currency_digits
-    collected_cols = [c for c in columns if c.spec.flow is Flow.COLLECTED]
-    paid_cols = [c for c in columns if c.spec.flow is Flow.PAID_OUT]
-    column_totals: dict[int, Decimal] = {c.index: Decimal(0) for c in columns
-                                         if c.spec.type is CellType.MONEY}
-    attendance_rows: list[int] = []
-    for number, row in grid.rows:
-        r = number - 1
-        is_client = row.kind.value == "client"
-        ws.write_string(r, 0, row.key, fmt.key)
-        ws.write_string(r, 1, row.name if is_client else f"{row.name} ({row.kind.value})",
-                        fmt.name if is_client else fmt.group_name)
-        ws.write_number(r, 2, row.entity_id, fmt.id)
-        for column in columns:
-            spec = column.spec
-            if spec.total_of is not None:
-                continue
-            if not spec.input:
-                continue
-            due = cell_due(row, column, digits)
-            if due is None:
-                ws.write_blank(r, column.index, None, fmt.na)
-                continue
-            if spec.type is CellType.CHOICE:
-                if isinstance(due.prefill, str):
-                    ws.write_string(r, column.index, due.prefill, fmt.choice)
-                else:
-                    ws.write_blank(r, column.index, None, fmt.choice)
-                attendance_rows.append(r)
-                continue
-            if isinstance(due.prefill, Decimal):
-                ws.write_number(r, column.index, _number(due.prefill), fmt.amount)
-                column_totals[column.index] += due.prefill
+    # -- cells
+
+    def _string(self, ref: str, value: str, style: str) -> str:
+        return f'<c r="{ref}" s="{self.s[style]}" t="s"><v>{self.sst(value)}</v></c>'
+
+    def _blank(self, ref: str, style: str) -> str:
+        return f'<c r="{ref}" s="{self.s[style]}"/>'
+
+    def _range(self, cells: str, value: Any, style: str) -> dict[int, str]:
+        """The cells of a (merged) range: the value in the first, the style in all."""
+        first, _, last = cells.partition(":")
+        a, b = _col_index(first), _col_index(last or first)
+        row = first.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        out = {c: self._blank(f"{letter(c)}{row}", style) for c in range(a, b + 1)}
+        if last:
+            self.merges.append(cells)
+        if isinstance(value, str):
+            if value:
+                out[a] = self._string(first, value, style)
+        elif value is not None:
+            number = date_serial(value) if hasattr(value, "isoformat") else value
+            out[a] = f'<c r="{first}" s="{self.s[style]}"><v>{number}</v></c>'
+        return out
+
+    # -- parts
+
+    def _view(self) -> str:
+        top = self.kind.first_data_row
+        return ('<sheetViews><sheetView tabSelected="1" workbookViewId="0">'
+                f'<pane xSplit="3" ySplit="{top - 1}" topLeftCell="D{top}" '
+                'activePane="bottomRight" state="frozen"/>'
+                '<selection pane="topRight" activeCell="D1" sqref="D1"/>'
+                f'<selection pane="bottomLeft" activeCell="A{top}" sqref="A{top}"/>'
+                '<selection pane="bottomRight"/></sheetView></sheetViews>')
+
+    def _cols(self) -> str:
+        name_width = max(24, min(40, max((len(r.name) for r in self.sheet.rows), default=0)
+                                 + 4))
+        cols = []
+        for column in self.grid.columns:
+            n = column.index + 1
+            width = name_width if column.index == 1 else column.spec.width
+            hidden = ' hidden="1"' if column.spec.hidden and column.index != 1 else ""
+            cols.append(f'<col min="{n}" max="{n}" width="{col_width(width)}"{hidden} '
+                        'customWidth="1"/>')
+        return f"<cols>{''.join(cols)}</cols>"
+
+    def _header_block(self, out: list[str], payment_types: Sequence[str],
+                      list_source: str) -> None:
+        kind, sheet = self.kind, self.sheet
+        title_row = 1
+        out.append(f'<row r="{title_row}">'
+                   + self._string(f"B{title_row}", f"{kind.title}: {sheet.title}", "title")
+                   + "</row>")
+        values: dict[str, Any] = {
+            "branch": sheet.office_name, "loan_officer": sheet.staff_name or "",
+            "center": sheet.title, "meeting_date": sheet.meeting_date,
+            "payment_type": payment_types[0] if payment_types else "",
+            "receipt_number": "", "receipt_date": None,
+        }
+        rows: dict[int, dict[int, str]] = {}
+        for field in kind.header_fields:
+            label = "Group" if field.key == "center" and sheet.center_id is None \
+                else field.label
+            row = int(field.label_cell.split(":")[0].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+            cells = rows.setdefault(row, {})
+            cells.update(self._range(field.label_cell, label, "label"))
+            if field.type is CellType.DATE:
+                style = "input_date" if field.input else "value_date"
             else:
-                ws.write_blank(r, column.index, None, fmt.amount)
-            ws.data_validation(r, column.index, r, column.index, {
-                "validate": "decimal", "criteria": ">=", "value": 0,
-                "input_title": column.header[:32], "input_message": due.message[:255],
-                "error_title": "Amount", "error_message": "Enter an amount of 0 or more."})
-        for total_col, flow_cols, amount in (
-                (grid.column("collected"), collected_cols, row.collected),
-                (grid.column("paid_out"), paid_cols, row.paid_out)):
-            cells = ",".join(xl_rowcol_to_cell(r, c.index) for c in flow_cols)
-            ws.write_formula(r, total_col.index, f"=SUM({cells})" if cells else "=0",
-                             fmt.row_total, _number(amount))
-            column_totals[total_col.index] += amount
-    if attendance_rows:
-        col = grid.column("attendance").index
-        codes = list(attendance_codes)
-        legend = ", ".join(f"{k} {v}" for k, v in attendance_codes.items())
-        for first, last in _runs(attendance_rows):
-            ws.data_validation(first, col, last, col, {
-                "validate": "list", "source": codes, "input_title": "Attendance",
-                "input_message": legend[:255], "error_title": "Attendance",
-                "error_message": f"Choose one of {', '.join(codes)}."})
-    # Totals row and cash to hand over.
-    first_r, totals_r = kind.first_data_row - 1, grid.totals_row - 1
-    last_r = totals_r - 1
-    ws.write_blank(totals_r, 0, None, fmt.total_label)
-    ws.write_string(totals_r, 1, TOTAL_LABEL, fmt.total_label)
-    for column in columns[2:]:
-        if column.index in column_totals:
-            ws.write_formula(totals_r, column.index,
-                             f"=SUM({xl_range(first_r, column.index, last_r, column.index)})",
-                             fmt.total, _number(column_totals[column.index]))
-        else:
-            ws.write_blank(totals_r, column.index, None, fmt.total_label)
-    cash_r = grid.cash_row - 1
-    collected, paid = grid.column("collected").index, grid.column("paid_out").index
-    ws.merge_range(cash_r, 1, cash_r, collected - 1, "", fmt.total_label)
-    ws.write_string(cash_r, 1, CASH_LABEL, fmt.total_label)
-    ws.write_formula(cash_r, collected, f"={xl_rowcol_to_cell(totals_r, collected)}"
-                     f"-{xl_rowcol_to_cell(totals_r, paid)}", fmt.cash,
-                     _number(sheet.cash_to_hand_over))
+                style = "input_text" if field.input else "value"
+            cells.update(self._range(field.value_cell, values[field.key], style))
+            if not field.input:
+                continue
+            common = (f'allowBlank="1" showInputMessage="1" showErrorMessage="1"'
+                      f' error="{{error}}" promptTitle="{attr(field.label[:32])}"'
+                      f' prompt="{attr(field.help[:255])}" sqref="{field.value_cell}">')
+            if field.type is CellType.CHOICE:
+                head, error = '<dataValidation type="list" ', \
+                    "Choose a payment type from the list."
+                formula = element_text(list_source)
+            elif field.type is CellType.DATE:
+                head, error = ('<dataValidation type="date" operator="greaterThanOrEqual" ',
+                               "Enter a date, written YYYY-MM-DD.")
+                formula = str(_DATE_FLOOR)
+            else:
+                head, error = ('<dataValidation type="textLength" operator="lessThanOrEqual" ',
+                               "At most 50 characters.")
+                formula = "50"
+            self.validations.append(f"{head}{common.format(error=error)}"
+                                    f"<formula1>{formula}</formula1></dataValidation>")
+        for row in sorted(rows):
+            out.append(f'<row r="{row}">' + "".join(rows[row][c] for c in sorted(rows[row]))
+                       + "</row>")
+
+    def _column_heads(self, out: list[str]) -> None:
+        kind, columns = self.kind, self.grid.columns
+        section_r = kind.section_row
+        cells: list[str] = []
+        start = 0
+        while start < len(columns):
+            section = columns[start].spec.section
+            end = start
+            while end + 1 < len(columns) and columns[end + 1].spec.section == section:
+                end += 1
+            refs = [f"{letter(c)}{section_r}" for c in range(start, end + 1)]
+            if section is None:
+                cells.extend(self._blank(ref, "section") for ref in refs)
+            else:
+                if end > start:  # one merged cell over the run of columns of the section
+                    self.merges.append(f"{refs[0]}:{refs[-1]}")
+                cells.append(self._string(refs[0], section, "section"))
+                cells.extend(self._blank(ref, "section") for ref in refs[1:])
+            start = end + 1
+        out.append(f'<row r="{section_r}">{"".join(cells)}</row>')
+        h, k = kind.header_row, kind.key_row
+        out.append(f'<row r="{h}" ht="30" customHeight="1">' + "".join(
+            self._string(f"{c.letter}{h}", c.header, "header") for c in columns) + "</row>")
+        out.append(f'<row r="{k}" hidden="1">' + "".join(
+            self._string(f"{c.letter}{k}", c.key, "key") for c in columns) + "</row>")
+
+    def _rows(self, out: list[str], attendance_codes: Mapping[str, str]) -> None:
+        kind, sheet, grid, s, sst = self.kind, self.sheet, self.grid, self.s, self.sst
+        columns = grid.columns
+        collected_col, paid_col = grid.column("collected"), grid.column("paid_out")
+        collected_refs = [c.letter for c in columns if c.spec.flow is Flow.COLLECTED]
+        paid_refs = [c.letter for c in columns if c.spec.flow is Flow.PAID_OUT]
+        column_totals: dict[int, Decimal] = {c.index: Decimal(0) for c in columns
+                                             if c.spec.type is CellType.MONEY}
+        s_key, s_name, s_group, s_id = s["key"], s["name"], s["group_name"], s["id"]
+        s_na, s_amount, s_choice, s_total = s["na"], s["amount"], s["choice"], s["row_total"]
+        titles = {c.index: attr(c.header[:32]) for c in columns}
+        letters = {c.index: c.letter for c in columns}
+        choices = {c.index for c in columns if c.spec.type is CellType.CHOICE}
+        amount_check = ('<dataValidation type="decimal" operator="greaterThanOrEqual" '
+                        'allowBlank="1" showInputMessage="1" showErrorMessage="1" '
+                        'errorTitle="Amount" error="Enter an amount of 0 or more." ')
+        validations = self.validations
+        attendance_rows: list[int] = []
+        for (number, row), row_cells in zip(grid.rows, grid.cells, strict=True):
+            r = str(number)
+            is_client = row.kind is RowKind.CLIENT
+            name = row.name if is_client else f"{row.name} ({row.kind.value})"
+            cells = [f'<row r="{r}"><c r="A{r}" s="{s_key}" t="s"><v>{sst(row.key)}</v></c>'
+                     f'<c r="B{r}" s="{s_name if is_client else s_group}" t="s">'
+                     f'<v>{sst(name)}</v></c><c r="C{r}" s="{s_id}"><v>{row.entity_id}</v></c>']
+            for column, due in row_cells:
+                ref = letters[column.index] + r
+                if due is None:
+                    cells.append(f'<c r="{ref}" s="{s_na}"/>')
+                    continue
+                if column.index in choices:
+                    if isinstance(due.prefill, str):
+                        cells.append(f'<c r="{ref}" s="{s_choice}" t="s">'
+                                     f"<v>{sst(due.prefill)}</v></c>")
+                    else:
+                        cells.append(f'<c r="{ref}" s="{s_choice}"/>')
+                    attendance_rows.append(number)
+                    continue
+                if isinstance(due.prefill, Decimal):
+                    cells.append(f'<c r="{ref}" s="{s_amount}"><v>{due.prefill}</v></c>')
+                    column_totals[column.index] += due.prefill
+                else:
+                    cells.append(f'<c r="{ref}" s="{s_amount}"/>')
+                validations.append(
+                    f'{amount_check}promptTitle="{titles[column.index]}" '
+                    f'prompt="{attr(due.message[:255])}" sqref="{ref}">'
+                    "<formula1>0</formula1></dataValidation>")
+            for total_col, refs, amount in ((collected_col, collected_refs, row.collected),
+                                            (paid_col, paid_refs, row.paid_out)):
+                formula = "SUM(" + ",".join(x + r for x in refs) + ")" if refs else "0"
+                cells.append(f'<c r="{total_col.letter}{r}" s="{s_total}"><f>{formula}</f>'
+                             f"<v>{amount}</v></c>")
+                column_totals[total_col.index] += amount
+            cells.append("</row>")
+            out.append("".join(cells))
+        if attendance_rows:
+            att = grid.column("attendance").letter
+            codes = list(attendance_codes)
+            legend = attr(", ".join(f"{k} {v}" for k, v in attendance_codes.items())[:255])
+            error = attr(f"Choose one of {', '.join(codes)}.")
+            source = element_text('"' + ",".join(codes) + '"')
+            for first, last in _runs(attendance_rows):
+                sqref = f"{att}{first}" if first == last else f"{att}{first}:{att}{last}"
+                validations.append(
+                    '<dataValidation type="list" allowBlank="1" showInputMessage="1" '
+                    f'showErrorMessage="1" errorTitle="Attendance" error="{error}" '
+                    f'promptTitle="Attendance" prompt="{legend}" sqref="{sqref}">'
+                    f"<formula1>{source}</formula1></dataValidation>")
+        self._totals(out, column_totals)
+
+    def _totals(self, out: list[str], column_totals: dict[int, Decimal]) -> None:
+        kind, grid, sheet = self.kind, self.grid, self.sheet
+        first, t = kind.first_data_row, grid.totals_row
+        cells = [self._blank(f"A{t}", "total_label"),
+                 self._string(f"B{t}", TOTAL_LABEL, "total_label")]
+        for column in grid.columns[2:]:
+            x = column.letter
+            if column.index in column_totals:
+                cells.append(f'<c r="{x}{t}" s="{self.s["total"]}"><f>SUM({x}{first}:{x}{t - 1})'
+                             f"</f><v>{column_totals[column.index]}</v></c>")
+            else:
+                cells.append(self._blank(f"{x}{t}", "total_label"))
+        out.append(f'<row r="{t}">{"".join(cells)}</row>')
+        cash = grid.cash_row
+        collected, paid = grid.column("collected"), grid.column("paid_out")
+        self.merges.append(f"B{cash}:{letter(collected.index - 1)}{cash}")
+        cells = [self._string(f"B{cash}", CASH_LABEL, "total_label")]
+        cells += [self._blank(f"{letter(c)}{cash}", "total_label")
+                  for c in range(2, collected.index)]
+        cells.append(f'<c r="{collected.letter}{cash}" s="{self.s["cash"]}">'
+                     f"<f>{collected.letter}{t}-{paid.letter}{t}</f>"
+                     f"<v>{sheet.cash_to_hand_over}</v></c>")
+        out.append(f'<row r="{cash}">{"".join(cells)}</row>')
+
+    def _page_setup(self) -> str:
+        kind, sheet = self.kind, self.sheet
+        header = (f"&L{_escape_header(sheet.title)}&C{kind.title}"
+                  f"&R{sheet.meeting_date.isoformat()}")
+        footer = "&LSignature of loan officer: ____________________&RPage &P of &N"
+        return ('<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" '
+                'footer="0.3"/><pageSetup paperSize="9" fitToHeight="0" '
+                'orientation="landscape"/>'
+                f"<headerFooter><oddHeader>{element_text(header)}</oddHeader>"
+                f"<oddFooter>{element_text(footer)}</oddFooter></headerFooter>")
+
+
+def _col_index(ref: str) -> int:
+    """The 0-based column index of a cell reference ("H2" -> 7)."""
+    index = 0
+    for ch in ref:
+        if not ch.isalpha():
+            break
+        index = index * 26 + ord(ch.upper()) - 64
+    return index - 1
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:
@@ -280,21 +436,6 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
         else:
             runs.append((r, r))
     return runs
-
-
-def _page_setup(ws: Any, kind: WorkbookKind, sheet: DueSheet, grid: SheetLayout) -> None:
-    last_col = grid.last_column.index
-    ws.freeze_panes(kind.first_data_row - 1, 3)
-    ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.repeat_rows(kind.section_row - 1, kind.key_row - 1)
-    ws.print_area(0, 1, grid.cash_row - 1, max(last_col, 8))
-    ws.set_header(f"&L{_escape_header(sheet.title)}&C{kind.title}"
-                  f"&R{sheet.meeting_date.isoformat()}")
-    ws.set_footer("&LSignature of loan officer: ____________________&RPage &P of &N")
-    ws.set_column(1, 1, max(24, min(40, max((len(r.name) for r in sheet.rows), default=0) + 4)))
 
 
 def _escape_header(text: str) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from openpyxl.utils import get_column_letter
 
@@ -102,7 +103,7 @@ class Column:
     index: int
     item_id: int | None = None
 
-    @property
+    @cached_property
     def letter(self) -> str:
         """The column's letter (A, B, ...)."""
         return column_letter(self.index)

@@ -40,6 +40,7 @@ from workbook_engine.workbooks.signing import KeyRing
 METADATA_SHEET = "_workbook"
 SIGNATURE_FIELD = "signature"
 OPTIONAL_FIELDS = ("office_id", "variant")
+METADATA_COLUMN_WIDTHS = (18, 70)  # field names, values
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,8 @@ def write_metadata_sheet(workbook: Any, signed: SignedMetadata,
     for row, (name, value) in enumerate(signed.rows()):
         sheet.write_string(row, 0, name)
         sheet.write_string(row, 1, value)
-    sheet.set_column(0, 0, 18)
-    sheet.set_column(1, 1, 70)
+    sheet.set_column(0, 0, METADATA_COLUMN_WIDTHS[0])
+    sheet.set_column(1, 1, METADATA_COLUMN_WIDTHS[1])
     sheet.protect(password or "")
     sheet.very_hidden()
 
