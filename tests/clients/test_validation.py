@@ -8,6 +8,7 @@ import pytest
 
 from workbook_engine.errors import EngineError
 from workbook_engine.validation.clients import (
+    CLIENT_FIELDS,
     AdditionalField,
     ClientRules,
     CodeChoice,
@@ -15,6 +16,7 @@ from workbook_engine.validation.clients import (
     normalise_mobile,
     validate_address,
     validate_client,
+    validate_client_columns,
     validate_family_member,
 )
 
@@ -138,3 +140,44 @@ def test_family_member_and_address_validators():
     cols, problems = validate_address({"city": " Kisumu ", "postal_code": "40100"},
                                       lookups=LOOKUPS)
     assert problems == [] and cols["city"] == "Kisumu" and cols["active"] is True
+
+
+ROWS = [
+    {"first_name": "  Amina  ", "last_name": "Wanjiku", "mobile_no": "0712-345 678",
+     "gender": "female", "date_of_birth": "1990-05-01"},
+    {"first_name": "Amina", "last_name": "x" * 51, "mobile_no": "07-12", "gender": "Unknown"},
+    {"first_name": "   ", "last_name": 1, "mobile_no": 712000001, "email": "amina@"},
+    {"first_name": True, "last_name": 1.0, "mobile_no": "0712 000 001",
+     "external_id": "EXT-1", "date_of_birth": dt.date(2010, 1, 1)},
+    {"first_name": 1, "last_name": "B", "mobile_no": "", "date_of_birth": "01/02/1990",
+     "gender": "Old value", "additional": {"household_size": "many"}},
+    {"first_name": "Amina", "last_name": "Wanjiku", "mobile_no": "0712-345 678",
+     "gender": "female", "date_of_birth": "1990-05-01",
+     "additional": {"national_id": "  ", "favourite": "Blue"}},
+]
+
+
+@pytest.mark.parametrize("form", ["person", "entity"])
+def test_columns_give_what_each_row_gives_alone(form):
+    """The bulk path (one rule run per distinct value, C-level text passes) and the single
+    client path agree on every row: cleaned values, additional details and problems."""
+    rows = [dict(row, additional=row.get("additional", {"national_id": "1"}),
+                 full_name=row.get("first_name"), incorporation_date="2020-01-01",
+                 incorporation_valid_till="2019-01-01" if i % 2 else None)
+            for i, row in enumerate(ROWS)]
+    columns = {name: [row.get(name) for row in rows] for name in CLIENT_FIELDS}
+    extra_names = ["national_id", "household_size", "favourite"]
+    additional = {name: [row["additional"].get(name) for row in rows] for name in extra_names}
+    bulk = validate_client_columns(columns, len(rows), legal_form=form, rules=RULES,
+                                   lookups=LOOKUPS, today=TODAY, additional=additional)
+    for i, row in enumerate(rows):
+        given = dict(row, additional={name: row["additional"].get(name)
+                                      for name in extra_names})
+        clean, problems = validate_client(given, legal_form=form, rules=RULES,
+                                          lookups=LOOKUPS, today=TODAY)
+        assert {k: v[i] for k, v in bulk.columns.items()} == clean.columns, i
+        assert {k: v[i] for k, v in bulk.additional.items()} == clean.additional, i
+        assert bulk.problems.get(i, []) == problems, i
+    assert bulk.columns["first_name"][3] is None if form == "entity" else \
+        bulk.columns["first_name"][3] == "True"
+    assert any("is a number" in p.message for p in bulk.problems[2])

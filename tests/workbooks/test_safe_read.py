@@ -259,6 +259,40 @@ def test_very_hidden_sheet_and_shared_formula(tmp_path: Path) -> None:
     assert s.value(2, 2) == 20 and s.value(3, 1) == 3.25
 
 
+def test_columns_keep_types_share_equal_values_and_trim(tmp_path: Path) -> None:
+    """The sheet comes back column by column: True, 1 and 1.5 in one column keep their
+    types (they are equal as dict keys), equal texts are one object, empty cells are None,
+    and trailing empty rows and columns are trimmed."""
+    rows = (
+        '<row r="1"><c r="A1" t="b"><v>1</v></c><c r="B1" t="inlineStr"><is><t>Nairobi</t></is></c></row>'
+        '<row r="2"><c r="A2"><v>1</v></c><c r="B2" t="inlineStr"><is><t>Nairobi</t></is></c></row>'
+        '<row r="3"><c r="A3"><v>1.5</v></c><c r="B3" t="inlineStr"><is><t xml:space="preserve"> </t></is></c>'
+        '<c r="D3" t="inlineStr"><is><t></t></is></c></row>'
+        '<row r="4"><c r="C4" t="inlineStr"><is><t>0712</t></is></c></row>'
+        '<row r="9"><c r="D9" t="inlineStr"><is><t></t></is></c></row>'
+    )
+    path = write_package(tmp_path / "mixed.xlsx", [("Data", sheet_xml(rows))])
+    s = read_workbook(path).sheets[0]
+    assert (s.max_row, s.max_column) == (4, 3)
+    assert [type(v) for v in s.column(1)] == [bool, int, float, type(None)]
+    assert s.column(1)[:3] == [True, 1, 1.5]
+    assert s.column(2)[0] == "Nairobi" and s.column(2)[0] is s.column(2)[1]
+    assert s.column(2)[2] == " " and s.value(4, 3) == "0712" and s.value(1, 3) is None
+    assert s.column(7) == [None] * 4 and s.value(9, 4) is None
+    assert [r for r, _ in s.rows()] == [1, 2, 3, 4]
+    assert set(s.cells) == {(1, 1), (2, 1), (3, 1), (1, 2), (2, 2), (3, 2), (4, 3)}
+
+
+def test_csv_is_read_column_by_column(tmp_path: Path) -> None:
+    path = tmp_path / "clients.csv"
+    path.write_text("name,mobile,city\nAmani,0712345678,Nairobi\nBaraka,,Nairobi\nChausiku\n")
+    s = read_workbook(path).sheets[0]
+    assert (s.max_row, s.max_column) == (4, 3)
+    assert s.column(2) == ["mobile", "0712345678", None, None]
+    assert s.value(4, 1) == "Chausiku" and s.value(4, 3) is None
+    assert s.column(3)[1] is s.column(3)[2]
+
+
 def test_xlsm_has_macros(tmp_path: Path) -> None:
     rows = f'<row r="1">{inline("A1", "macro book")}</row>'
     path = write_package(

@@ -16,9 +16,10 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from workbook_engine.validation.client_import import ImportFile, ImportValidation
+from workbook_engine.validation.client_import import INVALID, ImportFile, ImportValidation
 from workbook_engine.workbooks.client_import_sheet import CLIENTS_SHEET
 from workbook_engine.workbooks.client_import_writer import ReportContent, ReportRow
+from workbook_engine.workbooks.grid import GridSheet
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 HTML_ERROR_LIMIT = 2000
@@ -55,28 +56,54 @@ def error_json(problem: Any) -> dict[str, Any]:
 
 
 def report_content(book: ImportFile, validation: ImportValidation, *, row_shift: int = 0,
-                   summary: str) -> ReportContent:
+                   summary: str, errors: Sequence[Mapping[str, Any]] | None = None,
+                   ) -> ReportContent:
     """The rows of each sheet to write back; ``row_shift`` moves a Fineract file's rows
-    below our header and key rows."""
-    rows: dict[str, list[ReportRow]] = {}
-    clients: list[ReportRow] = []
-    for outcome in validation.outcomes:
-        clients.append(ReportRow(outcome.row.row + row_shift, outcome.row.key,
-                                 outcome.row.values, outcome.status_text,
-                                 outcome.state != "invalid", marks(outcome.problems)))
-    rows[CLIENTS_SHEET] = clients
+    below our header and key rows. Rows are made one at a time as the writer streams them,
+    so a report of 100,000 rows never holds them all."""
+    rows: dict[str, Sequence[ReportRow]] = {CLIENTS_SHEET: _ClientRows(validation, row_shift)}
     for sheet in (book.family, book.addresses):
         if sheet is None or book.layout == "fineract":
             continue
-        out = []
-        for row in sheet.rows:
-            problems = validation.related.get((sheet.name, row.row), [])
-            out.append(ReportRow(row.row + row_shift, row.key, row.values,
-                                 validation.related_status.get((sheet.name, row.row), ""),
-                                 not problems, marks(problems)))
-        rows[sheet.name] = out
-    errors = [error_json(p) for p in validation.problems]
+        rows[sheet.name] = _RelatedRows(sheet, validation, row_shift)
+    if errors is None:
+        errors = [error_json(p) for p in validation.problems]
     return ReportContent(rows, errors, summary)
+
+
+class _ClientRows(Sequence[ReportRow]):
+    """The client rows of the report, made on demand."""
+
+    def __init__(self, validation: ImportValidation, shift: int) -> None:
+        self.validation, self.shift = validation, shift
+
+    def __len__(self) -> int:
+        return len(self.validation.states)
+
+    def __getitem__(self, i: int) -> ReportRow:  # type: ignore[override]
+        v = self.validation
+        sheet, i = v.clients, range(len(v.states))[i]
+        return ReportRow(sheet.rows[i] + self.shift, sheet.keys[i], sheet.values(i),
+                         v.status_text(i), v.states[i] != INVALID,
+                         marks(v.row_problems.get(i, ())))
+
+
+class _RelatedRows(Sequence[ReportRow]):
+    """The rows of the Family members or Addresses sheet, made on demand."""
+
+    def __init__(self, sheet: GridSheet, validation: ImportValidation, shift: int) -> None:
+        self.sheet, self.validation, self.shift = sheet, validation, shift
+
+    def __len__(self) -> int:
+        return len(self.sheet)
+
+    def __getitem__(self, i: int) -> ReportRow:  # type: ignore[override]
+        sheet, i = self.sheet, range(len(self.sheet))[i]
+        where = (sheet.name, sheet.rows[i])
+        problems = self.validation.related.get(where, [])
+        return ReportRow(sheet.rows[i] + self.shift, sheet.keys[i], sheet.values(i),
+                         self.validation.related_status.get(where, ""), not problems,
+                         marks(problems))
 
 
 def marks(problems: Sequence[Any]) -> dict[str, str]:
@@ -93,13 +120,15 @@ def row_views(validation: ImportValidation, limit: int = 500) -> list[dict[str, 
     """The first rows for the HTML page: row, key, name, status, and the client's id once
     it has one (already imported, or imported on approval)."""
     out = []
-    for outcome in validation.outcomes[:limit]:
-        v = outcome.row.values
+    sheet = validation.clients
+    for i in range(min(limit, len(validation.states))):
+        v = sheet.values(i)
         name = " ".join(str(v[k]) for k in ("first_name", "middle_name", "last_name",
                                              "full_name") if v.get(k) not in (None, ""))
-        out.append({"row": outcome.row.row, "key": outcome.row.key, "name": name,
-                    "status": outcome.status_text, "ok": outcome.state != "invalid",
-                    "client_id": outcome.client_id})
+        out.append({"row": sheet.rows[i], "key": sheet.keys[i], "name": name,
+                    "status": validation.status_text(i),
+                    "ok": validation.states[i] != INVALID,
+                    "client_id": validation.client_ids[i]})
     return out
 
 

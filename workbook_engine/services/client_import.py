@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from workbook_engine.bulk import paused_gc
 from workbook_engine.db.uow import to_json
 from workbook_engine.domain import (
     Address,
@@ -71,12 +72,12 @@ from workbook_engine.services.import_common import (
 )
 from workbook_engine.services.lookup import get_or_fail
 from workbook_engine.validation.client_import import (
+    VALID,
     GroupRef,
     ImportFile,
     ImportReference,
     ImportValidation,
     OfficeRef,
-    RowOutcome,
     StaffRef,
     legal_form_of,
     validate_import,
@@ -279,13 +280,17 @@ def is_fineract(book: RawWorkbook) -> bool:
 
 def _identify(session: Session, raw: RawWorkbook, metadata: WorkbookMetadata | None,
               name: str) -> _Identified:
+    """Read the import's grids out of ``raw``, then release ``raw`` (its cells are not needed
+    any more, and a file of 100,000 rows should not be held twice while it is validated)."""
     if metadata is None:
         book = read_fineract(raw)
+        raw.release()
         return _Identified(book, None, None, book.legal_form, None)
     workbook = known_workbook(session, metadata, name)
     form = legal_form_of(metadata.variant)
-    return _Identified(read_client_import(raw, form), workbook, metadata.office_id, form,
-                       workbook.staff_id)
+    book = read_client_import(raw, form)
+    raw.release()
+    return _Identified(book, workbook, metadata.office_id, form, workbook.staff_id)
 
 
 def _validate(ctx: AppContext, session: Session, found: _Identified,
@@ -296,13 +301,13 @@ def _validate(ctx: AppContext, session: Session, found: _Identified,
 
 
 def _counts(validation: ImportValidation, posted: int | None = None) -> dict[str, int]:
-    counts = {"Client rows": len(validation.outcomes),
+    counts = {"Client rows": len(validation.states),
               "Valid": validation.count("valid"),
               "With errors": validation.count("invalid"),
               "Already imported (skipped)": validation.count("already"),
               "Errors": len(validation.problems)}
     if posted is not None:
-        counts = {"Client rows": len(validation.outcomes), "Imported now": posted,
+        counts = {"Client rows": len(validation.states), "Imported now": posted,
                   "Not imported (errors)": validation.count("invalid"),
                   "Already imported (skipped)": validation.count("already")}
     return counts
@@ -315,14 +320,15 @@ def _report_stem(ctx: AppContext, name: str, submission_id: int, suffix: str) ->
 def _write_reports(ctx: AppContext, session: Session, found: _Identified,
                    ref: ImportReference, validation: ImportValidation, *, name: str,
                    submission: Submission, message: str, signed: Any, suffix: str = "",
-                   posted: int | None = None) -> tuple[Path, Path]:
+                   posted: int | None = None,
+                   errors: list[dict[str, Any]] | None = None) -> tuple[Path, Path]:
     office = session.get(Office, found.office_id) if found.office_id else None
     staff = session.get(Staff, found.staff_id) if found.staff_id else None
     data = _template_data(ref, found.legal_form, office or Office(name="all offices"),
                           staff, 0)
     shift = 1 if found.book.layout == "fineract" else 0
     content: ReportContent = report_content(found.book, validation, row_shift=shift,
-                                            summary=message)
+                                            summary=message, errors=errors)
     xlsx = write_client_workbook(_report_stem(ctx, name, submission.id, f"{suffix}.xlsx"),
                                  data, signed, report=content)
     html = write_import_html(ImportSummary(
@@ -369,7 +375,7 @@ def process_client_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, nam
         errors = [error_json(p) for p in validation.problems]
         valid = validation.count("valid")
         whole = [e for e in errors if not e.get("row")]
-        if not validation.outcomes and not whole:
+        if not validation.states and not whole:
             from workbook_engine.errors.client_import import IMPORT_NOTHING_TO_IMPORT
 
             whole.append(error_json(Problem(IMPORT_NOTHING_TO_IMPORT, f"{name} holds no "
@@ -400,7 +406,7 @@ def process_client_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, nam
         message = preview_message(name, "client", valid, validation.count("invalid"),
                                   validation.count("already"), bool(errors))
         xlsx, html = _write_reports(ctx, s, found, ref, validation, name=name, submission=sub,
-                                    message=message, signed=signed)
+                                    message=message, signed=signed, errors=errors)
         sub.report_xlsx_path, sub.report_html_path = str(xlsx), str(html)
         uow.commit()
         return {"submission_id": sub.id, "status": status.value, "duplicate_of": None,
@@ -435,7 +441,7 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
                                      CLIENT_IMPORT.metadata_sheet)
         found = _identify(s, raw, metadata, sub.original_name)
         ref, validation = _validate(ctx, s, found, sub.original_name)
-        valid = [o for o in validation.outcomes if o.state == "valid"]
+        valid = validation.indices(VALID)
         if not valid:
             raise EngineError(IMPORT_NO_VALID_ROWS, f"Submission {sub.id} has no row that can "
                               f"be imported now ({validation.count('invalid')} with errors, "
@@ -446,8 +452,9 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
             found.workbook = s.get(GeneratedWorkbook, report_id)
         signed = _report_signature(ctx, s, found, approver.id, sub.original_name, uow.now)
         set_status(uow, sub, SubmissionStatus.APPROVED)
-        post_rows(s, valid, submission_id=sub.id, workbook_id=signed.metadata.workbook_id,
-                  actor_id=approver.id, now=uow.now, batch_size=import_rules(ctx).batch_size)
+        post_rows(s, validation, valid, submission_id=sub.id,
+                  workbook_id=signed.metadata.workbook_id, actor_id=approver.id, now=uow.now,
+                  batch_size=import_rules(ctx).batch_size)
         sub.decided_by_id = approver.id
         sub.decided_at = uow.now
         sub.posted_at = uow.now
@@ -455,8 +462,8 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
         content["posting"] = {"imported": len(valid),
                               "not_imported": validation.count("invalid"),
                               "already": validation.count("already"),
-                              "first_client_id": valid[0].client_id,
-                              "last_client_id": valid[-1].client_id}
+                              "first_client_id": validation.client_ids[valid[0]],
+                              "last_client_id": validation.client_ids[valid[-1]]}
         message = (f"{len(valid)} client(s) imported; {validation.count('invalid')} row(s) "
                    f"not imported (errors), {validation.count('already')} already imported.")
         set_status(uow, sub, SubmissionStatus.POSTED, note=message)
@@ -469,7 +476,7 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
     return show_submission(ctx, submission_id)
 
 
-def _batches(items: Sequence[RowOutcome], size: int) -> Iterable[Sequence[RowOutcome]]:
+def _batches(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
@@ -477,58 +484,88 @@ def _batches(items: Sequence[RowOutcome], size: int) -> Iterable[Sequence[RowOut
 _NOT_CLIENT_COLUMNS = ("group_id", "active")
 
 
-def post_rows(session: Session, rows: Sequence[RowOutcome], *, submission_id: int,
-              workbook_id: str | None, actor_id: int | None, now: dt.datetime,
-              batch_size: int = 2000) -> None:
-    """Insert validated client rows set-based: one statement per table and batch.
+def insert_clients(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert client rows; their new ids, in the order of ``rows``.
+
+    One statement per batch where the database returns the ids of a multi-row insert in
+    parameter order (PostgreSQL; MariaDB 10.5+ with RETURNING; SQLite turns it into one
+    insert per row, each still returning its id). A database without INSERT ... RETURNING
+    (MySQL, MariaDB before 10.5) gets one insert per row, each reading its new id.
+    """
+    table = Client.__table__
+    dialect = session.get_bind().dialect
+    if dialect.insert_returning and dialect.use_insertmanyvalues:
+        return list(session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
+    connection = session.connection()
+    return [connection.execute(insert(table), row).inserted_primary_key[0] for row in rows]
+
+
+def post_rows(session: Session, validation: ImportValidation, rows: Sequence[int], *,
+              submission_id: int, workbook_id: str | None, actor_id: int | None,
+              now: dt.datetime, batch_size: int = 2000) -> None:
+    """Insert the validated client rows ``rows`` (positions in ``validation``) set-based:
+    one statement per table and batch.
 
     Each client comes with its status history, group membership, additional details, family
     members, addresses, an audit record and its ``client_import_rows`` entry; the caller's
-    transaction makes all of it one unit. Sets ``client_id`` on each row.
+    transaction makes all of it one unit. Sets ``validation.client_ids`` of each row.
+    Core inserts, every row of a statement with the same columns (None where empty), so each
+    is one executemany (the ORM's bulk insert splits a batch wherever the empty columns
+    change).
     """
-    for chunk in _batches(rows, batch_size):
-        clients = []
-        for outcome in chunk:
-            cols = {k: v for k, v in outcome.columns.items() if k not in _NOT_CLIENT_COLUMNS}
-            cols["legal_form"] = LegalForm(cols["legal_form"])
-            cols["status"] = (ClientStatus.ACTIVE if outcome.columns["active"]
-                              else ClientStatus.PENDING)
-            cols["created_at"] = now
-            clients.append(cols)
-        ids = list(session.execute(
-            insert(Client).returning(Client.id, sort_by_parameter_order=True),
-            clients).scalars())
-        history, members, values, family, addresses, audits, ledger = ([] for _ in range(7))
-        for outcome, client_id, cols in zip(chunk, ids, clients, strict=True):
-            outcome.client_id = client_id
-            c = outcome.columns
-            history.append({"client_id": client_id, "from_status": None,
-                            "to_status": "pending", "on_date": c["submitted_on"],
-                            "by_staff_id": actor_id, "recorded_at": now,
-                            "note": f"imported (submission {submission_id})"})
-            if c["active"]:
-                history.append({"client_id": client_id, "from_status": "pending",
-                                "to_status": "active", "on_date": c["activation_date"],
-                                "by_staff_id": actor_id, "recorded_at": now, "note": None})
-            if c.get("group_id"):
-                members.append({"group_id": c["group_id"], "client_id": client_id,
-                                "joined_on": c["submitted_on"]})
-            values.extend({"client_id": client_id, "field_id": field_id, "value": text}
-                          for field_id, text in outcome.additional.items())
-            family.extend({**member, "client_id": client_id} for member in outcome.family)
-            addresses.extend({**address, "client_id": client_id}
-                             for address in outcome.addresses)
-            audits.append({"at": now, "actor_id": actor_id, "action": "client.import",
-                           "entity_type": "clients", "entity_id": str(client_id),
-                           "before": None, "after": {k: to_json(v) for k, v in cols.items()},
-                           "note": f"submission {submission_id}, row {outcome.row.row}"})
-            ledger.append({"submission_id": submission_id, "workbook_id": workbook_id,
-                           "sheet_row": outcome.row.row, "row_key": outcome.row.key[:40],
-                           "content_hash": outcome.content_hash,
-                           "external_id": c.get("external_id"), "client_id": client_id})
-        for model, dicts in ((ClientStatusChange, history), (GroupMembership, members),
-                             (CustomFieldValue, values), (FamilyMember, family),
-                             (Address, addresses), (AuditRecord, audits),
-                             (ClientImportRow, ledger)):
-            if dicts:
-                session.execute(insert(model), dicts)
+    with paused_gc():
+        for chunk in _batches(rows, batch_size):
+            _post_batch(session, validation, chunk, submission_id=submission_id,
+                        workbook_id=workbook_id, actor_id=actor_id, now=now)
+
+
+def _post_batch(session: Session, validation: ImportValidation, chunk: Sequence[int], *,
+                submission_id: int, workbook_id: str | None, actor_id: int | None,
+                now: dt.datetime) -> None:
+    clean, sheet = validation.clean, validation.clients
+    client_keys = [key for key in clean if key not in _NOT_CLIENT_COLUMNS]
+    legal_form = LegalForm(validation.legal_form)
+    clients = []
+    for i in chunk:
+        cols = {key: clean[key][i] for key in client_keys}
+        cols["legal_form"] = legal_form
+        cols["status"] = ClientStatus.ACTIVE if clean["active"][i] else ClientStatus.PENDING
+        cols["created_at"] = now
+        clients.append(cols)
+    ids = insert_clients(session, clients)
+    created, activated, members, values, family, addresses, audits, ledger = (
+        [] for _ in range(8))
+    for i, client_id, cols in zip(chunk, ids, clients, strict=True):
+        validation.client_ids[i] = client_id
+        created.append({"client_id": client_id, "from_status": None, "to_status": "pending",
+                        "on_date": cols["submitted_on"], "by_staff_id": actor_id,
+                        "recorded_at": now, "note": f"imported (submission {submission_id})"})
+        if clean["active"][i]:
+            activated.append({"client_id": client_id, "from_status": "pending",
+                              "to_status": "active", "on_date": cols["activation_date"],
+                              "by_staff_id": actor_id, "recorded_at": now, "note": None})
+        group_id = clean["group_id"][i]
+        if group_id:
+            members.append({"group_id": group_id, "client_id": client_id,
+                            "joined_on": cols["submitted_on"]})
+        values.extend({"client_id": client_id, "field_id": field_id, "value": column[i]}
+                      for field_id, column in validation.additional.items())
+        family.extend({**member, "client_id": client_id}
+                      for member in validation.family.get(i, ()))
+        addresses.extend({**address, "client_id": client_id}
+                         for address in validation.addresses.get(i, ()))
+        audits.append({"at": now, "actor_id": actor_id, "action": "client.import",
+                       "entity_type": "clients", "entity_id": str(client_id),
+                       "before": None, "after": {k: to_json(v) for k, v in cols.items()},
+                       "note": f"submission {submission_id}, row {sheet.rows[i]}"})
+        ledger.append({"submission_id": submission_id, "workbook_id": workbook_id,
+                       "sheet_row": sheet.rows[i], "row_key": sheet.keys[i][:40],
+                       "content_hash": validation.hashes[i],
+                       "external_id": cols.get("external_id"), "client_id": client_id})
+    for model, dicts in ((ClientStatusChange, created), (ClientStatusChange, activated),
+                         (GroupMembership, members), (CustomFieldValue, values),
+                         (FamilyMember, family), (Address, addresses), (AuditRecord, audits),
+                         (ClientImportRow, ledger)):
+        if dicts:
+            session.execute(insert(model.__table__), dicts)

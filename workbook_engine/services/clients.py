@@ -15,7 +15,7 @@ bulk client import shares. The lifecycle (see docs/domain-conventions.md):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -91,17 +91,27 @@ class SessionLookups:
         return self._codes[code_name]
 
     def mobile_taken(self, mobile: str, exclude_client_id: int | None) -> bool:
-        query = select(Client.id).where(Client.mobile_no == mobile,
-                                        Client.status.in_(LIVE_STATUSES))
-        if exclude_client_id is not None:
-            query = query.where(Client.id != exclude_client_id)
-        return self.session.scalar(query.limit(1)) is not None
+        return bool(self.mobiles_taken([mobile], exclude_client_id))
 
-    def external_id_taken(self, external_id: str, exclude_client_id: int | None) -> bool:
-        query = select(Client.id).where(Client.external_id == external_id)
-        if exclude_client_id is not None:
-            query = query.where(Client.id != exclude_client_id)
-        return self.session.scalar(query.limit(1)) is not None
+    def mobiles_taken(self, mobiles: Collection[str],
+                      exclude_client_id: int | None) -> set[str]:
+        return self._taken(Client.mobile_no, mobiles, exclude_client_id,
+                           Client.status.in_(LIVE_STATUSES))
+
+    def external_ids_taken(self, external_ids: Collection[str],
+                           exclude_client_id: int | None) -> set[str]:
+        return self._taken(Client.external_id, external_ids, exclude_client_id)
+
+    def _taken(self, column: Any, values: Collection[str], exclude_client_id: int | None,
+               *conditions: Any) -> set[str]:
+        found: set[str] = set()
+        wanted = sorted(values)
+        for start in range(0, len(wanted), 500):
+            query = select(column).where(column.in_(wanted[start:start + 500]), *conditions)
+            if exclude_client_id is not None:
+                query = query.where(Client.id != exclude_client_id)
+            found.update(self.session.scalars(query))
+        return found
 
     def additional_fields(self) -> Sequence[AdditionalField]:
         fields = self.session.scalars(select(CustomField).where(CustomField.active.is_(True))

@@ -96,7 +96,7 @@ from workbook_engine.services.migration import (
     outstanding_from_repaid,
     portfolio_totals,
 )
-from workbook_engine.validation.setup_import import Cells, parse_row, row_hash, text_of, yes
+from workbook_engine.validation.setup_import import Cells, parse_row, row_hashes, text_of, yes
 from workbook_engine.workbooks._types import RawWorkbook
 from workbook_engine.workbooks.grid import GridRow, GridSheet
 from workbook_engine.workbooks.grid_writer import ReportContent, ReportRow
@@ -796,14 +796,14 @@ def run_rows(ctx: AppContext, uow: UnitOfWork, book: SetupFile, *, file_name: st
         column_keys = [c.key for c in columns]
         defined: dict[str, int] = {}
         if sheet.defines:
-            for row in grid.rows:
+            for row in grid.each_row():
                 name = text_of(row.values.get("name"))
                 if name:
                     defined.setdefault(name.casefold(), row.row)
         seen: dict[str, int] = {}
-        for row in grid.rows:
+        for row, digest in zip(grid.each_row(), row_hashes(kind.name, sheet.name, grid)):
             cells = Cells(grid, row, file_name)
-            result = RowResult(sheet, grid, row, row_hash(kind.name, sheet.name, row.values))
+            result = RowResult(sheet, grid, row, digest)
             results.append(result)
             if row.key in seen:
                 cells.add(SETUP_DUPLICATE_IN_FILE, ROW_KEY, f"the row key '{row.key}' is also "

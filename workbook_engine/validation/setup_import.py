@@ -10,14 +10,14 @@ are the setup services' own (``services.setup_import`` runs them).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from workbook_engine.errors import ErrorType, Location, Problem
 from workbook_engine.errors.setup_import import SETUP_BAD_VALUE, SETUP_MISSING_VALUE
-from workbook_engine.validation.client_import import content_hash
+from workbook_engine.validation.client_import import content_hashes
 from workbook_engine.workbooks.declaration import CellType, ColumnSpec
 from workbook_engine.workbooks.grid import GridRow, GridSheet
 from workbook_engine.workbooks.setup_import_sheet import (
@@ -56,10 +56,11 @@ class Cells:
              "value": None if value is None else str(value)}))
 
 
-def row_hash(kind: str, sheet: str, values: Mapping[str, Any]) -> str:
-    """A fingerprint of what a row says (not its row key or status), to recognise a row
-    imported before, whatever file or row it comes back in."""
-    return content_hash(f"{kind}/{sheet}", values)
+def row_hashes(kind: str, sheet: str, grid: GridSheet) -> list[str]:
+    """A fingerprint of what each row of ``grid`` (sheet ``sheet`` of the kind) says, not its
+    row key or status, to recognise a row imported before, whatever file or row it comes
+    back in."""
+    return content_hashes(f"{kind}/{sheet}", grid.columns, len(grid))
 
 
 def parse_row(cells: Cells, columns: Sequence[ColumnSpec]) -> dict[str, Any]:
@@ -172,4 +173,4 @@ def yes(value: str | None, default: bool = False) -> bool:
     return default if value is None else value == "yes"
 
 
-__all__ = ["Cells", "parse_row", "row_hash", "text_of", "yes"]
+__all__ = ["Cells", "parse_row", "row_hashes", "text_of", "yes"]

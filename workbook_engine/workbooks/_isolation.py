@@ -36,6 +36,8 @@ import threading
 import time
 from typing import Any
 
+from workbook_engine.bulk import paused_gc
+
 from ._parse import ParseJob, build, parse
 from ._types import RawWorkbook, UnreadableFile
 
@@ -85,7 +87,10 @@ def _serve(conn: multiprocessing.connection.Connection, stderr_fd: int | None,
                 return  # the parent went away
             if job is None:
                 return
-            result = _answer(job)
+            # A parse makes one list per row and per column and no cycles: the cyclic
+            # collector would only rescan them, so it is paused while parsing.
+            with paused_gc():
+                result = _answer(job)
             try:
                 conn.send(result)
             except MemoryError:

@@ -10,6 +10,7 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import cached_property
 from typing import Literal
 
 CellValue = str | int | float | bool | date | datetime | time | None
@@ -85,32 +86,59 @@ class RawCell:
 
 @dataclass(frozen=True)
 class RawSheet:
-    """One worksheet: only non-empty cells are kept."""
+    """One worksheet, held column by column (no object per cell).
+
+    ``columns[c - 1][r - 1]`` is the value at 1-based (row ``r``, column ``c``), ``None``
+    when the cell is empty; every column has ``max_row`` entries. Equal values of a
+    column are one shared object (the reader deduplicates them), which keeps a sheet of
+    100,000 rows small. ``formulas`` maps (row, column) to the formula text of the cells
+    that have one.
+    """
 
     name: str
     visible: bool  # False for hidden and very hidden sheets
-    cells: dict[tuple[int, int], RawCell]
+    columns: list[list[CellValue]]
     max_row: int  # of the non-empty cells actually found (0 for an empty sheet)
     max_column: int
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def value(self, row: int, column: int) -> object | None:
         """Value at 1-based (row, column), or ``None`` when the cell is empty."""
-        cell = self.cells.get((row, column))
-        return None if cell is None else cell.value
+        if 0 < column <= self.max_column and 0 < row <= self.max_row:
+            return self.columns[column - 1][row - 1]
+        return None
+
+    def column(self, column: int) -> list[CellValue]:
+        """The values of a 1-based column, rows 1..max_row (``None`` for empty cells)."""
+        if 0 < column <= self.max_column:
+            return self.columns[column - 1]
+        return [None] * self.max_row
+
+    @cached_property
+    def cells(self) -> dict[tuple[int, int], RawCell]:
+        """Every non-empty cell (or cell with a formula) by 1-based (row, column).
+
+        Built on first use: one object per cell, meant for small sheets.
+        """
+        out: dict[tuple[int, int], RawCell] = {}
+        for c, values in enumerate(self.columns, start=1):
+            for r, v in enumerate(values, start=1):
+                if v is not None:
+                    out[(r, c)] = RawCell(r, c, v, self.formulas.get((r, c)))
+        for (r, c), text in self.formulas.items():
+            if (r, c) not in out:
+                out[(r, c)] = RawCell(r, c, None, text)
+        return out
 
     def rows(self) -> Iterator[tuple[int, list[object | None]]]:
         """Yield ``(row_number, values)`` for each row that has a cell.
 
         ``values`` is dense, columns 1..max_column, ``None`` for empty cells.
         """
-        by_row: dict[int, list[RawCell]] = {}
-        for (r, _c), cell in self.cells.items():
-            by_row.setdefault(r, []).append(cell)
-        for r in sorted(by_row):
-            values: list[object | None] = [None] * self.max_column
-            for cell in by_row[r]:
-                values[cell.column - 1] = cell.value
-            yield r, values
+        with_formula = {r for r, _ in self.formulas}
+        for r, values in enumerate(zip(*self.columns, strict=True), start=1):
+            if r in with_formula or any(v is not None for v in values):
+                yield r, list(values)
 
 
 @dataclass(frozen=True)
@@ -129,6 +157,12 @@ class RawWorkbook:
     def sheet(self, name: str) -> RawSheet | None:
         """The sheet called ``name`` (case-insensitive), or ``None``."""
         return self._by_name.get(name.casefold())
+
+    def release(self) -> None:
+        """Drop every sheet: a reader that has taken what it needs frees the cells before
+        the (longer) validation, whoever else still holds this object."""
+        self.sheets.clear()
+        self._by_name.clear()
 
 
 #: Stable error codes -> default message (one plain sentence: what is wrong and what to do).

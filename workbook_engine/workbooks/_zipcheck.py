@@ -36,6 +36,7 @@ _SMALL_XML_KEEP = 16 * 2**20  # workbook.xml / rels are kept whole up to this si
 _UNSAFE = [
     s.encode(enc) for s in ("<!DOCTYPE", "<!ENTITY") for enc in ("utf-8", "utf-16-le", "utf-16-be")
 ]
+_UNSAFE_PREFIXES = tuple({"<!".encode(enc) for enc in ("utf-8", "utf-16-le", "utf-16-be")})
 _OVERLAP = max(len(p) for p in _UNSAFE)
 _FORMULA_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?f[\s/>]")
 _DIMENSION_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?dimension\b[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']")
@@ -101,12 +102,16 @@ class _Scanner:
 
     def feed(self, data: bytes) -> None:
         buf = self.tail + data
-        for pat in _UNSAFE:
-            if pat in buf:
-                raise UnreadableFile(
-                    "xml-unsafe", detail=f"member {self.name!r} contains {pat!r} (DTD/entity declaration: XML bomb or XXE)"
-                )
-        if not self.has_formula and _FORMULA_RE.search(buf):
+        # Cheap byte searches first (most chunks of a big sheet hold neither); the exact
+        # patterns only where one of their prefixes occurs.
+        if any(prefix in buf for prefix in _UNSAFE_PREFIXES):
+            for pat in _UNSAFE:
+                if pat in buf:
+                    raise UnreadableFile(
+                        "xml-unsafe",
+                        detail=f"member {self.name!r} contains {pat!r} (DTD/entity declaration: XML bomb or XXE)",
+                    )
+        if not self.has_formula and (b"<f" in buf or b":f" in buf) and _FORMULA_RE.search(buf):
             self.has_formula = True
         self.tail = buf[-_OVERLAP:]
 

@@ -27,7 +27,6 @@ from workbook_engine.workbooks.client_import_sheet import (
 )
 from workbook_engine.workbooks.declaration import ColumnSpec, column_letter
 from workbook_engine.workbooks.grid import (
-    GridRow,
     GridSheet,
     empty_grid,
     filled,
@@ -96,12 +95,15 @@ def read_fineract(book: RawWorkbook) -> ImportFile:
             by_column[col] = key
             letters[key] = column_letter(col - 1)
             headers[key] = str(value)
-    rows: list[GridRow] = []
-    for client in clients.rows:
-        values = {key: raw.value(client.row, col) for col, key in by_column.items()}
-        if any(filled(v) for k, v in values.items() if k not in ("active", "address_type")):
-            rows.append(GridRow(client.row, client.key, values))
-    addresses = GridSheet(raw.name, letters, headers, rows)
+    places = [r - 1 for r in clients.rows]
+    columns = {key: list(map(raw.column(col).__getitem__, places))
+               for col, key in by_column.items()}
+    telling = [column for key, column in columns.items() if key not in ("active", "address_type")]
+    keep = [i for i in range(len(places)) if any(filled(column[i]) for column in telling)]
+    addresses = GridSheet(raw.name, letters, headers, [clients.rows[i] for i in keep],
+                          [clients.keys[i] for i in keep],
+                          {key: [column[i] for i in keep] for key, column in columns.items()},
+                          [None] * len(keep))
     return ImportFile("fineract", form, clients, None, addresses, problems)
 
 

@@ -93,7 +93,7 @@ def write_client_workbook(path: Path, data: TemplateData, signed: SignedMetadata
     last_rows: dict[str, int] = {}
     for name, columns in grids:
         rows = report.rows.get(name, ()) if report else ()
-        last = max((r.row for r in rows), default=CLIENT_IMPORT.first_data_row - 1)
+        last = rows[-1].row if rows else CLIENT_IMPORT.first_data_row - 1
         extra = data.template_rows if report is None else 50
         last_rows[name] = max(last + extra, CLIENT_IMPORT.first_data_row + 9)
     # Sheets in the order the user sees them; each is then written row by row.

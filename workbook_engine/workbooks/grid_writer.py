@@ -47,7 +47,8 @@ class ReportRow:
 
 @dataclass
 class ReportContent:
-    """The rows of each sheet (in row order) and the list for the Errors sheet."""
+    """The rows of each sheet (in row order; a sequence that may make each row when it is
+    read, so that the writer streams them) and the list for the Errors sheet."""
 
     rows: dict[str, Sequence[ReportRow]]
     errors: Sequence[Mapping[str, Any]]

@@ -20,9 +20,11 @@ Values: text stays text exactly (no strip, "0712345678" stays a string);
 numbers that are integral become ``int`` (xlsx stores every number as a
 float, so 5 and 5.0 are indistinguishable), other numbers stay ``float``;
 dates/times are ``date``/``datetime``/``time``; durations under a day become
-``time``, longer ones a float number of days.  ``RawCell.formula`` carries the
-formula WITH its leading ``'='`` (xlsx/xlsm only; ods/xls give values only).
-CSV cells are always text.
+``time``, longer ones a float number of days.  ``RawSheet.formulas`` (and
+``RawCell.formula``) carry the formula WITH its leading ``'='`` (xlsx/xlsm only;
+ods/xls give values only).  CSV cells are always text.  A sheet comes back column
+by column (``RawSheet.column``), equal values of a column shared, with no object
+per cell; ``RawSheet.cells`` builds one per cell on demand, for small sheets.
 
 Error codes (``UnreadableFile.code``; stable, for programs and logs):
 
