@@ -27,6 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import openpyxl  # noqa: F401 - loaded once, before the report writer is forked
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -88,7 +89,8 @@ def write_xlsx_report(source: Path, target: Path, data: ReportData, *, sheet_nam
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
 
-    book = load_workbook(source)
+    with source.open("rb") as stream:  # a stream: openpyxl would judge a path by its name
+        book = load_workbook(stream)
     ws = book[sheet_name]
     fill = PatternFill("solid", start_color=RED, end_color=RED)
     for address, mark in cells.items():

@@ -47,7 +47,7 @@ from workbook_engine.domain.enums import ClientStatus, GroupStatus, LegalForm, S
 from workbook_engine.errors import EngineError, Location, Problem
 from workbook_engine.errors.client_import import IMPORT_NO_VALID_ROWS
 from workbook_engine.errors.general import CONFIGURATION, INVALID_VALUE, WRONG_STATE
-from workbook_engine.errors.returned import NOT_VALID, UNKNOWN_WORKBOOK
+from workbook_engine.errors.returned import NOT_VALID, UNKNOWN_WORKBOOK, UNREADABLE
 from workbook_engine.reports.client_import_report import (
     ImportSummary,
     error_json,
@@ -442,7 +442,7 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
         set_status,
         show_submission,
     )
-    from workbook_engine.workbooks.safe_read import read_workbook
+    from workbook_engine.workbooks.safe_read import UnreadableFile, read_workbook
 
     with ctx.unit_of_work(None) as uow:
         s = uow.session
@@ -459,7 +459,13 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
             raise EngineError(NOT_VALID, f"Submission {sub.id} has errors that concern the "
                               f"whole file ({whole[0]['message']}); correct the file and send "
                               "it again.")
-        raw = read_workbook(Path(sub.archive_path or ""))
+        try:
+            raw = read_workbook(Path(sub.archive_path or ""), ctx.read_limits(),
+                                name=sub.original_name)
+        except UnreadableFile as exc:
+            raise EngineError(UNREADABLE, f"The archived file of submission {sub.id} "
+                              f"({sub.original_name}) cannot be read again: {exc.message}"
+                              ) from None
         metadata = _metadata(ctx, raw, sub.original_name)
         found = _identify(s, raw, metadata, sub.original_name)
         ref, validation = _validate(ctx, s, found, sub.original_name)

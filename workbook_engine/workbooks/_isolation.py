@@ -21,10 +21,11 @@ import multiprocessing.connection
 import os
 import signal
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ._parse import ParseJob, build, parse
-from ._types import RawWorkbook, UnreadableFile
+from ._types import RawWorkbook, ReadLimits, UnreadableFile
 
 _STDERR_KEEP = 64 * 1024
 _OOM_MARKERS = (b"memory allocation of", b"MemoryError", b"Cannot allocate memory", b"out of memory")
@@ -38,6 +39,11 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def _child(conn: multiprocessing.connection.Connection, job: ParseJob, stderr_fd: int | None) -> None:
+    _child_call(conn, parse, (job,), {}, job.limits.memory_bytes, stderr_fd)
+
+
+def _child_call(conn: multiprocessing.connection.Connection, fn: Callable[..., Any], args: tuple[Any, ...],
+                kwargs: dict[str, Any], memory_bytes: int, stderr_fd: int | None) -> None:
     try:
         if stderr_fd is not None:
             os.dup2(stderr_fd, 2)
@@ -46,11 +52,11 @@ def _child(conn: multiprocessing.connection.Connection, job: ParseJob, stderr_fd
         try:
             import resource
 
-            resource.setrlimit(resource.RLIMIT_AS, (job.limits.memory_bytes, job.limits.memory_bytes))
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         except (ImportError, ValueError, OSError):
             pass  # platform without RLIMIT_AS: the wall timeout still applies
         try:
-            result: tuple[Any, ...] = ("ok", parse(job))
+            result: tuple[Any, ...] = ("ok", fn(*args, **kwargs))
         except UnreadableFile as e:
             result = ("error", e.code, e.message, e.detail)
         except MemoryError:
@@ -82,13 +88,29 @@ def _stderr_text(fd: int | None) -> bytes:
 
 def run_isolated(job: ParseJob) -> RawWorkbook:
     """Parse in a child; map every way the child can fail to :class:`UnreadableFile`."""
+    wire = _run(lambda conn, fd: (_child, (conn, job, fd)), job.limits)
+    return build(wire)
+
+
+def run_limited(fn: Callable[..., Any], *args: Any, limits: ReadLimits, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` in a child process under the memory and time limits of ``limits``
+    (for work on a user's file that is not parsing, e.g. writing the highlighted report
+    from it with openpyxl). The result is pickled back; every way the child can fail is an
+    :class:`UnreadableFile` (``reader-timeout``, ``reader-out-of-memory``,
+    ``reader-crashed``, or the code the function raised)."""
+    return _run(lambda conn, fd: (_child_call, (conn, fn, args, kwargs, limits.memory_bytes, fd)), limits)
+
+
+def _run(target: Callable[[Any, int | None], tuple[Callable[..., None], tuple[Any, ...]]],
+         limits: ReadLimits) -> Any:
     ctx = _context()
     stderr_fd: int | None = None
     if ctx.get_start_method() == "fork" and hasattr(os, "memfd_create"):
         stderr_fd = os.memfd_create("safe-read-stderr", 0)
     recv_conn, send_conn = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send_conn, job, stderr_fd), daemon=True)
-    deadline = time.monotonic() + job.limits.timeout_seconds
+    child, child_args = target(send_conn, stderr_fd)
+    proc = ctx.Process(target=child, args=child_args, daemon=True)
+    deadline = time.monotonic() + limits.timeout_seconds
     message: Any = None
     exitcode: int | None = None
     try:
@@ -108,7 +130,7 @@ def run_isolated(job: ParseJob) -> RawWorkbook:
             proc.join()
             if message is None:
                 raise UnreadableFile(
-                    "reader-timeout", detail=f"no result after {job.limits.timeout_seconds} s; child killed"
+                    "reader-timeout", detail=f"no result after {limits.timeout_seconds} s; child killed"
                 )
         else:
             proc.join()
@@ -125,13 +147,13 @@ def run_isolated(job: ParseJob) -> RawWorkbook:
             pass
     if message is not None:
         if message[0] == "ok":
-            return build(message[1])
+            return message[1]
         _tag, code, msg, detail = message
         raise UnreadableFile(code, msg, detail)
     return _died(exitcode, err)
 
 
-def _died(exitcode: int | None, err: bytes) -> RawWorkbook:
+def _died(exitcode: int | None, err: bytes) -> Any:
     tail = err.decode("utf-8", errors="replace").strip().splitlines()[:3]
     detail = f"child exit code {exitcode}; stderr: {' | '.join(tail)[:500]}"
     if any(m in err for m in _OOM_MARKERS) or exitcode == -signal.SIGKILL:

@@ -9,7 +9,11 @@ before any spreadsheet parser sees the file.
   UTF-16) -> ``xml-unsafe``.  This covers every member, whatever its name,
   because a relationship may point a parser at any member;
 * for OOXML: workbook.xml (and its rels) parsed with defusedxml -> sheet list,
-  sheet count, and each sheet's ``<dimension ref>`` checked against the limits.
+  sheet count, and each sheet's ``<dimension ref>`` checked against the limits;
+  the ``<row>`` elements of each sheet are counted while it is scanned, so that a
+  sheet of a million formatted but empty rows (a small file that a reader, or the
+  report writer, would expand to gigabytes) is refused even when its dimension
+  claims a small range.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ _OVERLAP = max(len(p) for p in _UNSAFE)
 _FORMULA_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?f[\s/>]")
 _DIMENSION_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?dimension\b[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']")
 _SHEETDATA_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?sheetData\b")
+_ROW_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?row[\s/>]")
 _REF_RE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 
 REL_OFFICE_DOC = "/officeDocument"
@@ -94,13 +99,17 @@ def _corrupt(detail: str) -> UnreadableFile:
 class _Scanner:
     """Streaming search for DTD / entity declarations and (optionally) <f> elements."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, count_rows: bool = False) -> None:
         self.name = name
         self.tail = b""
         self.has_formula = False
+        self.count_rows = count_rows
+        self.rows = 0
 
     def feed(self, data: bytes) -> None:
         buf = self.tail + data
+        if self.count_rows:  # a match that ends inside the tail was counted with the last chunk
+            self.rows += sum(1 for m in _ROW_RE.finditer(buf) if m.end() > len(self.tail))
         for pat in _UNSAFE:
             if pat in buf:
                 raise UnreadableFile(
@@ -244,8 +253,8 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
         for info in infos:
             if info.filename in done or info.is_dir():
                 continue
-            scanner = _Scanner(info.filename)
             sheet = sheet_parts.get(info.filename)
+            scanner = _Scanner(info.filename, count_rows=sheet is not None)
             head: list[bytes] = []
             kept = [0]
 
@@ -260,7 +269,19 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
                 if scanner.has_formula:
                     facts.formula_parts.add(info.filename)
                 _check_dimension(sheet, b"".join(head), limits)
+                _check_row_count(sheet, scanner.rows, limits)
     return facts
+
+
+def _check_row_count(sheet: SheetPart, rows: int, limits: ReadLimits) -> None:
+    if rows > limits.max_rows:
+        raise UnreadableFile(
+            "sheet-too-large",
+            message=f"Sheet '{sheet.name}' has {rows:,} rows, most of them probably empty but formatted, and at most "
+            f"{limits.max_rows:,} are allowed; please delete the unused rows below your data, save and re-send "
+            "the file.",
+            detail=f"{rows} <row> elements in {sheet.part}",
+        )
 
 
 def _check_dimension(sheet: SheetPart, head: bytes, limits: ReadLimits) -> None:
