@@ -33,14 +33,12 @@ from workbook_engine.services.context import AppContext
 from workbook_engine.services.demo import Reference, _Builder, build_kilimani, build_reference
 
 #: Names that a spreadsheet would run as formulas, or a browser as markup, if written raw.
-HOSTILE_NAMES = {
-    "center": '=HYPERLINK("http://x.example","y")',
-    "group": "+1+1",
-    "client_first": "-2+3",
-    "client_last": "@SUM(A1)",
-    "second_first": "<script>alert(1)</script>",
-    "second_last": "=1+1",
-}
+HOSTILE_CENTER = '=HYPERLINK("http://x.example","y")'
+HOSTILE_GROUP = "+1+1"
+HOSTILE_CLIENTS = [("-2+3", "Wekesa"), ("@SUM(A1)", "Njoroge"),
+                   ("=1+1", "<script>alert(1)</script>")]
+#: Every payload, as it appears in names written by the engine.
+PAYLOADS = (HOSTILE_CENTER, HOSTILE_GROUP, *(f"{f} {l}" for f, l in HOSTILE_CLIENTS))
 
 
 @dataclass
@@ -105,12 +103,8 @@ def _build_template(root: Path) -> _Template:
         ref = build_reference(ctx)
         centers = {"kilimani": build_kilimani(ctx, ref),
                    "tumaini": _add_center(ctx, ref, "Tumaini", "Juhudi", [("Zuri", "Moraa")]),
-                   "hostile": _add_center(ctx, ref, HOSTILE_NAMES["center"],
-                                          HOSTILE_NAMES["group"],
-                                          [(HOSTILE_NAMES["client_first"],
-                                            HOSTILE_NAMES["client_last"]),
-                                           (HOSTILE_NAMES["second_first"],
-                                            HOSTILE_NAMES["second_last"])])}
+                   "hostile": _add_center(ctx, ref, HOSTILE_CENTER, HOSTILE_GROUP,
+                                          HOSTILE_CLIENTS)}
         sheets = {}
         for name, center_id in centers.items():
             [generated] = generate_collection_sheets(ctx, actor_id=None,

@@ -79,6 +79,15 @@ def write_html_report(data: ReportData, target: Path) -> Path:
     return target
 
 
+def _append_as_text(ws: Any, values: Sequence[Any]) -> None:
+    """Append a row; text stays text even when it starts with "=" (openpyxl would otherwise
+    store a client called "=HYPERLINK(...)" as a formula)."""
+    ws.append(list(values))
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
 def write_xlsx_report(source: Path, target: Path, data: ReportData, *, sheet_name: str,
                       metadata_sheet: str, cells: Mapping[str, Mapping[str, Any]]) -> Path:
     """A copy of the submitted workbook, highlighted, with Errors and Summary sheets.
@@ -110,9 +119,10 @@ def write_xlsx_report(source: Path, target: Path, data: ReportData, *, sheet_nam
     errors.append(["Sheet", "Row", "Column", "Cell", "Client", "Code", "What is wrong",
                    "How to fix"])
     for e in data.errors:
-        errors.append([e.get("sheet"), e.get("row"), e.get("column_header") or e.get("column"),
-                       e.get("cell"), e.get("client"), e.get("code"), e.get("message"),
-                       e.get("how_to_fix")])
+        _append_as_text(errors, [e.get("sheet"), e.get("row"),
+                                 e.get("column_header") or e.get("column"), e.get("cell"),
+                                 e.get("client"), e.get("code"), e.get("message"),
+                                 e.get("how_to_fix")])
     for letter, width in zip("ABCDEFGH", (16, 6, 18, 7, 22, 22, 70, 60), strict=True):
         errors.column_dimensions[letter].width = width
     summary = book.create_sheet("Summary")
