@@ -119,14 +119,14 @@ def _build_template(root: Path) -> _Template:
     return _Template(folder, ref, sheets)
 
 
-@pytest.fixture
-def world(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """A fresh copy of the hostile-corpus world, in this test's own folder and database."""
+def new_world(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> World:
+    """A fresh copy of the world in ``tmp_path`` (own database, home and sheets); the caller
+    disposes of ``world.ctx``. The template is built on first use in this process."""
     if "t" not in _TEMPLATE:
         _TEMPLATE["t"] = _build_template(tmp_path_factory.mktemp("hostile"))
     template = _TEMPLATE["t"]
     home = tmp_path / "home"
-    home.mkdir()
+    home.mkdir(parents=True)
     shutil.copyfile(template.folder / "engine.sqlite3", home / "engine.sqlite3")
     (home / "secrets").mkdir()
     shutil.copy2(template.folder / "secrets" / "signing.key", home / "secrets" / "signing.key")
@@ -138,6 +138,20 @@ def world(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         path = field / f"{name}-generated.xlsx"
         shutil.copyfile(template.folder / "generated" / file_name, path)
         sheets[name] = Sheet(path, expected, workbook_id, center_id)
-    yield World(ctx, template.ref, sheets["kilimani"], sheets["tumaini"], sheets["hostile"],
-                tmp_path)
-    ctx.dispose()
+    return World(ctx, template.ref, sheets["kilimani"], sheets["tumaini"], sheets["hostile"],
+                 tmp_path)
+
+
+def reset_database(world: World) -> None:
+    """Put the world's database back as the template has it, keeping its engine (and so
+    SQLAlchemy's cache of compiled statements): many examples of a property test, quickly."""
+    world.ctx.engine.dispose()
+    shutil.copyfile(_TEMPLATE["t"].folder / "engine.sqlite3", world.ctx.home / "engine.sqlite3")
+
+
+@pytest.fixture
+def world(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """A fresh copy of the hostile-corpus world, in this test's own folder and database."""
+    made = new_world(tmp_path, tmp_path_factory)
+    yield made
+    made.ctx.dispose()
