@@ -112,12 +112,9 @@ def edited(world: World, name: str, change: Callable[[Any, Worksheet, dict[str, 
     return Drop(target, name)
 
 
-def rewritten(world: World, name: str, members: Mapping[str, Callable[[bytes], bytes]],
-              add: Mapping[str, bytes] | None = None, *, source: Path | None = None) -> Drop:
-    """Kilimani's filled sheet with zip members rewritten at the byte level (what a program,
-    not a person, would produce)."""
-    source = source or filled(world, f"filled-{name}").path
-    target = _file(world, name)
+def rewrite_zip(source: Path, target: Path, members: Mapping[str, Callable[[bytes], bytes]],
+                add: Mapping[str, bytes] | None = None) -> Path:
+    """A copy of a zip (xlsx) with members rewritten at the byte level and others added."""
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w",
                                                          zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
@@ -127,7 +124,15 @@ def rewritten(world: World, name: str, members: Mapping[str, Callable[[bytes], b
             zout.writestr(info.filename, data)
         for member, data in (add or {}).items():
             zout.writestr(member, data)
-    return Drop(target, name)
+    return target
+
+
+def rewritten(world: World, name: str, members: Mapping[str, Callable[[bytes], bytes]],
+              add: Mapping[str, bytes] | None = None, *, source: Path | None = None) -> Drop:
+    """Kilimani's filled sheet with zip members rewritten at the byte level (what a program,
+    not a person, would produce)."""
+    source = source or filled(world, f"filled-{name}").path
+    return Drop(rewrite_zip(source, _file(world, name), members, add), name)
 
 
 def row_of(expected: Mapping[str, Any], name: str) -> int:
@@ -178,11 +183,11 @@ def _zeros_deflated(inflated: int) -> bytes:
     return block * (inflated // chunk) + maker.flush(zlib.Z_FINISH)
 
 
-def zip_bomb(world: World, name: str, *, inflated: int, declared: int | None = None) -> Drop:
-    """Kilimani's filled sheet plus one part that inflates to ``inflated`` bytes of zeros and
+def zip_bomb_file(source: Path, target: Path, *, inflated: int,
+                  declared: int | None = None) -> Path:
+    """``source`` (an xlsx) plus one part that inflates to ``inflated`` bytes of zeros and
     claims ``declared`` (by default the truth) in its headers. The CRC is left at 0: a bomb
     does not care, and the engine must stop long before it could check it."""
-    source = filled(world, f"filled-{name}").path
     parts: list[bytes] = []
     central: list[bytes] = []
     offset = 0
@@ -206,9 +211,15 @@ def zip_bomb(world: World, name: str, *, inflated: int, declared: int | None = N
     locator = struct.pack("<IIQI", 0x07064B50, 0, offset + len(directory), 1)
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF,
                       0)
-    path = _file(world, name)
-    path.write_bytes(b"".join(parts) + directory + end64 + locator + end)
-    return Drop(path, name)
+    target.write_bytes(b"".join(parts) + directory + end64 + locator + end)
+    return target
+
+
+def zip_bomb(world: World, name: str, *, inflated: int, declared: int | None = None) -> Drop:
+    """Kilimani's filled sheet as a zip bomb (:func:`zip_bomb_file`)."""
+    source = filled(world, f"filled-{name}").path
+    return Drop(zip_bomb_file(source, _file(world, name), inflated=inflated,
+                              declared=declared), name)
 
 
 def _with_doctype(xml: bytes, doctype: str) -> bytes:
@@ -303,11 +314,11 @@ def many_sheets(world: World) -> Drop:
     return rewritten(world, "Kilimani many sheets.xlsx", {"xl/workbook.xml": workbook})
 
 
-def million_empty_rows(world: World, *, honest_dimension: bool = True) -> Drop:
-    """A used range of a million formatted but empty rows below the grid (select the rows,
-    give them a colour, save): a small file that a naive reader expands to gigabytes. With
-    ``honest_dimension=False`` the sheet's declared range still says A1:Q18."""
-    rows = "".join(f'<row r="{r}" s="1" customFormat="1"/>' for r in range(30, 1_000_001))
+def million_rows_member(honest_dimension: bool = True) -> Callable[[bytes], bytes]:
+    """Rewrites a sheet's XML: a million formatted but empty cells below the grid (format a
+    column down to row 1,000,000, save): a small file that a naive reader expands to a dense
+    grid of gigabytes. With ``honest_dimension=False`` the declared range is left as it was."""
+    rows = "".join(f'<row r="{r}"><c r="A{r}" s="1"/></row>' for r in range(30, 1_000_001))
 
     def sheet(xml: bytes) -> bytes:
         if honest_dimension:
@@ -315,7 +326,12 @@ def million_empty_rows(world: World, *, honest_dimension: bool = True) -> Drop:
                          xml)
         return xml.replace(b"</sheetData>", rows.encode() + b"</sheetData>")
 
-    return rewritten(world, "Kilimani formatted.xlsx", {"xl/worksheets/sheet1.xml": sheet})
+    return sheet
+
+
+def million_empty_rows(world: World, *, honest_dimension: bool = True) -> Drop:
+    return rewritten(world, "Kilimani formatted.xlsx",
+                     {"xl/worksheets/sheet1.xml": million_rows_member(honest_dimension)})
 
 
 def corner_cell(world: World) -> Drop:
@@ -518,13 +534,16 @@ CASES: tuple[Case, ...] = (
          needs_soffice=True),
     Case("thousands-of-sheets", "A workbook with 3,000 sheets", many_sheets, "quarantined",
          _unreadable("3002 sheets", "delete the sheets")),
-    Case("million-empty-rows", "A used range of a million formatted but empty rows",
+    Case("million-empty-rows", "A used range of a million formatted but empty cells",
          million_empty_rows, "quarantined",
          _unreadable("Sheet 'Collection sheet' uses 1,000,000 rows", "delete unused rows")),
-    Case("million-empty-rows-hidden", "A million formatted but empty rows under a used range "
-         "that claims A1:Q18", lambda w: million_empty_rows(w, honest_dimension=False),
+    Case("million-empty-rows-hidden", "A million formatted but empty cells under a used "
+         "range that claims A1:Q18", lambda w: million_empty_rows(w, honest_dimension=False),
          "quarantined", _unreadable("Sheet 'Collection sheet' has 999,987 rows",
                                     "delete the unused rows")),
+    Case("stray-value-far-down", "One stray value at Q1000000 (a used range of a million rows)",
+         lambda w: edited(w, "Kilimani.xlsx", set_cells({"Q1000000": 1})), "quarantined",
+         _unreadable("Sheet 'Collection sheet' uses 1,000,000 rows", "delete unused rows")),
     Case("corner-cell", "A single cell at XFD1048576", corner_cell, "quarantined",
          _unreadable("Collection sheet", "delete unused rows")),
     Case("long-cell", "A 100,000-character cell (the receipt number)",

@@ -334,3 +334,46 @@ def test_read_limits_come_from_the_rules(world: World, tmp_path: Path) -> None:
         ctx.read_limits()
     assert bad.value.code == "configuration" and "max_sheets" in bad.value.message
     ctx.dispose()
+
+
+# ----------------------------------------------------------------------------- bounded memory
+
+BOUNDED = ["zip-bomb", "zip-bomb-lying", "xml-bomb", "million-empty-rows",
+           "million-empty-rows-hidden", "stray-value-far-down", "thousands-of-sheets",
+           "corner-cell"]
+
+
+def _refuse_under_limit(path: Path, name: str, limit: int, conn: Any) -> None:
+    import resource
+
+    from workbook_engine.workbooks.safe_read import UnreadableFile, read_workbook
+
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        read_workbook(path, name=name)
+        conn.send("read")
+    except UnreadableFile as refused:
+        conn.send(refused.code)
+    except MemoryError:
+        conn.send("out of memory")
+
+
+@pytest.mark.parametrize("case_id", BOUNDED)
+def test_a_bomb_is_refused_in_bounded_memory(world: World, case_id: str) -> None:
+    """The refusal itself needs little memory: the engine's own process, limited to what it
+    already uses plus 64 MB, refuses a 5 GB zip bomb or a million-row sheet (before any
+    parser runs, or in the limited child), instead of running out of memory."""
+    import multiprocessing
+
+    from tests.hostile.corpus import case
+    from tests.workbooks.test_safe_read import vm_size_bytes
+
+    drop = case(case_id).build(world)
+    fork = multiprocessing.get_context("fork")
+    recv, send = fork.Pipe(duplex=False)
+    child = fork.Process(target=_refuse_under_limit,
+                         args=(drop.path, drop.name, vm_size_bytes() + 64 * 2**20, send))
+    child.start()
+    child.join(120)
+    assert child.exitcode == 0 and recv.poll(), child.exitcode
+    assert recv.recv() in ("zip-bomb", "xml-unsafe", "sheet-too-large", "too-many-sheets")

@@ -203,8 +203,6 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
     with zf:
         infos = zf.infolist()
     declared = sum(i.file_size for i in infos)
-    if declared > limits.max_uncompressed_bytes:
-        raise _bomb(f"declared uncompressed size {declared} > {limits.max_uncompressed_bytes}")
     for i in infos:
         if i.file_size > _RATIO_FLOOR and i.file_size > limits.max_compression_ratio * max(i.compress_size, 1):
             raise _bomb(
@@ -246,6 +244,13 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
                     detail=f"{len(facts.sheets)} sheets in workbook.xml",
                 )
             sheet_parts = {s.part: s for s in facts.sheets if s.part}
+            # A sheet whose used range is too large gets that message, not "zip bomb", even
+            # when it also makes the file too large once decompressed.
+            for part, sheet in sheet_parts.items():
+                if part in by_name:
+                    _check_dimension(sheet, _peek(path, by_name[part]), limits)
+        if declared > limits.max_uncompressed_bytes:
+            raise _bomb(f"declared uncompressed size {declared} > {limits.max_uncompressed_bytes}")
         # after the sheet count, so that 3000 sheets is reported as too many sheets
         if len(infos) > limits.max_zip_members:
             raise _bomb(f"{len(infos)} zip members > max_zip_members {limits.max_zip_members}")
@@ -282,6 +287,18 @@ def _check_row_count(sheet: SheetPart, rows: int, limits: ReadLimits) -> None:
             "the file.",
             detail=f"{rows} <row> elements in {sheet.part}",
         )
+
+
+def _peek(path: Path, info: zipfile.ZipInfo) -> bytes:
+    """The first bytes of a member, inflated no further than that (for its <dimension>);
+    b"" when they cannot be read: the full, counted inflation that follows says why."""
+    if info.flag_bits & 0x1:
+        return b""
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(info) as stream:
+            return stream.read(_HEAD_KEEP)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError):
+        return b""
 
 
 def _check_dimension(sheet: SheetPart, head: bytes, limits: ReadLimits) -> None:
