@@ -9,12 +9,12 @@ machine is shared.
 
 Files (generated here, as tests/hostile/corpus.py does): a valid 20-row sheet; a zip bomb whose
 one part claims and inflates to 5 GiB; one that claims 1 KiB and inflates to 1 GiB; a sheet
-with a million formatted empty rows (declared range A1:Q1000000, and one declaring A1:Q18).
-and a sheet with one stray value at Q1000000. Baselines: reading the valid sheet with
+with a million formatted empty cells (declared range A1:Q1000000, and one declaring A1:Q18);
+a sheet with one stray value at Q1000000. Baselines: reading the valid sheet with
 read_workbook; a naive reader on the same hostile files (inflating the bomb's part to the end;
-python-calamine reading the sheet with the stray value; openpyxl loading the million-row sheet,
-as the highlighted report did in the engine's own process before issue 8). ``--no-naive`` skips the naive readers (they take seconds
-to minutes and gigabytes).
+python-calamine reading the sheet with the stray value; openpyxl loading the million-row
+sheet, as the highlighted report did in the engine's own process before issue 8).
+``--no-naive`` skips the naive readers (seconds of CPU and up to a gigabyte each).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import openpyxl.styles
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.hostile.corpus import million_rows_member, rewrite_zip, zip_bomb_file  # noqa: E402
+from tests.hostile.corpus import million_rows_member, rewrite_zip, zip_bomb_file  # noqa: E402, I001
 from workbook_engine.workbooks.safe_read import UnreadableFile, read_workbook  # noqa: E402
 
 
@@ -58,8 +58,9 @@ def _measure(fn: Callable[[], str], conn: object) -> None:
         outcome = "MemoryError"
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    conn.send((outcome, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,  # type: ignore[attr-defined]
-               max(me.ru_maxrss, kids.ru_maxrss) / 1024))
+    cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    peak = max(me.ru_maxrss, kids.ru_maxrss) / 1024
+    conn.send((outcome, cpu, peak))  # type: ignore[attr-defined]
 
 
 def measure(label: str, fn: Callable[[], str]) -> None:

@@ -50,6 +50,8 @@ class Where:
     """What one reported problem must say: its code, where, and words of its message."""
 
     code: str
+    #: For an unreadable file: the safe reader's own code (``zip-bomb``, ``cell-too-long``).
+    reason: str | None = None
     sheet: str | None = None
     row: int | None = None
     cell: str | None = None
@@ -78,6 +80,8 @@ class Case:
     totals: tuple[str, str] | None = None
     #: Prepare the database before the file arrives (e.g. post another payment).
     before: Callable[[World], Any] | None = None
+    #: Other tests that prove more about this case (docs/reliability.md lists them).
+    see: tuple[str, ...] = ()
 
 
 # ----------------------------------------------------------------------------- builders
@@ -482,8 +486,8 @@ UNREADABLE = "file-unreadable"
 AS_DUE = ("3769.74", "8000.00")
 
 
-def _unreadable(*says: str) -> tuple[Where, ...]:
-    return (Where(UNREADABLE, says=says),)
+def _unreadable(reason: str, *says: str) -> tuple[Where, ...]:
+    return (Where(UNREADABLE, reason=reason, says=says),)
 
 
 def _cell(world_cell: tuple[str, str], code: str, *says: str, client: str | None = None
@@ -497,58 +501,66 @@ CASES: tuple[Case, ...] = (
     # --- files that are not workbooks of ours, or cannot be read -----------------------------
     Case("empty-file", "An empty file (0 bytes)",
          lambda w: _bytes(w, "Kilimani.xlsx", b""), "quarantined",
-         _unreadable("empty (0 bytes)", "save the workbook again")),
+         _unreadable("file-empty", "empty (0 bytes)", "save the workbook again")),
     Case("text-renamed", "Text renamed .xlsx",
          lambda w: _bytes(w, "Kilimani.xlsx", b"Amina paid 1851.28\nBaraka paid 1388.46\n"),
-         "quarantined", _unreadable("plain text, not an Excel workbook", "Excel Workbook (.xlsx)")),
+         "quarantined",
+         _unreadable("not-a-spreadsheet", "plain text, not an Excel workbook",
+                     "Excel Workbook (.xlsx)")),
     Case("pdf-renamed", "A PDF renamed .xlsx", lambda w: _bytes(w, "Kilimani.xlsx", PDF),
-         "quarantined", _unreadable("not a spreadsheet", "save it as an Excel Workbook")),
+         "quarantined",
+         _unreadable("not-a-spreadsheet", "not a spreadsheet", "save it as an Excel Workbook")),
     Case("truncated-zip", "A truncated zip (cut off while being sent)", truncated,
-         "quarantined", _unreadable("damaged or incomplete", "re-send")),
+         "quarantined", _unreadable("zip-corrupt", "damaged or incomplete", "re-send")),
     Case("zip-bomb", "A zip bomb: a 5 MB part claiming and inflating to 5 GB",
          lambda w: zip_bomb(w, "Kilimani bomb.xlsx", inflated=5 * 2**30), "quarantined",
-         _unreadable("packed in an abnormal way", "save it again as a new .xlsx file")),
+         _unreadable("zip-bomb", "packed in an abnormal way", "save it again as a new .xlsx file")),
     Case("zip-bomb-lying", "A zip bomb whose headers claim 1 KB but that inflates to 1 GB",
          lambda w: zip_bomb(w, "Kilimani liar.xlsx", inflated=2**30, declared=1024),
-         "quarantined", _unreadable("packed in an abnormal way")),
+         "quarantined", _unreadable("zip-bomb", "packed in an abnormal way")),
     Case("xml-bomb", "An XML bomb (billion laughs) inside the sheet",
          lambda w: rewritten(w, "Kilimani laughs.xlsx",
                              {"xl/worksheets/sheet1.xml": _billion_laughs}),
-         "quarantined", _unreadable("unsafe hidden content", "new workbook")),
+         "quarantined", _unreadable("xml-unsafe", "unsafe hidden content", "new workbook")),
     Case("xxe", "An external entity (XXE) reading /etc/passwd inside the sheet",
          lambda w: rewritten(w, "Kilimani xxe.xlsx",
                              {"xl/worksheets/sheet1.xml": _xxe}),
-         "quarantined", _unreadable("unsafe hidden content")),
+         "quarantined", _unreadable("xml-unsafe", "unsafe hidden content")),
     Case("encrypted", "A password-encrypted workbook", encrypted, "quarantined",
-         _unreadable("protected with a password", "remove the password")),
+         _unreadable("encrypted", "protected with a password", "remove the password")),
     Case("legacy-xls", "A legacy .xls (Excel 97-2003) of a collection sheet",
          lambda w: converted(w, "xls", "Kilimani.xls"), "invalid",
          (Where("format-not-accepted", says=("Excel 97-2003", "Excel Workbook (.xlsx)")),),
-         needs_soffice=True),
+         needs_soffice=True, see=("tests/client_import/test_template_and_fineract.py::"
+                                  "test_fineract_xls_is_mapped_by_name",)),
     Case("xlsm-macros", "An .xlsm with a VBA project (macros are never run)", macro_workbook,
-         "awaiting_approval", totals=AS_DUE),
+         "awaiting_approval", totals=AS_DUE,
+         see=("tests/hostile/test_corpus.py::test_xlsm_macros_are_never_kept_in_the_report",)),
     Case("csv-export", "A .csv export of the sheet", csv_export, "quarantined",
          (Where("workbook-not-recognised", says=("CSV export", "send the .xlsx workbook")),)),
     Case("ods-libreoffice", "An .ods saved by LibreOffice",
          lambda w: converted(w, "ods", "Kilimani.ods"), "awaiting_approval", totals=AS_DUE,
          needs_soffice=True),
     Case("thousands-of-sheets", "A workbook with 3,000 sheets", many_sheets, "quarantined",
-         _unreadable("3002 sheets", "delete the sheets")),
+         _unreadable("too-many-sheets", "3002 sheets", "delete the sheets")),
     Case("million-empty-rows", "A used range of a million formatted but empty cells",
          million_empty_rows, "quarantined",
-         _unreadable("Sheet 'Collection sheet' uses 1,000,000 rows", "delete unused rows")),
+         _unreadable("sheet-too-large",
+                     "Sheet 'Collection sheet' uses 1,000,000 rows", "delete unused rows")),
     Case("million-empty-rows-hidden", "A million formatted but empty cells under a used "
          "range that claims A1:Q18", lambda w: million_empty_rows(w, honest_dimension=False),
-         "quarantined", _unreadable("Sheet 'Collection sheet' has 999,987 rows",
-                                    "delete the unused rows")),
+         "quarantined",
+         _unreadable("sheet-too-large", "Sheet 'Collection sheet' has 999,987 rows",
+                     "delete the unused rows")),
     Case("stray-value-far-down", "One stray value at Q1000000 (a used range of a million rows)",
          lambda w: edited(w, "Kilimani.xlsx", set_cells({"Q1000000": 1})), "quarantined",
-         _unreadable("Sheet 'Collection sheet' uses 1,000,000 rows", "delete unused rows")),
+         _unreadable("sheet-too-large",
+                     "Sheet 'Collection sheet' uses 1,000,000 rows", "delete unused rows")),
     Case("corner-cell", "A single cell at XFD1048576", corner_cell, "quarantined",
-         _unreadable("Collection sheet", "delete unused rows")),
+         _unreadable("sheet-too-large", "Collection sheet", "delete unused rows")),
     Case("long-cell", "A 100,000-character cell (the receipt number)",
          long_cell, "quarantined",
-         _unreadable("Sheet 'Collection sheet', cell H3", "shorten")),
+         _unreadable("cell-too-long", "Sheet 'Collection sheet', cell H3", "shorten")),
     # --- our workbook, edited ------------------------------------------------------------------
     Case("metadata-deleted", "The hidden identification sheet deleted", without_metadata,
          "quarantined",
@@ -618,11 +630,16 @@ CASES: tuple[Case, ...] = (
          lambda w: filled(w, cells={(AMINA, "withdrawal"): 500}), "invalid",
          (_cell((AMINA, "withdrawal"), "withdrawal-over-balance", "500", "150.00"),)),
     Case("already-posted", "A sheet already posted, sent again", already_posted, "invalid",
-         (Where("already-posted", says=("already posted",)),), only=False),
+         (Where("already-posted", says=("already posted",)),), only=False,
+         see=("tests/returned/test_processing.py::"
+              "test_approval_maker_checker_and_posting_once",)),
     Case("stale", "A sheet made stale by a payment posted after it was generated",
          lambda w: filled(w), "invalid",
          (_cell((AMINA, "repayment"), "stale", "changed since the sheet was generated"),),
-         before=stale_payment),
+         before=stale_payment,
+         see=("tests/returned/test_processing.py::"
+              "test_stale_between_preview_and_approval_posts_nothing",
+              "tests/returned/test_posting.py::test_stale_account_stops_everything")),
 )
 
 #: Text-date formats the reader accepts for the receipt date (docs/returned-sheets.md).

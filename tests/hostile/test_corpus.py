@@ -81,7 +81,7 @@ def assert_reported(world: World, case: Case, errors: list[dict[str, Any]],
     the HTML report shows it (escaped)."""
     for where in case.problems:
         located = {"sheet": where.sheet, "row": where.row, "cell": _resolve(world, where),
-                   "client": where.client}
+                   "client": where.client, "reason": where.reason}
         found = [e for e in errors if e["code"] == where.code and all(
             e.get(key) == value for key, value in located.items() if value is not None)]
         assert found, (where, located, errors)

@@ -153,9 +153,10 @@ def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
     try:
         book = read_workbook(source, ctx.read_limits(), name=name)
     except UnreadableFile as exc:
-        return _refused(ctx, stored, name, received, actor_id, sender_email,
-                        _sheet_problem(UNREADABLE, f"{name} cannot be read: "
-                                       f"{exc.message}", name), not_ours=True)
+        problem = _sheet_problem(UNREADABLE, f"{name} cannot be read: {exc.message}", name)
+        problem["reason"] = exc.code  # the safe reader's code (zip-bomb, cell-too-long, ...)
+        return _refused(ctx, stored, name, received, actor_id, sender_email, problem,
+                        not_ours=True)
     fault_point("after-read")
     try:
         signed, version_text = _metadata_of(book, name)
