@@ -11,6 +11,7 @@ promises of docs/reliability.md: a clear report, the original kept, nothing post
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import struct
 import zipfile
@@ -322,15 +323,19 @@ def million_rows_member(honest_dimension: bool = True) -> Callable[[bytes], byte
     """Rewrites a sheet's XML: a million formatted but empty cells below the grid (format a
     column down to row 1,000,000, save): a small file that a naive reader expands to a dense
     grid of gigabytes. With ``honest_dimension=False`` the declared range is left as it was."""
-    rows = "".join(f'<row r="{r}"><c r="A{r}" s="1"/></row>' for r in range(30, 1_000_001))
-
     def sheet(xml: bytes) -> bytes:
         if honest_dimension:
             xml = re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:Q1000000"/>',
                          xml)
-        return xml.replace(b"</sheetData>", rows.encode() + b"</sheetData>")
+        return xml.replace(b"</sheetData>", _million_rows() + b"</sheetData>")
 
     return sheet
+
+
+@functools.cache
+def _million_rows() -> bytes:
+    return "".join(f'<row r="{r}"><c r="A{r}" s="1"/></row>'
+                   for r in range(30, 1_000_001)).encode()
 
 
 def million_empty_rows(world: World, *, honest_dimension: bool = True) -> Drop:

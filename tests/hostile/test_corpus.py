@@ -275,6 +275,19 @@ def test_a_name_with_folders_or_odd_characters_writes_only_inside_the_home(
         assert s.get(Submission, result.submission_id).original_name == name[:255]
 
 
+def test_an_inbox_file_with_odd_characters_is_taken_in(world: World) -> None:
+    name = "Kilimani\n3 März <ok> | ✓ 'x'.xlsx"
+    inbox_file = world.ctx.settings.inbox / name
+    filled(world, "plain.xlsx").path.replace(inbox_file)
+    [outcome] = _watch(world)
+    assert outcome.state == "processed" and outcome.status == "awaiting_approval"
+    assert outcome.original_name == name
+    for report in (outcome.report_xlsx, outcome.report_html):
+        assert report.parent == world.ctx.settings.outbox and report.name.isascii()
+        assert "\n" not in report.name and "<" not in report.name
+    assert list(world.ctx.settings.inbox.iterdir()) == []
+
+
 def test_e_mail_attachments_with_hostile_names_are_taken_in_safely(world: World) -> None:
     sheet = filled(world, "Kilimani.xlsx").path
     garbage = world.tmp / "garbage.bin"
