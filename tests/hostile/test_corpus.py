@@ -390,3 +390,24 @@ def test_a_bomb_is_refused_in_bounded_memory(world: World, case_id: str) -> None
     child.join(120)
     assert child.exitcode == 0 and recv.poll(), child.exitcode
     assert recv.recv() in ("zip-bomb", "xml-unsafe", "sheet-too-large", "too-many-sheets")
+
+
+def test_a_report_writer_that_blows_up_costs_only_the_highlighted_copy(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The highlighted copy is written with openpyxl from the sender's own file, in a limited
+    child process: when that runs out of memory (or crashes), the submission is still
+    recorded, with its HTML report saying so, and the engine goes on."""
+    import os
+
+    from workbook_engine.services import processing
+
+    def exhausted(*args: Any, **kwargs: Any) -> None:
+        os.abort()  # what a native crash, or the kernel's OOM killer, looks like from outside
+
+    monkeypatch.setattr(processing, "write_xlsx_report", exhausted)
+    drop = filled(world, cells={("Amina Wanjiku", "deposit"): "three hundred"})
+    result = process_file(world.ctx, drop.path, actor_id=None, original_name=drop.name)
+    assert result.status == "invalid" and result.report_xlsx is None
+    assert "highlighted copy of the sheet could not be made" in result.message
+    html = result.report_html.read_text(encoding="utf-8")
+    assert "could not be made" in html and "three hundred" in html

@@ -98,7 +98,8 @@ def run_limited(fn: Callable[..., Any], *args: Any, limits: ReadLimits, **kwargs
     from it with openpyxl). The result is pickled back; every way the child can fail is an
     :class:`UnreadableFile` (``reader-timeout``, ``reader-out-of-memory``,
     ``reader-crashed``, or the code the function raised)."""
-    return _run(lambda conn, fd: (_child_call, (conn, fn, args, kwargs, limits.memory_bytes, fd)), limits)
+    memory = limits.memory_bytes
+    return _run(lambda conn, fd: (_child_call, (conn, fn, args, kwargs, memory, fd)), limits)
 
 
 def _run(target: Callable[[Any, int | None], tuple[Callable[..., None], tuple[Any, ...]]],

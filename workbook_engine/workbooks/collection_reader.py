@@ -41,6 +41,7 @@ from workbook_engine.errors.returned import (
     TAMPERED,
 )
 from workbook_engine.workbooks._types import RawCell, RawSheet, RawWorkbook
+from workbook_engine.workbooks.collection_sheet import CASH_LABEL, TOTAL_LABEL
 from workbook_engine.workbooks.declaration import WorkbookKind, column_letter
 
 
@@ -241,7 +242,7 @@ def _locate_rows(sheet: RawSheet, kind: WorkbookKind, expected: Mapping[str, Any
 
 
 _NUMBER = re.compile(r"[\s\u00a0]*[-+(]?[\d][\d\s\u00a0.,']*\)?[\s\u00a0]*")
-_NOT_GENERATED_LABELS = ("total", "cash to hand over")
+_TOTALS_LABELS = (TOTAL_LABEL.casefold(), CASH_LABEL.casefold())
 
 
 def _unknown_row(sheet: RawSheet, r: int, expected: Mapping[str, Any],
@@ -250,7 +251,7 @@ def _unknown_row(sheet: RawSheet, r: int, expected: Mapping[str, Any],
     money column, or an id: somebody added a client (or pasted a row) to the sheet."""
     name_col, id_col = columns.get("name"), columns.get("id")
     name = _text(sheet.value(r, name_col) if name_col else None)
-    if name.casefold().startswith(_NOT_GENERATED_LABELS):
+    if name.casefold() in _TOTALS_LABELS:
         return None  # the totals rows, even pasted as values
     ident = sheet.cells.get((r, id_col)) if id_col else None
     amounts = []
