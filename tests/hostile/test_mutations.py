@@ -3,7 +3,8 @@ what comes out never posts anything invalid.
 
 Hypothesis takes Kilimani's sheet (filled as due, receipt filled in) and changes cells at
 random: input cells, the receipt fields, the locked name and id cells, the hidden row keys,
-locked blank cells, the identification sheet, cells outside the grid; with amounts (valid,
+the hidden column keys and the headers, locked blank cells, the identification sheet, cells
+outside the grid; with amounts (valid,
 negative, three decimals, 1e20), text, formulas, blanks, dates, booleans, row ids (30
 examples by default; HOSTILE_EXAMPLES=500 for a deeper local run). Then:
 
@@ -49,7 +50,8 @@ FORMULAS = ["=1+1", "=SUM(D10:D15)", "=A1", '=HYPERLINK("http://x.example","y")'
             "=D12*2", "=NOW()"]
 WORDS = ["three hundred", "1,851.28", "1.851,28", "(100)", "-5", "1e20", "1e3", "0", "0.00",
          "P", "AA", "Present", "x", "N/A", "#REF!", "client:1", "client:999", "group:2",
-         "Amina Wanjiku", "2026-03-03", "31/02/2026", "3 Mar 2026", " ", "\u00a0100"]
+         "Amina Wanjiku", "2026-03-03", "31/02/2026", "3 Mar 2026", " ", "\u00a0100",
+         "repayment:1", "deposit:1", "withdrawal:1", "row_key", "Biashara", "Lazima"]
 
 
 def _targets(expected: dict[str, Any]) -> list[str]:
@@ -64,6 +66,9 @@ def _targets(expected: dict[str, Any]) -> list[str]:
     below = expected["totals"]["row"] + 4
     cells += [data + f"{letter}{below}" for letter in ("B", "C", *letters)]
     cells += [data + "C4", data + "C5", data + "Z30"]
+    key_row, header_row = int(expected["key_row"]), int(expected["key_row"]) - 1
+    cells += [data + f"{c['letter']}{r}" for c in expected["columns"]
+              for r in (key_row, header_row)]
     cells += [f"{METADATA_SHEET}!B{n}" for n in (1, 4, 6, 9)]
     return cells
 
