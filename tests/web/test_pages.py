@@ -6,6 +6,8 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+import pytest
+
 from workbook_engine.domain import CashHandover
 from workbook_engine.domain.enums import SubmissionStatus
 from workbook_engine.web.app import create_app
@@ -198,3 +200,25 @@ def test_processed_sheet_files_download(web, client_for, tmp_path) -> None:
     assert html.status_code == 200 and "sandbox" in html.headers["content-security-policy"]
     # Another branch's supervisor may not download it either.
     assert client_for(web.peter).get(f"/submissions/{sid}/original").status_code == 404
+
+
+@pytest.mark.parametrize("name", ["..", "../../..\\evil <script>.xlsx", "x" * 300 + ".xlsx",
+                                  "nul\x00byte.xlsx"])
+def test_an_upload_with_a_hostile_name_is_checked_not_a_500(web, client_for, tmp_path,
+                                                            name) -> None:
+    """Issue 8: the browser's file name is only a label; the bytes are what is checked."""
+    from tests.returned.sheets import FILLED_HEADER, edit, generate
+
+    path, expected = generate(web.world, tmp_path / "generated")
+    returned = edit(path, tmp_path / "returned.xlsx", {}, header=FILLED_HEADER,
+                    expected=expected)
+    faith = client_for(web.faith)
+    token = csrf_of(faith.get("/upload").text)
+    response = faith.post("/upload", data={"csrf_token": token,
+                                           "loan_officer_id": str(web.wanjiru)},
+                          files={"workbook": (name, returned.read_bytes(),
+                                              "application/octet-stream")})
+    assert response.status_code == 200, response.text
+    assert "Open submission" in response.text and "<script>" not in response.text
+    home = web.world.ctx.home
+    assert all(p.resolve().is_relative_to(home.resolve()) for p in home.rglob("*"))

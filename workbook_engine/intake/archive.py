@@ -46,7 +46,9 @@ def safe_file_name(name: str, default: str = "file") -> str:
 
 
 def _suffix(name: str) -> str:
-    suffix = Path(safe_file_name(name)).suffix.lower()
+    """The extension of the name a file arrived under (".xlsx"), or "" when odd."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    suffix = Path(base).suffix.lower()
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,6}", suffix) else ""
 
 

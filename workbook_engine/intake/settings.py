@@ -8,6 +8,7 @@ from typing import Any
 
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import CONFIGURATION
+from workbook_engine.workbooks.safe_read import ReadLimits
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class IntakeRules:
     max_attempts: int = 3
     mail_attachment_suffixes: tuple[str, ...] = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
     mail: MailSettings = field(default_factory=MailSettings)
+    #: Limits on reading one received file (``read_limits:`` in rules/intake.yaml).
+    read_limits: ReadLimits = field(default_factory=ReadLimits)
 
     def with_(self, **changes: Any) -> IntakeRules:
         """A copy with some values changed (command-line overrides, tests)."""
@@ -60,6 +63,7 @@ def intake_rules(section: dict[str, Any]) -> IntakeRules:
         raise EngineError(CONFIGURATION, "rules/intake.yaml: mail_attachment_suffixes must be "
                           "a list such as [.xlsx, .csv].")
     return IntakeRules(
+        read_limits=read_limits(section),
         settle_seconds=_number(section, "settle_seconds", base.settle_seconds, minimum=0),
         incomplete_grace_seconds=_number(section, "incomplete_grace_seconds",
                                          base.incomplete_grace_seconds, minimum=0),
@@ -74,3 +78,16 @@ def intake_rules(section: dict[str, Any]) -> IntakeRules:
             outgoing_maildir=str(mail.get("outgoing_maildir") or MailSettings.outgoing_maildir),
         ),
     )
+
+
+def read_limits(section: dict[str, Any]) -> ReadLimits:
+    """The ``read_limits`` of the intake rules section (missing keys keep their defaults)."""
+    limits = section.get("read_limits") or {}
+    if not isinstance(limits, dict):
+        raise EngineError(CONFIGURATION, "rules/intake.yaml: read_limits must hold named "
+                          "limits (max_file_bytes, max_sheets, max_rows, ...); correct it.")
+    try:
+        return ReadLimits.from_mapping(limits)
+    except ValueError as exc:
+        raise EngineError(CONFIGURATION, f"rules/intake.yaml: read_limits: {exc}; "
+                          "correct it.") from None

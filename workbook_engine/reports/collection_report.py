@@ -33,6 +33,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import openpyxl  # noqa: F401 - loaded once, before report workers are forked
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 
 from workbook_engine.reports.xlsx_patch import (
@@ -143,6 +144,7 @@ def _patch_package(source: Path, target: Path, data: ReportData, sheet_name: str
                    metadata_sheet: str, marked: Mapping[str, Mapping[str, Any]],
                    signed: SignedMetadata) -> None:
     package = Package(source)
+    package.drop_macros()
     book = Workbook(package)
     part, meta_part = book.sheet_part(sheet_name), book.sheet_part(metadata_sheet)
     if part is None or meta_part is None or book.styles is None:
@@ -171,7 +173,8 @@ def _rewrite_with_openpyxl(source: Path, target: Path, data: ReportData, sheet_n
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
 
-    book = load_workbook(source, keep_vba=True)
+    with source.open("rb") as stream:  # a stream: openpyxl would judge a path by its name
+        book = load_workbook(stream)  # without keep_vba: the report never carries macros
     ws = book[sheet_name]
     fill = PatternFill("solid", start_color=RED, end_color=RED)
     for address, mark in marked.items():
@@ -190,6 +193,9 @@ def _rewrite_with_openpyxl(source: Path, target: Path, data: ReportData, sheet_n
         sheet = book.create_sheet(name)
         for row in rows:
             sheet.append(list(row))
+            for cell in sheet[sheet.max_row]:  # text stays text even when it starts with "="
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
         for number, width in enumerate(widths, start=1):
             sheet.column_dimensions[column_letters(number)].width = width
     meta = book[metadata_sheet]

@@ -33,6 +33,8 @@ MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 CONTENT_TYPES = "[Content_Types].xml"
+MACRO_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
@@ -203,6 +205,31 @@ class Package:
         if end < 0:
             raise Unsupported("[Content_Types].xml has no </Types>")
         self.set_text(CONTENT_TYPES, text[:end] + element + text[end:])
+
+    def drop_macros(self) -> None:
+        """Remove a macro-enabled workbook's VBA project (and its signature and data), their
+        relationships and content types, and declare the workbook a plain .xlsx: the report
+        never carries the sender's macros, and Excel refuses an .xlsx that says it has them."""
+        vba = {n for n in self.parts if posixpath.basename(n).lower().startswith("vba")}
+        if not vba and MACRO_MAIN not in self.text(CONTENT_TYPES):
+            return
+        for name in list(self.parts):
+            if not name.endswith(".rels") or name in vba:
+                continue
+            text = self.text(name)
+            kept = re.sub(r"<(?:\w+:)?Relationship\b[^>]*?Target=\"[^\"]*vba[^\"]*\"[^>]*/>",
+                          "", text, flags=re.IGNORECASE)
+            if kept != text:
+                self.set_text(name, kept)
+        for name in vba:
+            self.order.remove(name)
+            del self.parts[name]
+            self._text.pop(name, None)
+        types = re.sub(r'<Override\b[^>]*PartName="/[^"]*vba[^"]*"[^>]*/>', "",
+                       self.text(CONTENT_TYPES), flags=re.IGNORECASE)
+        types = re.sub(r'<Default\b[^>]*ContentType="application/vnd\.ms-office\.vbaProject"'
+                       r'[^>]*/>', "", types)
+        self.set_text(CONTENT_TYPES, types.replace(MACRO_MAIN, XLSX_MAIN))
 
     def save(self, target: Path) -> None:
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:

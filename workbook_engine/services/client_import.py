@@ -66,6 +66,7 @@ from workbook_engine.services.import_common import (
     check_approvable,
     known_workbook,
     preview_message,
+    read_archived,
     report_path,
     resign,
     sign_and_record,
@@ -428,7 +429,6 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
         set_status,
         show_submission,
     )
-    from workbook_engine.workbooks.safe_read import read_workbook
 
     with ctx.unit_of_work(None) as uow:
         s = uow.session
@@ -436,7 +436,7 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
         approver = check_decider(s, by, sub, "approve")
         uow.actor_id = approver.id
         check_approvable(sub)
-        raw = read_workbook(Path(sub.archive_path or ""))
+        raw = read_archived(ctx, sub)
         metadata = archived_metadata(ctx, raw, sub.original_name,
                                      CLIENT_IMPORT.metadata_sheet)
         found = _identify(s, raw, metadata, sub.original_name)

@@ -12,6 +12,7 @@ from workbook_engine.config import Settings
 from workbook_engine.db.engine import make_engine
 from workbook_engine.db.uow import UnitOfWork
 from workbook_engine.rules import Rules
+from workbook_engine.workbooks.safe_read import ReadLimits
 
 
 class AppContext:
@@ -36,6 +37,12 @@ class AppContext:
     @property
     def home(self) -> Path:
         return self.settings.home
+
+    def read_limits(self) -> ReadLimits:
+        """The limits on reading a received file (``read_limits`` in rules/intake.yaml)."""
+        from workbook_engine.intake.settings import read_limits
+
+        return read_limits(self.rules.section("intake"))
 
     def today(self):  # noqa: ANN201 - a date
         return self.settings.clock.today()

@@ -16,9 +16,9 @@ from workbook_engine.domain import GeneratedWorkbook, Submission
 from workbook_engine.domain.enums import SubmissionStatus
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import WRONG_STATE
-from workbook_engine.errors.returned import NOT_VALID, UNKNOWN_WORKBOOK
+from workbook_engine.errors.returned import NOT_VALID, UNKNOWN_WORKBOOK, UNREADABLE
 from workbook_engine.services.context import AppContext
-from workbook_engine.workbooks._types import RawWorkbook
+from workbook_engine.workbooks._types import RawWorkbook, UnreadableFile
 from workbook_engine.workbooks.metadata import (
     SignedMetadata,
     WorkbookMetadata,
@@ -26,6 +26,7 @@ from workbook_engine.workbooks.metadata import (
     sign_metadata,
     verify_metadata,
 )
+from workbook_engine.workbooks.safe_read import read_workbook
 from workbook_engine.workbooks.signing import load_key_ring
 
 
@@ -104,6 +105,17 @@ def preview_message(name: str, noun: str, valid: int, invalid: int, already: int
     if valid:
         return message + " Awaiting a supervisor's approval."
     return message + " Nothing new to import."
+
+
+def read_archived(ctx: AppContext, sub: Submission) -> RawWorkbook:
+    """The archived file of a submission read again (safely, under the configured limits)."""
+    try:
+        return read_workbook(Path(sub.archive_path or ""), ctx.read_limits(),
+                             name=sub.original_name)
+    except UnreadableFile as exc:
+        raise EngineError(UNREADABLE, f"The archived file of submission {sub.id} "
+                          f"({sub.original_name}) cannot be read again: {exc.message}"
+                          ) from None
 
 
 def check_approvable(sub: Submission) -> None:

@@ -79,6 +79,7 @@ from workbook_engine.services.import_common import (
     check_approvable,
     known_workbook,
     preview_message,
+    read_archived,
     report_path,
     resign,
     sign_and_record,
@@ -1087,7 +1088,6 @@ def approve_setup_import(ctx: AppContext, *, submission_id: int, by: str) -> dic
         set_status,
         show_submission,
     )
-    from workbook_engine.workbooks.safe_read import read_workbook
 
     with ctx.unit_of_work(None) as uow:
         s = uow.session
@@ -1095,7 +1095,7 @@ def approve_setup_import(ctx: AppContext, *, submission_id: int, by: str) -> dic
         approver = _decider(s, by, sub)
         uow.actor_id = approver.id if approver else None
         check_approvable(sub)
-        raw = read_workbook(Path(sub.archive_path or ""))
+        raw = read_archived(ctx, sub)
         kind = kind_of(sub.kind)
         assert kind is not None
         metadata = archived_metadata(ctx, raw, sub.original_name, kind.workbook.metadata_sheet)

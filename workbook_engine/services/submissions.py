@@ -182,7 +182,8 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
     """Approve a valid submission and post it, all in one transaction.
 
     With ``exclude_invalid`` a submission with row errors posts its valid rows only; the
-    excluded rows stay due and ``write_excluded`` writes them to a new sheet.
+    excluded rows stay due and ``write_excluded`` writes them to a new sheet, and the
+    submission's cash becomes what it posted (the amounts typed are kept in its posting).
     """
     with ctx.session_factory() as session:
         kind = session.scalar(select(Submission.kind).where(Submission.id == submission_id))
@@ -230,6 +231,12 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
             sub.decided_at = uow.now
             sub.posted_at = uow.now
             content["posting"] = {**result.to_json(), "excluded_rows": excluded}
+            if excluded:
+                # The excluded rows' money is not posted now: it comes back on the sheet of
+                # excluded rows. This sheet's cash is what it posted (check: submission-cash).
+                content["posting"]["typed"] = {"collected": str(sub.cash_collected),
+                                               "paid_out": str(sub.cash_paid_out)}
+                sub.cash_collected, sub.cash_paid_out = result.collected, result.paid_out
             sub.content = content
             set_status(uow, sub, SubmissionStatus.POSTED,
                        note=f"{len(result.movements)} transactions"

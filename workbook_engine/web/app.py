@@ -307,9 +307,12 @@ async def upload_post(request: Request, user: SignedIn, form: FormData) -> Respo
     if len(data) > limit:
         raise EngineError(UPLOAD_REFUSED, f"The file {upload.filename} is larger than "
                           f"{limit // (1024 * 1024)} MB; a returned sheet is far smaller.")
-    name = Path(upload.filename).name
+    # The browser's name is only a label (processing goes by content and archives under the
+    # content hash): the bytes are written under a fixed name, as "..", a NUL or 300
+    # characters would fail here.
+    name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1] or "upload.xlsx"
     with tempfile.TemporaryDirectory(prefix="upload-", dir=ctx.home) as folder:
-        path = Path(folder) / name
+        path = Path(folder) / "upload"
         path.write_bytes(data)
         result = await call(processing.process_file, ctx, path, actor_id=user.staff_id,
                             original_name=name, move_original=False,

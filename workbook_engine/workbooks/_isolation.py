@@ -1,7 +1,8 @@
 """Run the parser in a worker process with a memory limit and a wall timeout.
 
 A worker is a child process (``fork`` when the platform offers it, ``spawn`` otherwise)
-that parses one file at a time and is kept for the next file: starting a child for every
+that parses one file at a time (or does other bounded work on one, ``run_limited``) and is
+kept for the next file: starting a child for every
 file cost about 10 ms of CPU (copying a large parent's page tables) and more on a busy
 machine. Each worker runs under ``RLIMIT_AS = limits.memory_bytes``, set when it starts, and
 every job has the wall timeout of its limits. Isolation is kept per file:
@@ -34,12 +35,14 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from workbook_engine.bulk import paused_gc
 
 from ._parse import ParseJob, build, parse
-from ._types import RawWorkbook, UnreadableFile
+from ._types import RawWorkbook, ReadLimits, UnreadableFile
 
 _STDERR_KEEP = 64 * 1024
 _OOM_MARKERS = (b"memory allocation of", b"MemoryError", b"Cannot allocate memory", b"out of memory")
@@ -99,8 +102,20 @@ def _serve(conn: multiprocessing.connection.Connection, stderr_fd: int | None,
         conn.close()
 
 
-def _answer(job: ParseJob) -> tuple[Any, ...]:
+@dataclass(frozen=True)
+class _Call:
+    """Other work on a user's file than parsing, run by a worker (``run_limited``)."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    limits: ReadLimits
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def _answer(job: ParseJob | _Call) -> tuple[Any, ...]:
     try:
+        if isinstance(job, _Call):
+            return ("ok", job.fn(*job.args, **job.kwargs))
         return ("ok", parse(job))
     except UnreadableFile as e:
         return ("error", e.code, e.message, e.detail)
@@ -135,8 +150,8 @@ class _Worker:
         finally:
             child_conn.close()
 
-    def fits(self, job: ParseJob) -> bool:
-        return (self.proc.is_alive() and self.memory_bytes == job.limits.memory_bytes
+    def fits(self, limits: ReadLimits) -> bool:
+        return (self.proc.is_alive() and self.memory_bytes == limits.memory_bytes
                 and self.parser is parse and self.jobs < _MAX_JOBS)
 
     def clear_stderr(self) -> None:
@@ -177,14 +192,14 @@ _idle: list[_Worker] = []
 _idle_lock = threading.Lock()
 
 
-def _take(job: ParseJob) -> _Worker:
+def _take(limits: ReadLimits) -> _Worker:
     with _idle_lock:
         while _idle:
             worker = _idle.pop()
-            if worker.fits(job):
+            if worker.fits(limits):
                 return worker
             worker.close()
-    return _Worker(job.limits.memory_bytes)
+    return _Worker(limits.memory_bytes)
 
 
 def _give_back(worker: _Worker) -> None:
@@ -216,18 +231,33 @@ atexit.register(shutdown_workers)
 
 def run_isolated(job: ParseJob) -> RawWorkbook:
     """Parse in a worker; map every way the worker can fail to :class:`UnreadableFile`."""
-    worker = _take(job)
+    return build(_run(job, job.limits, os.path.getsize(job.path)))
+
+
+def run_limited(fn: Callable[..., Any], *args: Any, limits: ReadLimits, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` in a worker under the memory and time limits of ``limits``
+    (for work on a user's file that is not parsing, e.g. writing the highlighted report
+    from it). ``fn`` is a module-level function; arguments and result are pickled. Every way
+    the worker can fail is an :class:`UnreadableFile` (``reader-timeout``,
+    ``reader-out-of-memory``, ``reader-crashed``, or the code the function raised)."""
+    sizes = [os.path.getsize(a) for a in args if isinstance(a, (str, os.PathLike))
+             and os.path.isfile(a)]
+    return _run(_Call(fn, args, limits, kwargs), limits, max(sizes, default=0))
+
+
+def _run(job: ParseJob | _Call, limits: ReadLimits, size: int) -> Any:
+    worker = _take(limits)
     keep = False
     try:
-        big = os.path.getsize(job.path) > _RECYCLE_AFTER_BYTES
+        big = size > _RECYCLE_AFTER_BYTES
         try:
             worker.clear_stderr()
             worker.conn.send(job)
         except (OSError, ValueError):  # it died while idle: not this file's doing, use another
             worker.close()
-            worker = _Worker(job.limits.memory_bytes)
+            worker = _Worker(limits.memory_bytes)
             worker.conn.send(job)
-        deadline = time.monotonic() + job.limits.timeout_seconds
+        deadline = time.monotonic() + limits.timeout_seconds
         answered = False
         message: Any = None
         try:
@@ -240,7 +270,7 @@ def run_isolated(job: ParseJob) -> RawWorkbook:
             raise UnreadableFile("reader-out-of-memory", detail="parent ran out of memory receiving the result") from e
         if message is None and not answered:
             raise UnreadableFile(
-                "reader-timeout", detail=f"no result after {job.limits.timeout_seconds} s; worker killed"
+                "reader-timeout", detail=f"no result after {limits.timeout_seconds} s; worker killed"
             )
         if message is None:
             worker.proc.join(max(1.0, deadline - time.monotonic()))
@@ -250,7 +280,7 @@ def run_isolated(job: ParseJob) -> RawWorkbook:
             return _died(worker.proc.exitcode, worker.stderr())
         if message[0] == "ok":
             keep = not big
-            return build(message[1])
+            return message[1]
         _tag, code, msg, detail = message
         keep = code not in _RETIRE and not big
         raise UnreadableFile(code, msg, detail)
@@ -262,7 +292,7 @@ def run_isolated(job: ParseJob) -> RawWorkbook:
             worker.close()
 
 
-def _died(exitcode: int | None, err: bytes) -> RawWorkbook:
+def _died(exitcode: int | None, err: bytes) -> Any:
     tail = err.decode("utf-8", errors="replace").strip().splitlines()[:3]
     detail = f"child exit code {exitcode}; stderr: {' | '.join(tail)[:500]}"
     if any(m in err for m in _OOM_MARKERS) or exitcode == -signal.SIGKILL:

@@ -9,7 +9,11 @@ before any spreadsheet parser sees the file.
   UTF-16) -> ``xml-unsafe``.  This covers every member, whatever its name,
   because a relationship may point a parser at any member;
 * for OOXML: workbook.xml (and its rels) parsed with defusedxml -> sheet list,
-  sheet count, and each sheet's ``<dimension ref>`` checked against the limits.
+  sheet count, and each sheet's ``<dimension ref>`` checked against the limits;
+  the ``<row>`` elements of each sheet are counted while it is scanned, so that a
+  sheet of a million formatted but empty rows (a small file that a reader, or the
+  report writer, would expand to gigabytes) is refused even when its dimension
+  claims a small range.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ _OVERLAP = max(len(p) for p in _UNSAFE)
 _FORMULA_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?f[\s/>]")
 _DIMENSION_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?dimension\b[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']")
 _SHEETDATA_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?sheetData\b")
+_ROW_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?row[\s/>]")
 _REF_RE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 
 REL_OFFICE_DOC = "/officeDocument"
@@ -95,13 +100,17 @@ def _corrupt(detail: str) -> UnreadableFile:
 class _Scanner:
     """Streaming search for DTD / entity declarations and (optionally) <f> elements."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, count_rows: bool = False) -> None:
         self.name = name
         self.tail = b""
         self.has_formula = False
+        self.count_rows = count_rows
+        self.rows = 0
 
     def feed(self, data: bytes) -> None:
         buf = self.tail + data
+        if self.count_rows:  # a match that ends inside the tail was counted with the last chunk
+            self.rows += sum(1 for m in _ROW_RE.finditer(buf) if m.end() > len(self.tail))
         # Cheap byte searches first (most chunks of a big sheet hold neither); the exact
         # patterns only where one of their prefixes occurs.
         if any(prefix in buf for prefix in _UNSAFE_PREFIXES):
@@ -199,8 +208,6 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
     with zf:
         infos = zf.infolist()
     declared = sum(i.file_size for i in infos)
-    if declared > limits.max_uncompressed_bytes:
-        raise _bomb(f"declared uncompressed size {declared} > {limits.max_uncompressed_bytes}")
     for i in infos:
         if i.file_size > _RATIO_FLOOR and i.file_size > limits.max_compression_ratio * max(i.compress_size, 1):
             raise _bomb(
@@ -242,6 +249,13 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
                     detail=f"{len(facts.sheets)} sheets in workbook.xml",
                 )
             sheet_parts = {s.part: s for s in facts.sheets if s.part}
+            # A sheet whose used range is too large gets that message, not "zip bomb", even
+            # when it also makes the file too large once decompressed.
+            for part, sheet in sheet_parts.items():
+                if part in by_name:
+                    _check_dimension(sheet, _peek(path, by_name[part]), limits)
+        if declared > limits.max_uncompressed_bytes:
+            raise _bomb(f"declared uncompressed size {declared} > {limits.max_uncompressed_bytes}")
         # after the sheet count, so that 3000 sheets is reported as too many sheets
         if len(infos) > limits.max_zip_members:
             raise _bomb(f"{len(infos)} zip members > max_zip_members {limits.max_zip_members}")
@@ -249,8 +263,8 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
         for info in infos:
             if info.filename in done or info.is_dir():
                 continue
-            scanner = _Scanner(info.filename)
             sheet = sheet_parts.get(info.filename)
+            scanner = _Scanner(info.filename, count_rows=sheet is not None)
             head: list[bytes] = []
             kept = [0]
 
@@ -265,7 +279,31 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
                 if scanner.has_formula:
                     facts.formula_parts.add(info.filename)
                 _check_dimension(sheet, b"".join(head), limits)
+                _check_row_count(sheet, scanner.rows, limits)
     return facts
+
+
+def _check_row_count(sheet: SheetPart, rows: int, limits: ReadLimits) -> None:
+    if rows > limits.max_rows:
+        raise UnreadableFile(
+            "sheet-too-large",
+            message=f"Sheet '{sheet.name}' has {rows:,} rows, most of them probably empty but formatted, and at most "
+            f"{limits.max_rows:,} are allowed; please delete the unused rows below your data, save and re-send "
+            "the file.",
+            detail=f"{rows} <row> elements in {sheet.part}",
+        )
+
+
+def _peek(path: Path, info: zipfile.ZipInfo) -> bytes:
+    """The first bytes of a member, inflated no further than that (for its <dimension>);
+    b"" when they cannot be read: the full, counted inflation that follows says why."""
+    if info.flag_bits & 0x1:
+        return b""
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(info) as stream:
+            return stream.read(_HEAD_KEEP)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError):
+        return b""
 
 
 def _check_dimension(sheet: SheetPart, head: bytes, limits: ReadLimits) -> None:

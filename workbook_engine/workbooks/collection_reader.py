@@ -13,14 +13,19 @@ declaration (:data:`~workbook_engine.workbooks.collection_sheet.COLLECTION_SHEET
   by the (name, id) pair written on the row. Rows may be sorted or moved; anything that is not
   a generated row (totals, notes, extra rows below the grid) is ignored. A generated row that
   cannot be found is reported (``row-missing``); one found twice is ``row-duplicated``.
-* **Locked cells are never trusted**: the name and id written on each row are compared with
-  ``expected``; a difference is ``tampered``. A value typed in a cell that was generated
-  blank and locked (protection removed) is ``not-an-input``.
+* **Locked cells are never trusted**: the name and id written on each row, and the branch,
+  loan officer, center and meeting date at the top, are compared with ``expected``; a
+  difference is ``tampered`` (so another center's sheet relabelled is caught). A value typed
+  in a cell that was generated blank and locked (protection removed) is ``not-an-input``.
+* A row that is not a generated row but holds an amount in an input column or an id (a
+  stranger's row added) is ``row-unknown``: its money would otherwise silently go unposted.
 * Input cells are returned raw (value and formula): typing rules are applied by validation.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,10 +36,12 @@ from workbook_engine.errors.returned import (
     NOT_AN_INPUT,
     ROW_DUPLICATED,
     ROW_MISSING,
+    ROW_UNKNOWN,
     SHEET_MISSING,
     TAMPERED,
 )
 from workbook_engine.workbooks._types import RawCell, RawSheet, RawWorkbook
+from workbook_engine.workbooks.collection_sheet import CASH_LABEL, TOTAL_LABEL
 from workbook_engine.workbooks.declaration import WorkbookKind, column_letter
 
 
@@ -159,6 +166,7 @@ def read_collection_sheet(book: RawWorkbook, kind: WorkbookKind,
         raw = sheet.cells.get((r, c))
         header[key] = InputCell("", key, r, c, raw.value if raw else None,
                                 raw.formula if raw else None)
+    _check_labels(sheet, expected, problems)
     columns = _locate_columns(sheet, kind, expected, problems)
     rows = _locate_rows(sheet, kind, expected, columns, problems)
     cells: dict[tuple[str, str], InputCell] = {}
@@ -208,8 +216,11 @@ def _locate_rows(sheet: RawSheet, kind: WorkbookKind, expected: Mapping[str, Any
             ident = sheet.cells.get((r, id_col))
             key = by_name_id.get((_text(name.value if name else None).casefold(),
                                   _text(ident.value if ident else None)))
-        if key not in wanted:
-            continue  # totals, notes, rows added below the grid
+        if key not in wanted:  # totals, notes, rows added below the grid ...
+            stranger = _unknown_row(sheet, r, expected, columns)
+            if stranger is not None:  # ... but not one that carries money or an id
+                problems.append(stranger)
+            continue
         if key in found:
             duplicated.add(key)
             continue
@@ -228,6 +239,85 @@ def _locate_rows(sheet: RawSheet, kind: WorkbookKind, expected: Mapping[str, Any
                 "(a missing row is never read as zero).", row=row["row"], row_key=key,
                 client_id=_client_id(row)))
     return found
+
+
+_NUMBER = re.compile(r"[\s\u00a0]*[-+(]?[\d][\d\s\u00a0.,']*\)?[\s\u00a0]*")
+_TOTALS_LABELS = (TOTAL_LABEL.casefold(), CASH_LABEL.casefold())
+
+
+def _unknown_row(sheet: RawSheet, r: int, expected: Mapping[str, Any],
+                 columns: Mapping[str, int]) -> SheetProblem | None:
+    """A row that is not a generated one but carries an amount typed in (not a formula) in a
+    money column, or an id: somebody added a client (or pasted a row) to the sheet."""
+    name_col, id_col = columns.get("name"), columns.get("id")
+    name = _text(sheet.value(r, name_col) if name_col else None)
+    if name.casefold() in _TOTALS_LABELS:
+        return None  # the totals rows, even pasted as values
+    ident = sheet.cells.get((r, id_col)) if id_col else None
+    amounts = []
+    for column in expected["columns"]:
+        col = columns.get(column["key"])
+        raw = sheet.cells.get((r, col)) if col else None
+        if (raw is None or raw.formula is not None or column["family"] == "attendance"
+                or not column["input"]):
+            continue
+        value = raw.value
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if (numeric and value) or (isinstance(value, str) and _NUMBER.fullmatch(value)
+                                   and value.strip("0 .,")):
+            amounts.append((column, raw))
+    has_id = ident is not None and ident.formula is None and _text(ident.value) != ""
+    if not amounts and not has_id:
+        return None
+    who = f"'{name[:40]}'" if name else "a row without a name"
+    if has_id:
+        who += f" (id {_text(ident.value)[:20]})"  # type: ignore[union-attr]
+    what = (f"the {_text(amounts[0][1].value)[:20]} typed in column "
+            f"'{amounts[0][0]['header']}'" if amounts else "anything typed on it")
+    cell = (f"{column_letter(amounts[0][1].column - 1)}{r}" if amounts else
+            f"{column_letter((id_col or 1) - 1)}{r}")
+    return SheetProblem(
+        ROW_UNKNOWN, f"Row {r}: {who} is not on the sheet as generated, so {what} would not "
+        "be posted; delete the row (clients cannot be added on a collection sheet).",
+        row=r, cell=cell)
+
+
+def _check_labels(sheet: RawSheet, expected: Mapping[str, Any],
+                  problems: list[SheetProblem]) -> None:
+    """The locked values at the top (branch, loan officer, center, meeting date)."""
+    labels = expected.get("labels", {})
+    center = labels.get("center", {}).get("text", "")
+    meeting = labels.get("meeting_date", {}).get("text", "")
+    for key, spec in labels.items():
+        r, c = _address_to_rc(spec["cell"])
+        raw = sheet.cells.get((r, c))
+        value = raw.value if raw else None
+        if key == "meeting_date":
+            same = _as_date(value) == dt.date.fromisoformat(spec["text"])
+            written = _as_date(value).isoformat() if _as_date(value) else _text(value)
+        else:
+            written = _text(value)
+            same = written.casefold() == _text(spec["text"]).casefold()
+        if not same:
+            problems.append(SheetProblem(
+                TAMPERED, f"Cell {spec['cell']}: the {spec['label'].lower()} was changed from "
+                f"'{spec['text']}' to '{written[:40]}'; this workbook is the sheet generated "
+                f"for {center} on {meeting} and its amounts are read as theirs. Put back "
+                f"'{spec['text']}' (money of another center or group goes on its own sheet).",
+                row=r, column_key=key, cell=spec["cell"]))
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and 1 <= value < 2958466:
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
+    try:
+        return dt.date.fromisoformat(_text(value)[:10])
+    except ValueError:
+        return None
 
 
 def _check_locked(sheet: RawSheet, row: Mapping[str, Any], number: int,

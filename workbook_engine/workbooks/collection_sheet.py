@@ -28,6 +28,8 @@ The expected payload (JSON, ``GeneratedWorkbook.expected``), format 1::
       "currency_digits": 2,
       "header": {"payment_type": {"cell": "H2", "choices": {"Cash": 1, "M-Pesa": 2}},
                  "receipt_number": {"cell": "H3"}, "receipt_date": {"cell": "H4"}},
+      "labels": {"center": {"cell": "C4", "label": "Center", "text": "Kilimani"}, ...},
+                                                # locked header values (tamper checks)
       "columns": [{"key": "repayment:1", "family": "repayment", "letter": "D",
                    "header": "Biashara", "product_id": 1, "input": true,
                    "flow": "collected"}, ...],      # every column, hidden ones included
@@ -266,6 +268,12 @@ def expected_payload(sheet: DueSheet, grid: SheetLayout, *, workbook_id: str,
     """The JSON stored with a generated workbook (format documented in the module)."""
     header = {f.key: {"cell": f.anchor} for f in kind.header_fields if f.input}
     header["payment_type"]["choices"] = dict(payment_types)
+    shown = {"branch": sheet.office_name, "loan_officer": sheet.staff_name or "",
+             "center": sheet.title, "meeting_date": sheet.meeting_date.isoformat()}
+    labels = {f.key: {"cell": f.anchor, "text": shown[f.key],
+                      "label": "Group" if f.key == "center" and sheet.center_id is None
+                      else f.label}
+              for f in kind.header_fields if not f.input and f.key in shown}
     rows = []
     for (number, row), row_cells in zip(grid.rows, grid.cells, strict=True):
         cells: dict[str, Any] = {}
@@ -284,7 +292,7 @@ def expected_payload(sheet: DueSheet, grid: SheetLayout, *, workbook_id: str,
         "meeting_date": sheet.meeting_date.isoformat(),
         "computed_on": sheet.computed_on.isoformat(), "office_id": sheet.office_id,
         "staff_id": sheet.staff_id, "center_id": sheet.center_id, "group_id": sheet.group_id,
-        "currency_digits": sheet.currency_digits, "header": header,
+        "currency_digits": sheet.currency_digits, "header": header, "labels": labels,
         "columns": [{"key": c.key, "family": c.spec.key, "letter": c.letter,
                      "header": c.header, "product_id": c.item_id, "input": c.spec.input,
                      "flow": c.spec.flow.value} for c in grid.columns],

@@ -80,7 +80,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
-from ._isolation import run_isolated
+from ._isolation import run_isolated, run_limited
 from ._parse import ParseJob
 from ._sniff import KINDS, Sniffed, sniff
 from ._types import MESSAGES, RawCell, RawSheet, RawWorkbook, ReadLimits, UnreadableFile
@@ -94,6 +94,7 @@ __all__ = [
     "ReadLimits",
     "UnreadableFile",
     "read_workbook",
+    "run_limited",
     "sniff_format",
     "ALL_FORMATS",
 ]
@@ -124,14 +125,19 @@ def read_workbook(
     limits: ReadLimits = ReadLimits(),
     *,
     allow_formats: Collection[str] = ALL_FORMATS,
+    name: str | None = None,
 ) -> RawWorkbook:
     """Read a user-supplied spreadsheet safely and return its cell values.
 
     Raises :class:`UnreadableFile` (see the module docstring for the codes)
     for every problem caused by the file's content; never lets a hostile
-    file crash, hang or exhaust the calling process.
+    file crash, hang or exhaust the calling process. ``name`` is the name the
+    file arrived under (messages and the suffix rules use it, and a CSV's sheet is
+    named after it); by default the path's own name, which for an archived copy
+    is only its content hash.
     """
     path = Path(path)
+    shown = Path(name or path.name)
     size = path.stat().st_size
     if size == 0:
         raise UnreadableFile("file-empty", detail=str(path))
@@ -148,7 +154,7 @@ def read_workbook(
         raise
     except Exception as e:  # noqa: BLE001 - a sniffer bug must not take the engine down
         raise UnreadableFile("not-a-spreadsheet", detail=f"sniffing failed: {type(e).__name__}: {e}") from e
-    fmt = _accepted_format(path, sniffed, allow_formats)
+    fmt = _accepted_format(shown, sniffed, allow_formats)
     job = ParseJob(path=str(path), format=fmt, limits=limits, has_macros=fmt == "xlsm" or sniffed.has_vba)
     if fmt in ("xlsx", "xlsm", "ods"):
         try:
@@ -161,11 +167,12 @@ def read_workbook(
         job.formula_parts = facts.formula_parts
     elif fmt == "csv":
         job.encoding = sniffed.encoding
-        job.sheet_name = path.stem
+        job.sheet_name = shown.stem
     return run_isolated(job)
 
 
 def _accepted_format(path: Path, sniffed: Sniffed, allow_formats: Collection[str]) -> str:
+    """The format to parse ``path`` (the name it arrived under) as, or a refusal."""
     kind = sniffed.kind
     if kind == "empty":
         raise UnreadableFile("file-empty", detail=str(path))
