@@ -41,6 +41,8 @@ import pandera.pandas as pa
 
 from sqlalchemy import select
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' helpers
+
 from tests.conftest import KILIMANI_MEETING, _kilimani, make_context
 from tests.support.databases import fresh_database
 from workbook_engine.domain import GeneratedWorkbook, Group, LoanProduct, SavingsProduct
