@@ -83,7 +83,7 @@ def _styles(tmp_path, text=LO_STYLES):
 def test_a_marked_format_is_made_plain_with_the_workbooks_own_parts(tmp_path):
     styles = _styles(tmp_path)
     colours = {"font_color": "C00000", "fill_color": "FFC7CE"}
-    assert [styles.is_marked(xf, **colours) for xf in range(3)] == [False, True, True]
+    assert styles.marked(**colours) == {1, 2}
     # red text on a red fill -> the original format (same font but black, the input fill)
     assert styles.plain(1, normal_fill="FFF9DB", **colours) == 0
     assert styles.plain(2, normal_fill="FFF9DB", **colours) == 0

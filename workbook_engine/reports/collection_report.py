@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from copy import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -177,10 +176,8 @@ def _patch_package(source: Path, target: Path, data: ReportData, sheet_name: str
         raise Unsupported("data, metadata or styles part missing")
     styles = Styles(package, book.styles)
     colours = {"font_color": RED_TEXT, "fill_color": RED}
-    sheet = package.text(part)
     # The formats marked by an earlier version of the report (none in a first version).
-    used = {int(s) for s in set(re.findall(r'<(?:\w+:)?c\b[^>]*?\ss="(\d+)"', sheet))}
-    earlier = {xf for xf in used if styles.is_marked(xf, **colours)}
+    earlier = styles.marked(**colours)
 
     def restyle(mark: Mapping[str, Any]) -> Callable[[int], int | None]:
         def style(xf: int) -> int | None:
@@ -191,7 +188,7 @@ def _patch_package(source: Path, target: Path, data: ReportData, sheet_name: str
             return base if base != xf else None
         return style
 
-    package.set_text(part, restyle_cells(sheet, {
+    package.set_text(part, restyle_cells(package.text(part), {
         address: restyle(mark) for address, mark in marked.items()
         if earlier or mark.get("red") or mark.get("error")}))
     styles.save()

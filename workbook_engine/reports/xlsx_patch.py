@@ -294,9 +294,22 @@ class Styles:
         fill = int(self._xf(xf)[2].get("fillId", "0") or 0)
         return _solid_color(fills[fill]) if fill < len(fills) else None
 
-    def is_marked(self, xf: int, *, font_color: str, fill_color: str) -> bool:
-        """Whether format ``xf`` has the marking text colour or the marking fill."""
-        return self.font_color(xf) == font_color or self.fill_color(xf) == fill_color
+    def marked(self, *, font_color: str, fill_color: str) -> set[int]:
+        """The formats with the marking text colour or the marking fill."""
+        fonts = {str(n) for n, font in enumerate(self._all("fonts"))
+                 if _rgb(re.search(r"<(?:\w+:)?color\b[^>]*>", font)) == font_color}
+        fills = {str(n) for n, fill in enumerate(self._all("fills"))
+                 if _solid_color(fill) == fill_color}
+        if not fonts and not fills:
+            return set()
+        found = set()
+        for n, xf in enumerate(self._all("cellXfs")):
+            font = _FONT_ID.search(xf[:xf.find(">")])
+            fill = _FILL_ID.search(xf[:xf.find(">")])
+            if (font.group(1) if font else "0") in fonts or \
+                    (fill.group(1) if fill else "0") in fills:
+                found.add(n)
+        return found
 
     def variant(self, xf: int, *, filled: bool, font_color: str, fill_color: str) -> int:
         """The index of a format like ``xf`` with coloured text (and a solid fill)."""
@@ -392,6 +405,8 @@ class Styles:
 
 
 _BETWEEN_TAGS = re.compile(r">\s+<")
+_FONT_ID = re.compile(r'\sfontId\s*=\s*["\']([0-9]+)')
+_FILL_ID = re.compile(r'\sfillId\s*=\s*["\']([0-9]+)')
 _COLOR = re.compile(r"<(?:\w+:)?color\b(?:[^>]*?/>|.*?</(?:\w+:)?color>)", re.S)
 
 
