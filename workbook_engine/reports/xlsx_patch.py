@@ -235,7 +235,8 @@ class Styles:
         self.added: dict[str, list[str]] = {"fonts": [], "fills": [], "cellXfs": []}
         self._variants: dict[tuple[int, bool], int] = {}
         self._plain: dict[tuple[int, str | None], int] = {}
-        self._xf_keys: dict[tuple[Any, ...], int] | None = None
+        self._xf_keys: dict[str, int] | None = None
+        self._fill_colors: dict[str, int] | None = None
 
     def _block(self, block: str) -> re.Match[str]:
         m = re.search(rf"<{self.p}{block}\b[^>]*?(?:/>|>(.*?)</{self.p}{block}>)",
@@ -369,13 +370,16 @@ class Styles:
 
     def _solid_fill(self, color: str) -> int:
         color = color.lstrip("#").upper()
-        for n, fill in enumerate(self._all("fills")):
-            if _solid_color(fill) == color:
-                return n
-        p = self.p
-        return self._add("fills", f'<{p}fill><{p}patternFill patternType="solid"><{p}fgColor '
-                         f'rgb="FF{color}"/><{p}bgColor indexed="64"/></{p}patternFill>'
-                         f"</{p}fill>")
+        if self._fill_colors is None:
+            self._fill_colors = {}
+            for n, fill in enumerate(self._all("fills")):
+                self._fill_colors.setdefault(_solid_color(fill) or "", n)
+        if color not in self._fill_colors:
+            p = self.p
+            self._fill_colors[color] = self._add(
+                "fills", f'<{p}fill><{p}patternFill patternType="solid"><{p}fgColor '
+                f'rgb="FF{color}"/><{p}bgColor indexed="64"/></{p}patternFill></{p}fill>')
+        return self._fill_colors[color]
 
     def _no_fill(self) -> int:
         for n, fill in enumerate(self._all("fills")):
@@ -405,6 +409,7 @@ class Styles:
 
 
 _BETWEEN_TAGS = re.compile(r">\s+<")
+_APPLY = re.compile(r'\sapply\w+\s*=\s*(?:"[^"]*"|\'[^\']*\')')
 _FONT_ID = re.compile(r'\sfontId\s*=\s*["\']([0-9]+)')
 _FILL_ID = re.compile(r'\sfillId\s*=\s*["\']([0-9]+)')
 _COLOR = re.compile(r"<(?:\w+:)?color\b(?:[^>]*?/>|.*?</(?:\w+:)?color>)", re.S)
@@ -431,10 +436,10 @@ def _font_key(font: str) -> str:
     return _BETWEEN_TAGS.sub("><", _COLOR.sub("", font)).replace(" />", "/>")
 
 
-def _xf_key(tag: str, rest: str) -> tuple[Any, ...]:
-    """A cell format's attributes (without the apply flags) and children, for comparing."""
-    a = tuple(sorted((k, v) for k, v in attrs(tag).items() if not k.startswith("apply")))
-    return a, _BETWEEN_TAGS.sub("><", rest).replace(" />", "/>")
+def _xf_key(tag: str, rest: str) -> str:
+    """A cell format without its apply flags, for comparing formats of one file (a producer
+    writes attributes in one order; :func:`set_attr` keeps the place of those it replaces)."""
+    return _BETWEEN_TAGS.sub("><", _APPLY.sub("", tag) + rest).replace(" />", "/>")
 
 
 def _without_color(font: str, p: str) -> str:
