@@ -73,21 +73,13 @@ def _version_1(world: Any, tmp_path: Path) -> tuple[Path, dict[str, str]]:
 
 
 @pytest.fixture(params=["package", "openpyxl"])
-def writer(request, monkeypatch):
+def writer(request, monkeypatch, fallbacks):
     """Which way the report is written: the package edit, or the openpyxl fallback."""
-    used: list[str] = []
-    slow = collection_report._rewrite_with_openpyxl
-
-    def spy(source, *args, **kwargs):
-        used.append(str(source))
-        return slow(source, *args, **kwargs)
-
-    monkeypatch.setattr(collection_report, "_rewrite_with_openpyxl", spy)
     if request.param == "openpyxl":
         def unsupported(*args, **kwargs):
             raise collection_report.Unsupported("forced by the test")
         monkeypatch.setattr(collection_report, "_patch_package", unsupported)
-    return request.param, used
+    return request.param, fallbacks
 
 
 def _run(world: Any, tmp_path: Path, writer: tuple[str, list[str]], resave: bool) -> None:

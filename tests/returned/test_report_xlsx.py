@@ -24,20 +24,6 @@ def sheet(kilimani, tmp_path):
     return kilimani, path, expected
 
 
-@pytest.fixture
-def fallbacks(monkeypatch):
-    """The files the report writer had to rewrite with openpyxl."""
-    used: list[str] = []
-    slow = collection_report._rewrite_with_openpyxl
-
-    def spy(source, *args, **kwargs):
-        used.append(str(source))
-        return slow(source, *args, **kwargs)
-
-    monkeypatch.setattr(collection_report, "_rewrite_with_openpyxl", spy)
-    return used
-
-
 def _bad(sheet, tmp_path, name="bad.xlsx"):
     world, path, expected = sheet
     return edit(path, tmp_path / name, {}, header=FILLED_HEADER, expected=expected,
