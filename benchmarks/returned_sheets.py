@@ -151,7 +151,7 @@ def read_validate_preview(ctx: AppContext, path: Path, expected: dict[str, Any],
     write_html_report(data, out / f"{path.stem}.html")
     write_xlsx_report(path, out / f"{path.stem}.xlsx", data, sheet_name=sheet.sheet_name,
                       metadata_sheet=COLLECTION_SHEET.metadata_sheet,
-                      cells=_marks(result, errors), signed=resign(ring, metadata, version=2))
+                      cells=_marks(result, errors, sheet, expected), signed=resign(ring, metadata, version=2))
     return len(errors)
 
 

@@ -10,7 +10,6 @@ from openpyxl import load_workbook
 from tests.returned.sheets import FILLED_HEADER, address, edit, generate, has_soffice, \
     libreoffice_resave
 from workbook_engine.reports import collection_report
-from workbook_engine.services import processing
 from workbook_engine.services.processing import process_file
 from workbook_engine.services.submissions import show_submission
 from workbook_engine.workbooks.metadata import read_and_verify
@@ -23,24 +22,6 @@ PARTIAL = {("Amina Wanjiku", "repayment"): 925.64, ("Dalia Njeri", "attendance")
 def sheet(kilimani, tmp_path):
     path, expected = generate(kilimani, tmp_path / "generated")
     return kilimani, path, expected
-
-
-@pytest.fixture
-def fallbacks(monkeypatch):
-    """The files the report writer had to rewrite with openpyxl."""
-    used: list[str] = []
-    slow = collection_report._rewrite_with_openpyxl
-
-    def spy(source, *args, **kwargs):
-        used.append(str(source))
-        return slow(source, *args, **kwargs)
-
-    monkeypatch.setattr(collection_report, "_rewrite_with_openpyxl", spy)
-    # The report is normally written in a reader worker; here in this process, so that the
-    # spy (and a test's own patches) see it.
-    monkeypatch.setattr(processing, "run_limited",
-                        lambda fn, *args, limits, **kwargs: fn(*args, **kwargs))
-    return used
 
 
 def _bad(sheet, tmp_path, name="bad.xlsx"):

@@ -47,3 +47,63 @@ def test_cells_without_their_address_are_left_to_openpyxl():
 ])
 def test_red_font_keeps_the_schema_order(font, expected):
     assert _with_color(font, "", "C00000") == expected
+
+
+LO_STYLES = (
+    f'<?xml version="1.0"?><styleSheet xmlns="{MAIN}"><fonts count="3">'
+    '<font><sz val="11"/><color rgb="FF000000"/><name val="Calibri"/></font>'
+    '<font><sz val="8"/><color rgb="FF808080"/><name val="Calibri"/></font>'
+    '<font><sz val="11"/><color rgb="FFC00000"/><name val="Calibri"/></font></fonts>'
+    '<fills count="4"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill>'
+    '<fill><patternFill patternType="solid"><fgColor rgb="FFFFF9DB"/>'
+    '<bgColor rgb="FFF2F2F2"/></patternFill></fill>'
+    '<fill><patternFill patternType="solid"><fgColor rgb="FFFFC7CE"/>'
+    '<bgColor rgb="FFFCE4D6"/></patternFill></fill></fills>'
+    '<cellXfs count="3">'
+    '<xf numFmtId="4" fontId="0" fillId="2" borderId="1" applyFont="true">'
+    '<protection locked="false" hidden="false"/></xf>'
+    '<xf numFmtId="4" fontId="2" fillId="3" borderId="1" applyFont="true" applyFill="1">'
+    '<protection locked="false" hidden="false"/></xf>'
+    '<xf numFmtId="4" fontId="2" fillId="2" borderId="1" applyFont="1">'
+    '<protection locked="false" hidden="false"/></xf></cellXfs></styleSheet>')
+
+
+def _styles(tmp_path, text=LO_STYLES):
+    import zipfile
+
+    from workbook_engine.reports.xlsx_patch import Package, Styles
+
+    path = tmp_path / "styles.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("xl/styles.xml", text)
+    return Styles(Package(path), "xl/styles.xml")
+
+
+def test_a_marked_format_is_made_plain_with_the_workbooks_own_parts(tmp_path):
+    styles = _styles(tmp_path)
+    colours = {"font_color": "C00000", "fill_color": "FFC7CE"}
+    assert styles.marked(**colours) == {1, 2}
+    # red text on a red fill -> the original format (same font but black, the input fill)
+    assert styles.plain(1, normal_fill="FFF9DB", **colours) == 0
+    assert styles.plain(2, normal_fill="FFF9DB", **colours) == 0
+    assert styles.plain(0, normal_fill="FFF9DB", **colours) == 0  # nothing to take off
+    # marking again reuses the formats already there
+    assert styles.variant(0, filled=True, **colours) == 1
+    assert styles.variant(0, filled=False, **colours) == 2
+    assert styles.added == {"fonts": [], "fills": [], "cellXfs": []}
+    # a fill the workbook lacks (solid grey) is added once
+    grey = styles.plain(1, normal_fill="D9D9D9", **colours)
+    assert grey == 3 and len(styles.added["fills"]) == 1
+    assert 'fgColor rgb="FFD9D9D9"' in styles.added["fills"][0]
+    assert styles.plain(1, normal_fill=None, **colours) == 4  # no fill: fill 0
+    assert 'fillId="0"' in styles.added["cellXfs"][-1]
+
+
+def test_a_red_font_without_a_plain_twin_loses_its_colour(tmp_path):
+    text = LO_STYLES.replace('<font><sz val="11"/><color rgb="FF000000"/><name val="Calibri"/>'
+                             "</font>", '<font><sz val="12"/><name val="Arial"/></font>')
+    styles = _styles(tmp_path, text)
+    plain = styles.plain(2, normal_fill="FFF9DB", font_color="C00000", fill_color="FFC7CE")
+    assert plain == 3
+    assert styles.added["fonts"] == ['<font><sz val="11"/><name val="Calibri"/></font>']

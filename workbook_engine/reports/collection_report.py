@@ -6,6 +6,12 @@ keys and the signed metadata sheet) with:
 * the seed's **red text** where attendance is not Present, a repayment is zero or partial,
   a mandatory deposit or the charges differ from what was due;
 * **error cells filled red** with a comment saying what is wrong and how to fix it;
+* every other cell the caller lists **plain** again: a report is returned as the next
+  version of the sheet, so a cell marked in an earlier version's report and correct now
+  loses its red text, its red fill (back to the cell's normal fill) and the engine's
+  comment. Marked formats are recognised by their colours (LibreOffice renumbers formats
+  but keeps colours), the engine's comments by their author or, as LibreOffice drops the
+  author, by their "How to fix:" sentence;
 * an **"Errors"** sheet (sheet, row, column, client, what is wrong, how to fix) and a
   **"Summary"** sheet (cash collected, paid out, to hand over);
 * the metadata sheet's rows signed again with a ``version`` field (the next version number),
@@ -27,7 +33,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Mapping, Sequence
+from copy import copy
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -52,6 +59,24 @@ from workbook_engine.workbooks.metadata import SignedMetadata
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 RED = "FFC7CE"
 RED_TEXT = "C00000"
+HOW_TO_FIX = " How to fix: "  # every comment of the engine has it (see ``comment_text``)
+
+
+def comment_text(message: str, how_to_fix: str) -> str:
+    """The comment of an error cell: what is wrong, then how to fix it."""
+    return f"{message}{HOW_TO_FIX}{how_to_fix}"
+
+
+def _rgb(color: Any) -> str | None:
+    """The RGB of an openpyxl colour (upper case, without its alpha byte), if it has one."""
+    if color is None or color.type != "rgb" or not isinstance(color.rgb, str):
+        return None
+    return color.rgb.upper()[-6:]
+
+
+def _is_ours(author: str, text: str) -> bool:
+    """Whether a comment found in a returned report is one the engine wrote."""
+    return author == AUTHOR or HOW_TO_FIX.strip() in text
 
 
 @dataclass(frozen=True)
@@ -124,14 +149,16 @@ def write_xlsx_report(source: Path, target: Path, data: ReportData, *, sheet_nam
                       signed: SignedMetadata) -> Path:
     """A copy of the submitted workbook, highlighted, with Errors and Summary sheets.
 
-    ``cells`` maps a cell address of the data sheet to ``{"red": bool, "error": text}``;
+    ``cells`` maps a cell address of the data sheet to ``{"red": bool, "error": text,
+    "fill": colour}``: red text, an error (red fill and a comment), and the cell's normal
+    fill ("RRGGBB", None for none), which a cell neither red nor in error gets back when an
+    earlier version's report had marked it (cells not listed are left as they are);
     ``signed`` is the metadata the copy carries (the sheet's own, with the next version),
     written over the metadata sheet's rows.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp.xlsx")
-    marked = {address.upper(): mark for address, mark in cells.items()
-              if mark.get("red") or mark.get("error")}
+    marked = {address.upper(): mark for address, mark in cells.items()}
     try:
         _patch_package(source, tmp, data, sheet_name, metadata_sheet, marked, signed)
     except Unsupported:  # a package the text edits do not expect: the slow, general way
@@ -150,16 +177,26 @@ def _patch_package(source: Path, target: Path, data: ReportData, sheet_name: str
     if part is None or meta_part is None or book.styles is None:
         raise Unsupported("data, metadata or styles part missing")
     styles = Styles(package, book.styles)
+    colours = {"font_color": RED_TEXT, "fill_color": RED}
+    # The formats marked by an earlier version of the report (none in a first version).
+    earlier = styles.marked(**colours)
 
-    def restyle(filled: bool) -> Any:
-        return lambda xf: styles.variant(xf, filled=filled, font_color=RED_TEXT,
-                                         fill_color=RED)
+    def restyle(mark: Mapping[str, Any]) -> Callable[[int], int | None]:
+        def style(xf: int) -> int | None:
+            base = (styles.plain(xf, normal_fill=mark.get("fill"), **colours)
+                    if xf in earlier else xf)
+            if mark.get("error") or mark.get("red"):
+                return styles.variant(base, filled=bool(mark.get("error")), **colours)
+            return base if base != xf else None
+        return style
 
     package.set_text(part, restyle_cells(package.text(part), {
-        address: restyle(bool(mark.get("error"))) for address, mark in marked.items()}))
+        address: restyle(mark) for address, mark in marked.items()
+        if earlier or mark.get("red") or mark.get("error")}))
     styles.save()
     set_comments(package, part, {address: str(mark["error"])[:1000]
-                                 for address, mark in marked.items() if mark.get("error")})
+                                 for address, mark in marked.items() if mark.get("error")},
+                 ours=_is_ours)
     book.put_sheet("Errors", sheet_xml(_error_rows(data), ERROR_WIDTHS))
     book.put_sheet("Summary", sheet_xml(_summary_rows(data), (20,)))
     package.set_text(meta_part, sheet_xml(signed.rows(), keep_from=package.text(meta_part)))
@@ -171,16 +208,28 @@ def _rewrite_with_openpyxl(source: Path, target: Path, data: ReportData, sheet_n
                            signed: SignedMetadata) -> None:
     from openpyxl import load_workbook
     from openpyxl.comments import Comment
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.styles import PatternFill
 
     with source.open("rb") as stream:  # a stream: openpyxl would judge a path by its name
         book = load_workbook(stream)  # without keep_vba: the report never carries macros
     ws = book[sheet_name]
     fill = PatternFill("solid", start_color=RED, end_color=RED)
+    for row in ws.iter_rows():  # the engine's comments of an earlier version
+        for cell in row:
+            if cell.comment is not None and _is_ours(cell.comment.author or "",
+                                                     cell.comment.text or ""):
+                cell.comment = None
     for address, mark in marked.items():
         cell = ws[address]
-        cell.font = Font(name=cell.font.name, size=cell.font.sz, bold=cell.font.b,
-                         color=RED_TEXT)
+        red_font = _rgb(cell.font.color) == RED_TEXT
+        if cell.fill.fill_type == "solid" and _rgb(cell.fill.fgColor) == RED:
+            normal = mark.get("fill")
+            cell.fill = (PatternFill("solid", start_color=normal, end_color=normal) if normal
+                         else PatternFill(fill_type=None))
+        if mark.get("red") or mark.get("error") or red_font:
+            font = copy(cell.font)
+            font.color = RED_TEXT if mark.get("red") or mark.get("error") else None
+            cell.font = font
         if mark.get("error"):
             cell.fill = fill
             comment = Comment(str(mark["error"])[:1000], AUTHOR)

@@ -6,8 +6,10 @@ touch). The report only needs a few edits, so this module makes them on the pack
 text and copies every other part byte for byte (macros, validations, protection, defined
 names and hidden rows stay exactly as the user returned them):
 
-* cell styles: a copy of a cell's format with red text, or red text on a red fill
-  (``styles.xml``: new fonts, a fill, new ``cellXfs``);
+* cell styles: a copy of a cell's format with red text, or red text on a red fill, and
+  back: the plain format of a cell marked in an earlier version of the report (the same
+  format with the red text and fill taken off; ``styles.xml``: fonts, fills and ``cellXfs``
+  are reused when an equal one exists, added otherwise);
 * comments on the error cells (a comments part and its VML drawing; earlier comments of the
   engine are replaced, other people's are kept);
 * whole sheets written anew with inline strings ("Errors", "Summary", the metadata sheet's
@@ -240,7 +242,15 @@ class Package:
 
 
 class Styles:
-    """The cell formats of ``styles.xml``, extended with red variants of existing ones."""
+    """The cell formats of ``styles.xml``, with marked (coloured text, solid fill) and plain
+    variants of existing ones.
+
+    A format, font or fill equal to an existing one is reused rather than added, so a
+    report of a report does not pile up copies; formats are compared ignoring their
+    ``apply*`` flags, fonts and fills by their content (LibreOffice writes the same font
+    with other attributes than xlsxwriter or openpyxl, so the comparison is made within
+    the file's own styles).
+    """
 
     def __init__(self, package: Package, part: str) -> None:
         self.package, self.part = package, part
@@ -251,8 +261,9 @@ class Styles:
         self.xfs = self._items("cellXfs", "xf")
         self.added: dict[str, list[str]] = {"fonts": [], "fills": [], "cellXfs": []}
         self._variants: dict[tuple[int, bool], int] = {}
-        self._red_fonts: dict[int, int] = {}
-        self._fill: int | None = None
+        self._plain: dict[tuple[int, str | None], int] = {}
+        self._xf_keys: dict[str, int] | None = None
+        self._fill_colors: dict[str, int] | None = None
 
     def _block(self, block: str) -> re.Match[str]:
         m = re.search(rf"<{self.p}{block}\b[^>]*?(?:/>|>(.*?)</{self.p}{block}>)",
@@ -265,43 +276,146 @@ class Styles:
         inner = self._block(block).group(1) or ""
         return re.findall(rf"<{self.p}{item}\b(?:[^>]*?/>|.*?</{self.p}{item}>)", inner, re.S)
 
+    def _all(self, block: str) -> list[str]:
+        existing = {"fonts": self.fonts, "fills": self.fills, "cellXfs": self.xfs}[block]
+        return existing + self.added[block]
+
+    def _add(self, block: str, element: str) -> int:
+        index = len(self._all(block))
+        self.added[block].append(element)
+        return index
+
+    def _xf(self, xf: int) -> tuple[str, str, dict[str, str]]:
+        """The start tag of format ``xf`` (the first one if out of range), the rest of the
+        element, and the start tag's attributes."""
+        every = self._all("cellXfs")
+        element = every[xf if xf < len(every) else 0]
+        start = re.match(r"<[^>]*>", element)
+        assert start is not None
+        return start.group(0), element[start.end():], attrs(start.group(0))
+
+    def _find_or_add_xf(self, tag: str, rest: str) -> int:
+        """The index of a format equal to ``tag`` + ``rest`` (apply flags aside)."""
+        if self._xf_keys is None:
+            self._xf_keys = {}
+            for n, element in enumerate(self._all("cellXfs")):
+                start = re.match(r"<[^>]*>", element)
+                assert start is not None
+                self._xf_keys.setdefault(_xf_key(start.group(0), element[start.end():]), n)
+        key = _xf_key(tag, rest)
+        if key not in self._xf_keys:
+            self._xf_keys[key] = self._add("cellXfs", tag + rest)
+        return self._xf_keys[key]
+
+    def _font(self, index: int) -> str:
+        fonts = self._all("fonts")
+        return fonts[index] if index < len(fonts) else f"<{self.p}font/>"
+
+    def font_color(self, xf: int) -> str | None:
+        """The RGB text colour of format ``xf`` (upper case, alpha dropped), if any."""
+        font = int(self._xf(xf)[2].get("fontId", "0") or 0)
+        return _rgb(re.search(r"<(?:\w+:)?color\b[^>]*>", self._font(font)))
+
+    def fill_color(self, xf: int) -> str | None:
+        """The colour of format ``xf``'s solid fill (upper case, alpha dropped), if any."""
+        fills = self._all("fills")
+        fill = int(self._xf(xf)[2].get("fillId", "0") or 0)
+        return _solid_color(fills[fill]) if fill < len(fills) else None
+
+    def marked(self, *, font_color: str, fill_color: str) -> set[int]:
+        """The formats with the marking text colour or the marking fill."""
+        fonts = {str(n) for n, font in enumerate(self._all("fonts"))
+                 if _rgb(re.search(r"<(?:\w+:)?color\b[^>]*>", font)) == font_color}
+        fills = {str(n) for n, fill in enumerate(self._all("fills"))
+                 if _solid_color(fill) == fill_color}
+        if not fonts and not fills:
+            return set()
+        found = set()
+        for n, xf in enumerate(self._all("cellXfs")):
+            font = _FONT_ID.search(xf[:xf.find(">")])
+            fill = _FILL_ID.search(xf[:xf.find(">")])
+            if (font.group(1) if font else "0") in fonts or \
+                    (fill.group(1) if fill else "0") in fills:
+                found.add(n)
+        return found
+
     def variant(self, xf: int, *, filled: bool, font_color: str, fill_color: str) -> int:
         """The index of a format like ``xf`` with coloured text (and a solid fill)."""
         key = (xf, filled)
         if key in self._variants:
             return self._variants[key]
-        if xf >= len(self.xfs):
-            xf = 0
-        start = re.match(r"<[^>]*>", self.xfs[xf])
-        assert start is not None
-        tag = start.group(0)
-        font = int(attrs(tag).get("fontId", "0") or 0)
-        tag = set_attr(set_attr(tag, "fontId", str(self._red_font(font, font_color))),
+        tag, rest, a = self._xf(xf)
+        font = int(a.get("fontId", "0") or 0)
+        tag = set_attr(set_attr(tag, "fontId", str(self._colored_font(font, font_color))),
                        "applyFont", "1")
         if filled:
             tag = set_attr(set_attr(tag, "fillId", str(self._solid_fill(fill_color))),
                            "applyFill", "1")
-        element = tag + self.xfs[xf][len(start.group(0)):]
-        index = len(self.xfs) + len(self.added["cellXfs"])
-        self.added["cellXfs"].append(element)
-        self._variants[key] = index
-        return index
+        self._variants[key] = self._find_or_add_xf(tag, rest)
+        return self._variants[key]
 
-    def _red_font(self, font: int, color: str) -> int:
-        if font not in self._red_fonts:
-            source = self.fonts[font] if font < len(self.fonts) else f"<{self.p}font/>"
-            self._red_fonts[font] = len(self.fonts) + len(self.added["fonts"])
-            self.added["fonts"].append(_with_color(source, self.p, color))
-        return self._red_fonts[font]
+    def plain(self, xf: int, *, font_color: str, fill_color: str, normal_fill: str | None,
+              ) -> int:
+        """The index of a format like ``xf`` without the marks of :meth:`variant`: text in
+        ``xf``'s colour ``font_color`` gets the colour of the same font elsewhere in the
+        workbook (automatic if none), a solid ``fill_color`` fill becomes ``normal_fill``
+        (a solid colour, or no fill). A format without those marks is returned as it is."""
+        key = (xf, normal_fill)
+        if key in self._plain:
+            return self._plain[key]
+        tag, rest, a = self._xf(xf)
+        changed = False
+        if self.font_color(xf) == font_color:
+            font = self._uncolored_font(int(a.get("fontId", "0") or 0), font_color)
+            tag, changed = set_attr(tag, "fontId", str(font)), True
+        if self.fill_color(xf) == fill_color:
+            fill = self._solid_fill(normal_fill) if normal_fill else self._no_fill()
+            tag, changed = set_attr(tag, "fillId", str(fill)), True
+        self._plain[key] = self._find_or_add_xf(tag, rest) if changed else xf
+        return self._plain[key]
+
+    def _colored_font(self, font: int, color: str) -> int:
+        """A font like ``font`` in ``color``: an equal one of the workbook, or a new one."""
+        source = self._font(font)
+        bare = _font_key(source)
+        for n, other in enumerate(self._all("fonts")):
+            if _font_key(other) == bare and _rgb(re.search(
+                    r"<(?:\w+:)?color\b[^>]*>", other)) == color:
+                return n
+        return self._add("fonts", _with_color(source, self.p, color))
+
+    def _uncolored_font(self, font: int, color: str) -> int:
+        """A font like ``font`` but not in ``color``: the first such font of the workbook
+        (the one the marked font was copied from), or a copy without a colour."""
+        source = self._font(font)
+        bare = _font_key(source)
+        for n, other in enumerate(self._all("fonts")):
+            if _font_key(other) == bare and _rgb(re.search(
+                    r"<(?:\w+:)?color\b[^>]*>", other)) != color:
+                return n
+        return self._add("fonts", _without_color(source, self.p))
 
     def _solid_fill(self, color: str) -> int:
-        if self._fill is None:
+        color = color.lstrip("#").upper()
+        if self._fill_colors is None:
+            self._fill_colors = {}
+            for n, fill in enumerate(self._all("fills")):
+                self._fill_colors.setdefault(_solid_color(fill) or "", n)
+        if color not in self._fill_colors:
             p = self.p
-            self._fill = len(self.fills) + len(self.added["fills"])
-            self.added["fills"].append(
-                f'<{p}fill><{p}patternFill patternType="solid"><{p}fgColor rgb="FF{color}"/>'
-                f'<{p}bgColor rgb="FF{color}"/></{p}patternFill></{p}fill>')
-        return self._fill
+            self._fill_colors[color] = self._add(
+                "fills", f'<{p}fill><{p}patternFill patternType="solid"><{p}fgColor '
+                f'rgb="FF{color}"/><{p}bgColor indexed="64"/></{p}patternFill></{p}fill>')
+        return self._fill_colors[color]
+
+    def _no_fill(self) -> int:
+        for n, fill in enumerate(self._all("fills")):
+            pattern = re.search(r"<(?:\w+:)?patternFill\b[^>]*>", fill)
+            if pattern is not None and attrs(pattern.group(0)).get(
+                    "patternType", "none") == "none" and "gradientFill" not in fill:
+                return n
+        p = self.p
+        return self._add("fills", f'<{p}fill><{p}patternFill patternType="none"/></{p}fill>')
 
     def save(self) -> None:
         text = self.text
@@ -319,6 +433,45 @@ class Styles:
             text = (text[:m.start()] + opening + "".join(items) + "".join(added)
                     + f"</{self.p}{block}>" + text[m.end():])
         self.package.set_text(self.part, text)
+
+
+_BETWEEN_TAGS = re.compile(r">\s+<")
+_APPLY = re.compile(r'\sapply\w+\s*=\s*(?:"[^"]*"|\'[^\']*\')')
+_FONT_ID = re.compile(r'\sfontId\s*=\s*["\']([0-9]+)')
+_FILL_ID = re.compile(r'\sfillId\s*=\s*["\']([0-9]+)')
+_COLOR = re.compile(r"<(?:\w+:)?color\b(?:[^>]*?/>|.*?</(?:\w+:)?color>)", re.S)
+
+
+def _rgb(color: re.Match[str] | None) -> str | None:
+    """The RGB of a colour element (upper case, without its alpha byte), if it has one."""
+    if color is None:
+        return None
+    rgb = attrs(color.group(0)).get("rgb")
+    return rgb.upper()[-6:] if rgb else None
+
+
+def _solid_color(fill: str) -> str | None:
+    """The colour of a solid pattern fill, None for any other fill."""
+    pattern = re.search(r"<(?:\w+:)?patternFill\b[^>]*>", fill)
+    if pattern is None or attrs(pattern.group(0)).get("patternType") != "solid":
+        return None
+    return _rgb(re.search(r"<(?:\w+:)?fgColor\b[^>]*>", fill))
+
+
+def _font_key(font: str) -> str:
+    """A font's content without its colour, for comparing fonts."""
+    return _BETWEEN_TAGS.sub("><", _COLOR.sub("", font)).replace(" />", "/>")
+
+
+def _xf_key(tag: str, rest: str) -> str:
+    """A cell format without its apply flags, for comparing formats of one file (a producer
+    writes attributes in one order; :func:`set_attr` keeps the place of those it replaces)."""
+    return _BETWEEN_TAGS.sub("><", _APPLY.sub("", tag) + rest).replace(" />", "/>")
+
+
+def _without_color(font: str, p: str) -> str:
+    """A <font> element without its colour (automatic text colour)."""
+    return _COLOR.sub("", font)
 
 
 def _with_color(font: str, p: str, color: str) -> str:
@@ -427,10 +580,10 @@ def sheet_xml(rows: Iterable[Sequence[Any]], widths: Sequence[float] = (),
             + f"<sheetData>{data}</sheetData></worksheet>")
 
 
-def restyle_cells(sheet: str, styles: Mapping[str, Callable[[int], int]]) -> str:
+def restyle_cells(sheet: str, styles: Mapping[str, Callable[[int], int | None]]) -> str:
     """The sheet XML with each cell of ``styles`` (address -> function of the cell's current
-    format index) given the format the function returns; cells missing from the XML (blank
-    and unformatted) are added."""
+    format index) given the format the function returns (None: the cell is left as it is);
+    cells missing from the XML (blank and unformatted) are added when given a format."""
     p = _prefix(sheet, "worksheet")
     m = re.search(rf"<{p}sheetData\b[^>]*?(?:/>|>(.*?)</{p}sheetData>)", sheet, re.S)
     if m is None:
@@ -451,14 +604,16 @@ def restyle_cells(sheet: str, styles: Mapping[str, Callable[[int], int]]) -> str
             continue
         rows.append((r, _restyle_row(row, p, r, wanted.pop(r), styles)))
     for r, columns in wanted.items():  # rows the producer left out (all blank)
-        rows.append((r, _restyle_row(None, p, r, columns, styles)))
+        xml = _restyle_row(None, p, r, columns, styles)
+        if f"<{p}c " in xml:
+            rows.append((r, xml))
     rows.sort(key=lambda item: item[0])
     data = f"<{p}sheetData>" + "".join(x for _, x in rows) + f"</{p}sheetData>"
     return sheet[:m.start()] + data + sheet[m.end():]
 
 
 def _restyle_row(row: re.Match[str] | None, p: str, r: int, columns: dict[int, str],
-                 styles: Mapping[str, Callable[[int], int]]) -> str:
+                 styles: Mapping[str, Callable[[int], int | None]]) -> str:
     start = f'<{p}row r="{r}">' if row is None else f"<{p}row{row.group(1)}>"
     row_style = int(attrs(start).get("s", "0") or 0) if row is not None else 0
     cells: list[tuple[int, str]] = []
@@ -472,13 +627,17 @@ def _restyle_row(row: re.Match[str] | None, p: str, r: int, columns: dict[int, s
         if c in columns:
             address = columns.pop(c)
             tag = f"<{p}c{cell.group(1)}{'/>' if cell.group(2) == '/>' else '>'}"
-            style = styles[address](int(a.get("s", "0") or 0))
-            xml = set_attr(tag, "s", str(style)) + xml[len(tag):]
+            current = int(a.get("s", "0") or 0)
+            style = styles[address](current)
+            if style is not None and style != current:
+                xml = set_attr(tag, "s", str(style)) + xml[len(tag):]
         cells.append((c, xml))
-    if columns:  # cells added: the row's optional "spans" hint may no longer hold
+    added = [(c, styles[address](row_style), address) for c, address in columns.items()]
+    added = [(c, style, address) for c, style, address in added if style is not None]
+    if added:  # cells added: the row's optional "spans" hint may no longer hold
         start = re.sub(r'\sspans="[^"]*"', "", start)
-    for c, address in columns.items():
-        cells.append((c, f'<{p}c r="{address}" s="{styles[address](row_style)}"/>'))
+    for c, style, address in added:
+        cells.append((c, f'<{p}c r="{address}" s="{style}"/>'))
     cells.sort(key=lambda item: item[0])
     return start + "".join(x for _, x in cells) + f"</{p}row>"
 
@@ -521,9 +680,14 @@ def vml_xml(cells: Sequence[str], block: int) -> str:
             + "".join(shapes) + "</xml>")
 
 
-def set_comments(package: Package, sheet_part: str, notes: Mapping[str, str]) -> None:
+def set_comments(package: Package, sheet_part: str, notes: Mapping[str, str],
+                 ours: Callable[[str, str], bool] | None = None) -> None:
     """Give the sheet's cells these comments (address -> text); the engine's earlier comments
-    are dropped, other authors' comments are kept."""
+    are dropped, other authors' comments are kept.
+
+    A comment is the engine's when its author is :data:`AUTHOR` or ``ours(author, text)``
+    says so (LibreOffice saves every comment with a blank author).
+    """
     rels = package.relationships(sheet_part)
     if any(r.get("Type", "").endswith(("/threadedComment", "/threadedComments"))
            for r in rels):
@@ -538,7 +702,9 @@ def set_comments(package: Package, sheet_part: str, notes: Mapping[str, str]) ->
         for m in re.finditer(rf'<{p}comment\b([^>]*)>\s*<{p}text>(.*?)</{p}text>', text, re.S):
             a = attrs(m.group(1))
             author = authors[int(a.get("authorId", "0"))] if authors else ""
-            if author != AUTHOR and a.get("ref", "").upper() not in notes:
+            engine = author == AUTHOR or (ours is not None and ours(author, unescape(
+                re.sub(r"<[^>]*>", "", m.group(2)))))
+            if not engine and a.get("ref", "").upper() not in notes:
                 body = m.group(2) if not p else m.group(2).replace(f"<{p}", "<").replace(
                     f"</{p}", "</")
                 kept.append((a["ref"].upper(), author, body))

@@ -43,6 +43,7 @@ from workbook_engine.errors.returned import (
 from workbook_engine.intake.archive import archive_original, file_sha256, safe_file_name
 from workbook_engine.reports.collection_report import (
     ReportData,
+    comment_text,
     write_html_report,
     write_xlsx_report,
 )
@@ -55,9 +56,11 @@ from workbook_engine.services.submissions import set_status
 from workbook_engine.validation.collection import Validation, validate_sheet
 from workbook_engine.validation.values import office_locale
 from workbook_engine.workbooks._types import RawWorkbook, UnreadableFile
-from workbook_engine.workbooks.collection_reader import read_collection_sheet
+from workbook_engine.workbooks.collection_reader import ReturnedSheet, read_collection_sheet
 from workbook_engine.workbooks.client_import_sheet import KIND as CLIENT_IMPORT_KIND
 from workbook_engine.workbooks.collection_sheet import COLLECTION_SHEET
+from workbook_engine.workbooks.collection_writer import INPUT_FILL, NA_FILL
+from workbook_engine.workbooks.declaration import column_letter
 from workbook_engine.workbooks.setup_import_sheet import kind_of
 from workbook_engine.workbooks.metadata import (
     SignedMetadata,
@@ -356,7 +359,7 @@ def _process_collection_sheet(ctx: AppContext, book: RawWorkbook, stored: Any, n
             collected=validation.collected, paid_out=validation.paid_out, message=message)
         fault_point("before-report")
         xlsx = _xlsx_report(ctx, book, sheet, stored.path, name, sub.id, data,
-                            _marks(validation, errors),
+                            _marks(validation, errors, sheet, expected),
                             resign(ring, metadata, version=version + 1))
         if xlsx is None and book.format in ("xlsx", "xlsm") and sheet.grid_found:
             message += (" The highlighted copy of the sheet could not be made from this file; "
@@ -395,21 +398,38 @@ def _xlsx_report(ctx: AppContext, book: RawWorkbook, sheet: Any, source: Path, n
         return None
 
 
-def _int(value: Any) -> int:
-    try:
-        return int(float(str(value)))
-    except (TypeError, ValueError):
-        return 0
+def _marks(validation: Validation, errors: list[dict[str, Any]], sheet: ReturnedSheet,
+           expected: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """How the report shows each cell of the grid: red text, error, and its normal fill.
 
-
-def _marks(validation: Validation, errors: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    Every cell a loan officer types in or an error may point at is listed (the input cells,
+    those that do not apply to a row, the names and ids, the header inputs), so a cell
+    marked in an earlier version's report and correct now is shown plain again.
+    """
+    input_fill, na_fill = INPUT_FILL.lstrip("#"), NA_FILL.lstrip("#")
     marks: dict[str, dict[str, Any]] = {}
+    letters = {key: column_letter(number - 1) for key, number in sheet.column_numbers.items()}
+    inputs = [c["key"] for c in expected["columns"] if c["input"] and c["key"] in letters]
+    for row in expected["rows"]:
+        number = sheet.row_numbers.get(row["key"])
+        if number is None:
+            continue
+        for key in ("name", "id"):
+            if key in letters:
+                marks[f"{letters[key]}{number}"] = {"red": False, "error": None, "fill": None}
+        for key in inputs:
+            marks[f"{letters[key]}{number}"] = {
+                "red": False, "error": None,
+                "fill": input_fill if key in row["cells"] else na_fill}
+    for cell in sheet.header.values():
+        if cell is not None:
+            marks[cell.address] = {"red": False, "error": None, "fill": input_fill}
     for view in validation.cells.values():
-        marks[view.address] = {"red": view.red_text, "error": None}
+        marks[view.address] = {"red": view.red_text, "error": None, "fill": input_fill}
     for error in errors:
         if error.get("cell"):
-            marks.setdefault(error["cell"], {"red": True})["error"] = (
-                f"{error['message']} How to fix: {error['how_to_fix']}")
+            marks.setdefault(error["cell"], {"red": True, "fill": None})["error"] = (
+                comment_text(error["message"], error["how_to_fix"]))
     return marks
 
 
