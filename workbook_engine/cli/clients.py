@@ -6,6 +6,7 @@ readable page or table, or JSON with ``--json``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -68,6 +69,14 @@ def _done(ctx: typer.Context, as_json: bool, message: str, client_id: int | None
         print_json(data)
     else:
         console.print(message, highlight=False)
+
+
+def _change(ctx: typer.Context, as_json: bool, message: str, service: Callable[..., Any],
+            client_id: int, **arguments: Any) -> None:
+    """Run one client service as the acting member of staff, then report as :func:`_done`."""
+    engine, actor = _engine_and_actor(ctx)
+    service(engine, actor_id=actor, client_id=client_id, **arguments)
+    _done(ctx, as_json, message, client_id)
 
 
 def _engine_and_actor(ctx: typer.Context) -> tuple[Any, int | None]:
@@ -309,9 +318,8 @@ def edit(
         changes[name] = None
     if detail:
         changes["additional"] = _pairs(detail, "detail")
-    engine, actor = _engine_and_actor(ctx)
-    svc.edit_client(engine, actor_id=actor, client_id=client_id, changes=changes)
-    _done(ctx, as_json, f"Client {client_id} updated.", client_id)
+    _change(ctx, as_json, f"Client {client_id} updated.",
+            svc.edit_client, client_id, changes=changes)
 
 
 # ---------------------------------------------------------------- lifecycle
@@ -323,66 +331,57 @@ Reason = Annotated[str, Opt("--reason", help="A value of the matching reason cod
 def activate(ctx: typer.Context, client_id: ClientId, date: DateOption = None,
              as_json: JsonOption = False) -> None:
     """Activate a pending client."""
-    engine, actor = _engine_and_actor(ctx)
-    svc.activate_client(engine, actor_id=actor, client_id=client_id,
-                        activation_date=option_date(date, "--date"))
-    _done(ctx, as_json, f"Client {client_id} is active.", client_id)
+    _change(ctx, as_json, f"Client {client_id} is active.",
+            svc.activate_client, client_id, activation_date=option_date(date, "--date"))
 
 
 @clients_app.command("close")
 def close(ctx: typer.Context, client_id: ClientId, reason: Reason, date: DateOption = None,
           as_json: JsonOption = False) -> None:
     """Close an active client (no open loans, no savings with a balance)."""
-    engine, actor = _engine_and_actor(ctx)
-    svc.close_client(engine, actor_id=actor, client_id=client_id,
-                     closure_date=option_date(date, "--date"), closure_reason=reason)
-    _done(ctx, as_json, f"Client {client_id} is closed.", client_id)
+    _change(ctx, as_json, f"Client {client_id} is closed.",
+            svc.close_client, client_id,
+            closure_date=option_date(date, "--date"), closure_reason=reason)
 
 
 @clients_app.command("reactivate")
 def reactivate(ctx: typer.Context, client_id: ClientId, date: DateOption = None,
                as_json: JsonOption = False) -> None:
     """Make a closed client active again."""
-    engine, actor = _engine_and_actor(ctx)
-    svc.reactivate_client(engine, actor_id=actor, client_id=client_id,
-                          reactivation_date=option_date(date, "--date"))
-    _done(ctx, as_json, f"Client {client_id} is active again.", client_id)
+    _change(ctx, as_json, f"Client {client_id} is active again.",
+            svc.reactivate_client, client_id, reactivation_date=option_date(date, "--date"))
 
 
 @clients_app.command("reject")
 def reject(ctx: typer.Context, client_id: ClientId, reason: Reason, date: DateOption = None,
            as_json: JsonOption = False) -> None:
     """Reject a pending client."""
-    engine, actor = _engine_and_actor(ctx)
-    svc.reject_client(engine, actor_id=actor, client_id=client_id,
-                      rejection_date=option_date(date, "--date"), reason=reason)
-    _done(ctx, as_json, f"Client {client_id} is rejected.", client_id)
+    _change(ctx, as_json, f"Client {client_id} is rejected.",
+            svc.reject_client, client_id,
+            rejection_date=option_date(date, "--date"), reason=reason)
 
 
 @clients_app.command("withdraw")
 def withdraw(ctx: typer.Context, client_id: ClientId, reason: Reason, date: DateOption = None,
              as_json: JsonOption = False) -> None:
     """Record that a pending client withdrew."""
-    engine, actor = _engine_and_actor(ctx)
-    svc.withdraw_client(engine, actor_id=actor, client_id=client_id,
-                        withdrawal_date=option_date(date, "--date"), reason=reason)
-    _done(ctx, as_json, f"Client {client_id} is withdrawn.", client_id)
+    _change(ctx, as_json, f"Client {client_id} is withdrawn.",
+            svc.withdraw_client, client_id,
+            withdrawal_date=option_date(date, "--date"), reason=reason)
 
 
 @clients_app.command("undo-reject")
 def undo_reject(ctx: typer.Context, client_id: ClientId, as_json: JsonOption = False) -> None:
     """Bring a rejected client back to pending."""
-    engine, actor = _engine_and_actor(ctx)
-    svc.undo_rejection(engine, actor_id=actor, client_id=client_id)
-    _done(ctx, as_json, f"Client {client_id} is pending again.", client_id)
+    _change(ctx, as_json, f"Client {client_id} is pending again.",
+            svc.undo_rejection, client_id)
 
 
 @clients_app.command("undo-withdraw")
 def undo_withdraw(ctx: typer.Context, client_id: ClientId, as_json: JsonOption = False) -> None:
     """Bring a withdrawn client back to pending."""
-    engine, actor = _engine_and_actor(ctx)
-    svc.undo_withdrawal(engine, actor_id=actor, client_id=client_id)
-    _done(ctx, as_json, f"Client {client_id} is pending again.", client_id)
+    _change(ctx, as_json, f"Client {client_id} is pending again.",
+            svc.undo_withdrawal, client_id)
 
 
 @clients_app.command("assign-staff")
@@ -390,17 +389,15 @@ def assign_staff(ctx: typer.Context, client_id: ClientId,
                  staff: Annotated[int, typer.Argument(metavar="STAFF", help="Staff id.")],
                  as_json: JsonOption = False) -> None:
     """Assign an active member of staff of the client's office."""
-    engine, actor = _engine_and_actor(ctx)
-    svc.assign_staff(engine, actor_id=actor, client_id=client_id, staff_id=staff)
-    _done(ctx, as_json, f"Staff {staff} assigned to client {client_id}.", client_id)
+    _change(ctx, as_json, f"Staff {staff} assigned to client {client_id}.",
+            svc.assign_staff, client_id, staff_id=staff)
 
 
 @clients_app.command("unassign-staff")
 def unassign_staff(ctx: typer.Context, client_id: ClientId, as_json: JsonOption = False) -> None:
     """Remove the client's assigned member of staff."""
-    engine, actor = _engine_and_actor(ctx)
-    svc.unassign_staff(engine, actor_id=actor, client_id=client_id)
-    _done(ctx, as_json, f"Client {client_id} has no staff assigned now.", client_id)
+    _change(ctx, as_json, f"Client {client_id} has no staff assigned now.",
+            svc.unassign_staff, client_id)
 
 
 Note = Annotated[Optional[str], Opt("--note", help="Why, in a few words.")]
@@ -412,10 +409,9 @@ def transfer_propose(ctx: typer.Context, client_id: ClientId,
                      date: DateOption = None, note: Note = None,
                      as_json: JsonOption = False) -> None:
     """Propose a transfer to another office (the client is then 'transfer in progress')."""
-    engine, actor = _engine_and_actor(ctx)
-    svc.propose_transfer(engine, actor_id=actor, client_id=client_id, to_office_id=to,
-                         on_date=option_date(date, "--date"), note=note)
-    _done(ctx, as_json, f"Transfer of client {client_id} proposed.", client_id)
+    _change(ctx, as_json, f"Transfer of client {client_id} proposed.",
+            svc.propose_transfer, client_id,
+            to_office_id=to, on_date=option_date(date, "--date"), note=note)
 
 
 @transfer_app.command("accept")
@@ -426,30 +422,25 @@ def transfer_accept(ctx: typer.Context, client_id: ClientId, date: DateOption = 
                         "--staff", help="Assign this staff of the new office.")] = None,
                     as_json: JsonOption = False) -> None:
     """Accept a proposed transfer: the client moves to the new office."""
-    engine, actor = _engine_and_actor(ctx)
-    svc.accept_transfer(engine, actor_id=actor, client_id=client_id,
-                        on_date=option_date(date, "--date"), group_id=group, staff_id=staff)
-    _done(ctx, as_json, f"Client {client_id} transferred.", client_id)
+    _change(ctx, as_json, f"Client {client_id} transferred.",
+            svc.accept_transfer, client_id,
+            on_date=option_date(date, "--date"), group_id=group, staff_id=staff)
 
 
 @transfer_app.command("reject")
 def transfer_reject(ctx: typer.Context, client_id: ClientId, date: DateOption = None,
                     note: Note = None, as_json: JsonOption = False) -> None:
     """Reject a proposed transfer: it is put on hold."""
-    engine, actor = _engine_and_actor(ctx)
-    svc.reject_transfer(engine, actor_id=actor, client_id=client_id,
-                        on_date=option_date(date, "--date"), note=note)
-    _done(ctx, as_json, f"Transfer of client {client_id} rejected (on hold).", client_id)
+    _change(ctx, as_json, f"Transfer of client {client_id} rejected (on hold).",
+            svc.reject_transfer, client_id, on_date=option_date(date, "--date"), note=note)
 
 
 @transfer_app.command("withdraw")
 def transfer_withdraw(ctx: typer.Context, client_id: ClientId, date: DateOption = None,
                       note: Note = None, as_json: JsonOption = False) -> None:
     """Withdraw a proposed (or on hold) transfer: the client stays where it is."""
-    engine, actor = _engine_and_actor(ctx)
-    svc.withdraw_transfer(engine, actor_id=actor, client_id=client_id,
-                          on_date=option_date(date, "--date"), note=note)
-    _done(ctx, as_json, f"Transfer of client {client_id} withdrawn.", client_id)
+    _change(ctx, as_json, f"Transfer of client {client_id} withdrawn.",
+            svc.withdraw_transfer, client_id, on_date=option_date(date, "--date"), note=note)
 
 
 # ---------------------------------------------------------------- family and addresses

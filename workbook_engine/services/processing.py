@@ -193,11 +193,9 @@ def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
     try:
         signed = _metadata_of(book, name)
     except EngineError as exc:
-        if is_fineract(book):  # a Mifos X / Fineract client workbook carries no signature
-            return _import_kind(ctx, book, stored, name, received, None, who)
-        if is_fineract_setup(book):  # ... nor does one of offices, staff, loans, ...
-            return _import_kind(ctx, book, stored, name, received, None, who,
-                                process=process_setup_import)
+        process = _fineract_process(book)  # a Mifos X / Fineract workbook carries no signature
+        if process is not None:
+            return _import_kind(ctx, book, stored, name, received, None, who, process)
         if book.format == "xls":
             exc = EngineError(FORMAT_NOT_ACCEPTED, _XLS_REFUSED.format(name=name))
         return _refused(ctx, stored, name, received, who,
@@ -208,11 +206,9 @@ def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
     except EngineError as exc:
         return _refused(ctx, stored, name, received, who,
                         _sheet_problem(exc.error, exc.message, name), not_ours=False)
-    if metadata.kind == CLIENT_IMPORT_KIND:
-        return _import_kind(ctx, book, stored, name, received, metadata, who)
-    if kind_of(metadata.kind) is not None:
-        return _import_kind(ctx, book, stored, name, received, metadata, who,
-                            process=process_setup_import)
+    process = _import_process(metadata.kind)
+    if process is not None:
+        return _import_kind(ctx, book, stored, name, received, metadata, who, process)
     if book.format == "xls":
         return _refused(ctx, stored, name, received, who,
                         _sheet_problem(FORMAT_NOT_ACCEPTED, _XLS_REFUSED.format(name=name),
@@ -232,10 +228,27 @@ def _check_loan_officer(ctx: AppContext, staff_id: int) -> None:
                               "not a loan officer; hand the file in for a loan officer.")
 
 
+ImportProcess = Callable[..., dict[str, Any]]
+
+
+def _import_process(kind: str) -> ImportProcess | None:
+    """The service of a signed import kind (client import, setup workbooks), or None."""
+    if kind == CLIENT_IMPORT_KIND:
+        return process_client_import
+    return process_setup_import if kind_of(kind) is not None else None
+
+
+def _fineract_process(book: RawWorkbook) -> ImportProcess | None:
+    """The service of an unsigned Mifos X / Fineract workbook (clients, or offices, staff,
+    loans, ...), or None."""
+    if is_fineract(book):
+        return process_client_import
+    return process_setup_import if is_fineract_setup(book) else None
+
+
 def _import_kind(ctx: AppContext, book: RawWorkbook, stored: Any, name: str,
                  received: dt.datetime, metadata: Any, who: _Handed,
-                 process: Callable[..., dict[str, Any]] = process_client_import
-                 ) -> ProcessResult:
+                 process: ImportProcess) -> ProcessResult:
     """An import kind (client import, setup workbooks) in the same pipeline."""
     try:
         fields = process(ctx, book, stored, name=name, received=received, metadata=metadata,
