@@ -24,8 +24,8 @@ from workbook_engine.config import Settings
 from workbook_engine.domain import Loan, LoanInstallment, SavingsAccount
 from workbook_engine.domain.enums import SavingsTransactionType
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.integrity import run_check
-from workbook_engine.services.system import initialise
+from workbook_engine.services.ledger.integrity import run_check
+from workbook_engine.services.setup.system import initialise
 
 
 def naive_savings_balance(ctx: AppContext) -> tuple[int, int]:

@@ -62,7 +62,7 @@ def context(home: str, url: str) -> Any:
 def make_file(ctx: Any, path: Path, rows: int) -> None:
     """A filled template of ``rows`` distinct valid clients, written by the engine's writer."""
     from workbook_engine.domain import Office
-    from workbook_engine.services.client_import import (
+    from workbook_engine.services.imports.client_import import (
         _template_data,
         generate_client_template,
         load_reference,
@@ -105,13 +105,13 @@ def run_phases(home_dir: str, url: str, file: str) -> dict[str, Any]:
     """The import step by step, with the services' own functions and data lifetimes."""
     from workbook_engine.domain import Office, Submission
     from workbook_engine.reports.client_import_report import report_content
-    from workbook_engine.services.client_import import (
+    from workbook_engine.services.imports.client_import import (
         _identify,
         _template_data,
         load_reference,
         post_rows,
     )
-    from workbook_engine.services.import_common import archived_metadata
+    from workbook_engine.services.imports.common import archived_metadata
     from workbook_engine.validation.client_import import VALID, validate_import
     from workbook_engine.workbooks.client_import_sheet import CLIENT_IMPORT
     from workbook_engine.workbooks.client_import_writer import write_client_workbook
@@ -168,8 +168,8 @@ def run_phases(home_dir: str, url: str, file: str) -> dict[str, Any]:
 
 def run_services(home: str, url: str, file: str) -> dict[str, Any]:
     """The whole import through process_file and approve_submission."""
-    from workbook_engine.services.processing import process_file
-    from workbook_engine.services.submissions import approve_submission
+    from workbook_engine.services.pipeline.processing import process_file
+    from workbook_engine.services.pipeline.submissions import approve_submission
 
     ctx = context(home, url)
     result, process_cpu, _ = timed(lambda: process_file(ctx, Path(file), actor_id=None))
@@ -216,7 +216,7 @@ def main() -> None:
         print(json.dumps(run(*sys.argv[2:])))
         return
     from tests.support.databases import fresh_database
-    from workbook_engine.services.demo import build_reference
+    from workbook_engine.services.setup.demo import build_reference
 
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     with tempfile.TemporaryDirectory() as tmp_name:

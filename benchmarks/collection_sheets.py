@@ -47,10 +47,10 @@ from workbook_engine.db.engine import make_engine  # noqa: E402
 from workbook_engine.db.migrate import upgrade  # noqa: E402
 from workbook_engine.domain import Center, Group, Office, PaymentType  # noqa: E402
 from workbook_engine.domain.due import DueSheet  # noqa: E402
-from workbook_engine.services import demo  # noqa: E402
-from workbook_engine.services.collection_due import DueRequest, compute_due_many  # noqa: E402
-from workbook_engine.services.collection_rules import collection_rules  # noqa: E402
-from workbook_engine.services.collection_sheets import (  # noqa: E402
+from workbook_engine.services.setup import demo  # noqa: E402
+from workbook_engine.services.collection.due import DueRequest, compute_due_many  # noqa: E402
+from workbook_engine.services.collection.rules import collection_rules  # noqa: E402
+from workbook_engine.services.collection.sheets import (  # noqa: E402
     BATCH,
     GeneratedSheet,
     generate_collection_sheets,

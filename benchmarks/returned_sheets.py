@@ -48,10 +48,10 @@ from tests.support.databases import fresh_database
 from workbook_engine.domain import GeneratedWorkbook, Group, LoanProduct, SavingsProduct
 from workbook_engine.reports.collection_report import ReportData, write_html_report, \
     write_xlsx_report
-from workbook_engine.services.collection_rules import collection_rules
-from workbook_engine.services.collection_sheets import generate_collection_sheets
+from workbook_engine.services.collection.rules import collection_rules
+from workbook_engine.services.collection.sheets import generate_collection_sheets
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.processing import (
+from workbook_engine.services.pipeline.processing import (
     _marks,
     _metadata_of,
     _preview_columns,
@@ -80,7 +80,7 @@ def build_world(tmp: Path, url: str) -> tuple[AppContext, Any]:
     ctx = make_context(tmp, url, KILIMANI_MEETING)
     world = _kilimani(ctx)
     with ctx.unit_of_work(None) as uow:
-        from workbook_engine.services.demo import _Builder
+        from workbook_engine.services.setup.demo import _Builder
 
         s = uow.session
         builder = _Builder(s)

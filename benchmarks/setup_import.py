@@ -35,13 +35,13 @@ from tests.conftest import KILIMANI_MEETING, make_context  # noqa: E402
 from tests.setup_import.filling import fill  # noqa: E402
 from tests.support.databases import fresh_database  # noqa: E402
 from workbook_engine.domain import Client, LoanProduct, Office  # noqa: E402
-from workbook_engine.services.client_import import generate_client_template  # noqa: E402
+from workbook_engine.services.imports.client_import import generate_client_template  # noqa: E402
 from workbook_engine.services.context import AppContext  # noqa: E402
-from workbook_engine.services.demo import build_kilimani, build_reference  # noqa: E402
-from workbook_engine.services.migration import LoanMigration, migrate_loan  # noqa: E402
-from workbook_engine.services.processing import process_file  # noqa: E402
-from workbook_engine.services.setup_import import generate_setup_template  # noqa: E402
-from workbook_engine.services.submissions import approve_submission  # noqa: E402
+from workbook_engine.services.setup.demo import build_kilimani, build_reference  # noqa: E402
+from workbook_engine.services.imports.migration import LoanMigration, migrate_loan  # noqa: E402
+from workbook_engine.services.pipeline.processing import process_file  # noqa: E402
+from workbook_engine.services.imports.setup_import import generate_setup_template  # noqa: E402
+from workbook_engine.services.pipeline.submissions import approve_submission  # noqa: E402
 
 AS_OF = dt.date(2026, 2, 27)
 

@@ -53,7 +53,7 @@ class KilimaniWorld:
 
 
 def _kilimani(context: AppContext) -> KilimaniWorld:
-    from workbook_engine.services.demo import build_kilimani, build_reference
+    from workbook_engine.services.setup.demo import build_kilimani, build_reference
 
     ref = build_reference(context)
     center_id = build_kilimani(context, ref)

@@ -13,14 +13,14 @@ from sqlalchemy import func, select
 
 from tests.client_import.filling import fill, keys_of, statuses
 from workbook_engine.domain import Client, ClientImportRow
-from workbook_engine.services import client_import
-from workbook_engine.services.client_import import (
+from workbook_engine.services.imports import client_import
+from workbook_engine.services.imports.client_import import (
     ImportRules,
     generate_client_template,
     insert_clients,
 )
-from workbook_engine.services.processing import process_file
-from workbook_engine.services.submissions import approve_submission
+from workbook_engine.services.pipeline.processing import process_file
+from workbook_engine.services.pipeline.submissions import approve_submission
 
 D = dt.date
 OK = {"office": "Nairobi East", "active": "Yes", "submitted_on": D(2026, 3, 1),

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from tests.client_import.filling import fill, keys_of, statuses
 from workbook_engine.domain import Address, Client, ClientImportRow, FamilyMember
 from workbook_engine.errors import EngineError
-from workbook_engine.services.client_import import generate_client_template
-from workbook_engine.services.clients import create_client
-from workbook_engine.services.processing import process_file
-from workbook_engine.services.submissions import approve_submission
+from workbook_engine.services.imports.client_import import generate_client_template
+from workbook_engine.services.clients.lifecycle import create_client
+from workbook_engine.services.pipeline.processing import process_file
+from workbook_engine.services.pipeline.submissions import approve_submission
 
 D = dt.date
 OK = {"office": "Nairobi East", "active": "Yes", "submitted_on": D(2026, 3, 1),

@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from tests.client_import.filling import fill, statuses
 from workbook_engine.domain import Client
-from workbook_engine.services import setup
-from workbook_engine.services.client_import import generate_client_template
-from workbook_engine.services.processing import process_file
-from workbook_engine.services.submissions import approve_submission
+from workbook_engine.services.setup import institution as setup
+from workbook_engine.services.imports.client_import import generate_client_template
+from workbook_engine.services.pipeline.processing import process_file
+from workbook_engine.services.pipeline.submissions import approve_submission
 from workbook_engine.workbooks.metadata import read_and_verify
 from workbook_engine.workbooks.signing import load_key_ring
 

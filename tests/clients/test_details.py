@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from tests.clients.test_lifecycle import AMINA, BARAKA, audits, refused
 from workbook_engine.domain import FamilyMember
-from workbook_engine.services import client_contacts as contacts
-from workbook_engine.services import documents as docs
-from workbook_engine.services.client_fields import define_client_field, list_client_fields
-from workbook_engine.services.client_views import client_page, list_codes, show_loan
-from workbook_engine.services.client_views import show_savings
-from workbook_engine.services.clients import edit_client
+from workbook_engine.services.clients import contacts
+from workbook_engine.services.clients import documents as docs
+from workbook_engine.services.clients.fields import define_client_field, list_client_fields
+from workbook_engine.services.clients.views import client_page, list_codes, show_loan
+from workbook_engine.services.clients.views import show_savings
+from workbook_engine.services.clients.lifecycle import edit_client
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"

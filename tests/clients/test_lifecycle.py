@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from workbook_engine.domain import AuditRecord, Client, GroupMembership
 from workbook_engine.errors import EngineError
-from workbook_engine.services import clients as svc
-from workbook_engine.services.client_fields import define_client_field
-from workbook_engine.services.loans import submit_loan
-from workbook_engine.services.savings import open_savings_account
-from workbook_engine.services.setup import create_group, create_staff
+from workbook_engine.services.clients import lifecycle as svc
+from workbook_engine.services.clients.fields import define_client_field
+from workbook_engine.services.ledger.loans import submit_loan
+from workbook_engine.services.ledger.savings import open_savings_account
+from workbook_engine.services.setup.institution import create_group, create_staff
 
 TODAY = dt.date(2026, 3, 3)
 AMINA, BARAKA, CHIKU, DALIA = 1, 2, 3, 4
@@ -133,7 +133,7 @@ def test_activate_dates(kilimani):
 
 def test_activation_not_before_the_office_opened(kilimani):
     w = kilimani
-    from workbook_engine.services.setup import create_office
+    from workbook_engine.services.setup.institution import create_office
 
     late = create_office(w.ctx, actor_id=None, name="Late", parent_id=w.ref.head_office,
                          opening_date=dt.date(2026, 2, 15))

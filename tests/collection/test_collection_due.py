@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 from tests.conftest import KILIMANI_MEETING
 from workbook_engine.domain import Client, Group, LoanProduct, SavingsProduct
 from workbook_engine.domain.due import RowKind
-from workbook_engine.services.collection_due import compute_due
+from workbook_engine.services.collection.due import compute_due
 
 D = Decimal
 
@@ -85,7 +85,7 @@ def test_a_fixed_number_of_queries_whatever_the_clients(kilimani):
     _sheet(kilimani)
     small = count[0]
     # Ten more clients with loans and savings in the group: the same number of queries.
-    from workbook_engine.services.demo import _Builder
+    from workbook_engine.services.setup.demo import _Builder
 
     with kilimani.ctx.unit_of_work(None) as uow:
         b = _Builder(uow.session)
@@ -115,7 +115,7 @@ def test_pending_and_closed_clients_do_not_appear(kilimani):
 
 
 def test_interest_deducted_at_disbursement_repayment_and_disbursal_together(kilimani):
-    from workbook_engine.services.demo import _Builder
+    from workbook_engine.services.setup.demo import _Builder
 
     with kilimani.ctx.unit_of_work(None) as uow:
         b = _Builder(uow.session)
@@ -136,7 +136,7 @@ def test_interest_deducted_at_disbursement_repayment_and_disbursal_together(kili
 def test_charges_due_later_or_paid_and_attendance(kilimani):
     from workbook_engine.domain import Attendance
     from workbook_engine.domain.enums import AttendanceCode
-    from workbook_engine.services.demo import _Builder
+    from workbook_engine.services.setup.demo import _Builder
 
     with kilimani.ctx.unit_of_work(None) as uow:
         b = _Builder(uow.session)
@@ -172,8 +172,8 @@ def test_voluntary_is_one_meeting_mandatory_counts_meetings(kilimani):
 
 def test_a_group_meeting_on_its_own(kilimani, tmp_path):
     from workbook_engine.domain.calendar import Frequency, MeetingRule
-    from workbook_engine.services.collection_sheets import generate_collection_sheets
-    from workbook_engine.services.demo import _Builder
+    from workbook_engine.services.collection.sheets import generate_collection_sheets
+    from workbook_engine.services.setup.demo import _Builder
 
     rule = MeetingRule(start_date=dt.date(2026, 1, 5), frequency=Frequency.WEEKLY)
     with kilimani.ctx.unit_of_work(None) as uow:
@@ -202,7 +202,7 @@ def _second_center_sharing_amina(world):
     account, a charge) and also Amina of Kilimani: her accounts are on both sheets."""
     from workbook_engine.domain import GroupMembership
     from workbook_engine.domain.calendar import Frequency, MeetingRule
-    from workbook_engine.services.demo import _Builder
+    from workbook_engine.services.setup.demo import _Builder
 
     rule = MeetingRule(start_date=dt.date(2026, 1, 5), frequency=Frequency.WEEKLY)
     with world.ctx.unit_of_work(None) as uow:
@@ -226,7 +226,7 @@ def _second_center_sharing_amina(world):
 
 
 def test_a_batch_of_sheets_equals_each_sheet_computed_alone(any_kilimani):
-    from workbook_engine.services.collection_due import DueRequest, compute_due_many
+    from workbook_engine.services.collection.due import DueRequest, compute_due_many
 
     world = any_kilimani
     bidii = _second_center_sharing_amina(world)
@@ -255,7 +255,7 @@ def test_a_batch_of_sheets_equals_each_sheet_computed_alone(any_kilimani):
 
 
 def test_a_batch_costs_the_queries_of_one_sheet(kilimani):
-    from workbook_engine.services.collection_due import DueRequest, compute_due_many
+    from workbook_engine.services.collection.due import DueRequest, compute_due_many
 
     bidii = _second_center_sharing_amina(kilimani)
     count = [0]

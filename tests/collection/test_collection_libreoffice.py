@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from tests.support.libreoffice import convert
 from workbook_engine.domain import GeneratedWorkbook
-from workbook_engine.services.collection_sheets import generate_collection_sheets
+from workbook_engine.services.collection.sheets import generate_collection_sheets
 from workbook_engine.workbooks.collection_sheet import COLLECTION_SHEET
 
 pytestmark = pytest.mark.libreoffice

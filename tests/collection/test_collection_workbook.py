@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tests.conftest import KILIMANI_MEETING
 from workbook_engine.domain import AuditRecord, Client, GeneratedWorkbook
 from workbook_engine.errors import EngineError
-from workbook_engine.services.collection_sheets import generate_collection_sheets
+from workbook_engine.services.collection.sheets import generate_collection_sheets
 from workbook_engine.workbooks.collection_sheet import COLLECTION_SHEET
 from workbook_engine.workbooks.metadata import read_and_verify
 from workbook_engine.workbooks.signing import load_key_ring
@@ -184,7 +184,7 @@ def _sheet_with_names(kilimani, names):
     from dataclasses import replace
 
     from workbook_engine.domain.due import RowKind
-    from workbook_engine.services.collection_due import compute_due
+    from workbook_engine.services.collection.due import compute_due
 
     with kilimani.ctx.session_factory() as s:
         sheet = compute_due(s, center_id=kilimani.center_id, meeting_date=KILIMANI_MEETING,
@@ -244,7 +244,7 @@ def test_text_reads_back_as_from_xlsxwriter(kilimani, tmp_path):
 
 def test_payment_types_that_cannot_be_an_inline_list_go_to_a_hidden_sheet(kilimani,
                                                                            tmp_path):
-    from workbook_engine.services.collection_due import compute_due
+    from workbook_engine.services.collection.due import compute_due
 
     with kilimani.ctx.session_factory() as s:
         sheet = compute_due(s, center_id=kilimani.center_id, meeting_date=KILIMANI_MEETING,
@@ -272,7 +272,7 @@ def test_payment_types_that_cannot_be_an_inline_list_go_to_a_hidden_sheet(kilima
 def test_generation_leaves_the_garbage_collector_as_it_was(kilimani, tmp_path, monkeypatch):
     import gc
 
-    from workbook_engine.services import collection_sheets
+    from workbook_engine.services.collection import sheets as collection_sheets
 
     assert gc.isenabled()
     generate_collection_sheets(kilimani.ctx, actor_id=None, out_dir=tmp_path / "a",

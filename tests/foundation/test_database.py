@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from workbook_engine.db.migrate import head_revision, is_up_to_date
 from workbook_engine.domain import Client, Loan, LoanInstallment, SavingsAccount
 from workbook_engine.domain.enums import ClientStatus, LoanStatus
-from workbook_engine.services.demo import load_demo
+from workbook_engine.services.setup.demo import load_demo
 
 
 def test_migrations_reach_head_and_demo_loads(any_ctx):

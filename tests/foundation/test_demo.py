@@ -17,7 +17,7 @@ from workbook_engine.domain import (
     SavingsProduct,
 )
 from workbook_engine.domain.enums import DepositUnit, LoanStatus
-from workbook_engine.services.demo import kilimani_meeting_for, load_demo
+from workbook_engine.services.setup.demo import kilimani_meeting_for, load_demo
 
 
 def test_kilimani_matches_the_domain_notes(kilimani):

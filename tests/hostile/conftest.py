@@ -28,9 +28,9 @@ from tests.conftest import KILIMANI_MEETING, make_context
 from tests.support.databases import fresh_database
 from workbook_engine.domain import GeneratedWorkbook, SavingsProduct
 from workbook_engine.domain.calendar import Frequency, MeetingRule
-from workbook_engine.services.collection_sheets import generate_collection_sheets
+from workbook_engine.services.collection.sheets import generate_collection_sheets
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.demo import Reference, _Builder, build_kilimani, build_reference
+from workbook_engine.services.setup.demo import Reference, _Builder, build_kilimani, build_reference
 
 #: Names that a spreadsheet would run as formulas, or a browser as markup, if written raw.
 HOSTILE_CENTER = '=HYPERLINK("http://x.example","y")'

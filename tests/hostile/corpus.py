@@ -457,8 +457,8 @@ def _column_number(letter: str) -> int:
 
 def already_posted(world: World) -> Drop:
     """The sheet posted, then sent again with another receipt number (a re-saved copy)."""
-    from workbook_engine.services.processing import process_file
-    from workbook_engine.services.submissions import approve_submission
+    from workbook_engine.services.pipeline.processing import process_file
+    from workbook_engine.services.pipeline.submissions import approve_submission
 
     first = process_file(world.ctx, filled(world, "first.xlsx").path, actor_id=None)
     assert first.status == "awaiting_approval", first.errors
@@ -468,7 +468,7 @@ def already_posted(world: World) -> Drop:
 
 def stale_payment(world: World) -> None:
     """A repayment of Amina's loan entered at the office after the sheet was generated."""
-    from workbook_engine.services.loans import repay_loan
+    from workbook_engine.services.ledger.loans import repay_loan
 
     loan = world.kilimani.expected["rows"][2]["cells"]["repayment:1"]["loans"][0]["loan_id"]
     repay_loan(world.ctx, actor_id=None, loan_id=loan, amount=_decimal("925.64"),

@@ -48,9 +48,9 @@ from workbook_engine.intake.mail import MailIntake
 from workbook_engine.intake.settings import IntakeRules, MailSettings
 from workbook_engine.intake.watcher import FolderWatcher, Intake
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.integrity import run_check
-from workbook_engine.services.processing import ProcessResult, process_file
-from workbook_engine.services.submissions import approve_submission
+from workbook_engine.services.ledger.integrity import run_check
+from workbook_engine.services.pipeline.processing import ProcessResult, process_file
+from workbook_engine.services.pipeline.submissions import approve_submission
 
 QUICK = IntakeRules(settle_seconds=0.0, incomplete_grace_seconds=0.3, rescan_seconds=1,
                     lease_seconds=30, max_attempts=3)
@@ -406,7 +406,7 @@ def test_a_report_writer_that_blows_up_costs_only_the_highlighted_copy(
     """The highlighted copy is written with openpyxl from the sender's own file, in a limited
     child process: when that runs out of memory (or crashes), the submission is still
     recorded, with its HTML report saying so, and the engine goes on."""
-    from workbook_engine.services import processing
+    from workbook_engine.services.pipeline import processing
 
     monkeypatch.setattr(processing, "write_xlsx_report", _exhausted_writer)
     drop = filled(world, cells={("Amina Wanjiku", "deposit"): "three hundred"})

@@ -39,9 +39,9 @@ from tests.hostile.test_corpus import state
 from tests.returned.sheets import FILLED_HEADER
 from workbook_engine.domain import Submission
 from workbook_engine.errors import EngineError
-from workbook_engine.services.integrity import run_check
-from workbook_engine.services.processing import process_file
-from workbook_engine.services.submissions import approve_submission
+from workbook_engine.services.ledger.integrity import run_check
+from workbook_engine.services.pipeline.processing import process_file
+from workbook_engine.services.pipeline.submissions import approve_submission
 from workbook_engine.workbooks.metadata import METADATA_SHEET
 
 TOTAL_OF = {"repayment": "repaid", "deposit": "deposit", "charges": "charges paid",

@@ -21,10 +21,10 @@ from tests.client_import.filling import fill
 from tests.hostile.conftest import HOSTILE_CENTER, HOSTILE_CLIENTS, HOSTILE_GROUP, PAYLOADS, World
 from tests.returned.sheets import FILLED_HEADER
 from workbook_engine.domain import Office
-from workbook_engine.services.client_import import generate_client_template
-from workbook_engine.services.excluded_rows import write_excluded_sheet
-from workbook_engine.services.processing import process_file
-from workbook_engine.services.submissions import approve_submission
+from workbook_engine.services.imports.client_import import generate_client_template
+from workbook_engine.services.imports.excluded_rows import write_excluded_sheet
+from workbook_engine.services.pipeline.processing import process_file
+from workbook_engine.services.pipeline.submissions import approve_submission
 from workbook_engine.workbooks.filling import fill_sheet
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

@@ -28,11 +28,11 @@ from workbook_engine.domain import Office
 from workbook_engine.intake.mail import MailIntake
 from workbook_engine.intake.settings import MailSettings
 from workbook_engine.intake.watcher import FolderWatcher, Intake
-from workbook_engine.services.client_import import generate_client_template
-from workbook_engine.services.collection_sheets import generate_collection_sheets
-from workbook_engine.services.excluded_rows import write_excluded_sheet
-from workbook_engine.services.processing import process_file
-from workbook_engine.services.submissions import approve_submission
+from workbook_engine.services.imports.client_import import generate_client_template
+from workbook_engine.services.collection.sheets import generate_collection_sheets
+from workbook_engine.services.imports.excluded_rows import write_excluded_sheet
+from workbook_engine.services.pipeline.processing import process_file
+from workbook_engine.services.pipeline.submissions import approve_submission
 from workbook_engine.workbooks.signing import load_key_ring, rotate_key
 
 

@@ -9,7 +9,7 @@ import socket
 from sqlalchemy import update
 
 from workbook_engine.domain import ClaimState, IntakeClaim
-from workbook_engine.services.intake import (
+from workbook_engine.services.pipeline.intake import (
     Claim,
     ClaimRefused,
     claim_item,

@@ -20,7 +20,7 @@ from tests.intake.fake_processing import make_sheet
 from workbook_engine.domain import ClaimState, Submission
 from workbook_engine.intake.archive import file_sha256
 from workbook_engine.intake.faults import ENV_FAULT, POINTS
-from workbook_engine.services.intake import claim_rows
+from workbook_engine.services.pipeline.intake import claim_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE = "tests.intake.fake_processing:process_file"

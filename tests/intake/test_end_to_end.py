@@ -33,10 +33,10 @@ from workbook_engine.intake.faults import ENV_FAULT
 from workbook_engine.intake.mail import MailIntake
 from workbook_engine.intake.settings import MailSettings
 from workbook_engine.intake.watcher import Intake
-from workbook_engine.services.collection_sheets import generate_collection_sheets
-from workbook_engine.services.integrity import run_check
-from workbook_engine.services.intake import claim_rows
-from workbook_engine.services.processing import process_file
+from workbook_engine.services.collection.sheets import generate_collection_sheets
+from workbook_engine.services.ledger.integrity import run_check
+from workbook_engine.services.pipeline.intake import claim_rows
+from workbook_engine.services.pipeline.processing import process_file
 from workbook_engine.workbooks.filling import fill_sheet
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from workbook_engine.domain import ClaimState, Submission
 from workbook_engine.intake.archive import file_sha256
 from workbook_engine.intake.files import is_ignored, wait_until_complete
 from workbook_engine.intake.watcher import FolderWatcher, Intake
-from workbook_engine.services.intake import claim_rows
+from workbook_engine.services.pipeline.intake import claim_rows
 
 
 def _submissions(ctx) -> list[Submission]:  # noqa: ANN001

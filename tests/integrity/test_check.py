@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from tests.integrity.world import PostedKilimani, build_posted_kilimani
 from workbook_engine.domain import Submission
-from workbook_engine.services.demo import load_demo
-from workbook_engine.services.integrity import INVARIANTS, check_session, run_check
+from workbook_engine.services.setup.demo import load_demo
+from workbook_engine.services.ledger.integrity import INVARIANTS, check_session, run_check
 
 
 @pytest.fixture

@@ -31,12 +31,12 @@ from tests.support.databases import fresh_database
 from workbook_engine.config import Settings
 from workbook_engine.domain import Center, GeneratedWorkbook
 from workbook_engine.errors import EngineError
-from workbook_engine.services.collection_sheets import generate_collection_sheets
+from workbook_engine.services.collection.sheets import generate_collection_sheets
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.demo import build_kilimani, build_reference
-from workbook_engine.services.integrity import run_check
-from workbook_engine.services.processing import process_file
-from workbook_engine.services.submissions import approve_submission
+from workbook_engine.services.setup.demo import build_kilimani, build_reference
+from workbook_engine.services.ledger.integrity import run_check
+from workbook_engine.services.pipeline.processing import process_file
+from workbook_engine.services.pipeline.submissions import approve_submission
 from workbook_engine.workbooks.filling import fill_sheet
 from workbook_engine.workbooks.signing import ensure_secret_file
 

@@ -43,11 +43,11 @@ from workbook_engine.domain import (
 )
 from workbook_engine.domain.enums import LoanStatus, LoanTransactionType
 from workbook_engine.errors import EngineError
-from workbook_engine.services.charges import add_charge
+from workbook_engine.services.ledger.charges import add_charge
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.demo import build_kilimani, build_reference
-from workbook_engine.services.integrity import check_session
-from workbook_engine.services.loans import approve_loan, submit_loan
+from workbook_engine.services.setup.demo import build_kilimani, build_reference
+from workbook_engine.services.ledger.integrity import check_session
+from workbook_engine.services.ledger.loans import approve_loan, submit_loan
 
 ZERO = Decimal(0)
 # Shrinking replays whole databases: cap it so that a failure is reported in minutes.

@@ -18,9 +18,9 @@ from tests.conftest import KILIMANI_MEETING, KilimaniWorld
 from tests.support.ledger import Movement, PostedSheet, post_sheet
 from workbook_engine.domain import Attendance, Center, Charge, Client, Loan, SavingsAccount
 from workbook_engine.domain.enums import AttendanceCode
-from workbook_engine.services.charges import add_charge, pay
-from workbook_engine.services.demo import _Builder
-from workbook_engine.services.loans import approve_loan, disburse_loan, repay_loan, submit_loan
+from workbook_engine.services.ledger.charges import add_charge, pay
+from workbook_engine.services.setup.demo import _Builder
+from workbook_engine.services.ledger.loans import approve_loan, disburse_loan, repay_loan, submit_loan
 
 D = Decimal
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workbook_engine.reports import collection_report
-from workbook_engine.services import processing
+from workbook_engine.services.pipeline import processing
 from workbook_engine.workbooks._isolation import shutdown_workers
 
 

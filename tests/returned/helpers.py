@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from tests.conftest import KILIMANI_MEETING
 from workbook_engine.domain import GeneratedWorkbook, PaymentType
-from workbook_engine.services.collection_due import compute_due
-from workbook_engine.services.collection_posting import SheetEntries
+from workbook_engine.services.collection.due import compute_due
+from workbook_engine.services.collection.posting import SheetEntries
 from workbook_engine.workbooks.collection_sheet import expected_payload, layout
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from workbook_engine.domain import GeneratedWorkbook
-from workbook_engine.services.collection_sheets import generate_collection_sheets
+from workbook_engine.services.collection.sheets import generate_collection_sheets
 from workbook_engine.workbooks.filling import fill_sheet, input_address
 
 def generate(world: Any, out_dir: Path) -> tuple[Path, dict[str, Any]]:

@@ -14,9 +14,9 @@ from tests.returned.sheets import FILLED_HEADER, generate
 from tests.support.databases import fresh_database
 from workbook_engine.domain import Client, Loan, LoanTransaction
 from workbook_engine.domain.enums import SubmissionStatus
-from workbook_engine.services.integrity import run_check
-from workbook_engine.services.processing import process_file
-from workbook_engine.services.submissions import approve_submission
+from workbook_engine.services.ledger.integrity import run_check
+from workbook_engine.services.pipeline.processing import process_file
+from workbook_engine.services.pipeline.submissions import approve_submission
 from workbook_engine.workbooks.filling import fill_sheet
 
 

@@ -20,9 +20,9 @@ from workbook_engine.domain import (
     SavingsTransaction,
 )
 from workbook_engine.domain.enums import ChargeStatus, LoanStatus
-from workbook_engine.services import collection_posting
-from workbook_engine.services.collection_posting import StaleSheet, post_collection_sheet
-from workbook_engine.services.loans import repay_loan
+from workbook_engine.services.collection import posting as collection_posting
+from workbook_engine.services.collection.posting import StaleSheet, post_collection_sheet
+from workbook_engine.services.ledger.loans import repay_loan
 
 D = Decimal
 ALL_DUE = {("Kilimani", "deposit"): "50", ("Umoja", "deposit"): "80",
@@ -127,8 +127,8 @@ def test_the_same_cells_never_post_twice(kilimani):
     with pytest.raises(StaleSheet):
         _post(kilimani, wb, sheet)
     with kilimani.ctx.unit_of_work(None) as uow:
-        from workbook_engine.services.savings import move_money
-        from workbook_engine.services.loans import MoneyMovementSource
+        from workbook_engine.services.ledger.savings import move_money
+        from workbook_engine.services.ledger.loans import MoneyMovementSource
         from workbook_engine.domain.enums import SavingsTransactionType
         account = uow.session.scalar(select(SavingsAccount).where(
             SavingsAccount.client_id == _client(uow.session, "Baraka").id)

@@ -19,9 +19,9 @@ from tests.returned.sheets import (
 )
 from workbook_engine.domain import Loan, LoanTransaction, SavingsTransaction, Submission
 from workbook_engine.errors import EngineError
-from workbook_engine.services.demo import Reference
-from workbook_engine.services.processing import process_file
-from workbook_engine.services.submissions import (
+from workbook_engine.services.setup.demo import Reference
+from workbook_engine.services.pipeline.processing import process_file
+from workbook_engine.services.pipeline.submissions import (
     approve_submission,
     reject_submission,
     show_submission,
@@ -258,7 +258,7 @@ def test_supervisor_who_submitted_cannot_approve(sheet, tmp_path, jane):
 @pytest.fixture
 def jane(sheet):
     """A supervisor of the head office, above Kilimani's branch (Nairobi East)."""
-    from workbook_engine.services.setup import create_staff
+    from workbook_engine.services.setup.institution import create_staff
 
     return create_staff(sheet[0].ctx, actor_id=None, office_id=sheet[0].ref.head_office,
                         first_name="Jane", last_name="Mutiso", is_supervisor=True)
@@ -286,7 +286,7 @@ def test_approver_must_supervise_the_sheets_office_or_one_above(sheet, tmp_path,
 
 
 def test_stale_between_preview_and_approval_posts_nothing(sheet, tmp_path):
-    from workbook_engine.services.loans import repay_loan
+    from workbook_engine.services.ledger.loans import repay_loan
     world, _, _ = sheet
     result = process_file(world.ctx, _fill(sheet, tmp_path), actor_id=None)
     with world.ctx.session_factory() as s:
@@ -307,7 +307,7 @@ def test_exclude_invalid_posts_valid_rows_and_writes_the_rest(sheet, tmp_path):
     world, _, _ = sheet
     bad = _fill(sheet, tmp_path, cells={("Amina Wanjiku", "repayment"): 925.64})
     result = process_file(world.ctx, bad, actor_id=None)
-    from workbook_engine.services.excluded_rows import write_excluded_sheet
+    from workbook_engine.services.imports.excluded_rows import write_excluded_sheet
     view = approve_submission(world.ctx, submission_id=result.submission_id, by="Grace Wambui",
                               exclude_invalid=True, write_excluded=write_excluded_sheet)
     assert view["status"] == "posted" and len(view["excluded_rows"]) == 1

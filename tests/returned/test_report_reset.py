@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from tests.returned.sheets import FILLED_HEADER, edit, generate, has_soffice, \
     libreoffice_resave
 from workbook_engine.reports import collection_report
-from workbook_engine.services.processing import process_file
+from workbook_engine.services.pipeline.processing import process_file
 
 RED_FILL, RED_FONT = "FFC7CE", "C00000"
 INPUT, NA = "FFF9DB", "D9D9D9"

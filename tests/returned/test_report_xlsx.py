@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from tests.returned.sheets import FILLED_HEADER, address, edit, generate, has_soffice, \
     libreoffice_resave
 from workbook_engine.reports import collection_report
-from workbook_engine.services.processing import process_file
-from workbook_engine.services.submissions import show_submission
+from workbook_engine.services.pipeline.processing import process_file
+from workbook_engine.services.pipeline.submissions import show_submission
 from workbook_engine.workbooks.metadata import read_and_verify
 from workbook_engine.workbooks.signing import load_key_ring
 

@@ -6,7 +6,7 @@ import pandera.pandas as pa
 import pytest
 
 from tests.returned.sheets import FILLED_HEADER, edit, generate
-from workbook_engine.services.collection_rules import collection_rules
+from workbook_engine.services.collection.rules import collection_rules
 from workbook_engine.validation.collection import _frame, build_schema
 from workbook_engine.validation.values import DEFAULT_LOCALE
 from workbook_engine.workbooks.collection_reader import read_collection_sheet

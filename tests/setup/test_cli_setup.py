@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 from workbook_engine.cli.main import app
 from workbook_engine.domain import AuditRecord, Staff
 from workbook_engine.errors import EngineError
-from workbook_engine.services.clients import create_client
+from workbook_engine.services.clients.lifecycle import create_client
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.demo import build_reference
+from workbook_engine.services.setup.demo import build_reference
 
 D = Decimal
 runner = CliRunner()

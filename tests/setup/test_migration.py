@@ -18,11 +18,11 @@ from workbook_engine.domain import (
 )
 from workbook_engine.domain.enums import LoanStatus, LoanTransactionType, SavingsTransactionType
 from workbook_engine.errors import EngineError
-from workbook_engine.services import setup
-from workbook_engine.services.clients import create_client
+from workbook_engine.services.setup import institution as setup
+from workbook_engine.services.clients.lifecycle import create_client
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.demo import Reference, build_reference
-from workbook_engine.services.migration import (
+from workbook_engine.services.setup.demo import Reference, build_reference
+from workbook_engine.services.imports.migration import (
     ClientMigration,
     LoanMigration,
     SavingsMigration,
@@ -119,7 +119,7 @@ def test_migrated_loan_shows_arrears_plus_next_installment_at_the_next_meeting(
 
 
 def test_repaying_the_dues_after_migration_leaves_the_rest(ctx: AppContext) -> None:
-    from workbook_engine.services.loans import repay_loan
+    from workbook_engine.services.ledger.loans import repay_loan
 
     ref, _, client = _world(ctx)
     loan_id = migrate_loan(ctx, actor_id=None, migration_date=MIGRATION,

@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 
 from workbook_engine.errors import EngineError
-from workbook_engine.services import setup
-from workbook_engine.services.clients import create_client
+from workbook_engine.services.setup import institution as setup
+from workbook_engine.services.clients.lifecycle import create_client
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.demo import build_reference
-from workbook_engine.services.migration import SavingsMigration, migrate_savings
+from workbook_engine.services.setup.demo import build_reference
+from workbook_engine.services.imports.migration import SavingsMigration, migrate_savings
 
 
 def test_command_groups_are_declared_once() -> None:

@@ -10,9 +10,9 @@ from typing import Any
 import openpyxl
 
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.processing import ProcessResult, process_file
-from workbook_engine.services.setup_import import generate_setup_template
-from workbook_engine.services.submissions import approve_submission
+from workbook_engine.services.pipeline.processing import ProcessResult, process_file
+from workbook_engine.services.imports.setup_import import generate_setup_template
+from workbook_engine.services.pipeline.submissions import approve_submission
 from workbook_engine.workbooks.setup_import_sheet import SETUP_KINDS
 
 KEY_ROW, FIRST_ROW = 2, 3

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from tests.support.libreoffice import SOFFICE, convert
 from workbook_engine.domain import Client, Loan, Office, Staff
-from workbook_engine.services.collection_due import compute_due
-from workbook_engine.services.processing import process_file
-from workbook_engine.services.submissions import approve_submission
+from workbook_engine.services.collection.due import compute_due
+from workbook_engine.services.pipeline.processing import process_file
+from workbook_engine.services.pipeline.submissions import approve_submission
 
 D = Decimal
 TODAY = dt.date(2026, 3, 3)

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from tests.support.libreoffice import convert
 from workbook_engine.domain import Center, Client, Group, GroupMembership
 from workbook_engine.domain.calendar import is_meeting_date
-from workbook_engine.services.clients import create_client
-from workbook_engine.services.processing import process_file
-from workbook_engine.services.submissions import approve_submission
+from workbook_engine.services.clients.lifecycle import create_client
+from workbook_engine.services.pipeline.processing import process_file
+from workbook_engine.services.pipeline.submissions import approve_submission
 
 _MEETING = ["Meeting Start Date* (On or After)", "Repeat*", "Frequency*", "Interval*",
             "Repeats On*"]

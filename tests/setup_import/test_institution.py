@@ -22,13 +22,13 @@ from tests.conftest import make_context
 from tests.setup_import.filling import load, statuses, submit
 from tests.support.databases import BACKENDS, fresh_database
 from workbook_engine.domain import Center, Client, Group, Office, SetupImportRow, Staff
-from workbook_engine.services.client_import import generate_client_template
-from workbook_engine.services.collection_due import compute_due
-from workbook_engine.services.collection_sheets import generate_collection_sheets
+from workbook_engine.services.imports.client_import import generate_client_template
+from workbook_engine.services.collection.due import compute_due
+from workbook_engine.services.collection.sheets import generate_collection_sheets
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.migration import database_totals
-from workbook_engine.services.processing import process_file
-from workbook_engine.services.submissions import approve_submission, show_submission
+from workbook_engine.services.imports.migration import database_totals
+from workbook_engine.services.pipeline.processing import process_file
+from workbook_engine.services.pipeline.submissions import approve_submission, show_submission
 
 D = Decimal
 TODAY = dt.date(2026, 3, 3)  # a Tuesday: Kilimani meets

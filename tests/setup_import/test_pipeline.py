@@ -15,9 +15,9 @@ from tests.setup_import.filling import fill, load, statuses, submit
 from workbook_engine.domain import Loan, Office, Staff, Submission
 from workbook_engine.errors import EngineError
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.processing import process_file
-from workbook_engine.services.setup_import import generate_setup_template
-from workbook_engine.services.submissions import approve_submission
+from workbook_engine.services.pipeline.processing import process_file
+from workbook_engine.services.imports.setup_import import generate_setup_template
+from workbook_engine.services.pipeline.submissions import approve_submission
 from workbook_engine.workbooks.setup_import_sheet import SETUP_KINDS
 
 D = Decimal

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from workbook_engine.domain import Charge, GeneratedWorkbook, Loan, SavingsAccount, Submission
 from workbook_engine.domain.enums import SavingsTransactionType, SubmissionStatus
-from workbook_engine.services.charges import pay
+from workbook_engine.services.ledger.charges import pay
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.loans import NO_SOURCE, MoneyMovementSource, disburse, repay
-from workbook_engine.services.savings import move_money
+from workbook_engine.services.ledger.loans import NO_SOURCE, MoneyMovementSource, disburse, repay
+from workbook_engine.services.ledger.savings import move_money
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 from workbook_engine.domain import Submission
 from workbook_engine.domain.enums import SubmissionStatus
-from workbook_engine.services.auth import set_password
+from workbook_engine.services.access.auth import set_password
 from workbook_engine.services.context import AppContext
 
 PASSWORD = "correct horse battery"

@@ -1,4 +1,4 @@
-"""Passwords and sessions (services/auth.py)."""
+"""Passwords and sessions (services/access/auth.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from tests.web.support import PASSWORD, give_passwords
 from workbook_engine.domain import AuditRecord, Staff
 from workbook_engine.errors import EngineError
-from workbook_engine.services import auth
+from workbook_engine.services.access import auth
 
 
 def test_hash_is_salted_and_verifies() -> None:

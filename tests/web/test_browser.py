@@ -122,7 +122,7 @@ def test_report_row_opens_the_client_page(web, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 
     from tests.returned.sheets import FILLED_HEADER, edit, generate
-    from workbook_engine.services.processing import process_file
+    from workbook_engine.services.pipeline.processing import process_file
 
     path, expected = generate(web.world, tmp_path / "generated")
     returned = edit(path, tmp_path / "kilimani-returned.xlsx", {}, header=FILLED_HEADER,
@@ -159,7 +159,7 @@ def test_generate_page_downloads_template_and_sheets(web, tmp_path: Path) -> Non
     from selenium.webdriver.support.ui import Select
 
     from tests.web.browser import downloaded
-    from workbook_engine.services import setup
+    from workbook_engine.services.setup import institution as setup
     from workbook_engine.workbooks.metadata import read_and_verify
     from workbook_engine.workbooks.signing import load_key_ring
 

@@ -16,8 +16,8 @@ from tests.client_import.filling import fill
 from tests.returned.sheets import FILLED_HEADER, edit, generate
 from tests.web.support import csrf_of
 from workbook_engine.domain import Client, GeneratedWorkbook, Submission
-from workbook_engine.services import setup
-from workbook_engine.services.client_import import generate_client_template
+from workbook_engine.services.setup import institution as setup
+from workbook_engine.services.imports.client_import import generate_client_template
 from workbook_engine.workbooks.collection_sheet import COLLECTION_SHEET
 from workbook_engine.workbooks.metadata import read_and_verify
 from workbook_engine.workbooks.signing import load_key_ring

@@ -132,7 +132,7 @@ def test_cash_reconciliation_flags_until_resolved(web, client_for) -> None:
 
 def test_client_page_and_errors_are_readable(web, client_for) -> None:
     grace = client_for(web.grace)
-    from workbook_engine.services.directory import list_clients
+    from workbook_engine.services.clients.directory import list_clients
 
     amina = next(c for c in list_clients(web.world.ctx) if c["name"].startswith("Amina"))
     page = grace.get(f"/clients/{amina['id']}")
@@ -183,7 +183,7 @@ def test_reject_needs_a_reason(web, client_for) -> None:
 
 def test_processed_sheet_files_download(web, client_for, tmp_path) -> None:
     from tests.returned.sheets import FILLED_HEADER, edit, generate
-    from workbook_engine.services.processing import process_file
+    from workbook_engine.services.pipeline.processing import process_file
 
     path, expected = generate(web.world, tmp_path / "generated")
     returned = edit(path, tmp_path / "returned.xlsx", {}, header=FILLED_HEADER,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.returned.sheets import FILLED_HEADER, edit, generate
 from workbook_engine.domain import Client, Group, Loan, SavingsAccount
 from workbook_engine.reports.links import link_records
-from workbook_engine.services.processing import process_file
+from workbook_engine.services.pipeline.processing import process_file
 
 
 def _ids(web) -> dict[str, int]:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tests.setup_import.filling import fill
 from tests.web.support import csrf_of
 from workbook_engine.domain import Client, GeneratedWorkbook, Loan, Office
-from workbook_engine.services.migration import database_totals
+from workbook_engine.services.imports.migration import database_totals
 from workbook_engine.workbooks.metadata import read_and_verify
 from workbook_engine.workbooks.signing import load_key_ring
 

@@ -18,10 +18,13 @@ from rich.table import Table
 from workbook_engine.cli.common import console, option_date, print_json, print_table, state
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.clients import CLIENT_FIELD_INVALID
-from workbook_engine.services import client_contacts, client_fields, client_views, directory
-from workbook_engine.services import clients as svc
-from workbook_engine.services import documents as docs
-from workbook_engine.services.setup import add_code_value
+from workbook_engine.services.clients import contacts as client_contacts
+from workbook_engine.services.clients import fields as client_fields
+from workbook_engine.services.clients import views as client_views
+from workbook_engine.services.clients import directory
+from workbook_engine.services.clients import lifecycle as svc
+from workbook_engine.services.clients import documents as docs
+from workbook_engine.services.setup.institution import add_code_value
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 DateOption = Annotated[Optional[str], typer.Option("--date", help="YYYY-MM-DD (default: today).")]

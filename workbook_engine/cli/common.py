@@ -49,7 +49,7 @@ class CliState:
 
     def actor_id(self, ctx: AppContext, required: bool = False) -> int | None:
         """The staff member named by --as (id, e-mail or full name), or None for the system."""
-        from workbook_engine.services.lookup import resolve_staff
+        from workbook_engine.services.setup.lookup import resolve_staff
 
         if not self.acting_as:
             if required:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from workbook_engine.cli.common import print_json, print_record, print_table, state, sub_app
-from workbook_engine.services import directory
+from workbook_engine.services.clients import directory
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 

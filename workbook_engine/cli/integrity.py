@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from workbook_engine.cli.common import console, print_json, state
-from workbook_engine.services.integrity import run_check, summary_lines
+from workbook_engine.services.ledger.integrity import run_check, summary_lines
 
 
 def register(app: typer.Typer) -> None:

@@ -28,9 +28,14 @@ from workbook_engine.domain import Center, Client, Group, LoanProduct, Office, S
 from workbook_engine.domain import PaymentType
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import INVALID_VALUE, MISSING_VALUE, NOT_FOUND
-from workbook_engine.services import charges, client_views, directory, loans, savings, setup
+from workbook_engine.services.ledger import charges
+from workbook_engine.services.clients import views as client_views
+from workbook_engine.services.clients import directory
+from workbook_engine.services.ledger import loans
+from workbook_engine.services.ledger import savings
+from workbook_engine.services.setup import institution as setup
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.lookup import resolve_named, resolve_staff
+from workbook_engine.services.setup.lookup import resolve_named, resolve_staff
 
 T = TypeVar("T")
 

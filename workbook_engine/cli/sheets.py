@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from workbook_engine.cli.common import console, option_date, print_json, print_table, state
-from workbook_engine.services.collection_sheets import generate_collection_sheets
+from workbook_engine.services.collection.sheets import generate_collection_sheets
 
 sheets_app = typer.Typer(help="Generate workbooks to take to the field.", no_args_is_help=True)
 

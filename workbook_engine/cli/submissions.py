@@ -10,8 +10,8 @@ import typer
 from workbook_engine.cli.common import console, print_json, print_record, print_table, state
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import NOT_FOUND
-from workbook_engine.services import submissions
-from workbook_engine.services.processing import process_file
+from workbook_engine.services.pipeline import submissions
+from workbook_engine.services.pipeline.processing import process_file
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
                 "go to a new sheet and stay due.")] = False,
             as_json: JsonOption = False) -> None:
         """Approve a submission and post it (one transaction; nothing is posted twice)."""
-        from workbook_engine.services.excluded_rows import write_excluded_sheet
+        from workbook_engine.services.imports.excluded_rows import write_excluded_sheet
 
         view = submissions.approve_submission(state(ctx).context(),
                                               submission_id=submission_id, by=by,

@@ -7,7 +7,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from workbook_engine.cli.common import console, print_json, print_table, state
-from workbook_engine.services.system import initialise
+from workbook_engine.services.setup.system import initialise
 
 
 def register(app: typer.Typer) -> None:
@@ -80,7 +80,7 @@ def register_demo(app: typer.Typer) -> None:
         scale: Annotated[int, typer.Option("--scale", min=1, help="Multiply the demo.")] = 1,
     ) -> None:
         """Run the demo: a fresh demo institution in the working folder, and a tour of it."""
-        from workbook_engine.services.demo_run import run_demo
+        from workbook_engine.services.setup.demo_run import run_demo
 
         cli_state = state(ctx)
         engine = cli_state.context(require_schema=False)

@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from workbook_engine.cli.common import console, print_json, state
-from workbook_engine.services.client_import import generate_client_template
-from workbook_engine.services.setup_import import generate_setup_template
+from workbook_engine.services.imports.client_import import generate_client_template
+from workbook_engine.services.imports.setup_import import generate_setup_template
 from workbook_engine.workbooks.setup_import_sheet import SETUP_KINDS
 
 template_app = typer.Typer(help="Templates to fill in and import.", no_args_is_help=True)

@@ -37,7 +37,7 @@ def set_password(
         "instead of prompting.")] = False,
 ) -> None:
     """Set a member of staff's password for the web pages (their sessions end)."""
-    from workbook_engine.services.auth import set_password as service
+    from workbook_engine.services.access.auth import set_password as service
 
     cli = state(ctx)
     engine = cli.context()

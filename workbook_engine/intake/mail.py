@@ -27,7 +27,7 @@ from workbook_engine.intake.faults import fault_point
 from workbook_engine.intake.mailout import build_reply, send
 from workbook_engine.intake.templates import render
 from workbook_engine.intake.watcher import Intake, Outcome
-from workbook_engine.services import intake as claims
+from workbook_engine.services.pipeline import intake as claims
 
 log = logging.getLogger("workbook_engine.intake")
 

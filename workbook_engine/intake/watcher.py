@@ -43,7 +43,7 @@ from workbook_engine.intake.faults import fault_point
 from workbook_engine.intake.files import is_ignored, wait_until_complete, waiting_files
 from workbook_engine.intake.settings import IntakeRules, intake_rules
 from workbook_engine.intake.templates import render
-from workbook_engine.services import intake as claims
+from workbook_engine.services.pipeline import intake as claims
 from workbook_engine.services.context import AppContext
 
 log = logging.getLogger("workbook_engine.intake")
@@ -72,7 +72,7 @@ class Processor(Protocol):
 
 def default_processor() -> Processor:
     """The processing service of the returned sheets (imported when first needed)."""
-    from workbook_engine.services.processing import process_file
+    from workbook_engine.services.pipeline.processing import process_file
 
     return process_file  # type: ignore[return-value]
 

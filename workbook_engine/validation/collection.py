@@ -41,8 +41,8 @@ from workbook_engine.errors.returned import (
     STALE,
     WITHDRAWAL_OVER_BALANCE,
 )
-from workbook_engine.services.collection_posting import SheetEntries, find_stale
-from workbook_engine.services.collection_rules import CollectionRules
+from workbook_engine.services.collection.posting import SheetEntries, find_stale
+from workbook_engine.services.collection.rules import CollectionRules
 from workbook_engine.validation.values import (
     DEFAULT_LOCALE,
     Locale,

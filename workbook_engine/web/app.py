@@ -1,7 +1,7 @@
 """The web application: routes that read a form, call one service, and render a page.
 
 Security in one place:
-- signing in opens a server-side session (``services/auth.py``); the cookie holds a random
+- signing in opens a server-side session (``services/access/auth.py``); the cookie holds a random
   token, is HttpOnly and SameSite=Lax;
 - every POST form carries the session's CSRF token and :func:`form_post` refuses a form
   without it (403, before the handler runs); the sign-in form, which has no session yet,
@@ -34,19 +34,17 @@ from workbook_engine.errors.general import NOT_ALLOWED, NOT_FOUND
 from workbook_engine.errors.web import FORM_EXPIRED, NOT_SIGNED_IN, UPLOAD_REFUSED
 from workbook_engine.reports.links import link_records
 from workbook_engine.domain.enums import LegalForm
-from workbook_engine.services import (
-    approval_queue,
-    auth,
-    cash,
-    client_views,
-    processing,
-    submissions,
-    visibility,
-)
-from workbook_engine.services.auth import SignedIn
+from workbook_engine.services.pipeline import approval_queue
+from workbook_engine.services.access import auth
+from workbook_engine.services.ledger import cash
+from workbook_engine.services.clients import views as client_views
+from workbook_engine.services.pipeline import processing
+from workbook_engine.services.pipeline import submissions
+from workbook_engine.services.access import visibility
+from workbook_engine.services.access.auth import SignedIn
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.setup_import import RECONCILIATION_MEASURES, SETUP_KINDS
-from workbook_engine.services.web_rules import web_rules
+from workbook_engine.services.imports.setup_import import RECONCILIATION_MEASURES, SETUP_KINDS
+from workbook_engine.services.access.web_rules import web_rules
 from workbook_engine.web import downloads
 from workbook_engine.web.render import STATIC_DIR, error_page, page
 
@@ -333,7 +331,7 @@ async def upload_post(request: Request, user: SignedIn, form: FormData) -> Respo
 def record_page(service: Callable[..., dict[str, Any]], template: str, what: str,
                 title: Callable[[dict[str, Any]], str]) -> Handler:
     """A read-only page of one record (client, group, loan, savings account), shown only to
-    staff who may see it (``services/visibility.py``)."""
+    staff who may see it (``services/access/visibility.py``)."""
     @signed_in
     async def handler(request: Request, user: SignedIn) -> Response:
         rid = _int(request.path_params["rid"], what)

@@ -2,7 +2,7 @@
 and, for supervisors, the setup and migration templates; each written by its service into a
 temporary folder and sent as a download.
 
-What may be chosen follows the read rule (``services/visibility.py``): a supervisor or clerk
+What may be chosen follows the read rule (``services/access/visibility.py``): a supervisor or clerk
 picks among the offices, loan officers and centers of their office and those below it; a
 loan officer generates for themselves and their own centers only.
 """
@@ -22,12 +22,12 @@ from starlette.responses import Response
 from workbook_engine.config import parse_iso_date
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import INVALID_VALUE, NOT_ALLOWED, NOT_FOUND
-from workbook_engine.services import visibility
-from workbook_engine.services.auth import SignedIn
-from workbook_engine.services.client_import import generate_client_template
-from workbook_engine.services.collection_sheets import generate_collection_sheets
+from workbook_engine.services.access import visibility
+from workbook_engine.services.access.auth import SignedIn
+from workbook_engine.services.imports.client_import import generate_client_template
+from workbook_engine.services.collection.sheets import generate_collection_sheets
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.setup_import import generate_setup_template
+from workbook_engine.services.imports.setup_import import generate_setup_template
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

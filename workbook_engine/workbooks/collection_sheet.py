@@ -2,7 +2,7 @@
 
 ``COLLECTION_SHEET`` (a :class:`~workbook_engine.workbooks.declaration.WorkbookKind`) drives
 the writer (``collection_writer``), the reader and validation of returned sheets, and the
-reports. :func:`layout` places a :class:`~workbook_engine.services.collection_due.DueSheet`
+reports. :func:`layout` places a :class:`~workbook_engine.services.collection.due.DueSheet`
 on the grid (columns with letters, rows with numbers); :func:`cell_due` says what one cell
 holds; :func:`expected_payload` is what is stored in ``GeneratedWorkbook.expected``.
 

@@ -1,0 +1,1 @@
+"""Who may do and see what: sign-in and sessions, visibility, web rules."""

@@ -1,0 +1,1 @@
+"""Client records and their lifecycle: clients, family, addresses, documents, additional details, pages and listings."""

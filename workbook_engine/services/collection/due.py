@@ -1,0 +1,603 @@
+"""What is due at a center's (or a group's) meeting: the content of a collection sheet.
+
+:func:`compute_due` reads one center (or one group of an MFI without centers) and returns a
+:class:`DueSheet`: a header and one :class:`DueRow` for the center, then each group followed
+by its clients. The rules (domain notes, "What is due at a meeting"):
+
+* **Loan repayment** per loan product: the unpaid part of every installment due on or before
+  the meeting (overdue included). Several loans of one product of the same client or group
+  are *clubbed* into one cell, listing each loan with its own amount (oldest loan first, the
+  order in which a payment is allocated). Days in arrears: from the oldest unpaid installment
+  due on or before the meeting to the meeting date. An active loan with nothing due still
+  has a cell (due 0).
+* **Disbursal** per loan product: the principal of every approved loan whose expected
+  disbursal is on or before the meeting, clubbed the same way. When the product deducts the
+  interest at disbursement, that interest (installment 0) is due at the same meeting: it is
+  added to the repayment cell of the product as a share marked ``at_disbursal``.
+* **Savings deposit** per savings product: mandatory: recommended x meetings from the
+  account's activation up to and including this one, minus all deposits so far, never below
+  zero; voluntary: the recommended amount for this meeting only. Only the earliest-opened
+  active account of a product appears for an owner. For group and center accounts, "per
+  client" means the recommended amount times the active clients of the group (or center).
+* **Withdrawal** per savings product: the same account, its current balance is the limit.
+* **Charges**: unpaid fees and penalties due on or before the meeting, as of generation.
+* **Attendance**: the code last submitted for the client at this meeting, if any.
+
+Only active clients and active groups appear (pending and closed ones do not); a client or
+group without any account still has a row. The whole computation is a fixed number of
+queries (about fifteen), whatever the number of clients; :func:`compute_due_many` computes
+a batch of sheets (a branch's centers) with that same fixed number of queries for the
+whole batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, case, func, or_, select, type_coerce
+from sqlalchemy.orm import Session
+
+from workbook_engine.domain import (
+    Attendance,
+    Center,
+    Charge,
+    Client,
+    Group,
+    GroupMembership,
+    Loan,
+    LoanInstallment,
+    LoanProduct,
+    LoanTransaction,
+    Office,
+    SavingsAccount,
+    SavingsProduct,
+    SavingsTransaction,
+    Staff,
+)
+from workbook_engine.domain.base import Money
+from workbook_engine.domain.calendar import MeetingRule, meeting_dates
+from workbook_engine.domain.enums import (
+    AttendanceCode,
+    ChargeStatus,
+    ClientStatus,
+    DepositUnit,
+    GroupStatus,
+    LegalForm,
+    LoanStatus,
+    SavingsDepositType,
+    SavingsStatus,
+    SavingsTransactionType,
+)
+from workbook_engine.domain.due import (
+    ZERO,
+    AccountSnapshot,
+    ChargesCell,
+    ChargeShare,
+    DueRow,
+    DueSheet,
+    LoanCell,
+    LoanShare,
+    ProductRef,
+    RowKind,
+    SavingsCell,
+)
+from workbook_engine.domain.schedule import InterestMethod, LoanTerms, PeriodUnit, total_interest
+from workbook_engine.errors import EngineError
+from workbook_engine.errors.general import INVALID_VALUE
+from workbook_engine.money import round_money
+from workbook_engine.services.collection.calendars import office_holidays
+from workbook_engine.services.setup.lookup import get_or_fail
+
+# --------------------------------------------------------------------------- computation
+
+
+@dataclass(frozen=True)
+class DueRequest:
+    """One sheet to compute: a center, or one group meeting on its own, at a meeting date."""
+
+    meeting_date: dt.date
+    center_id: int | None = None
+    group_id: int | None = None
+
+
+def compute_due(session: Session, *, center_id: int | None = None,
+                group_id: int | None = None, meeting_date: dt.date,
+                today: dt.date) -> DueSheet:
+    """What is due at the meeting of a center (or of one group), as of ``today``.
+
+    Exactly one of ``center_id`` and ``group_id`` is given. The meeting date is not checked
+    against the calendar here (the generating service does that).
+    """
+    return compute_due_many(session, [DueRequest(meeting_date, center_id, group_id)],
+                            today=today)[0]
+
+
+def compute_due_many(session: Session, requests: Sequence[DueRequest], *,
+                     today: dt.date) -> list[DueSheet]:
+    """What is due at each requested meeting, in the order of the requests.
+
+    The same sheets as :func:`compute_due` for each request, read with one fixed set of
+    queries for the whole batch (plus two per distinct office), whatever the number of
+    sheets and clients: generating a branch's sheets costs a few queries per batch, not per
+    center.
+    """
+    for request in requests:
+        if (request.center_id is None) == (request.group_id is None):
+            raise EngineError(INVALID_VALUE, "Give exactly one center or one group to compute "
+                              "a collection sheet for.")
+    if not requests:
+        return []
+    units = _units(session, requests)
+    group_ids = list(dict.fromkeys(g for u in units for g, _ in u.groups))
+    members = _members(session, group_ids)
+    owners = _Owners(group_ids=group_ids,
+                     center_ids=list(dict.fromkeys(u.center.id for u in units
+                                                   if u.center is not None)),
+                     any_client=any(members[g] for g in group_ids))
+    loans = _load_loans(session, owners)
+    savings = _load_savings(session, owners)
+    charges = _load_charges(session, owners, max(r.meeting_date for r in requests))
+    attendance = _load_attendance(session, owners, {r.meeting_date for r in requests})
+    holidays = {oid: office_holidays(session, oid)
+                for oid in dict.fromkeys(u.office_id for u in units)}
+    parts = [_sheet_rows(unit, members, loans, savings, charges, attendance,
+                         holidays[unit.office_id]) for unit in units]
+    loan_products = _products(session, LoanProduct, {
+        p for rows, _ in parts for r in rows for p in (*r.repayments, *r.disbursals)})
+    savings_products = _products(session, SavingsProduct, {
+        p for rows, _ in parts for r in rows for p in r.savings})
+    offices = {o.id: o for o in session.scalars(
+        select(Office).where(Office.id.in_({u.office_id for u in units})))}
+    staff_ids = {u.staff_id for u in units if u.staff_id is not None}
+    staff = {s.id: s for s in session.scalars(
+        select(Staff).where(Staff.id.in_(staff_ids)))} if staff_ids else {}
+    sheets = []
+    for unit, (rows, snapshots) in zip(units, parts, strict=True):
+        loan_refs = [loan_products[p] for p in sorted(
+            {p for r in rows for p in (*r.repayments, *r.disbursals)})]
+        savings_refs = [savings_products[p] for p in sorted(
+            {p for r in rows for p in r.savings})]
+        digits = max([d for _, d in loan_refs + savings_refs] or [2])
+        office = offices.get(unit.office_id)
+        member = staff.get(unit.staff_id) if unit.staff_id is not None else None
+        center, single = unit.center, unit.single_group
+        sheets.append(DueSheet(
+            office_id=unit.office_id, office_name=office.name if office else "",
+            staff_id=unit.staff_id, staff_name=member.display_name if member else None,
+            center_id=center.id if center else None,
+            center_name=center.name if center else None,
+            group_id=single.id if single else None, group_name=single.name if single else None,
+            meeting_date=unit.meeting, computed_on=today, currency_digits=digits,
+            loan_products=tuple(p for p, _ in loan_refs),
+            savings_products=tuple(p for p, _ in savings_refs), rows=tuple(rows),
+            accounts=tuple(sorted(snapshots, key=lambda a: (a.kind, a.id)))))
+    return sheets
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """What one sheet covers: a center and its active groups, or one group alone."""
+
+    center: Center | None
+    single_group: Group | None
+    groups: list[tuple[int, str]]  # (id, name), in id order
+    meeting: dt.date
+    rule: MeetingRule | None
+    office_id: int
+    staff_id: int | None
+
+
+def _units(session: Session, requests: Sequence[DueRequest]) -> list[_Unit]:
+    """The center or group of each request, with the groups it covers (3 queries)."""
+    centers = _by_id(session, Center, [r.center_id for r in requests if r.center_id])
+    singles = _by_id(session, Group, [r.group_id for r in requests if r.group_id])
+    center_groups: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    if centers:
+        for gid, cid, name in session.connection().execute(
+                select(Group.id, Group.center_id, Group.name)
+                .where(Group.center_id.in_(list(centers)), Group.status == GroupStatus.ACTIVE)
+                .order_by(Group.id)):
+            center_groups[cid].append((gid, name))
+    units = []
+    for request in requests:
+        if request.center_id is not None:
+            center = centers.get(request.center_id) or \
+                get_or_fail(session, Center, request.center_id, "center")
+            units.append(_Unit(center, None, center_groups[center.id], request.meeting_date,
+                               center.meeting_rule, center.office_id, center.staff_id))
+        else:
+            group = singles.get(request.group_id) or \
+                get_or_fail(session, Group, request.group_id, "group")  # type: ignore[arg-type]
+            units.append(_Unit(None, group, [(group.id, group.name)], request.meeting_date,
+                               group.effective_meeting_rule, group.office_id, group.staff_id))
+    return units
+
+
+M = TypeVar("M", Center, Group)
+
+
+def _by_id(session: Session, model: type[M], ids: list[int]) -> dict[int, M]:
+    if not ids:
+        return {}
+    return {r.id: r for r in session.scalars(select(model).where(model.id.in_(set(ids))))}
+
+
+def _active_members(group_ids: list[int], *columns: Any) -> Select[Any]:
+    """The active clients of the groups (``columns`` of their memberships and records)."""
+    return (select(*columns).select_from(GroupMembership)
+            .join(Client, Client.id == GroupMembership.client_id)
+            .where(GroupMembership.group_id.in_(group_ids),
+                   Client.status == ClientStatus.ACTIVE))
+
+
+def _members(session: Session, group_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+    """The active clients of each group, in client order, with their sheet names (1 query)."""
+    members: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    if not group_ids:
+        return members
+    for gid, cid, legal, first, last, full in session.connection().execute(
+            _active_members(group_ids, GroupMembership.group_id, Client.id, Client.legal_form,
+                            Client.first_name, Client.last_name, Client.full_name)
+            .order_by(GroupMembership.group_id, Client.id)):
+        name = (full or "") if legal == LegalForm.ENTITY else \
+            " ".join(p for p in (first, last) if p)
+        members[gid].append((cid, name))
+    return members
+
+
+def _sheet_rows(unit: _Unit, members: dict[int, list[tuple[int, str]]],
+                loans: _LoanFacts, savings: _SavingsFacts, charges: _Owned,
+                attendance: dict[tuple[int, dt.date], AttendanceCode],
+                holidays: frozenset[dt.date]) -> tuple[list[DueRow], list[AccountSnapshot]]:
+    """The rows of one sheet and the accounts behind them, from the batch's facts."""
+    group_ids = [gid for gid, _ in unit.groups]
+    client_ids = [cid for gid in group_ids for cid, _ in members[gid]]
+    center_id = unit.center.id if unit.center is not None else None
+    meeting = unit.meeting
+    loan_result = _loan_cells(loans, client_ids, group_ids, meeting)
+    savings_cells, savings_snaps = _savings_cells(
+        savings, client_ids, group_ids, center_id, meeting, unit.rule, holidays,
+        {gid: len(members[gid]) for gid in group_ids})
+    charge_cells, charge_snaps = _charge_cells(charges, client_ids, group_ids, center_id,
+                                               meeting)
+
+    def row(kind: RowKind, entity_id: int, name: str, gid: int | None) -> DueRow:
+        owner = (kind, entity_id)
+        return DueRow(kind=kind, entity_id=entity_id, name=name, group_id=gid,
+                      repayments=loan_result.repayments.get(owner, {}),
+                      disbursals=loan_result.disbursals.get(owner, {}),
+                      savings=savings_cells.get(owner, {}), charges=charge_cells.get(owner),
+                      attendance=attendance.get((entity_id, meeting))
+                      if kind is RowKind.CLIENT else None)
+
+    rows: list[DueRow] = []
+    if unit.center is not None:
+        rows.append(row(RowKind.CENTER, unit.center.id, unit.center.name, None))
+    for gid, name in unit.groups:
+        rows.append(row(RowKind.GROUP, gid, name, gid))
+        rows.extend(row(RowKind.CLIENT, cid, cname, gid) for cid, cname in members[gid])
+    return rows, loan_result.snapshots + savings_snaps + charge_snaps
+
+
+def _products(session: Session, model: type[LoanProduct] | type[SavingsProduct],
+              ids: set[int]) -> dict[int, tuple[ProductRef, int]]:
+    if not ids:
+        return {}
+    return {pid: (ProductRef(pid, name, short), digits) for pid, name, short, digits in
+            session.connection().execute(select(model.id, model.name, model.short_name,
+                                   model.currency_digits).where(model.id.in_(ids)))}
+
+
+Owner = tuple[RowKind, int]
+
+
+@dataclass(frozen=True)
+class _Owners:
+    """Who the accounts of a batch belong to: the active clients of its groups, its groups,
+    its centers. The clients are selected by a subquery rather than listed: a branch's
+    batch has thousands of them."""
+
+    group_ids: list[int]
+    center_ids: list[int]
+    any_client: bool
+
+    def filters(self, model: Any) -> list[Any]:
+        """Conditions on a model with ``client_id``, ``group_id`` (and ``center_id``)
+        columns, one of which must hold; none when the batch has no owner."""
+        filters = []
+        if self.any_client:
+            filters.append(model.client_id.in_(
+                _active_members(self.group_ids, GroupMembership.client_id)))
+        if self.group_ids:
+            filters.append(model.group_id.in_(self.group_ids))
+        if self.center_ids and hasattr(model, "center_id"):
+            filters.append(model.center_id.in_(self.center_ids))
+        return filters
+
+
+class _Owned:
+    """The rows of one batch query, in query order, indexed by the client, group and
+    center they belong to; :meth:`of` picks the rows of one sheet, in the same order."""
+
+    def __init__(self, rows: Sequence[Any]) -> None:
+        self.rows = rows
+        self._index: dict[tuple[str, int], list[int]] = defaultdict(list)
+        columns = [c for c in ("client_id", "group_id", "center_id")
+                   if rows and c in rows[0]._fields]
+        for i, r in enumerate(rows):
+            for column in columns:
+                value = getattr(r, column)
+                if value is not None:
+                    self._index[(column, value)].append(i)
+
+    def of(self, client_ids: Iterable[int], group_ids: Iterable[int],
+           center_id: int | None = None) -> list[Any]:
+        picked: set[int] = set()
+        index = self._index
+        for column, ids in (("client_id", client_ids), ("group_id", group_ids),
+                            ("center_id", () if center_id is None else (center_id,))):
+            for value in ids:
+                picked.update(index.get((column, value), ()))
+        return [self.rows[i] for i in sorted(picked)]
+
+
+def _owner(row: Any) -> Owner:
+    """Who a loan, savings account or charge belongs to (client, else group, else center)."""
+    if row.client_id is not None:
+        return (RowKind.CLIENT, row.client_id)
+    if row.group_id is not None:
+        return (RowKind.GROUP, row.group_id)
+    return (RowKind.CENTER, row.center_id)
+
+
+@dataclass
+class _LoanFacts:
+    """The active and approved loans of a batch, with each active loan's unpaid installments
+    (due date, amount left, in installment order), outstanding and last transaction."""
+
+    loans: _Owned
+    unpaid: dict[int, list[tuple[dt.date, Decimal]]]
+    outstanding: dict[int, Decimal]
+    last_tx: dict[int, int]
+
+
+def _load_loans(session: Session, owners: _Owners) -> _LoanFacts:
+    """3 queries."""
+    owner_filter = owners.filters(Loan)
+    facts = _LoanFacts(_Owned([]), defaultdict(list), defaultdict(lambda: ZERO), {})
+    if not owner_filter:
+        return facts
+    loans = session.connection().execute(
+        select(Loan.id, Loan.account_no, Loan.product_id, Loan.client_id, Loan.group_id,
+               Loan.status, Loan.principal, Loan.annual_interest_rate, Loan.interest_method,
+               Loan.repayment_every, Loan.repayment_unit, Loan.number_of_repayments,
+               Loan.interest_deducted_at_disbursement, Loan.expected_disbursement_date,
+               Loan.disbursed_on, LoanProduct.currency_digits)
+        .join(LoanProduct, LoanProduct.id == Loan.product_id)
+        .where(or_(*owner_filter),
+               Loan.status.in_([LoanStatus.ACTIVE, LoanStatus.APPROVED]))
+        .order_by(func.coalesce(Loan.disbursed_on, Loan.expected_disbursement_date), Loan.id)
+    ).all()
+    facts.loans = _Owned(loans)
+    if any(ln.status == LoanStatus.ACTIVE for ln in loans):
+        active_ids = select(Loan.id).where(or_(*owner_filter),
+                                           Loan.status == LoanStatus.ACTIVE)
+        i = LoanInstallment
+        # What is left of each installment, computed by the database. On SQLite the sum is
+        # a float, but every part has at most four decimals and the float's error is far
+        # below 0.00005 for any amount SQLite can store, so the Money type's quantizing
+        # restores the exact Decimal (other databases compute it exactly). The SQL filter
+        # only leaves out installments with nothing left; the exact test is below.
+        left_expr = type_coerce(
+            i.principal + i.interest + i.fees + i.penalties
+            - i.principal_paid - i.interest_paid - i.fees_paid - i.penalties_paid, Money())
+        for loan_id, due_date, left in session.connection().execute(
+                select(i.loan_id, i.due_date, left_expr)
+                .where(i.loan_id.in_(active_ids), left_expr > 0)
+                .order_by(i.loan_id, i.number)):
+            if left <= 0:
+                continue
+            facts.outstanding[loan_id] += left
+            facts.unpaid[loan_id].append((due_date, left))
+        facts.last_tx = dict(session.connection().execute(  # type: ignore[arg-type]
+            select(LoanTransaction.loan_id, func.max(LoanTransaction.id))
+            .where(LoanTransaction.loan_id.in_(active_ids))
+            .group_by(LoanTransaction.loan_id)).all())
+    return facts
+
+
+@dataclass
+class _LoanResult:
+    repayments: dict[Owner, dict[int, LoanCell]]
+    disbursals: dict[Owner, dict[int, LoanCell]]
+    snapshots: list[AccountSnapshot]
+
+
+def _loan_cells(facts: _LoanFacts, client_ids: list[int], group_ids: list[int],
+                meeting: dt.date) -> _LoanResult:
+    """Repayment and disbursal cells of one sheet."""
+    result = _LoanResult({}, {}, [])
+    repay_shares: dict[tuple[Owner, int], list[LoanShare]] = defaultdict(list)
+    repay_oldest: dict[tuple[Owner, int], dt.date] = {}
+    disb_shares: dict[tuple[Owner, int], list[LoanShare]] = defaultdict(list)
+    for ln in facts.loans.of(client_ids, group_ids):
+        owner = _owner(ln)
+        slot = (owner, ln.product_id)
+        digits = ln.currency_digits
+        if ln.status == LoanStatus.ACTIVE:
+            owed, oldest = ZERO, None
+            for due_date, left in facts.unpaid.get(ln.id, ()):
+                if due_date <= meeting:
+                    owed += left
+                    if oldest is None:
+                        oldest = due_date
+            repay_shares[slot].append(LoanShare(ln.id, ln.account_no,
+                                                round_money(owed, digits)))
+            if oldest is not None:
+                repay_oldest[slot] = min(repay_oldest.get(slot, oldest), oldest)
+            result.snapshots.append(AccountSnapshot(
+                "loan", ln.id, ln.status.value, facts.last_tx.get(ln.id),
+                round_money(facts.outstanding.get(ln.id, ZERO), digits)))
+            continue
+        if ln.expected_disbursement_date is None or ln.expected_disbursement_date > meeting:
+            continue
+        disb_shares[slot].append(LoanShare(ln.id, ln.account_no,
+                                            round_money(ln.principal, digits)))
+        if ln.interest_deducted_at_disbursement:
+            terms = LoanTerms(
+                principal=ln.principal, annual_interest_rate=ln.annual_interest_rate,
+                method=InterestMethod(ln.interest_method), repayment_every=ln.repayment_every,
+                repayment_unit=PeriodUnit(ln.repayment_unit),
+                number_of_repayments=ln.number_of_repayments, currency_digits=digits,
+                interest_deducted_at_disbursement=True)
+            repay_shares[slot].append(LoanShare(ln.id, ln.account_no, total_interest(terms),
+                                                at_disbursal=True))
+        result.snapshots.append(AccountSnapshot("loan", ln.id, ln.status.value, None,
+                                                round_money(ln.principal, digits)))
+    for (owner, product_id), shares in repay_shares.items():
+        first = repay_oldest.get((owner, product_id))
+        result.repayments.setdefault(owner, {})[product_id] = LoanCell(
+            product_id, sum((s.amount for s in shares), ZERO), tuple(shares),
+            (meeting - first).days if first else 0)
+    for (owner, product_id), shares in disb_shares.items():
+        result.disbursals.setdefault(owner, {})[product_id] = LoanCell(
+            product_id, sum((s.amount for s in shares), ZERO), tuple(shares))
+    return result
+
+
+@dataclass
+class _SavingsFacts:
+    """The active savings accounts of a batch (earliest opened first), and the deposits and
+    last transaction of each."""
+
+    accounts: _Owned
+    deposits: dict[int, tuple[Decimal, int | None]]
+
+
+def _load_savings(session: Session, owners: _Owners) -> _SavingsFacts:
+    """2 queries."""
+    filters = owners.filters(SavingsAccount)
+    if not filters:
+        return _SavingsFacts(_Owned([]), {})
+    accounts = session.connection().execute(
+        select(SavingsAccount.id, SavingsAccount.account_no, SavingsAccount.product_id,
+               SavingsAccount.client_id, SavingsAccount.group_id, SavingsAccount.center_id,
+               SavingsAccount.status, SavingsAccount.recommended_deposit,
+               SavingsAccount.activated_on, SavingsAccount.submitted_on,
+               SavingsAccount.balance, SavingsProduct.deposit_type,
+               SavingsProduct.recommended_deposit.label("product_recommended"),
+               SavingsProduct.deposit_unit, SavingsProduct.currency_digits)
+        .join(SavingsProduct, SavingsProduct.id == SavingsAccount.product_id)
+        .where(or_(*filters), SavingsAccount.status == SavingsStatus.ACTIVE)
+        .order_by(func.coalesce(SavingsAccount.activated_on, SavingsAccount.submitted_on),
+                  SavingsAccount.id)).all()
+    t = SavingsTransaction
+    deposits: dict[int, tuple[Decimal, int | None]] = {}
+    if accounts:
+        for account_id, deposited, last_id in session.connection().execute(
+                select(t.account_id,
+                       func.sum(case((t.type == SavingsTransactionType.DEPOSIT, t.amount),
+                                     else_=0)),
+                       func.max(t.id))
+                .where(t.account_id.in_(select(SavingsAccount.id).where(
+                    or_(*filters), SavingsAccount.status == SavingsStatus.ACTIVE)),
+                    t.reversed.is_(False))
+                .group_by(t.account_id)):
+            # SUM over NUMERIC may come back as a float on SQLite: restore the exact amount.
+            deposits[account_id] = (round_money(Decimal(str(deposited or 0)), 4), last_id)
+    return _SavingsFacts(_Owned(accounts), deposits)
+
+
+def _savings_cells(facts: _SavingsFacts, client_ids: list[int], group_ids: list[int],
+                   center_id: int | None, meeting: dt.date, rule: MeetingRule | None,
+                   holidays: frozenset[dt.date], active_members: dict[int, int],
+                   ) -> tuple[dict[Owner, dict[int, SavingsCell]], list[AccountSnapshot]]:
+    """Deposit and withdrawal cells of one sheet."""
+    chosen: dict[tuple[Owner, int], Any] = {}
+    for acc in facts.accounts.of(client_ids, group_ids, center_id):
+        chosen.setdefault((_owner(acc), acc.product_id), acc)  # earliest opened only
+    total_members = sum(active_members.values())
+    cells: dict[Owner, dict[int, SavingsCell]] = {}
+    snaps: list[AccountSnapshot] = []
+    for (owner, product_id), a in chosen.items():
+        digits = a.currency_digits
+        recommended = a.recommended_deposit if a.recommended_deposit is not None \
+            else a.product_recommended
+        if owner[0] is not RowKind.CLIENT and a.deposit_unit == DepositUnit.PER_CLIENT:
+            count = active_members.get(owner[1], 0) if owner[0] is RowKind.GROUP \
+                else total_members
+            recommended = recommended * count
+        deposited, last_id = facts.deposits.get(a.id, (ZERO, None))
+        if a.deposit_type == SavingsDepositType.MANDATORY:
+            opened = a.activated_on or a.submitted_on
+            meetings = _meetings_between(rule, opened, meeting, holidays) \
+                if rule is not None else 1
+            due = max(recommended * meetings - deposited, ZERO)
+        else:
+            due = recommended
+        balance = round_money(a.balance, digits)
+        cells.setdefault(owner, {})[product_id] = SavingsCell(
+            product_id=product_id, account_id=a.id, account_no=a.account_no,
+            amount=round_money(due, digits), balance=balance,
+            deposit_type=SavingsDepositType(a.deposit_type),
+            deposit_unit=DepositUnit(a.deposit_unit))
+        snaps.append(AccountSnapshot("savings", a.id, a.status.value, last_id, balance))
+    return cells, snaps
+
+
+@lru_cache(maxsize=4096)
+def _meetings_between(rule: MeetingRule, opened: dt.date, meeting: dt.date,
+                      holidays: frozenset[dt.date]) -> int:
+    """How many meetings from an account's opening up to and including this one (the
+    accounts of a center were mostly opened at the same few meetings)."""
+    return len(meeting_dates(rule, opened, meeting, holidays))
+
+
+def _load_charges(session: Session, owners: _Owners, last_meeting: dt.date) -> _Owned:
+    """Unpaid fees and penalties due on or before the batch's last meeting (1 query)."""
+    filters = owners.filters(Charge)
+    if not filters:
+        return _Owned([])
+    return _Owned(session.connection().execute(
+        select(Charge.id, Charge.name, Charge.client_id, Charge.group_id, Charge.center_id,
+               Charge.amount, Charge.amount_paid, Charge.amount_waived, Charge.due_date,
+               Charge.currency_digits, Charge.status)
+        .where(or_(*filters), Charge.status == ChargeStatus.DUE,
+               Charge.due_date <= last_meeting)
+        .order_by(Charge.due_date, Charge.id)).all())
+
+
+def _charge_cells(facts: _Owned, client_ids: list[int], group_ids: list[int],
+                  center_id: int | None, meeting: dt.date,
+                  ) -> tuple[dict[Owner, ChargesCell], list[AccountSnapshot]]:
+    """The charges cells of one sheet: unpaid and due on or before its meeting."""
+    shares: dict[Owner, list[ChargeShare]] = defaultdict(list)
+    snaps: list[AccountSnapshot] = []
+    for c in facts.of(client_ids, group_ids, center_id):
+        if c.due_date > meeting:
+            continue
+        left = round_money(c.amount - c.amount_paid - c.amount_waived, c.currency_digits)
+        if left <= 0:
+            continue
+        shares[_owner(c)].append(ChargeShare(c.id, c.name, left, c.due_date))
+        snaps.append(AccountSnapshot("charge", c.id, c.status.value, None, left))
+    return ({owner: ChargesCell(sum((s.amount for s in items), ZERO), tuple(items))
+             for owner, items in shares.items()}, snaps)
+
+
+def _load_attendance(session: Session, owners: _Owners, meetings: set[dt.date],
+                     ) -> dict[tuple[int, dt.date], AttendanceCode]:
+    """The attendance last submitted for the batch's meetings, by client and date (1 query)."""
+    if not owners.any_client:
+        return {}
+    return {(cid, day): AttendanceCode(code) for cid, day, code in session.connection().execute(
+        select(Attendance.client_id, Attendance.meeting_date, Attendance.code)
+        .where(Attendance.client_id.in_(
+            _active_members(owners.group_ids, GroupMembership.client_id)),
+            Attendance.meeting_date.in_(meetings)))}

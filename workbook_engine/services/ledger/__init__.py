@@ -1,0 +1,1 @@
+"""The books: loans, savings, charges, cash handed over, and the integrity check."""

@@ -1,0 +1,272 @@
+"""Loan use cases: submit, approve, disburse (with its schedule), repay (allocated)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workbook_engine.domain import (
+    Client,
+    Group,
+    Loan,
+    LoanAllocation,
+    LoanInstallment,
+    LoanProduct,
+    LoanTransaction,
+)
+from workbook_engine.domain.calendar import MeetingRule
+from workbook_engine.domain.enums import ClientStatus, LoanStatus, LoanTransactionType
+from workbook_engine.domain.schedule import InterestMethod, LoanTerms, PeriodUnit, build_schedule
+from workbook_engine.errors import EngineError
+from workbook_engine.errors.general import DATE_NOT_ALLOWED, INVALID_VALUE, WRONG_STATE
+from workbook_engine.money import round_money
+from workbook_engine.services.collection.calendars import client_meeting_rule, office_holidays
+from workbook_engine.services.context import AppContext
+from workbook_engine.services.setup.lookup import get_or_fail
+
+
+@dataclass(frozen=True)
+class MoneyMovementSource:
+    """Where a posted amount came from: a submission's workbook cell, and its receipt."""
+
+    submission_id: int | None = None
+    workbook_id: str | None = None
+    cell: str | None = None
+    payment_type_id: int | None = None
+    receipt_number: str | None = None
+    receipt_date: dt.date | None = None
+
+
+NO_SOURCE = MoneyMovementSource()
+
+
+def not_in_future(ctx: AppContext, value: dt.date, what: str) -> None:
+    """Refuse a date after today for something that has already happened."""
+    if value > ctx.today():
+        raise EngineError(DATE_NOT_ALLOWED, f"The {what} {value} is in the future (today is "
+                          f"{ctx.today()}).", field=what, value=str(value))
+
+
+def _next_account_no(session: Session, model: type, prefix: str) -> str:
+    """The next account number, from the highest id (an index look-up, not a count).
+
+    Two writers racing for the same number cannot both commit: the column is unique.
+    """
+    session.flush()
+    highest = session.scalar(select(func.max(model.id))) or 0  # type: ignore[attr-defined]
+    return f"{prefix}{highest + 1:09d}"
+
+
+def submit_loan(ctx: AppContext, *, actor_id: int | None, product_id: int, principal: Decimal,
+                submitted_on: dt.date, expected_disbursement_date: dt.date,
+                client_id: int | None = None, group_id: int | None = None,
+                loan_officer_id: int | None = None, external_id: str | None = None) -> int:
+    """Submit a loan application for a client or a group, on the product's terms."""
+    if (client_id is None) == (group_id is None):
+        raise EngineError(INVALID_VALUE, "A loan belongs to exactly one client or one group.")
+    not_in_future(ctx, submitted_on, "submission date")
+    with ctx.unit_of_work(actor_id) as uow:
+        s = uow.session
+        product = get_or_fail(s, LoanProduct, product_id, "loan product")
+        if client_id is not None:
+            client = get_or_fail(s, Client, client_id, "client")
+            if client.status != ClientStatus.ACTIVE:
+                raise EngineError(WRONG_STATE, f"{client.display_name} is "
+                                  f"{client.status.value.replace('_', ' ')}: only an active "
+                                  "client can apply for a loan.")
+        else:
+            get_or_fail(s, Group, group_id, "group")  # type: ignore[arg-type]
+        principal = round_money(principal, product.currency_digits)
+        if principal <= 0:
+            raise EngineError(INVALID_VALUE, "The loan principal must be more than zero.")
+        for limit, ok in ((product.min_principal, lambda m: principal >= m),
+                          (product.max_principal, lambda m: principal <= m)):
+            if limit is not None and not ok(limit):
+                raise EngineError(INVALID_VALUE, f"A {product.name} loan must be between "
+                                  f"{product.min_principal} and {product.max_principal}.")
+        if expected_disbursement_date < submitted_on:
+            raise EngineError(DATE_NOT_ALLOWED, "The expected disbursement date cannot be "
+                              "before the submission date.")
+        loan = Loan(
+            account_no=_next_account_no(s, Loan, "L"), external_id=external_id,
+            product_id=product.id, client_id=client_id, group_id=group_id,
+            loan_officer_id=loan_officer_id, status=LoanStatus.SUBMITTED, principal=principal,
+            annual_interest_rate=product.annual_interest_rate,
+            interest_method=product.interest_method, repayment_every=product.repayment_every,
+            repayment_unit=product.repayment_unit,
+            number_of_repayments=product.number_of_repayments,
+            interest_deducted_at_disbursement=product.interest_deducted_at_disbursement,
+            submitted_on=submitted_on, expected_disbursement_date=expected_disbursement_date)
+        s.add(loan)
+        uow.audit("loan.submit", loan)
+        uow.commit()
+        return loan.id
+
+
+def approve_loan(ctx: AppContext, *, actor_id: int | None, loan_id: int,
+                 approved_on: dt.date) -> None:
+    """Approve a submitted loan; it then waits for disbursal."""
+    not_in_future(ctx, approved_on, "approval date")
+    with ctx.unit_of_work(actor_id) as uow:
+        loan = get_or_fail(uow.session, Loan, loan_id, "loan")
+        if loan.status != LoanStatus.SUBMITTED:
+            raise EngineError(WRONG_STATE, f"Loan {loan.account_no} is {loan.status.value}; "
+                              "only a submitted loan can be approved.")
+        if approved_on < loan.submitted_on:
+            raise EngineError(DATE_NOT_ALLOWED, "A loan cannot be approved before it was "
+                              "submitted.")
+        loan.status = LoanStatus.APPROVED
+        loan.approved_on = approved_on
+        uow.audit("loan.approve", loan)
+        uow.commit()
+
+
+def loan_terms(loan: Loan) -> LoanTerms:
+    """The schedule terms of a loan."""
+    return LoanTerms(
+        principal=loan.principal, annual_interest_rate=loan.annual_interest_rate,
+        method=InterestMethod(loan.interest_method), repayment_every=loan.repayment_every,
+        repayment_unit=PeriodUnit(loan.repayment_unit),
+        number_of_repayments=loan.number_of_repayments,
+        currency_digits=loan.product.currency_digits,
+        interest_deducted_at_disbursement=loan.interest_deducted_at_disbursement)
+
+
+def loan_calendar(session: Session, loan: Loan) -> tuple[MeetingRule | None, int]:
+    """The meeting calendar a loan is repaid on (its client's group's, or its group's) and
+    the office whose holidays apply."""
+    if loan.client_id is not None:
+        client = session.get(Client, loan.client_id)
+        assert client is not None
+        return client_meeting_rule(session, client), client.office_id
+    group = session.get(Group, loan.group_id)
+    assert group is not None
+    return group.effective_meeting_rule, group.office_id
+
+
+def generate_schedule(session: Session, loan: Loan, disbursed_on: dt.date) -> None:
+    """(Re)write a loan's repayment schedule from its disbursal date and meeting calendar."""
+    rule, office_id = loan_calendar(session, loan)
+    planned = build_schedule(loan_terms(loan), disbursed_on, rule,
+                             office_holidays(session, office_id))
+    loan.installments.clear()
+    session.flush()
+    for item in planned:
+        loan.installments.append(LoanInstallment(
+            number=item.number, due_date=item.due_date, principal=item.principal,
+            interest=item.interest, fees=Decimal(0), penalties=Decimal(0),
+            principal_paid=Decimal(0), interest_paid=Decimal(0), fees_paid=Decimal(0),
+            penalties_paid=Decimal(0)))
+
+
+def disburse(session: Session, loan: Loan, on_date: dt.date, actor_id: int | None,
+             source: MoneyMovementSource = NO_SOURCE) -> LoanTransaction:
+    """Disburse an approved loan inside the caller's transaction; returns the transaction."""
+    if loan.status != LoanStatus.APPROVED:
+        raise EngineError(WRONG_STATE, f"Loan {loan.account_no} is {loan.status.value}; only "
+                          "an approved loan can be disbursed.")
+    if loan.approved_on and on_date < loan.approved_on:
+        raise EngineError(DATE_NOT_ALLOWED, f"Loan {loan.account_no} cannot be disbursed "
+                          f"on {on_date}, before its approval ({loan.approved_on}).")
+    generate_schedule(session, loan, on_date)
+    loan.status = LoanStatus.ACTIVE
+    loan.disbursed_on = on_date
+    transaction = LoanTransaction(
+        loan_id=loan.id, type=LoanTransactionType.DISBURSEMENT, on_date=on_date,
+        amount=loan.principal, principal_portion=loan.principal,
+        interest_portion=Decimal(0), fees_portion=Decimal(0), penalties_portion=Decimal(0))
+    transaction.record_source(source, actor_id)
+    session.add(transaction)
+    session.flush()
+    return transaction
+
+
+def disburse_loan(ctx: AppContext, *, actor_id: int | None, loan_id: int,
+                  disbursed_on: dt.date) -> None:
+    """Disburse an approved loan: its schedule is generated from the disbursal date."""
+    not_in_future(ctx, disbursed_on, "disbursal date")
+    with ctx.unit_of_work(actor_id) as uow:
+        loan = get_or_fail(uow.session, Loan, loan_id, "loan")
+        try:
+            disburse(uow.session, loan, disbursed_on, actor_id)
+        except ValueError as exc:  # the calendar cannot carry the product's schedule
+            raise EngineError(INVALID_VALUE, f"Loan {loan.account_no} cannot be scheduled "
+                              f"from {disbursed_on}: {exc}.", field="disbursal date",
+                              value=str(disbursed_on)) from None
+        uow.audit("loan.disburse", loan)
+        uow.commit()
+
+
+_PORTIONS = ("penalties", "fees", "interest", "principal")
+"""Within an installment, a repayment pays penalties, then fees, interest, principal."""
+
+
+def repay(session: Session, loan: Loan, amount: Decimal, on_date: dt.date,
+          actor_id: int | None, source: MoneyMovementSource = NO_SOURCE) -> LoanTransaction:
+    """Apply a repayment inside the caller's transaction: oldest installment first.
+
+    Paying the last amount owed closes the loan. A repayment above what is owed is refused.
+    """
+    if loan.status != LoanStatus.ACTIVE:
+        raise EngineError(WRONG_STATE, f"Loan {loan.account_no} is {loan.status.value}; only "
+                          "an active loan takes repayments.")
+    if amount <= 0:
+        raise EngineError(INVALID_VALUE, f"A repayment of {amount} on loan {loan.account_no} "
+                          "must be more than zero.", field="amount", value=str(amount))
+    if amount > loan.outstanding:
+        owed = round_money(loan.outstanding, loan.product.currency_digits)
+        raise EngineError(INVALID_VALUE, f"A repayment of {amount} is more than the {owed} "
+                          f"still owed on loan {loan.account_no}.", field="amount",
+                          value=str(amount))
+    transaction = LoanTransaction(
+        loan_id=loan.id, type=LoanTransactionType.REPAYMENT, on_date=on_date, amount=amount,
+        principal_portion=Decimal(0), interest_portion=Decimal(0), fees_portion=Decimal(0),
+        penalties_portion=Decimal(0))
+    transaction.record_source(source, actor_id)
+    remaining = amount
+    for installment in loan.installments:
+        if remaining <= 0:
+            break
+        if installment.outstanding <= 0:
+            continue
+        parts: dict[str, Decimal] = {}
+        for portion in _PORTIONS:
+            owed = getattr(installment, portion) - getattr(installment, f"{portion}_paid")
+            paid = min(owed, remaining)
+            parts[portion] = paid
+            if paid > 0:
+                setattr(installment, f"{portion}_paid",
+                        getattr(installment, f"{portion}_paid") + paid)
+                attr = f"{portion}_portion"
+                setattr(transaction, attr, getattr(transaction, attr) + paid)
+                remaining -= paid
+        transaction.allocations.append(LoanAllocation(installment=installment, **parts))
+        if installment.outstanding == 0:
+            installment.completed_on = on_date
+    session.add(transaction)
+    if loan.outstanding == 0:
+        loan.status = LoanStatus.CLOSED
+        loan.closed_on = on_date
+    session.flush()
+    return transaction
+
+
+def repay_loan(ctx: AppContext, *, actor_id: int | None, loan_id: int, amount: Decimal,
+               on_date: dt.date, payment_type_id: int | None = None,
+               receipt_number: str | None = None) -> int:
+    """Record a repayment made at the office; returns the transaction id."""
+    not_in_future(ctx, on_date, "repayment date")
+    with ctx.unit_of_work(actor_id) as uow:
+        loan = get_or_fail(uow.session, Loan, loan_id, "loan")
+        transaction = repay(uow.session, loan, round_money(amount, loan.product.currency_digits),
+                            on_date, actor_id,
+                            MoneyMovementSource(payment_type_id=payment_type_id,
+                                                receipt_number=receipt_number,
+                                                receipt_date=on_date))
+        uow.audit("loan.repay", transaction)
+        uow.commit()
+        return transaction.id

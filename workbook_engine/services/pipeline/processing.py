@@ -1,0 +1,469 @@
+"""Processing one returned file: THE service behind ``workbook-engine process`` and the inbox.
+
+:func:`process_file` identifies the file (content hash, signed metadata, workbook record),
+reads it tolerantly, validates it, records the submission and writes the preview report
+(.xlsx and HTML) to ``outbox/``, valid or not. It never posts: posting happens on approval
+(:func:`services.submissions.approve_submission`).
+
+* The same content twice is recognised by its SHA-256: the earlier submission is returned
+  (``duplicate_of``) and nothing new is recorded or posted.
+* A file that cannot be read, or that is not a workbook of ours, gets a short report and
+  ``not_ours=True`` (the watcher sets it aside); a workbook of ours with a bad signature or an
+  unknown id is recorded as an invalid submission.
+* A later version of the same sheet (the corrected report) supersedes the earlier unposted
+  versions; once one version is posted, any other is refused as a whole (``already-posted``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workbook_engine.domain import Center, GeneratedWorkbook, Office, Staff, Submission
+from workbook_engine.domain.enums import SubmissionStatus
+from workbook_engine.errors import EngineError, Location, Problem
+from workbook_engine.errors.collection import WORKBOOK_NOT_RECOGNISED
+from workbook_engine.errors.general import INVALID_VALUE
+from workbook_engine.errors.returned import (
+    ALREADY_POSTED,
+    DUPLICATE_FILE,
+    FORMAT_NOT_ACCEPTED,
+    UNKNOWN_WORKBOOK,
+    UNREADABLE,
+    WRONG_KIND,
+)
+from workbook_engine.intake.archive import archive_original, file_sha256, safe_file_name
+from workbook_engine.reports.collection_report import (
+    ReportData,
+    comment_text,
+    write_html_report,
+    write_xlsx_report,
+)
+from workbook_engine.services.imports.client_import import is_fineract, process_client_import
+from workbook_engine.services.imports.setup_import import is_fineract_setup, process_setup_import
+from workbook_engine.services.collection.rules import collection_rules
+from workbook_engine.services.context import AppContext
+from workbook_engine.services.setup.lookup import get_or_fail
+from workbook_engine.services.pipeline.submissions import set_status
+from workbook_engine.validation.collection import Validation, validate_sheet
+from workbook_engine.validation.values import office_locale
+from workbook_engine.workbooks._types import RawWorkbook, UnreadableFile
+from workbook_engine.workbooks.collection_reader import ReturnedSheet, read_collection_sheet
+from workbook_engine.workbooks.client_import_sheet import KIND as CLIENT_IMPORT_KIND
+from workbook_engine.workbooks.collection_sheet import COLLECTION_SHEET
+from workbook_engine.workbooks.collection_writer import INPUT_FILL, NA_FILL
+from workbook_engine.workbooks.declaration import column_letter
+from workbook_engine.workbooks.setup_import_sheet import kind_of
+from workbook_engine.workbooks.metadata import (
+    SignedMetadata,
+    WorkbookMetadata,
+    metadata_from_values,
+    resign,
+    verify_metadata,
+)
+from workbook_engine.intake.faults import fault_point
+from workbook_engine.workbooks.safe_read import read_workbook, run_limited
+from workbook_engine.workbooks.signing import KeyRing, load_key_ring
+
+
+_XLS_REFUSED = ("{name} is an old-style Excel 97-2003 file (.xls), which is accepted only for "
+                "client imports from Mifos X / Fineract; open it in Excel, save it as an Excel "
+                "Workbook (.xlsx) and send that file.")
+
+
+log = logging.getLogger("workbook_engine.processing")
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """What happened to one file (for the CLI, the inbox watcher and the e-mail reply)."""
+
+    submission_id: int | None
+    status: str
+    duplicate_of: int | None
+    error_count: int
+    report_xlsx: Path | None
+    report_html: Path | None
+    message: str
+    not_ours: bool = False
+    errors: tuple[dict[str, Any], ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"submission_id": self.submission_id, "status": self.status,
+                "duplicate_of": self.duplicate_of, "error_count": self.error_count,
+                "report_xlsx": str(self.report_xlsx) if self.report_xlsx else None,
+                "report_html": str(self.report_html) if self.report_html else None,
+                "message": self.message, "not_ours": self.not_ours,
+                "errors": list(self.errors)}
+
+
+@dataclass(frozen=True)
+class _Handed:
+    """Who handed a file in, how, and for which loan officer."""
+
+    actor_id: int | None
+    sender_email: str | None
+    loan_officer_id: int | None
+
+
+def _problem_json(problem: Problem, headers: dict[str, str]) -> dict[str, Any]:
+    data = problem.as_dict()
+    data["column_header"] = headers.get(data.get("column") or "", data.get("column"))
+    return data
+
+
+def _sheet_problem(error: Any, message: str, file_name: str) -> dict[str, Any]:
+    return Problem(error, message, Location(file=file_name)).as_dict()
+
+
+def _metadata_of(book: RawWorkbook, file_name: str) -> SignedMetadata:
+    sheet = book.sheet(COLLECTION_SHEET.metadata_sheet)
+    if sheet is None:
+        raise EngineError(WORKBOOK_NOT_RECOGNISED, _no_metadata(book, file_name))
+    pairs = [(sheet.value(r, 1), sheet.value(r, 2)) for r in range(1, sheet.max_row + 1)]
+    return metadata_from_values(pairs, f"The file {file_name}")
+
+
+def _no_metadata(book: RawWorkbook, file_name: str) -> str:
+    """Why a file without the identification sheet is not taken in, in the sender's terms."""
+    if book.format == "csv":
+        return (f"{file_name} is a CSV text file: a CSV export keeps only the values of one "
+                "sheet and loses the workbook's signed identification, so the engine cannot "
+                "tell which sheet it is; send the .xlsx workbook itself (or its report).")
+    if book.sheet(COLLECTION_SHEET.data_sheet) is not None:
+        return (f"{file_name} has a '{COLLECTION_SHEET.data_sheet}' but its hidden "
+                f"identification sheet ('{COLLECTION_SHEET.metadata_sheet}') is gone: it was "
+                "deleted, or the cells were copied into a new workbook; send the workbook the "
+                "engine generated, filled in (or its report).")
+    return (f"The file {file_name} is not a workbook generated by this engine (it has no "
+            "identification sheet).")
+
+
+def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
+                 original_name: str | None = None, sender_email: str | None = None,
+                 move_original: bool = False,
+                 loan_officer_id: int | None = None) -> ProcessResult:
+    """Identify, read, validate and record a returned workbook; write its preview report.
+
+    ``actor_id`` is who handed the file in (recorded as ``submitted_by``); ``loan_officer_id``
+    is the loan officer it is handed in for (a data-entry clerk uploading on an officer's
+    behalf). A collection sheet names its own loan officer, signed when it was generated,
+    and that one is recorded; the given officer is recorded for a file that names none (a
+    client import without staff, a Fineract workbook, a file that is refused), so the
+    officer finds it in their queue.
+    """
+    path = Path(path)
+    name = original_name or path.name
+    if loan_officer_id is not None:
+        _check_loan_officer(ctx, loan_officer_id)
+    sha = file_sha256(path)
+    with ctx.session_factory() as session:
+        earlier = session.scalar(select(Submission).where(Submission.file_sha256 == sha)
+                                 .order_by(Submission.id).limit(1))
+        if earlier is not None:
+            return ProcessResult(
+                earlier.id, earlier.status.value, earlier.id, earlier.error_count,
+                Path(earlier.report_xlsx_path) if earlier.report_xlsx_path else None,
+                Path(earlier.report_html_path) if earlier.report_html_path else None,
+                f"{name} is the same file as submission {earlier.id} "
+                f"({earlier.status.value.replace('_', ' ')}); nothing more was done.",
+                errors=(_sheet_problem(DUPLICATE_FILE, f"{name} was already received as "
+                                       f"submission {earlier.id}.", name),))
+    stored = archive_original(ctx.settings.archive, path, original_name=name,
+                              move=move_original)
+    source = stored.path
+    received = ctx.settings.clock.now()
+    who = _Handed(actor_id, sender_email, loan_officer_id)
+    try:
+        book = read_workbook(source, ctx.read_limits(), name=name)
+    except UnreadableFile as exc:
+        problem = _sheet_problem(UNREADABLE, f"{name} cannot be read: {exc.message}", name)
+        problem["reason"] = exc.code  # the safe reader's code (zip-bomb, cell-too-long, ...)
+        return _refused(ctx, stored, name, received, who, problem,
+                        not_ours=True)
+    fault_point("after-read")
+    try:
+        signed = _metadata_of(book, name)
+    except EngineError as exc:
+        process = _fineract_process(book)  # a Mifos X / Fineract workbook carries no signature
+        if process is not None:
+            return _import_kind(ctx, book, stored, name, received, None, who, process)
+        if book.format == "xls":
+            exc = EngineError(FORMAT_NOT_ACCEPTED, _XLS_REFUSED.format(name=name))
+        return _refused(ctx, stored, name, received, who,
+                        _sheet_problem(exc.error, exc.message, name), not_ours=True)
+    ring = load_key_ring(ctx.settings.secret_file)
+    try:
+        metadata = verify_metadata(signed, ring, f"the file {name}")
+    except EngineError as exc:
+        return _refused(ctx, stored, name, received, who,
+                        _sheet_problem(exc.error, exc.message, name), not_ours=False)
+    process = _import_process(metadata.kind)
+    if process is not None:
+        return _import_kind(ctx, book, stored, name, received, metadata, who, process)
+    if book.format == "xls":
+        return _refused(ctx, stored, name, received, who,
+                        _sheet_problem(FORMAT_NOT_ACCEPTED, _XLS_REFUSED.format(name=name),
+                                       name), not_ours=False)
+    if metadata.kind != COLLECTION_SHEET.name:
+        return _refused(ctx, stored, name, received, who,
+                        _sheet_problem(WRONG_KIND, f"{name} is a '{metadata.kind}' workbook, "
+                                       "not a collection sheet.", name), not_ours=True)
+    return _process_collection_sheet(ctx, book, stored, name, received, metadata, ring, who)
+
+
+def _check_loan_officer(ctx: AppContext, staff_id: int) -> None:
+    with ctx.session_factory() as session:
+        officer = get_or_fail(session, Staff, staff_id, "member of staff")
+        if not officer.is_loan_officer:
+            raise EngineError(INVALID_VALUE, f"{officer.display_name} (staff {staff_id}) is "
+                              "not a loan officer; hand the file in for a loan officer.")
+
+
+ImportProcess = Callable[..., dict[str, Any]]
+
+
+def _import_process(kind: str) -> ImportProcess | None:
+    """The service of a signed import kind (client import, setup workbooks), or None."""
+    if kind == CLIENT_IMPORT_KIND:
+        return process_client_import
+    return process_setup_import if kind_of(kind) is not None else None
+
+
+def _fineract_process(book: RawWorkbook) -> ImportProcess | None:
+    """The service of an unsigned Mifos X / Fineract workbook (clients, or offices, staff,
+    loans, ...), or None."""
+    if is_fineract(book):
+        return process_client_import
+    return process_setup_import if is_fineract_setup(book) else None
+
+
+def _import_kind(ctx: AppContext, book: RawWorkbook, stored: Any, name: str,
+                 received: dt.datetime, metadata: Any, who: _Handed,
+                 process: ImportProcess) -> ProcessResult:
+    """An import kind (client import, setup workbooks) in the same pipeline."""
+    try:
+        fields = process(ctx, book, stored, name=name, received=received, metadata=metadata,
+                         actor_id=who.actor_id, sender_email=who.sender_email,
+                         loan_officer_id=who.loan_officer_id)
+    except EngineError as exc:
+        return _refused(ctx, stored, name, received, who,
+                        _sheet_problem(exc.error, exc.message, name), not_ours=False)
+    return ProcessResult(**fields)
+
+
+def _refused(ctx: AppContext, stored: Any, name: str, received: dt.datetime, who: _Handed,
+             error: dict[str, Any], *, not_ours: bool) -> ProcessResult:
+    status = SubmissionStatus.QUARANTINED if not_ours else SubmissionStatus.INVALID
+    with ctx.unit_of_work(who.actor_id) as uow:
+        sub = Submission(file_sha256=stored.sha256, original_name=name[:255],
+                         archive_path=str(stored.path), received_at=received,
+                         submitted_by_id=who.actor_id, loan_officer_id=who.loan_officer_id,
+                         sender_email=who.sender_email,
+                         status=SubmissionStatus.RECEIVED, error_count=1,
+                         content={"errors": [error]})
+        uow.session.add(sub)
+        set_status(uow, sub, SubmissionStatus.RECEIVED, note=name)
+        set_status(uow, sub, status, note=error["message"])
+        html = _outbox_path(ctx, name, sub.id, ".html")
+        write_html_report(ReportData(
+            title=f"Report on {name}", file_name=name, submission_id=sub.id,
+            status=status.value, version=1, meeting_date=None, center=None, loan_officer=None,
+            submitted_by=None, received_at=received, errors=[error], rows=[], columns=[],
+            collected=sub.cash_collected or 0, paid_out=sub.cash_paid_out or 0,
+            message=error["message"]), html)
+        sub.report_html_path = str(html)
+        uow.commit()
+        return ProcessResult(sub.id, status.value, None, 1, None, html, error["message"],
+                             not_ours=not_ours, errors=(error,))
+
+
+def _outbox_path(ctx: AppContext, name: str, submission_id: int, suffix: str) -> Path:
+    stem = safe_file_name(Path(name).stem, "sheet")
+    return ctx.settings.outbox / f"{stem}-report-{submission_id}{suffix}"
+
+
+def _names(session: Session, wb: GeneratedWorkbook, officer_id: int | None,
+           actor_id: int | None) -> tuple[str | None, str | None, str | None, Office | None]:
+    officer = session.get(Staff, officer_id) if officer_id else None
+    actor = session.get(Staff, actor_id) if actor_id else None
+    center = session.get(Center, wb.center_id) if wb.center_id else None
+    office = session.get(Office, wb.office_id) if wb.office_id else None
+    return (officer.display_name if officer else None, actor.display_name if actor else None,
+            center.name if center else None, office)
+
+
+def _process_collection_sheet(ctx: AppContext, book: RawWorkbook, stored: Any, name: str,
+                              received: dt.datetime, metadata: WorkbookMetadata,
+                              ring: KeyRing, who: _Handed) -> ProcessResult:
+    workbook_id = metadata.workbook_id
+    rules = collection_rules(ctx.rules)
+    actor_id = who.actor_id
+    with ctx.unit_of_work(actor_id) as uow:
+        s = uow.session
+        wb = s.get(GeneratedWorkbook, workbook_id)
+        if wb is None:
+            uow.session.rollback()
+            return _refused(ctx, stored, name, received, who,
+                            _sheet_problem(UNKNOWN_WORKBOOK, f"{name} carries workbook id "
+                                           f"{workbook_id}, which this engine never "
+                                           "generated (or no longer knows).", name),
+                            not_ours=False)
+        expected = wb.expected
+        officer_id = wb.staff_id or who.loan_officer_id
+        officer, submitter, center, office = _names(s, wb, officer_id, actor_id)
+        locale = office_locale(ctx.rules, external_id=office.external_id if office else None,
+                               name=office.name if office else None,
+                               own_locale=office.locale if office else None)
+        sheet = read_collection_sheet(book, COLLECTION_SHEET, expected)
+        validation = validate_sheet(s, sheet, expected, kind=COLLECTION_SHEET, rules=rules,
+                                    today=ctx.today(), locale=locale, file_name=name)
+        headers = {c["key"]: c["header"] for c in expected["columns"]}
+        errors = [_problem_json(p, headers) for p in validation.problems]
+        posted = s.scalar(select(Submission.id).where(
+            Submission.workbook_id == wb.id, Submission.status == SubmissionStatus.POSTED))
+        if posted is not None:
+            errors.insert(0, _sheet_problem(ALREADY_POSTED, f"This sheet was already posted "
+                                            f"(submission {posted}); nothing on it is posted "
+                                            "again.", name))
+        previous = list(s.scalars(select(Submission).where(
+            Submission.workbook_id == wb.id,
+            Submission.status.in_([SubmissionStatus.AWAITING_APPROVAL,
+                                   SubmissionStatus.INVALID, SubmissionStatus.RECEIVED]))))
+        version = max([(s.scalar(select(func.max(Submission.version))
+                                 .where(Submission.workbook_id == wb.id)) or 0) + 1,
+                       metadata.version or 0])
+        status = SubmissionStatus.INVALID if errors else SubmissionStatus.AWAITING_APPROVAL
+        sub = Submission(
+            kind=wb.kind, workbook_id=wb.id, version=version, file_sha256=stored.sha256,
+            original_name=name[:255], archive_path=str(stored.path), received_at=received,
+            submitted_by_id=actor_id, loan_officer_id=officer_id,
+            sender_email=who.sender_email,
+            center_id=wb.center_id, office_id=wb.office_id, meeting_date=wb.meeting_date,
+            status=SubmissionStatus.RECEIVED, error_count=len(errors),
+            cash_collected=validation.collected, cash_paid_out=validation.paid_out,
+            content={"errors": errors,
+                     "entries": validation.entries.to_json() if validation.entries else None,
+                     "sheet": sheet.sheet_name})
+        s.add(sub)
+        set_status(uow, sub, SubmissionStatus.RECEIVED, note=name)
+        for older in previous:
+            set_status(uow, older, SubmissionStatus.SUPERSEDED,
+                       note=f"replaced by version {version}")
+        set_status(uow, sub, status, note=f"{len(errors)} error(s)")
+        message = (f"{name}: {len(errors)} error(s); correct the red cells in the report and "
+                   "send it again." if errors else
+                   f"{name}: valid; collected {validation.collected:,.2f}, paid out "
+                   f"{validation.paid_out:,.2f}; awaiting a supervisor's approval.")
+        data = ReportData(
+            title=f"Collection sheet {center or ''} {wb.meeting_date or ''}".strip(),
+            file_name=name, submission_id=sub.id, status=status.value, version=version,
+            meeting_date=wb.meeting_date, center=center, loan_officer=officer,
+            submitted_by=submitter, received_at=received, errors=errors,
+            rows=_preview_rows(expected, validation), columns=_preview_columns(expected),
+            collected=validation.collected, paid_out=validation.paid_out, message=message)
+        fault_point("before-report")
+        xlsx = _xlsx_report(ctx, book, sheet, stored.path, name, sub.id, data,
+                            _marks(validation, errors, sheet, expected),
+                            resign(ring, metadata, version=version + 1))
+        if xlsx is None and book.format in ("xlsx", "xlsm") and sheet.grid_found:
+            message += (" The highlighted copy of the sheet could not be made from this file; "
+                        "the errors are listed in this report.")
+            data = dataclasses.replace(data, message=message)
+        html = write_html_report(data, _outbox_path(ctx, name, sub.id, ".html"))
+        sub.report_html_path = str(html)
+        sub.report_xlsx_path = str(xlsx) if xlsx else None
+        uow.commit()
+        fault_point("after-commit")
+        return ProcessResult(sub.id, status.value, None, len(errors), xlsx, html, message,
+                             errors=tuple(errors))
+
+
+def _xlsx_report(ctx: AppContext, book: RawWorkbook, sheet: Any, source: Path, name: str,
+                 submission_id: int, data: ReportData, marks: dict[str, dict[str, Any]],
+                 signed: SignedMetadata) -> Path | None:
+    """The highlighted copy of the sender's workbook, signed as the next version, or None
+    (not an xlsx, no grid).
+
+    It is written from the sender's own file (its XML edited, or with openpyxl, which loads
+    the whole file in memory, for packages the editor does not expect): that runs in a
+    reader worker under the same memory and time limits as reading, so a file that would
+    exhaust the writer costs its highlighted copy, never the engine (the HTML report says
+    so and is always written)."""
+    if book.format not in ("xlsx", "xlsm") or not sheet.grid_found:
+        return None
+    target = _outbox_path(ctx, name, submission_id, ".xlsx")
+    try:
+        return run_limited(write_xlsx_report, source, target, data,  # type: ignore[no-any-return]
+                           sheet_name=sheet.sheet_name,
+                           metadata_sheet=COLLECTION_SHEET.metadata_sheet, cells=marks,
+                           signed=signed, limits=ctx.read_limits())
+    except UnreadableFile as exc:
+        log.warning("no highlighted copy of %s: %s", name, exc)
+        return None
+
+
+def _marks(validation: Validation, errors: list[dict[str, Any]], sheet: ReturnedSheet,
+           expected: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """How the report shows each cell of the grid: red text, error, and its normal fill.
+
+    Every cell a loan officer types in or an error may point at is listed (the input cells,
+    those that do not apply to a row, the names and ids, the header inputs), so a cell
+    marked in an earlier version's report and correct now is shown plain again.
+    """
+    input_fill, na_fill = INPUT_FILL.lstrip("#"), NA_FILL.lstrip("#")
+    marks: dict[str, dict[str, Any]] = {}
+    letters = {key: column_letter(number - 1) for key, number in sheet.column_numbers.items()}
+    inputs = [c["key"] for c in expected["columns"] if c["input"] and c["key"] in letters]
+    for row in expected["rows"]:
+        number = sheet.row_numbers.get(row["key"])
+        if number is None:
+            continue
+        for key in ("name", "id"):
+            if key in letters:
+                marks[f"{letters[key]}{number}"] = {"red": False, "error": None, "fill": None}
+        for key in inputs:
+            marks[f"{letters[key]}{number}"] = {
+                "red": False, "error": None,
+                "fill": input_fill if key in row["cells"] else na_fill}
+    for cell in sheet.header.values():
+        if cell is not None:
+            marks[cell.address] = {"red": False, "error": None, "fill": input_fill}
+    for view in validation.cells.values():
+        marks[view.address] = {"red": view.red_text, "error": None, "fill": input_fill}
+    for error in errors:
+        if error.get("cell"):
+            marks.setdefault(error["cell"], {"red": True, "fill": None})["error"] = (
+                comment_text(error["message"], error["how_to_fix"]))
+    return marks
+
+
+def _preview_columns(expected: dict[str, Any]) -> list[str]:
+    return [f"{c['family'].capitalize()}: {c['header']}" if c.get("product_id") else
+            c["header"] for c in expected["columns"] if c["input"]]
+
+
+def _preview_rows(expected: dict[str, Any], validation: Validation) -> list[dict[str, Any]]:
+    keys = [c["key"] for c in expected["columns"] if c["input"]]
+    rows = []
+    for row in expected["rows"]:
+        cells = []
+        for key in keys:
+            view = validation.cells.get((row["key"], key))
+            if view is None:
+                cells.append(None)
+                continue
+            typed = view.text if view.amount is None else f"{view.amount:,.2f}"
+            cells.append({"typed": typed or "", "due": view.due, "red": view.red_text,
+                          "error": view.error})
+        rows.append({"name": row["name"], "kind": row["kind"], "entity_id": row["entity_id"],
+                     "cells": cells})
+    return rows

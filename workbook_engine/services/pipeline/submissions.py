@@ -1,0 +1,311 @@
+"""Submissions of returned workbooks: list, show, approve (and post), reject, history.
+
+A submission moves through ``received`` -> ``invalid`` | ``awaiting_approval`` ->
+``posted`` (through ``approved``) | ``rejected``; a newer version of the same sheet makes an
+older, unposted one ``superseded``. Every change of status is an audit record
+(``submission.<status>``) with who and when: that is the submission's history.
+
+Approval is maker-checker: the approver must be an active supervisor of the sheet's office or
+of an office above it, and neither the person who submitted the sheet nor the loan officer of
+the sheet (who handled the cash). Approving posts the sheet in the same transaction (:mod:`services.collection_posting`); if the
+accounts changed since the sheet was generated, nothing is posted and the submission becomes
+``invalid`` with the stale rows as its errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workbook_engine.intake.faults import fault_point
+from workbook_engine.db.uow import UnitOfWork
+from workbook_engine.domain import AuditRecord, GeneratedWorkbook, Office, Staff, Submission
+from workbook_engine.domain.enums import SubmissionStatus
+from workbook_engine.errors import EngineError, lookup
+from workbook_engine.errors.returned import (
+    ALREADY_POSTED,
+    NOT_OFFICE_SUPERVISOR,
+    NOT_SUPERVISOR,
+    NOT_VALID,
+    SAME_PERSON,
+    STALE,
+)
+from workbook_engine.errors.general import INVALID_VALUE, WRONG_STATE
+from workbook_engine.services.collection.posting import (
+    SheetEntries,
+    StaleSheet,
+    post_collection_sheet,
+)
+from workbook_engine.services.pipeline.approval_queue import supervises
+from workbook_engine.services.context import AppContext
+from workbook_engine.services.setup.lookup import get_or_fail, resolve_staff
+from workbook_engine.workbooks.client_import_sheet import KIND as CLIENT_IMPORT_KIND
+from workbook_engine.workbooks.setup_import_sheet import kind_of
+
+ExcludedSheetWriter = Callable[[AppContext, int, list[str]], str | None]
+"""Writes a new sheet holding only some rows of a submission; returns its path."""
+
+
+def set_status(uow: UnitOfWork, submission: Submission, status: SubmissionStatus,
+               note: str | None = None) -> None:
+    """Change a submission's status, recording who and when in the audit log."""
+    before = submission.status.value if submission.status else None
+    submission.status = status
+    uow.audit(f"submission.{status.value}", submission, before={"status": before},
+              after={"status": status.value}, note=note[:500] if note else None)
+
+
+def find_duplicate(session: Session, sha256: str) -> Submission | None:
+    """The earliest submission of a file with exactly this content, if any."""
+    return session.scalar(select(Submission).where(Submission.file_sha256 == sha256)
+                          .order_by(Submission.id).limit(1))
+
+
+def history(session: Session, submission_id: int) -> list[dict[str, Any]]:
+    """The status changes of a submission, oldest first: what, who, when, note."""
+    records = session.execute(
+        select(AuditRecord, Staff).outerjoin(Staff, Staff.id == AuditRecord.actor_id)
+        .where(AuditRecord.entity_type == "submissions",
+               AuditRecord.entity_id == str(submission_id))
+        .order_by(AuditRecord.id)).all()
+    return [{"at": rec.at, "action": rec.action.removeprefix("submission."),
+             "by_id": rec.actor_id, "by": staff.display_name if staff else "system",
+             "note": rec.note} for rec, staff in records]
+
+
+def _names(session: Session, *ids: int | None) -> list[str | None]:
+    result = []
+    for staff_id in ids:
+        staff = session.get(Staff, staff_id) if staff_id is not None else None
+        result.append(staff.display_name if staff else None)
+    return result
+
+
+def _summary(session: Session, sub: Submission) -> dict[str, Any]:
+    submitted_by, officer, decided_by = _names(session, sub.submitted_by_id,
+                                               sub.loan_officer_id, sub.decided_by_id)
+    return {
+        "id": sub.id, "status": sub.status.value, "kind": sub.kind,
+        "workbook_id": sub.workbook_id, "version": sub.version,
+        "original_name": sub.original_name, "received_at": sub.received_at,
+        "submitted_by": submitted_by, "loan_officer": officer, "center_id": sub.center_id,
+        "meeting_date": sub.meeting_date, "error_count": sub.error_count,
+        "cash_collected": sub.cash_collected, "cash_paid_out": sub.cash_paid_out,
+        "decided_by": decided_by, "decided_at": sub.decided_at,
+        "report_xlsx": sub.report_xlsx_path, "report_html": sub.report_html_path,
+    }
+
+
+def list_submissions(ctx: AppContext, *, status: str | None = None) -> list[dict[str, Any]]:
+    """Submissions, newest first, optionally of one status."""
+    if status is not None and status not in {s.value for s in SubmissionStatus}:
+        raise EngineError(INVALID_VALUE, f"Status '{status}' is not one of "
+                          + ", ".join(s.value for s in SubmissionStatus) + ".")
+    with ctx.session_factory() as session:
+        query = select(Submission).order_by(Submission.id.desc())
+        if status is not None:
+            query = query.where(Submission.status == SubmissionStatus(status))
+        return [_summary(session, sub) for sub in session.scalars(query)]
+
+
+def show_submission(ctx: AppContext, submission_id: int) -> dict[str, Any]:
+    """One submission: its summary, errors, posting result and history."""
+    with ctx.session_factory() as session:
+        sub = get_or_fail(session, Submission, submission_id, "submission")
+        content = sub.content or {}
+        return {**_summary(session, sub), "sha256": sub.file_sha256,
+                "sender_email": sub.sender_email, "decision_reason": sub.decision_reason,
+                "posted_at": sub.posted_at, "errors": content.get("errors", []),
+                "posting": content.get("posting"), "history": history(session, sub.id)}
+
+
+def check_decider(session: Session, reference: str, sub: Submission, what: str) -> Staff:
+    """The supervisor who may approve or reject ``sub`` (maker-checker), or a refusal."""
+    staff = resolve_staff(session, reference)
+    if not (staff.is_supervisor and staff.active):
+        raise EngineError(NOT_SUPERVISOR, f"{staff.display_name} is not an active supervisor, "
+                          f"so cannot {what} submission {sub.id}; ask a supervisor.")
+    if not supervises(session, staff, sub.office_id):
+        office = session.get(Office, sub.office_id)
+        raise EngineError(NOT_OFFICE_SUPERVISOR, f"{staff.display_name} supervises "
+                          f"{staff.office.name}, not {office.name if office else 'its office'} "
+                          f"where submission {sub.id} belongs, so cannot {what} it; ask a "
+                          "supervisor of that branch or of an office above it.")
+    if staff.id in (sub.submitted_by_id, sub.loan_officer_id):
+        role = "submitted" if staff.id == sub.submitted_by_id else "is the loan officer of"
+        raise EngineError(SAME_PERSON, f"{staff.display_name} {role} submission {sub.id} and "
+                          f"so cannot {what} it; ask another supervisor.")
+    return staff
+
+
+def lock_submission(session: Session, submission_id: int) -> Submission:
+    """The submission, locked for update until the caller's transaction ends."""
+    sub = session.scalar(select(Submission).where(Submission.id == submission_id)
+                         .with_for_update())
+    if sub is None:
+        raise EngineError(lookup("not-found"), f"There is no submission with id "
+                          f"{submission_id}; list them with `submissions list`.")
+    return sub
+
+
+def _check_not_posted(session: Session, sub: Submission) -> None:
+    if sub.status == SubmissionStatus.POSTED:
+        raise EngineError(ALREADY_POSTED, f"Submission {sub.id} was already posted on "
+                          f"{sub.posted_at:%Y-%m-%d %H:%M}; nothing more is posted.")
+    if sub.workbook_id is not None:
+        other = session.scalar(select(Submission.id).where(
+            Submission.workbook_id == sub.workbook_id,
+            Submission.status == SubmissionStatus.POSTED, Submission.id != sub.id))
+        if other is not None:
+            raise EngineError(ALREADY_POSTED, f"The sheet of submission {sub.id} was already "
+                              f"posted with submission {other}; nothing more is posted.")
+
+
+def row_errors(content: dict[str, Any]) -> tuple[set[str], list[dict[str, Any]]]:
+    """(row keys with errors, errors of the sheet as a whole) of a submission's content."""
+    rows: set[str] = set()
+    whole: list[dict[str, Any]] = []
+    for error in content.get("errors", []):
+        if error.get("row_key"):
+            rows.add(error["row_key"])
+        else:
+            whole.append(error)
+    return rows, whole
+
+
+def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
+                       exclude_invalid: bool = False,
+                       write_excluded: ExcludedSheetWriter | None = None) -> dict[str, Any]:
+    """Approve a valid submission and post it, all in one transaction.
+
+    With ``exclude_invalid`` a submission with row errors posts its valid rows only; the
+    excluded rows stay due and ``write_excluded`` writes them to a new sheet, and the
+    submission's cash becomes what it posted (the amounts typed are kept in its posting).
+    """
+    with ctx.session_factory() as session:
+        kind = session.scalar(select(Submission.kind).where(Submission.id == submission_id))
+    if kind == CLIENT_IMPORT_KIND:  # each kind of workbook posts its own way
+        from workbook_engine.services.imports.client_import import approve_client_import
+
+        return approve_client_import(ctx, submission_id=submission_id, by=by)
+    if kind is not None and kind_of(kind) is not None:
+        from workbook_engine.services.imports.setup_import import approve_setup_import
+
+        return approve_setup_import(ctx, submission_id=submission_id, by=by)
+    excluded: list[str] = []
+    try:
+        with ctx.unit_of_work(None) as uow:
+            s = uow.session
+            sub = lock_submission(s, submission_id)
+            approver = check_decider(s, by, sub, "approve")
+            uow.actor_id = approver.id
+            _check_not_posted(s, sub)
+            content = dict(sub.content or {})
+            bad_rows, whole = row_errors(content)
+            if sub.status not in (SubmissionStatus.AWAITING_APPROVAL, SubmissionStatus.INVALID):
+                raise EngineError(WRONG_STATE, f"Submission {sub.id} is "
+                                  f"{sub.status.value.replace('_', ' ')}; only a submission "
+                                  "awaiting approval can be approved.")
+            if sub.status == SubmissionStatus.INVALID and (
+                    not exclude_invalid or whole or "entries" not in content):
+                raise EngineError(NOT_VALID, f"Submission {sub.id} has "
+                                  f"{sub.error_count} error(s)"
+                                  + (" that concern the whole sheet" if whole else "")
+                                  + "; correct the report's red cells and send it again"
+                                  + ("" if whole else ", or approve with --exclude-invalid")
+                                  + ".")
+            workbook = get_or_fail(s, GeneratedWorkbook, sub.workbook_id, "workbook")
+            entries = SheetEntries.from_json(content["entries"])
+            rows = None
+            if bad_rows:
+                excluded = sorted(bad_rows)
+                rows = [r["key"] for r in workbook.expected["rows"] if r["key"] not in bad_rows]
+            set_status(uow, sub, SubmissionStatus.APPROVED)
+            result = post_collection_sheet(
+                s, expected=workbook.expected, entries=entries, workbook_id=workbook.id,
+                submission_id=sub.id, actor_id=approver.id, row_keys=rows)
+            sub.decided_by_id = approver.id
+            sub.decided_at = uow.now
+            sub.posted_at = uow.now
+            content["posting"] = {**result.to_json(), "excluded_rows": excluded}
+            if excluded:
+                # The excluded rows' money is not posted now: it comes back on the sheet of
+                # excluded rows. This sheet's cash is what it posted (check: submission-cash).
+                content["posting"]["typed"] = {"collected": str(sub.cash_collected),
+                                               "paid_out": str(sub.cash_paid_out)}
+                sub.cash_collected, sub.cash_paid_out = result.collected, result.paid_out
+            sub.content = content
+            set_status(uow, sub, SubmissionStatus.POSTED,
+                       note=f"{len(result.movements)} transactions"
+                       + (f"; {len(excluded)} rows excluded" if excluded else ""))
+            fault_point("mid-posting")
+            uow.commit()
+    except StaleSheet as stale:
+        _mark_stale(ctx, submission_id, stale, by)
+        cells = "; ".join(f"row {c.row} ({c.name}), {c.column_key}: {c.reason}"
+                          for c in stale.cells[:5])
+        raise EngineError(STALE, f"Nothing was posted: {len(stale.cells)} cell(s) of "
+                          f"submission {submission_id} concern accounts that changed since "
+                          f"the sheet was generated ({cells}). Correct those rows in the "
+                          "report and send it again.", submission_id=submission_id,
+                          stale=[c.__dict__ for c in stale.cells]) from None
+    new_sheet = write_excluded(ctx, submission_id, excluded) if excluded and write_excluded \
+        else None
+    view = show_submission(ctx, submission_id)
+    view["excluded_rows"] = excluded
+    view["excluded_sheet"] = new_sheet
+    return view
+
+
+def stale_errors(cells: list[Any]) -> list[dict[str, Any]]:
+    """Catalogue errors (JSON) for stale cells."""
+    return [{"code": STALE.code, "title": STALE.title, "how_to_fix": STALE.how_to_fix,
+             "message": f"{c.name}: {c.column_key} cannot be posted: account {c.account} "
+                        f"changed ({c.reason}).", "sheet": None, "row": c.row,
+             "column": c.column_key, "cell": c.cell, "row_key": c.row_key,
+             "client_id": None, "account": c.account} for c in cells]
+
+
+def _mark_stale(ctx: AppContext, submission_id: int, stale: StaleSheet, by: str) -> None:
+    with ctx.unit_of_work(None) as uow:
+        sub = get_or_fail(uow.session, Submission, submission_id, "submission")
+        try:
+            uow.actor_id = resolve_staff(uow.session, by).id
+        except EngineError:
+            pass
+        content = dict(sub.content or {})
+        content["errors"] = list(content.get("errors", [])) + stale_errors(stale.cells)
+        sub.content = content
+        sub.error_count = len(content["errors"])
+        set_status(uow, sub, SubmissionStatus.INVALID, note="stale at approval")
+        uow.commit()
+
+
+def reject_submission(ctx: AppContext, *, submission_id: int, by: str,
+                      reason: str) -> dict[str, Any]:
+    """Reject a submission with a reason; nothing is posted."""
+    if not reason or not reason.strip():
+        raise EngineError(INVALID_VALUE, "Give the reason for rejecting with --reason TEXT; "
+                          "the loan officer reads it.")
+    with ctx.unit_of_work(None) as uow:
+        s = uow.session
+        sub = lock_submission(s, submission_id)
+        staff = check_decider(s, by, sub, "reject")
+        uow.actor_id = staff.id
+        _check_not_posted(s, sub)
+        if sub.status in (SubmissionStatus.REJECTED, SubmissionStatus.SUPERSEDED):
+            raise EngineError(WRONG_STATE, f"Submission {sub.id} is already "
+                              f"{sub.status.value}.")
+        sub.decided_by_id = staff.id
+        sub.decided_at = uow.now
+        sub.decision_reason = reason.strip()
+        set_status(uow, sub, SubmissionStatus.REJECTED, note=reason.strip())
+        uow.commit()
+    return show_submission(ctx, submission_id)
+
+
+__all__ = ["approve_submission", "find_duplicate", "history", "list_submissions",
+           "reject_submission", "set_status", "show_submission"]
