@@ -164,7 +164,7 @@ def test_cli_writes_the_sheets_of_a_loan_officer(kilimani, tmp_path):
     home = kilimani.ctx.home
     result = CliRunner().invoke(app, [
         "--home", str(home), "--db", kilimani.ctx.settings.database_url,
-        "--today", "2026-03-03", "sheets", "collection", "--staff",
+        "--today", "2026-03-03", "--as", "Grace Wambui", "sheets", "collection", "--staff",
         str(kilimani.ref.loan_officers["Wanjiru"]), "--out", str(tmp_path / "o"), "--json"],
         env={"WORKBOOK_ENGINE_SECRET_FILE": str(kilimani.ctx.settings.secret_file)})
     assert result.exit_code == 0, result.output

@@ -15,10 +15,13 @@ from workbook_engine.errors.docs import catalogue_markdown
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli(home: Path, *args: str, today: str = "2026-03-03") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "WORKBOOK_ENGINE_HOME": str(home), "WORKBOOK_ENGINE_TODAY": today,
-           "COLUMNS": "200"}
-    env.pop("WORKBOOK_ENGINE_DB", None)
+def cli(home: Path, *args: str, today: str = "2026-03-03",
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``workbook-engine ARGS`` as a real process on ``home`` (``env``: more variables)."""
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("WORKBOOK_ENGINE_DB", "WORKBOOK_ENGINE_AS")}
+    env = {**base, "WORKBOOK_ENGINE_HOME": str(home), "WORKBOOK_ENGINE_TODAY": today,
+           "COLUMNS": "200", **(env or {})}
     return subprocess.run([sys.executable, "-m", "workbook_engine.cli.main", *args],
                           capture_output=True, text=True, env=env, timeout=120)
 
@@ -103,5 +106,6 @@ def test_process_records_the_loan_officer_a_clerk_hands_a_file_in_for(
     submission = json.loads(result.stdout)["submission_id"]
     shown = json.loads(cli(demo_home, "submissions", "show", str(submission), "--json").stdout)
     assert (shown["loan_officer"], shown["submitted_by"]) == (officer["name"], clerk["name"])
-    refused = cli(demo_home, "process", str(junk), "--for-officer", "999999")
+    refused = cli(demo_home, "--as", str(clerk["id"]), "process", str(junk), "--for-officer",
+                  "999999")
     assert refused.returncode != 0 and "Traceback" not in refused.stderr + refused.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,11 +18,21 @@ from rich.table import Table
 from workbook_engine.config import Settings, parse_iso_date
 from workbook_engine.db.migrate import is_up_to_date
 from workbook_engine.errors import EngineError
-from workbook_engine.errors.general import DATABASE_UNAVAILABLE, INVALID_VALUE
+from workbook_engine.errors.cli import ACTOR_REQUIRED
+from workbook_engine.errors.general import (
+    CONFIGURATION,
+    DATABASE_UNAVAILABLE,
+    INVALID_VALUE,
+    NOT_ALLOWED,
+)
 from workbook_engine.services.context import AppContext
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+ENV_AS = "WORKBOOK_ENGINE_AS"
+"""The environment variable naming who is acting, when ``--as`` is not given."""
 
 
 @dataclass
@@ -47,17 +58,78 @@ class CliState:
             ensure_initialised(self._ctx)
         return self._ctx
 
-    def actor_id(self, ctx: AppContext, required: bool = False) -> int | None:
-        """The staff member named by --as (id, e-mail or full name), or None for the system."""
-        from workbook_engine.services.setup.lookup import resolve_staff
+    def acting_reference(self, ctx: AppContext) -> tuple[str, str] | None:
+        """Who is named as acting, and where: ``--as``, then $WORKBOOK_ENGINE_AS, then the
+        operating-system login mapped to a member of staff in rules/cli.yaml."""
+        if self.acting_as and self.acting_as.strip():
+            return self.acting_as.strip(), "--as"
+        named = os.environ.get(ENV_AS, "").strip()
+        if named:
+            return named, ENV_AS
+        logins = ctx.rules.section("cli").get("logins") or {}
+        if not isinstance(logins, dict):
+            raise EngineError(CONFIGURATION, "rules/cli.yaml: logins must map a login to a "
+                              "member of staff (login: id, e-mail or full name); correct it.")
+        login = current_login()
+        mapped = logins.get(login)
+        if mapped is not None and str(mapped).strip():
+            return str(mapped).strip(), f"the login '{login}' in rules/cli.yaml"
+        return None
 
-        if not self.acting_as:
-            if required:
-                raise EngineError(INVALID_VALUE, "Say who you are with --as STAFF (an id, an "
-                                  "e-mail address or a full name).")
-            return None
+    def viewer_id(self, ctx: AppContext) -> int | None:
+        """The member of staff named as acting, if any (reads need nobody)."""
+        named = self.acting_reference(ctx)
+        return None if named is None else _active_staff(ctx, *named)
+
+    def actor_id(self, ctx: AppContext) -> int | None:
+        """The member of staff doing this change; refused when nobody is named, except while
+        the institution is being installed (no active supervisor yet), when it may be
+        nobody (recorded as the system)."""
+        named = self.acting_reference(ctx)
+        if named is not None:
+            return _active_staff(ctx, *named)
+        from workbook_engine.services.setup.lookup import has_active_supervisor
+
         with ctx.session_factory() as session:
-            return resolve_staff(session, self.acting_as).id
+            if not has_active_supervisor(session):
+                return None
+        raise EngineError(ACTOR_REQUIRED, "Say who is doing this: give --as STAFF before the "
+                          "command (an id, an e-mail address or a full name, e.g. "
+                          "`workbook-engine --as \"Grace Wambui\" clients activate 12`), set "
+                          f"{ENV_AS}, or map your login '{current_login()}' to a member of "
+                          "staff under `logins:` in rules/cli.yaml. Nothing was changed.")
+
+
+def current_login() -> str:
+    """The operating-system login of the person running the command."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return str(os.getuid())
+
+
+def cli_staff_id(ctx: AppContext, reference: str) -> int | None:
+    """The id of the member of staff a reference names, or None when it names nobody."""
+    from workbook_engine.services.setup.lookup import resolve_staff
+
+    with ctx.session_factory() as session:
+        try:
+            return resolve_staff(session, reference).id
+        except EngineError:
+            return None
+
+
+def _active_staff(ctx: AppContext, reference: str, source: str) -> int:
+    from workbook_engine.services.setup.lookup import resolve_staff
+
+    with ctx.session_factory() as session:
+        staff = resolve_staff(session, reference)
+        if not staff.active:
+            raise EngineError(NOT_ALLOWED, f"{staff.display_name} (named by {source}) is not "
+                              "active, so cannot act; name an active member of staff.")
+        return staff.id
 
 
 def ensure_initialised(ctx: AppContext) -> None:

@@ -101,7 +101,7 @@ def run() -> None:
             sys.exit(result)
     except EngineError as exc:
         err_console.print(f"[red]Error:[/red] {exc.message}", highlight=False)
-        sys.exit(1)
+        sys.exit(2 if exc.error.area == "command line" else 1)
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("Stopped.")
         sys.exit(130)

@@ -7,8 +7,16 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from workbook_engine.cli.common import console, print_json, print_record, print_table, state
+from workbook_engine.cli.common import (
+    cli_staff_id,
+    console,
+    print_json,
+    print_record,
+    print_table,
+    state,
+)
 from workbook_engine.errors import EngineError
+from workbook_engine.errors.cli import ACTOR_REQUIRED, USAGE
 from workbook_engine.errors.general import NOT_FOUND
 from workbook_engine.services.pipeline import submissions
 from workbook_engine.services.pipeline.processing import process_file
@@ -21,6 +29,23 @@ def _print_errors(errors: list[dict[str, Any]]) -> None:
         print_table("Errors", ["Row", "Cell", "Client", "Code", "What is wrong"],
                     ([e.get("row"), e.get("cell"), e.get("client"), e.get("code"),
                       e.get("message")] for e in errors))
+
+
+def _decider(ctx: typer.Context, engine: Any, by: str | None) -> str:
+    """Who approves or rejects: ``--by``, else who is acting (``--as``); when both are given
+    they must name the same member of staff."""
+    cli = state(ctx)
+    named = cli.acting_reference(engine)
+    if by is None or not by.strip():
+        if named is None:
+            cli.actor_id(engine)  # refuses, naming every way to say who acts
+            raise EngineError(ACTOR_REQUIRED, "Say which supervisor decides: --by STAFF.")
+        return named[0]
+    if named is not None and named[0].casefold() != by.strip().casefold() \
+            and cli.actor_id(engine) != cli_staff_id(engine, by):
+        raise EngineError(USAGE, f"--by '{by}' and {named[1]} ('{named[0]}') name different "
+                          "people; name the supervisor who decides once, with --as.")
+    return by
 
 
 def register(app: typer.Typer) -> None:
@@ -91,8 +116,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("approve")
     def approve(ctx: typer.Context, submission_id: Annotated[int, typer.Argument(
-            metavar="ID")], by: Annotated[str, typer.Option(
-                "--by", help="The approving supervisor (id, e-mail or full name).")],
+            metavar="ID")], by: Annotated[Optional[str], typer.Option(
+                "--by", help="The approving supervisor (id, e-mail or full name; default: "
+                "who is acting, --as).")] = None,
             exclude_invalid: Annotated[bool, typer.Option(
                 "--exclude-invalid", help="Post the valid rows only; the rows with errors "
                 "go to a new sheet and stay due.")] = False,
@@ -100,8 +126,9 @@ def register(app: typer.Typer) -> None:
         """Approve a submission and post it (one transaction; nothing is posted twice)."""
         from workbook_engine.services.imports.excluded_rows import write_excluded_sheet
 
-        view = submissions.approve_submission(state(ctx).context(),
-                                              submission_id=submission_id, by=by,
+        engine = state(ctx).context()
+        view = submissions.approve_submission(engine, submission_id=submission_id,
+                                              by=_decider(ctx, engine, by),
                                               exclude_invalid=exclude_invalid,
                                               write_excluded=write_excluded_sheet)
         if as_json:
@@ -119,12 +146,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command("reject")
     def reject(ctx: typer.Context, submission_id: Annotated[int, typer.Argument(
-            metavar="ID")], by: Annotated[str, typer.Option("--by")],
-            reason: Annotated[str, typer.Option("--reason")],
+            metavar="ID")], reason: Annotated[str, typer.Option("--reason")],
+            by: Annotated[Optional[str], typer.Option(
+                "--by", help="The supervisor rejecting it (default: who is acting, --as).")
+            ] = None,
             as_json: JsonOption = False) -> None:
         """Reject a submission with a reason (nothing is posted)."""
-        view = submissions.reject_submission(state(ctx).context(),
-                                             submission_id=submission_id, by=by,
+        engine = state(ctx).context()
+        view = submissions.reject_submission(engine, submission_id=submission_id,
+                                             by=_decider(ctx, engine, by),
                                              reason=reason)
         if as_json:
             print_json(view)

@@ -1072,10 +1072,9 @@ def _decider(session: Session, by: str, sub: Submission) -> Staff | None:
     """The approving supervisor (maker-checker); None for the bootstrap approval of a new
     institution's offices or staff while it has no active supervisor yet."""
     from workbook_engine.services.pipeline.submissions import check_decider
+    from workbook_engine.services.setup.lookup import has_active_supervisor
 
-    has_supervisor = session.scalar(select(Staff.id).where(
-        Staff.is_supervisor.is_(True), Staff.active.is_(True)).limit(1)) is not None
-    if not has_supervisor and sub.kind in BOOTSTRAP_KINDS:
+    if not has_active_supervisor(session) and sub.kind in BOOTSTRAP_KINDS:
         return None
     return check_decider(session, by, sub, "approve")
 

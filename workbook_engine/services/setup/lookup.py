@@ -67,6 +67,13 @@ def resolve_staff(session: Session, reference: int | str) -> Staff:
     return staff
 
 
+def has_active_supervisor(session: Session) -> bool:
+    """Whether the institution has an active supervisor (until then it is being installed:
+    its offices and first staff are set up without maker-checker)."""
+    return session.scalar(select(Staff.id).where(Staff.is_supervisor.is_(True),
+                                                 Staff.active.is_(True)).limit(1)) is not None
+
+
 def resolve_named(session: Session, model: type[T], reference: int | str, what: str) -> T:
     """A record by id, or by its name (or short name) ignoring case."""
     text = str(reference).strip()
