@@ -72,3 +72,21 @@ def test_emptied_cells_are_marked_on_paper(sheet40: Sheet40, tmp_path: Path):
     assert is_reddish(colour("Client4 Bench", "Lazima"))  # a blank mandatory deposit
     assert not is_reddish(colour("Client6 Bench", "Biashara"))
     assert not is_reddish(colour("Client7 Bench", "Lazima"))
+
+
+@pytest.mark.browser
+def test_the_html_reports_marks_print_too(sheet40: Sheet40, tmp_path: Path):
+    from tests.support.render import render_html
+
+    result = _process(sheet40, tmp_path)
+    printed = render_html(Path(result.report_html), tmp_path / "html")
+    printed.keep("collection-report-html")
+    # the emptied repayment of Client3 prints as a red 0.00 on its salmon background
+    [row] = printed.find("Client3 Bench")
+    zero = min((w for w in printed.find("0.00") if w.page == row.page
+                and abs(w.y0 - row.y0) < 4), key=lambda w: w.x0)
+    assert any(is_reddish(c) for c in printed.colours_near(zero))
+    [plain] = printed.find("Client6 Bench")
+    first = min((w for w in printed.words() if w.page == plain.page
+                 and abs(w.y0 - plain.y0) < 4 and w.x0 > plain.x1), key=lambda w: w.x0)
+    assert not any(is_reddish(c) for c in printed.colours_near(first))

@@ -158,11 +158,37 @@ class Rendered:
 def render(source: Path, work: Path) -> Rendered:
     """Print ``source`` (every visible sheet) to PDF with LibreOffice and read it back."""
     require_soffice()
+    _require_poppler()
+    work.mkdir(parents=True, exist_ok=True)
+    return _read(source, convert(source, "pdf", work), work)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def render_html(source: Path, work: Path) -> Rendered:
+    """Print an HTML page to PDF with headless Chromium (as a browser's Print does, with
+    the page's print styles) and read it back."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium is not installed ({CHROMIUM} missing; apt-get install "
+                    "chromium)")
+    _require_poppler()
+    work.mkdir(parents=True, exist_ok=True)
+    pdf = work / f"{source.stem}.pdf"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                    f"--user-data-dir={work / 'chromium-profile'}", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", source.resolve().as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    return _read(source, pdf, work)
+
+
+def _require_poppler() -> None:
     for tool in ("pdftotext", "pdftoppm"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed (apt-get install poppler-utils)")
-    work.mkdir(parents=True, exist_ok=True)
-    pdf = convert(source, "pdf", work)
+
+
+def _read(source: Path, pdf: Path, work: Path) -> Rendered:
     layout = work / f"{source.stem}-bbox.html"
     subprocess.run(["pdftotext", "-bbox", str(pdf), str(layout)], check=True,
                    capture_output=True, timeout=60)

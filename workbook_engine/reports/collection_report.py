@@ -104,6 +104,7 @@ class ReportData:
     paid_out: Decimal
     message: str
     duplicate_of: int | None = None
+    corrected_copy: str | None = None  # the highlighted .xlsx to correct and send back
 
     @property
     def cash_to_hand_over(self) -> Decimal:

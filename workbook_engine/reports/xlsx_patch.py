@@ -23,6 +23,7 @@ without their ``r`` address, UTF-16 parts, threaded comments...) raises
 
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
 import re
 import zipfile
@@ -48,6 +49,7 @@ AUTHOR = "workbook-engine"
 _ATTR = re.compile(r'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CELL_REF = re.compile(r"([A-Z]+)([0-9]+)")
+_EPOCH = dt.date(1899, 12, 30)  # day 0 of Excel's 1900 date system
 # elements that come after <legacyDrawing> in CT_Worksheet
 _AFTER_LEGACY = ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
                  "webPublishItems", "tableParts", "extLst")
@@ -825,3 +827,37 @@ def set_comments(package: Package, sheet_part: str, notes: Mapping[str, str],
     after = [sheet.find(f"<{p}{name}") for name in _AFTER_LEGACY]
     at = min([i for i in after if i >= 0], default=sheet.rfind(f"</{p}worksheet>"))
     package.set_text(sheet_part, sheet[:at] + element + sheet[at:])
+
+
+def set_values(sheet: str, values: Mapping[str, Any]) -> str:
+    """The sheet XML with the cells of ``values`` (address -> value) holding those values,
+    each keeping its format: None blank, text as an inline string, numbers and Decimals as
+    numbers, dates as their serial number, booleans as booleans. The cells must be in the
+    XML already (a writer of ours writes every input cell)."""
+    p = _prefix(sheet, "worksheet")
+    wanted = {address.upper(): value for address, value in values.items()}
+
+    def edit(cell: re.Match[str]) -> str:
+        a = attrs(cell.group(1))
+        address = a.get("r", "").upper()
+        if address not in wanted:
+            return cell.group(0)
+        value = wanted.pop(address)
+        style = f' s="{a["s"]}"' if a.get("s") else ""
+        head = f'<{p}c r="{address}"{style}'
+        if value is None or value == "":
+            return head + "/>"
+        if isinstance(value, bool):
+            return f'{head} t="b"><{p}v>{int(value)}</{p}v></{p}c>'
+        if isinstance(value, (int, float, Decimal)):
+            return f"{head}><{p}v>{value}</{p}v></{p}c>"
+        if hasattr(value, "isoformat"):
+            day = value.date() if hasattr(value, "date") else value
+            return f"{head}><{p}v>{(day - _EPOCH).days}</{p}v></{p}c>"
+        return (f'{head} t="inlineStr"><{p}is><{p}t xml:space="preserve">{text_xml(value)}'
+                f"</{p}t></{p}is></{p}c>")
+
+    edited = re.sub(rf"<{p}c\b([^>]*?)(?:/>|>.*?</{p}c>)", edit, sheet, flags=re.S)
+    if wanted:
+        raise Unsupported(f"cells {sorted(wanted)[:5]} are not in the sheet")
+    return edited
