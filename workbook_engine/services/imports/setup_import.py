@@ -54,7 +54,14 @@ from workbook_engine.domain import (
     Submission,
 )
 from workbook_engine.domain.enums import ClientStatus, GroupStatus, SubmissionStatus
-from workbook_engine.domain.schedule import InterestMethod, LoanTerms, PeriodUnit, build_schedule
+from workbook_engine.domain.schedule import (
+    InterestMethod,
+    LoanTerms,
+    PeriodUnit,
+    build_schedule,
+    calendar_misfit,
+)
+from workbook_engine.errors.loans import LOAN_CALENDAR_MISMATCH
 from workbook_engine.errors import EngineError, Location, Problem
 from workbook_engine.errors.general import DUPLICATE_VALUE
 from workbook_engine.errors.setup_import import (
@@ -76,7 +83,7 @@ from workbook_engine.reports.client_import_report import (
 )
 from workbook_engine.reports.client_import_report import write_import_html
 from workbook_engine.services.setup import institution as setup
-from workbook_engine.services.collection.calendars import client_meeting_rule, office_holidays
+from workbook_engine.services.collection.calendars import office_holidays
 from workbook_engine.services.imports.client_import import import_rules
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.imports.common import (
@@ -89,7 +96,7 @@ from workbook_engine.services.imports.common import (
     resign,
     sign_and_record,
 )
-from workbook_engine.services.ledger.loans import MoneyMovementSource
+from workbook_engine.services.ledger.loans import MoneyMovementSource, repayment_calendar
 from workbook_engine.services.setup.lookup import get_or_fail
 from workbook_engine.services.imports.migration import (
     LoanMigration,
@@ -702,13 +709,16 @@ def _fineract_figures(c: _Context, product: LoanProduct, client: Client | None,
         repayment_unit=PeriodUnit(product.repayment_unit),
         number_of_repayments=v.get("number_of_repayments") or product.number_of_repayments,
         currency_digits=product.currency_digits)
-    if client is not None:
-        rule, office_id = client_meeting_rule(c.session, client), client.office_id
-    else:
-        assert group is not None
-        rule, office_id = group.effective_meeting_rule, group.office_id
+    calendar = repayment_calendar(c.session, client_id=client.id if client else None,
+                                  group_id=group.id if group else None)
+    misfit = calendar_misfit(terms.repayment_every, terms.repayment_unit, calendar.rule)
+    if misfit is not None:
+        c.refuse(LOAN_CALENDAR_MISMATCH, "repaid_every" if v.get("repaid_every") else "product",
+                 f"The borrower repays at the meetings of {calendar.meets_with}, so this loan "
+                 f"cannot be rebuilt: {misfit}.")
     try:
-        planned = build_schedule(terms, disbursed, rule, office_holidays(c.session, office_id))
+        planned = build_schedule(terms, disbursed, calendar.rule,
+                                 office_holidays(c.session, calendar.office_id))
     except ValueError as exc:
         c.refuse(SETUP_BAD_VALUE, "number_of_repayments", f"the loan's schedule cannot be "
                  f"rebuilt from its terms ({exc}).")
