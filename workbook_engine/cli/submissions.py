@@ -18,6 +18,7 @@ from workbook_engine.cli.common import (
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.cli import ACTOR_REQUIRED, USAGE
 from workbook_engine.errors.general import NOT_FOUND
+from workbook_engine.money import money_text
 from workbook_engine.services.pipeline import submissions
 from workbook_engine.services.pipeline.processing import process_file
 
@@ -46,6 +47,11 @@ def _decider(ctx: typer.Context, engine: Any, by: str | None) -> str:
         raise EngineError(USAGE, f"--by '{by}' and {named[1]} ('{named[0]}') name different "
                           "people; name the supervisor who decides once, with --as.")
     return by
+
+
+def _money(value: Any, view: dict[str, Any]) -> str:
+    """An amount of a submission as its office writes it ("7,045.90")."""
+    return money_text(value, decimal_comma=bool(view.get("decimal_comma")))
 
 
 def register(app: typer.Typer) -> None:
@@ -96,7 +102,8 @@ def register(app: typer.Typer) -> None:
                                         "Collected", "Paid out"],
                         ([r["id"], r["status"], r["original_name"], r["version"],
                           r["meeting_date"], r["loan_officer"], r["submitted_by"],
-                          r["error_count"], r["cash_collected"], r["cash_paid_out"]]
+                          r["error_count"], _money(r["cash_collected"], r),
+                          _money(r["cash_paid_out"], r)]
                          for r in rows))
 
     @sub_app.command("show")
@@ -108,8 +115,10 @@ def register(app: typer.Typer) -> None:
             print_json(view)
             return
         print_record(f"Submission {submission_id}", [
-            (k.replace("_", " ").capitalize(), v) for k, v in view.items()
-            if k not in ("errors", "history", "posting")])
+            (k.replace("_", " ").capitalize(),
+             _money(v, view) if k in ("cash_collected", "cash_paid_out") else v)
+            for k, v in view.items() if k not in ("errors", "history", "posting",
+                                                  "decimal_comma")])
         _print_errors(view["errors"])
         print_table("History", ["When", "What", "Who", "Note"],
                     ([h["at"], h["action"], h["by"], h["note"]] for h in view["history"]))
@@ -137,8 +146,8 @@ def register(app: typer.Typer) -> None:
         posting = view.get("posting") or {}
         console.print(f"Submission {submission_id} posted: "
                       f"{len(posting.get('movements', []))} transactions, collected "
-                      f"{posting.get('collected')}, paid out {posting.get('paid_out')}.",
-                      highlight=False)
+                      f"{_money(posting.get('collected'), view)}, paid out "
+                      f"{_money(posting.get('paid_out'), view)}.", highlight=False)
         if view.get("excluded_rows"):
             console.print(f"{len(view['excluded_rows'])} row(s) excluded; they stay due. "
                           f"New sheet: {view.get('excluded_sheet') or 'not written'}",
