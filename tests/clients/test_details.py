@@ -34,7 +34,10 @@ def test_family_members_add_edit_remove_list(kilimani):
                                       is_contact=True)
     kid = contacts.add_family_member(w.ctx, actor_id=None, client_id=AMINA, first_name="Ali",
                                      relationship="Child", age=7, is_dependent=True)
-    contacts.edit_family_member(w.ctx, actor_id=None, member_id=kid,
+    refused("client-field-invalid", "Juma Wanjiku (family member 1) is already client 1's "
+            "contact", contacts.edit_family_member, w.ctx, actor_id=None, member_id=kid,
+            changes={"is_contact": True, "age": 8})
+    contacts.edit_family_member(w.ctx, actor_id=None, member_id=kid, replace_contact=True,
                                 changes={"is_contact": True, "age": 8})
     rows = contacts.list_family_members(w.ctx, AMINA)
     assert [(r["name"], r["relationship"], r["age"], r["is_contact"]) for r in rows] == [

@@ -6,27 +6,29 @@ readable page or table, or JSON with ``--json``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
-from rich.columns import Columns
-from rich.panel import Panel
-from rich.table import Table
 
-from workbook_engine.cli.common import console, option_date, print_json, print_table, state
+from workbook_engine.cli.common import one_of, option_date, state
+from workbook_engine.cli.output import (
+    CsvOption,
+    JsonOption,
+    cell_text,
+    console,
+    make_table,
+    print_json,
+    print_listing,
+    print_renderable,
+    say,
+)
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.clients import CLIENT_FIELD_INVALID
-from workbook_engine.services.clients import contacts as client_contacts
-from workbook_engine.services.clients import fields as client_fields
-from workbook_engine.services.clients import views as client_views
-from workbook_engine.services.clients import directory
-from workbook_engine.services.clients import lifecycle as svc
-from workbook_engine.services.clients import documents as docs
-from workbook_engine.services.setup.institution import add_code_value
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+if TYPE_CHECKING:
+    from rich.table import Table
+
 DateOption = Annotated[Optional[str], typer.Option("--date", help="YYYY-MM-DD (default: today).")]
 ClientId = Annotated[int, typer.Argument(metavar="CLIENT", help="The client's id.")]
 
@@ -57,6 +59,13 @@ def register(root: typer.Typer) -> None:
             root.add_typer(app, name=name)
 
 
+def _service(name: str) -> Any:  # noqa: ANN401 - a module of services/clients
+    """A module of ``services/clients`` (imported when a command needs it, not at start)."""
+    import importlib
+
+    return importlib.import_module(f"workbook_engine.services.clients.{name}")
+
+
 def _done(ctx: typer.Context, as_json: bool, message: str, client_id: int | None = None,
           **extra: Any) -> None:
     """After a change: the client's summary as JSON, or one sentence."""
@@ -68,17 +77,19 @@ def _done(ctx: typer.Context, as_json: bool, message: str, client_id: int | None
 
                 client = s.get(Client, client_id)
                 if client is not None:
-                    data = {**directory.client_summary(client), **extra}
+                    data = {**_service("directory").client_summary(client), **extra}
         print_json(data)
     else:
-        console.print(message, highlight=False)
+        say(message)
 
 
-def _change(ctx: typer.Context, as_json: bool, message: str, service: Callable[..., Any],
+def _change(ctx: typer.Context, as_json: bool, message: str, service: str,
             client_id: int, **arguments: Any) -> None:
-    """Run one client service as the acting member of staff, then report as :func:`_done`."""
+    """Run one client lifecycle service as the acting member of staff, then report as
+    :func:`_done`."""
     engine, actor = _engine_and_actor(ctx)
-    service(engine, actor_id=actor, client_id=client_id, **arguments)
+    getattr(_service("lifecycle"), service)(engine, actor_id=actor, client_id=client_id,
+                                            **arguments)
     _done(ctx, as_json, message, client_id)
 
 
@@ -99,57 +110,46 @@ def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
     return out
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
 # ---------------------------------------------------------------- list and show
 
 @clients_app.command("list")
 def list_clients(
     ctx: typer.Context,
-    as_json: JsonOption = False,
+    as_json: JsonOption = False, as_csv: CsvOption = False,
     office: Annotated[Optional[int], typer.Option("--office", help="Only this office.")] = None,
     status: Annotated[Optional[str], typer.Option(
-        "--status", help="Only clients in this status (pending, active, closed, ...).")] = None,
+        "--status", help="Only clients in this status (pending, active, closed, ...).",
+        callback=lambda value: one_of(value, "ClientStatus", "--status"))] = None,
     group: Annotated[Optional[int], typer.Option("--group", help="Only this group.")] = None,
     search: Annotated[Optional[str], typer.Option(
         "--search", help="Part of a name or external id.")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="At most this many.")] = None,
 ) -> None:
     """List clients."""
-    rows = directory.list_clients(state(ctx).context(), office_id=office, status=status,
-                                  group_id=group, search=search, limit=limit)
-    if as_json:
-        print_json(rows)
-        return
-    print_table("Clients", ["Id", "Name", "Status", "Office", "Loan officer", "Mobile"],
-                ([r["id"], r["name"], r["status"], r["office"], r["staff"], r["mobile_no"]]
-                 for r in rows))
+    rows = _service("directory").list_clients(state(ctx).context(), office_id=office,
+                                              status=status, group_id=group, search=search,
+                                              limit=limit)
+    print_listing(rows, title="Clients", as_json=as_json, as_csv=as_csv, columns=[
+        ("Id", "id"), ("Name", "name"), ("Status", "status"), ("Office", "office"),
+        ("Loan officer", "staff"), ("Mobile", "mobile_no")])
 
 
 def _grid(pairs: list[tuple[str, Any]]) -> Table:
+    from rich.table import Table
+
     grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
     for name, value in pairs:
         if value not in (None, "", []):
-            grid.add_row(name, _fmt(value))
+            grid.add_row(name, cell_text(value))
     return grid
 
 
-def _table(title: str, columns: list[str], rows: list[list[Any]],
-           right: tuple[int, ...] = ()) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold")
-    for i, column in enumerate(columns):
-        table.add_column(column, justify="right" if i in right else "left")
-    for row in rows:
-        table.add_row(*(_fmt(v) for v in row))
-    return table
+def _panel(grid: Table, title: str) -> Any:  # noqa: ANN401 - a rich Panel
+    from rich.panel import Panel
+
+    return Panel(grid, title=title, border_style="dim")
 
 
 def render_client(view: dict[str, Any]) -> None:
@@ -181,19 +181,22 @@ def render_client(view: dict[str, Any]) -> None:
         ("Transfer to", view.get("transfer_to_office")),
         ("Transfer proposed", view.get("transfer_proposed_on")),
     ])
-    title = f"[bold]{view['name']}[/bold] (client {view['id']})"
-    console.print(Panel(Columns([Panel(details, title="Personal details" if person
-                                       else "Entity details", border_style="dim"),
-                                 Panel(office, title="Office and status",
-                                       border_style="dim")]), title=title))
+    from rich.columns import Columns
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    title = f"[bold]{escape(view['name'])}[/bold] (client {view['id']})"
+    print_renderable(Panel(Columns([_panel(details, "Personal details" if person
+                                           else "Entity details"),
+                                    _panel(office, "Office and status")]), title=title))
     if view["family"]:
-        console.print(_table("Family", ["Id", "Name", "Relationship", "Gender", "Age",
+        print_renderable(make_table("Family", ["Id", "Name", "Relationship", "Gender", "Age",
                                         "Mobile", "Dependent", "Contact"],
                              [[f["id"], f["name"], f["relationship"], f["gender"], f["age"],
                                f["mobile_no"], f["is_dependent"], f["is_contact"]]
                               for f in view["family"]]))
     if view["addresses"]:
-        console.print(_table("Addresses", ["Id", "Type", "Street", "City", "State/province",
+        print_renderable(make_table("Addresses", ["Id", "Type", "Street", "City", "State/province",
                                            "Country", "Postal code", "Active"],
                              [[a["id"], a["address_type"],
                                ", ".join(x for x in (a["street"], a["line_1"], a["line_2"],
@@ -201,22 +204,23 @@ def render_client(view: dict[str, Any]) -> None:
                                a["city"], a["state_province"], a["country"],
                                a["postal_code"], a["active"]] for a in view["addresses"]]))
     if view["documents"]:
-        console.print(_table("Documents", ["Id", "Name", "Description", "File", "Type",
+        print_renderable(make_table("Documents", ["Id", "Name", "Description", "File", "Type",
                                            "Size"],
                              [[d["id"], d["name"], d["description"], d["file_name"],
                                d["content_type"].split("/")[-1][:20], f"{d['size']:,}"]
-                              for d in view["documents"]], right=(5,)))
-    console.print(_table("Loans", ["Id", "Account", "Product", "Status", "Principal",
+                              for d in view["documents"]]))
+    print_renderable(make_table("Loans", ["Id", "Account", "Product", "Status", "Principal",
                                    "Outstanding", "Overdue", "Days in arrears"],
                          [[x["id"], x["account_no"], x["product"], x["status"], x["principal"],
                            x["outstanding"], x["overdue"], x["days_in_arrears"] or ""]
-                          for x in view["loans"]], right=(4, 5, 6, 7))
-                  if view["loans"] else "[dim]No loans.[/dim]")
-    console.print(_table("Savings", ["Id", "Account", "Product", "Status", "Balance"],
+                          for x in view["loans"]])
+                  if view["loans"] else "No loans.")
+    print_renderable(make_table("Savings", ["Id", "Account", "Product", "Status", "Balance"],
                          [[x["id"], x["account_no"], x["product"], x["status"], x["balance"]]
-                          for x in view["savings"]], right=(4,))
-                  if view["savings"] else "[dim]No savings accounts.[/dim]")
-    console.print(_table("Status history", ["Date", "From", "To", "Reason", "Note", "By"],
+                          for x in view["savings"]])
+                  if view["savings"] else "No savings accounts.")
+    print_renderable(make_table("Status history", ["Date", "From", "To", "Reason", "Note",
+                                                   "By"],
                          [[h["on_date"], (h["from"] or "").replace("_", " "),
                            h["to"].replace("_", " "), h["reason"], h["note"], h["by"]]
                           for h in view["status_history"]]))
@@ -225,7 +229,7 @@ def render_client(view: dict[str, Any]) -> None:
 @clients_app.command("show")
 def show_client(ctx: typer.Context, client_id: ClientId, as_json: JsonOption = False) -> None:
     """Show a client's whole page: details, family, addresses, documents, portfolio."""
-    view = client_views.client_page(state(ctx).context(), client_id)
+    view = _service("views").client_page(state(ctx).context(), client_id)
     if as_json:
         print_json(view)
     else:
@@ -272,12 +276,14 @@ def create(
     group: Annotated[Optional[int], Opt("--group", help="Join this group.")] = None,
     submitted_on: Annotated[Optional[str], Opt("--submitted-on")] = None,
     active: Annotated[bool, Opt("--active", help="Activate at once.")] = False,
-    activation_date: Annotated[Optional[str], Opt("--activation-date")] = None,
+    activation_date: Annotated[Optional[str], Opt(
+        "--activation-date", help="Activate on this date (YYYY-MM-DD; implies --active).")
+    ] = None,
     detail: Additional = None, as_json: JsonOption = False,
 ) -> None:
     """Create a client (a person, or an entity with --legal-form entity)."""
     engine, actor = _engine_and_actor(ctx)
-    client_id = svc.create_client(
+    client_id = _service("lifecycle").create_client(
         engine, actor_id=actor, office_id=office, legal_form=legal_form,
         first_name=first_name, middle_name=middle_name, last_name=last_name,
         full_name=full_name, mobile_no=mobile, email=email, date_of_birth=date_of_birth,
@@ -286,7 +292,8 @@ def create(
         incorporation_valid_till=incorporation_valid_till,
         incorporation_number=incorporation_number, constitution=constitution,
         main_business_line=business_line, remarks=remarks, staff_id=staff, group_id=group,
-        submitted_on=option_date(submitted_on, "--submitted-on"), active=active,
+        submitted_on=option_date(submitted_on, "--submitted-on"),
+        active=active or activation_date is not None,  # a date to activate on activates
         activation_date=option_date(activation_date, "--activation-date"),
         additional=_pairs(detail, "detail"))
     _done(ctx, as_json, f"Client {client_id} created.", client_id)
@@ -322,7 +329,7 @@ def edit(
     if detail:
         changes["additional"] = _pairs(detail, "detail")
     _change(ctx, as_json, f"Client {client_id} updated.",
-            svc.edit_client, client_id, changes=changes)
+            "edit_client", client_id, changes=changes)
 
 
 # ---------------------------------------------------------------- lifecycle
@@ -335,7 +342,7 @@ def activate(ctx: typer.Context, client_id: ClientId, date: DateOption = None,
              as_json: JsonOption = False) -> None:
     """Activate a pending client."""
     _change(ctx, as_json, f"Client {client_id} is active.",
-            svc.activate_client, client_id, activation_date=option_date(date, "--date"))
+            "activate_client", client_id, activation_date=option_date(date, "--date"))
 
 
 @clients_app.command("close")
@@ -343,7 +350,7 @@ def close(ctx: typer.Context, client_id: ClientId, reason: Reason, date: DateOpt
           as_json: JsonOption = False) -> None:
     """Close an active client (no open loans, no savings with a balance)."""
     _change(ctx, as_json, f"Client {client_id} is closed.",
-            svc.close_client, client_id,
+            "close_client", client_id,
             closure_date=option_date(date, "--date"), closure_reason=reason)
 
 
@@ -352,7 +359,7 @@ def reactivate(ctx: typer.Context, client_id: ClientId, date: DateOption = None,
                as_json: JsonOption = False) -> None:
     """Make a closed client active again."""
     _change(ctx, as_json, f"Client {client_id} is active again.",
-            svc.reactivate_client, client_id, reactivation_date=option_date(date, "--date"))
+            "reactivate_client", client_id, reactivation_date=option_date(date, "--date"))
 
 
 @clients_app.command("reject")
@@ -360,7 +367,7 @@ def reject(ctx: typer.Context, client_id: ClientId, reason: Reason, date: DateOp
            as_json: JsonOption = False) -> None:
     """Reject a pending client."""
     _change(ctx, as_json, f"Client {client_id} is rejected.",
-            svc.reject_client, client_id,
+            "reject_client", client_id,
             rejection_date=option_date(date, "--date"), reason=reason)
 
 
@@ -369,7 +376,7 @@ def withdraw(ctx: typer.Context, client_id: ClientId, reason: Reason, date: Date
              as_json: JsonOption = False) -> None:
     """Record that a pending client withdrew."""
     _change(ctx, as_json, f"Client {client_id} is withdrawn.",
-            svc.withdraw_client, client_id,
+            "withdraw_client", client_id,
             withdrawal_date=option_date(date, "--date"), reason=reason)
 
 
@@ -377,14 +384,14 @@ def withdraw(ctx: typer.Context, client_id: ClientId, reason: Reason, date: Date
 def undo_reject(ctx: typer.Context, client_id: ClientId, as_json: JsonOption = False) -> None:
     """Bring a rejected client back to pending."""
     _change(ctx, as_json, f"Client {client_id} is pending again.",
-            svc.undo_rejection, client_id)
+            "undo_rejection", client_id)
 
 
 @clients_app.command("undo-withdraw")
 def undo_withdraw(ctx: typer.Context, client_id: ClientId, as_json: JsonOption = False) -> None:
     """Bring a withdrawn client back to pending."""
     _change(ctx, as_json, f"Client {client_id} is pending again.",
-            svc.undo_withdrawal, client_id)
+            "undo_withdrawal", client_id)
 
 
 @clients_app.command("assign-staff")
@@ -393,14 +400,14 @@ def assign_staff(ctx: typer.Context, client_id: ClientId,
                  as_json: JsonOption = False) -> None:
     """Assign an active member of staff of the client's office."""
     _change(ctx, as_json, f"Staff {staff} assigned to client {client_id}.",
-            svc.assign_staff, client_id, staff_id=staff)
+            "assign_staff", client_id, staff_id=staff)
 
 
 @clients_app.command("unassign-staff")
 def unassign_staff(ctx: typer.Context, client_id: ClientId, as_json: JsonOption = False) -> None:
     """Remove the client's assigned member of staff."""
     _change(ctx, as_json, f"Client {client_id} has no staff assigned now.",
-            svc.unassign_staff, client_id)
+            "unassign_staff", client_id)
 
 
 Note = Annotated[Optional[str], Opt("--note", help="Why, in a few words.")]
@@ -413,7 +420,7 @@ def transfer_propose(ctx: typer.Context, client_id: ClientId,
                      as_json: JsonOption = False) -> None:
     """Propose a transfer to another office (the client is then 'transfer in progress')."""
     _change(ctx, as_json, f"Transfer of client {client_id} proposed.",
-            svc.propose_transfer, client_id,
+            "propose_transfer", client_id,
             to_office_id=to, on_date=option_date(date, "--date"), note=note)
 
 
@@ -426,7 +433,7 @@ def transfer_accept(ctx: typer.Context, client_id: ClientId, date: DateOption = 
                     as_json: JsonOption = False) -> None:
     """Accept a proposed transfer: the client moves to the new office."""
     _change(ctx, as_json, f"Client {client_id} transferred.",
-            svc.accept_transfer, client_id,
+            "accept_transfer", client_id,
             on_date=option_date(date, "--date"), group_id=group, staff_id=staff)
 
 
@@ -435,7 +442,7 @@ def transfer_reject(ctx: typer.Context, client_id: ClientId, date: DateOption = 
                     note: Note = None, as_json: JsonOption = False) -> None:
     """Reject a proposed transfer: it is put on hold."""
     _change(ctx, as_json, f"Transfer of client {client_id} rejected (on hold).",
-            svc.reject_transfer, client_id, on_date=option_date(date, "--date"), note=note)
+            "reject_transfer", client_id, on_date=option_date(date, "--date"), note=note)
 
 
 @transfer_app.command("withdraw")
@@ -443,7 +450,7 @@ def transfer_withdraw(ctx: typer.Context, client_id: ClientId, date: DateOption 
                       note: Note = None, as_json: JsonOption = False) -> None:
     """Withdraw a proposed (or on hold) transfer: the client stays where it is."""
     _change(ctx, as_json, f"Transfer of client {client_id} withdrawn.",
-            svc.withdraw_transfer, client_id, on_date=option_date(date, "--date"), note=note)
+            "withdraw_transfer", client_id, on_date=option_date(date, "--date"), note=note)
 
 
 # ---------------------------------------------------------------- family and addresses
@@ -468,6 +475,8 @@ Age = Annotated[Optional[int], Opt("--age")]
 Dependent = Annotated[Optional[bool], Opt("--dependent/--not-dependent")]
 Contact = Annotated[Optional[bool], Opt(
     "--contact/--not-contact", help="The one to call when the client cannot be reached.")]
+ReplaceContact = Annotated[bool, Opt(
+    "--replace-contact", help="With --contact: this one replaces the client's contact.")]
 RecordId = Annotated[int, typer.Argument(metavar="ID", help="The record's id.")]
 
 
@@ -478,11 +487,12 @@ def family_add(ctx: typer.Context, client_id: ClientId, first_name: FirstName = 
                marital_status: MaritalStatus = None, profession: Profession = None,
                date_of_birth: Born = None, age: Age = None, mobile: Mobile = None,
                dependent: Dependent = None, contact: Contact = None,
-               as_json: JsonOption = False) -> None:
+               replace_contact: ReplaceContact = False, as_json: JsonOption = False) -> None:
     """Add a family member."""
     engine, actor = _engine_and_actor(ctx)
-    member_id = client_contacts.add_family_member(
-        engine, actor_id=actor, client_id=client_id, **_family_options(
+    member_id = _service("contacts").add_family_member(
+        engine, actor_id=actor, client_id=client_id, replace_contact=replace_contact,
+        **_family_options(
             first_name, middle_name, last_name, relationship, gender, marital_status,
             profession, date_of_birth, age, mobile, dependent, contact))
     _done(ctx, as_json, f"Family member {member_id} added.", id=member_id)
@@ -495,14 +505,14 @@ def family_edit(ctx: typer.Context, member_id: RecordId, first_name: FirstName =
                 marital_status: MaritalStatus = None, profession: Profession = None,
                 date_of_birth: Born = None, age: Age = None, mobile: Mobile = None,
                 dependent: Dependent = None, contact: Contact = None,
-                as_json: JsonOption = False) -> None:
+                replace_contact: ReplaceContact = False, as_json: JsonOption = False) -> None:
     """Change a family member's details."""
     engine, actor = _engine_and_actor(ctx)
-    client_contacts.edit_family_member(engine, actor_id=actor, member_id=member_id,
-                                       changes=_family_options(
-                                           first_name, middle_name, last_name, relationship,
-                                           gender, marital_status, profession, date_of_birth,
-                                           age, mobile, dependent, contact))
+    _service("contacts").edit_family_member(
+        engine, actor_id=actor, member_id=member_id, replace_contact=replace_contact,
+        changes=_family_options(first_name, middle_name, last_name, relationship, gender,
+                                marital_status, profession, date_of_birth, age, mobile,
+                                dependent, contact))
     _done(ctx, as_json, f"Family member {member_id} updated.", id=member_id)
 
 
@@ -510,21 +520,19 @@ def family_edit(ctx: typer.Context, member_id: RecordId, first_name: FirstName =
 def family_remove(ctx: typer.Context, member_id: RecordId, as_json: JsonOption = False) -> None:
     """Remove a family member."""
     engine, actor = _engine_and_actor(ctx)
-    client_contacts.remove_family_member(engine, actor_id=actor, member_id=member_id)
+    _service("contacts").remove_family_member(engine, actor_id=actor, member_id=member_id)
     _done(ctx, as_json, f"Family member {member_id} removed.", id=member_id, removed=True)
 
 
 @family_app.command("list")
-def family_list(ctx: typer.Context, client_id: ClientId, as_json: JsonOption = False) -> None:
+def family_list(ctx: typer.Context, client_id: ClientId, as_json: JsonOption = False,
+                as_csv: CsvOption = False) -> None:
     """List a client's family members."""
-    rows = client_contacts.list_family_members(state(ctx).context(), client_id)
-    if as_json:
-        print_json(rows)
-        return
-    print_table("Family", ["Id", "Name", "Relationship", "Gender", "Age", "Mobile",
-                           "Dependent", "Contact"],
-                ([r["id"], r["name"], r["relationship"], r["gender"], r["age"], r["mobile_no"],
-                  _fmt(r["is_dependent"]), _fmt(r["is_contact"])] for r in rows))
+    rows = _service("contacts").list_family_members(state(ctx).context(), client_id)
+    print_listing(rows, title="Family", as_json=as_json, as_csv=as_csv, columns=[
+        ("Id", "id"), ("Name", "name"), ("Relationship", "relationship"), ("Gender", "gender"),
+        ("Age", "age"), ("Mobile", "mobile_no"), ("Dependent", "is_dependent"),
+        ("Contact", "is_contact")])
 
 
 AddressType = Annotated[Optional[str], Opt("--type", help="A value of the address type code.")]
@@ -551,7 +559,7 @@ def address_add(ctx: typer.Context, client_id: ClientId, address_type: AddressTy
                 as_json: JsonOption = False) -> None:
     """Add an address."""
     engine, actor = _engine_and_actor(ctx)
-    address_id = client_contacts.add_address(
+    address_id = _service("contacts").add_address(
         engine, actor_id=actor, client_id=client_id, **_address_options(
             address_type=address_type, street=street, line_1=line_1, line_2=line_2,
             line_3=line_3, city=city, state_province=state_province, country=country,
@@ -567,7 +575,7 @@ def address_edit(ctx: typer.Context, address_id: RecordId, address_type: Address
                  as_json: JsonOption = False) -> None:
     """Change an address."""
     engine, actor = _engine_and_actor(ctx)
-    client_contacts.edit_address(engine, actor_id=actor, address_id=address_id,
+    _service("contacts").edit_address(engine, actor_id=actor, address_id=address_id,
                                  changes=_address_options(
                                      address_type=address_type, street=street, line_1=line_1,
                                      line_2=line_2, line_3=line_3, city=city,
@@ -580,21 +588,19 @@ def address_edit(ctx: typer.Context, address_id: RecordId, address_type: Address
 def address_remove(ctx: typer.Context, address_id: RecordId, as_json: JsonOption = False) -> None:
     """Remove an address."""
     engine, actor = _engine_and_actor(ctx)
-    client_contacts.remove_address(engine, actor_id=actor, address_id=address_id)
+    _service("contacts").remove_address(engine, actor_id=actor, address_id=address_id)
     _done(ctx, as_json, f"Address {address_id} removed.", id=address_id, removed=True)
 
 
 @address_app.command("list")
-def address_list(ctx: typer.Context, client_id: ClientId, as_json: JsonOption = False) -> None:
+def address_list(ctx: typer.Context, client_id: ClientId, as_json: JsonOption = False,
+                 as_csv: CsvOption = False) -> None:
     """List a client's addresses."""
-    rows = client_contacts.list_addresses(state(ctx).context(), client_id)
-    if as_json:
-        print_json(rows)
-        return
-    print_table("Addresses", ["Id", "Type", "Street", "City", "State/province", "Country",
-                              "Postal code", "Active"],
-                ([r["id"], r["address_type"], r["street"], r["city"], r["state_province"],
-                  r["country"], r["postal_code"], _fmt(r["active"])] for r in rows))
+    rows = _service("contacts").list_addresses(state(ctx).context(), client_id)
+    print_listing(rows, title="Addresses", as_json=as_json, as_csv=as_csv, columns=[
+        ("Id", "id"), ("Type", "address_type"), ("Street", "street"), ("City", "city"),
+        ("State/province", "state_province"), ("Country", "country"),
+        ("Postal code", "postal_code"), ("Active", "active")])
 
 
 # ---------------------------------------------------------------- documents
@@ -608,21 +614,19 @@ def document_attach(ctx: typer.Context, client_id: ClientId,
                     as_json: JsonOption = False) -> None:
     """Attach a file (PDF, image, Word, Excel, text; at most the configured size)."""
     engine, actor = _engine_and_actor(ctx)
-    document_id = docs.attach_document(engine, actor_id=actor, client_id=client_id,
+    document_id = _service("documents").attach_document(engine, actor_id=actor, client_id=client_id,
                                        source=file, name=name, description=description)
     _done(ctx, as_json, f"Document {document_id} attached.", id=document_id)
 
 
 @documents_app.command("list")
-def document_list(ctx: typer.Context, client_id: ClientId, as_json: JsonOption = False) -> None:
+def document_list(ctx: typer.Context, client_id: ClientId, as_json: JsonOption = False,
+                  as_csv: CsvOption = False) -> None:
     """List a client's documents."""
-    rows = docs.list_documents(state(ctx).context(), client_id)
-    if as_json:
-        print_json(rows)
-        return
-    print_table("Documents", ["Id", "Name", "Description", "File", "Size", "Uploaded"],
-                ([r["id"], r["name"], r["description"], r["file_name"], f"{r['size']:,}",
-                  r["uploaded_at"].strftime("%Y-%m-%d %H:%M")] for r in rows))
+    rows = _service("documents").list_documents(state(ctx).context(), client_id)
+    print_listing(rows, title="Documents", as_json=as_json, as_csv=as_csv, columns=[
+        ("Id", "id"), ("Name", "name"), ("Description", "description"),
+        ("File", "file_name"), ("Bytes", "size"), ("Uploaded", "uploaded_at")])
 
 
 @documents_app.command("download")
@@ -631,7 +635,7 @@ def document_download(ctx: typer.Context, document_id: RecordId,
                       overwrite: Annotated[bool, Opt("--overwrite")] = False,
                       as_json: JsonOption = False) -> None:
     """Save a document's file to a path."""
-    path = docs.download_document(state(ctx).context(), document_id, to, overwrite)
+    path = _service("documents").download_document(state(ctx).context(), document_id, to, overwrite)
     _done(ctx, as_json, f"Saved to {path}.", id=document_id, path=str(path))
 
 
@@ -640,7 +644,7 @@ def document_remove(ctx: typer.Context, document_id: RecordId,
                     as_json: JsonOption = False) -> None:
     """Remove a document."""
     engine, actor = _engine_and_actor(ctx)
-    docs.remove_document(engine, actor_id=actor, document_id=document_id)
+    _service("documents").remove_document(engine, actor_id=actor, document_id=document_id)
     _done(ctx, as_json, f"Document {document_id} removed.", id=document_id, removed=True)
 
 
@@ -657,23 +661,20 @@ def field_add(ctx: typer.Context,
               as_json: JsonOption = False) -> None:
     """Define an additional client detail."""
     engine, actor = _engine_and_actor(ctx)
-    field_id = client_fields.define_client_field(engine, actor_id=actor, name=name,
+    field_id = _service("fields").define_client_field(engine, actor_id=actor, name=name,
                                                  data_type=data_type, label=label, code=code,
                                                  mandatory=mandatory)
     _done(ctx, as_json, f"Additional detail {field_id} defined.", id=field_id)
 
 
 @fields_app.command("list")
-def field_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def field_list(ctx: typer.Context, as_json: JsonOption = False,
+               as_csv: CsvOption = False) -> None:
     """List the additional client details."""
-    rows = client_fields.list_client_fields(state(ctx).context())
-    if as_json:
-        print_json(rows)
-        return
-    print_table("Additional client details", ["Id", "Name", "Label", "Type", "Code",
-                                              "Mandatory"],
-                ([r["id"], r["name"], r["label"], r["type"], r["code"], _fmt(r["mandatory"])]
-                 for r in rows))
+    rows = _service("fields").list_client_fields(state(ctx).context())
+    print_listing(rows, title="Additional client details", as_json=as_json, as_csv=as_csv,
+                  columns=[("Id", "id"), ("Name", "name"), ("Label", "label"),
+                           ("Type", "type"), ("Code", "code"), ("Mandatory", "mandatory")])
 
 
 # ---------------------------------------------------------------- codes, loans, savings
@@ -681,16 +682,17 @@ def field_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
 @codes_app.command("list")
 def codes_list(ctx: typer.Context,
                code: Annotated[Optional[str], typer.Argument(help="Only this code.")] = None,
-               as_json: JsonOption = False) -> None:
+               as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
     """List the code lists and their values."""
-    rows = client_views.list_codes(state(ctx).context(), code)
+    rows = _service("views").list_codes(state(ctx).context(), code)
     if as_json:
         print_json(rows)
         return
-    print_table("Codes", ["Code", "Label", "Values"],
-                ([r["name"], r["label"], ", ".join(
-                    f"{v['name']} ({v['id']})" + ("" if v["active"] else " [inactive]")
-                    for v in r["values"])] for r in rows))
+    listed = [{**r, "listed": ", ".join(
+        f"{v['name']} ({v['id']})" + ("" if v["active"] else " [inactive]")
+        for v in r["values"])} for r in rows]
+    print_listing(listed, title="Codes", as_csv=as_csv,
+                  columns=[("Code", "name"), ("Label", "label"), ("Values", "listed")])
 
 
 @codes_app.command("add")
@@ -700,6 +702,8 @@ def codes_add(ctx: typer.Context, code: Annotated[str, typer.Argument(help="e.g.
               as_json: JsonOption = False) -> None:
     """Add a value to a code list."""
     engine, actor = _engine_and_actor(ctx)
+    from workbook_engine.services.setup.institution import add_code_value
+
     value_id = add_code_value(engine, actor_id=actor, code_name=code, value=value,
                               description=description)
     _done(ctx, as_json, f"'{value}' added to {code} (id {value_id}).", id=value_id,
@@ -709,43 +713,45 @@ def codes_add(ctx: typer.Context, code: Annotated[str, typer.Argument(help="e.g.
 @loans_app.command("show")
 def loan_show(ctx: typer.Context, loan_id: RecordId, as_json: JsonOption = False) -> None:
     """Show a loan: its repayment schedule and transactions."""
-    view = client_views.show_loan(state(ctx).context(), loan_id)
+    view = _service("views").show_loan(state(ctx).context(), loan_id)
     if as_json:
         print_json(view)
         return
-    console.print(Panel(_grid([
+    from rich.panel import Panel
+
+    print_renderable(Panel(_grid([
         ("Owner", view["owner"]), ("Product", view["product"]), ("Status", view["status"]),
         ("Principal", view["principal"]), ("Outstanding", view["outstanding"]),
         ("Overdue", view["overdue"]), ("Days in arrears", view["days_in_arrears"] or None),
         ("Loan officer", view["loan_officer"]), ("Disbursed", view["disbursed_on"]),
         ("Closed", view["closed_on"])]), title=f"Loan {view['account_no']} ({view['id']})"))
-    console.print(_table("Repayment schedule", ["#", "Due date", "Principal", "Interest",
+    print_renderable(make_table("Repayment schedule", ["#", "Due date", "Principal", "Interest",
                                                 "Fees+penalties", "Due", "Paid",
                                                 "Outstanding"],
                          [[i["number"], i["due_date"], i["principal"], i["interest"],
                            i["fees"] + i["penalties"], i["due"], i["paid"], i["outstanding"]]
-                          for i in view["schedule"]], right=(0, 2, 3, 4, 5, 6, 7)))
-    console.print(_table("Transactions", ["Id", "Date", "Type", "Amount", "Principal",
+                          for i in view["schedule"]]))
+    print_renderable(make_table("Transactions", ["Id", "Date", "Type", "Amount", "Principal",
                                           "Interest", "Receipt"],
                          [[t["id"], t["on_date"], t["type"], t["amount"], t["principal"],
-                           t["interest"], t["receipt_number"]] for t in view["transactions"]],
-                         right=(3, 4, 5)))
+                           t["interest"], t["receipt_number"]] for t in view["transactions"]]))
 
 
 @savings_app.command("show")
 def savings_show(ctx: typer.Context, account_id: RecordId, as_json: JsonOption = False) -> None:
     """Show a savings account and its transactions."""
-    view = client_views.show_savings(state(ctx).context(), account_id)
+    view = _service("views").show_savings(state(ctx).context(), account_id)
     if as_json:
         print_json(view)
         return
-    console.print(Panel(_grid([
+    from rich.panel import Panel
+
+    print_renderable(Panel(_grid([
         ("Owner", view["owner"]), ("Product", view["product"]), ("Status", view["status"]),
         ("Balance", view["balance"]), ("Recommended deposit", view["recommended_deposit"]),
         ("Opened", view["activated_on"])]),
         title=f"Savings {view['account_no']} ({view['id']})"))
-    console.print(_table("Transactions", ["Id", "Date", "Type", "Amount", "Balance",
+    print_renderable(make_table("Transactions", ["Id", "Date", "Type", "Amount", "Balance",
                                           "Receipt"],
                          [[t["id"], t["on_date"], t["type"], t["amount"], t["balance"],
-                           t["receipt_number"]] for t in view["transactions"]],
-                         right=(3, 4)))
+                           t["receipt_number"]] for t in view["transactions"]]))

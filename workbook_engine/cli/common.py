@@ -1,22 +1,16 @@
-"""What every CLI command shares: the engine context, the acting staff member, output."""
+"""What every CLI command shares: the engine context and who is acting (output: `output`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from workbook_engine.config import Settings, parse_iso_date
-from workbook_engine.db.migrate import is_up_to_date
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.cli import ACTOR_REQUIRED
 from workbook_engine.errors.general import (
@@ -25,10 +19,9 @@ from workbook_engine.errors.general import (
     INVALID_VALUE,
     NOT_ALLOWED,
 )
-from workbook_engine.services.context import AppContext
 
-console = Console()
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    from workbook_engine.services.context import AppContext
 
 
 ENV_AS = "WORKBOOK_ENGINE_AS"
@@ -53,6 +46,8 @@ class CliState:
                                             today=self.today)
             except ValueError as exc:
                 raise EngineError(INVALID_VALUE, str(exc)) from None
+            from workbook_engine.services.context import AppContext
+
             self._ctx = AppContext(settings)
         if require_schema:
             ensure_initialised(self._ctx)
@@ -133,6 +128,9 @@ def _active_staff(ctx: AppContext, reference: str, source: str) -> int:
 
 
 def ensure_initialised(ctx: AppContext) -> None:
+    """Refuse politely when the database cannot be opened or is not at this version."""
+    from workbook_engine.db.migrate import is_up_to_date
+
     try:
         ok = is_up_to_date(ctx.engine)
     except EngineError:
@@ -176,35 +174,24 @@ def option_date(value: str | None, what: str) -> dt.date | None:
         raise EngineError(INVALID_VALUE, str(exc)) from None
 
 
-def jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if hasattr(value, "value") and not isinstance(value, int | str | float):
-        return value.value
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+def one_of(value: str | None, enum_name: str, option: str) -> str | None:
+    """An option's value checked against a closed vocabulary of ``domain/enums.py``: a
+    mistyped value is a usage mistake (exit 2) that lists the values allowed."""
+    if value is None:
+        return None
+    from workbook_engine.domain import enums
+
+    allowed = [member.value for member in getattr(enums, enum_name)]
+    wanted = value.strip().lower().replace(" ", "_")
+    if wanted not in allowed:
+        raise typer.BadParameter(f"'{value}' is not one of: {', '.join(allowed)}",
+                                 param_hint=f"'{option}'")
+    return wanted
 
 
-def print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, default=jsonable, indent=2, ensure_ascii=False))
-
-
-def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    table = Table(title=title, show_lines=False)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    console.print(table)
-
-
-def print_record(title: str, fields: Iterable[tuple[str, Any]]) -> None:
-    table = Table(title=title, show_header=False, box=None)
-    table.add_column(style="bold")
-    table.add_column()
-    for name, value in fields:
-        table.add_row(name, "" if value is None else str(value))
-    console.print(table)
+def out_folder(value: Path | None) -> Path | None:
+    """An ``--out`` folder: created when missing; an existing file there is a usage mistake."""
+    if value is not None and value.exists() and not value.is_dir():
+        raise typer.BadParameter(f"'{value}' is a file; give a folder to write into (it is "
+                                 "created if it does not exist)", param_hint="'--out'")
+    return value

@@ -10,7 +10,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from workbook_engine.cli.common import print_json, print_table, state
+from workbook_engine.cli.common import state
+from workbook_engine.cli.output import print_json, print_table
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import INVALID_VALUE
 

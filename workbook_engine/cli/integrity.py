@@ -4,8 +4,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from workbook_engine.cli.common import console, print_json, state
-from workbook_engine.services.ledger.integrity import run_check, summary_lines
+from workbook_engine.cli.common import state
+from workbook_engine.cli.output import JsonOption, console, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -17,15 +17,18 @@ def register(app: typer.Typer) -> None:
         office: Annotated[Optional[int], typer.Option(
             "--office", help="Only the clients, groups and centers of this office (and the "
             "offices below it).")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        as_json: JsonOption = False,
     ) -> None:
         """Check every financial invariant; list each row that breaks one (exit code 1)."""
+        from workbook_engine.services.ledger.integrity import run_check, summary_lines
+
         report = run_check(state(ctx).context(), office_id=office)
         if as_json:
             print_json(report.as_dict())
         else:
             for line in summary_lines(report):
                 style = None if line.startswith("ok") or report.ok else "red"
-                console.print(line, style=style, highlight=False, soft_wrap=True)
+                console().print(line, style=style, highlight=False, soft_wrap=True,
+                                markup=False)
         if not report.ok:
             raise typer.Exit(code=1)

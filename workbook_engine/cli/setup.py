@@ -8,38 +8,48 @@ recorded in the audit log. ``--json`` prints the record created or changed.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from workbook_engine.cli.common import (
-    console,
-    option_date,
+from workbook_engine.cli.common import option_date, state, sub_app
+from workbook_engine.cli.output import (
+    CsvOption,
+    JsonOption,
     print_json,
+    print_listing,
     print_record,
     print_table,
-    state,
-    sub_app,
+    say,
 )
-from workbook_engine.domain import Center, Client, Group, LoanProduct, Office, SavingsProduct
-from workbook_engine.domain import PaymentType
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import INVALID_VALUE, MISSING_VALUE, NOT_FOUND
-from workbook_engine.services.ledger import charges
-from workbook_engine.services.clients import views as client_views
-from workbook_engine.services.clients import directory
-from workbook_engine.services.ledger import loans
-from workbook_engine.services.ledger import savings
-from workbook_engine.services.setup import institution as setup
-from workbook_engine.services.context import AppContext
-from workbook_engine.services.setup.lookup import resolve_named, resolve_staff
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from workbook_engine.services.context import AppContext
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the record as JSON.")]
+
+def _svc(name: str) -> Any:  # noqa: ANN401 - a services module
+    """A module of ``services/`` (imported when a command runs, not when the CLI starts)."""
+    return importlib.import_module(f"workbook_engine.services.{name}")
+
+
+def _setup() -> Any:  # noqa: ANN401
+    return _svc("setup.institution")
+
+
+def _directory() -> Any:  # noqa: ANN401
+    return _svc("clients.directory")
+
+
+def _views() -> Any:  # noqa: ANN401
+    return _svc("clients.views")
+
+
 OfficeRef = Annotated[str, typer.Option("--office", help="Office id or name.")]
 DateText = Annotated[Optional[str], typer.Option(help="A date, YYYY-MM-DD.")]
 
@@ -56,19 +66,23 @@ def _engine(ctx: typer.Context) -> tuple[AppContext, int | None]:
     return engine, cli.actor_id(engine)
 
 
-def _ref(engine: AppContext, model: type[T], reference: str | None, what: str) -> int | None:
-    """The id of a record given by id or name (None stays None)."""
+def _ref(engine: AppContext, model: str, reference: str | None, what: str) -> int | None:
+    """The id of a record (``model``: a class of ``domain``) given by id or name (None stays
+    None)."""
     if reference is None or not reference.strip():
         return None
+    from workbook_engine import domain
+
     with engine.session_factory() as s:
-        return resolve_named(s, model, reference, what).id  # type: ignore[attr-defined]
+        return _svc("setup.lookup").resolve_named(s, getattr(domain, model), reference,
+                                                  what).id
 
 
 def _staff_ref(engine: AppContext, reference: str | None) -> int | None:
     if reference is None or not reference.strip():
         return None
     with engine.session_factory() as s:
-        return resolve_staff(s, reference).id
+        return _svc("setup.lookup").resolve_staff(s, reference).id
 
 
 def _client_ref(engine: AppContext, reference: str | None) -> int | None:
@@ -76,6 +90,8 @@ def _client_ref(engine: AppContext, reference: str | None) -> int | None:
     if reference is None or not reference.strip():
         return None
     from sqlalchemy import select
+
+    from workbook_engine.domain import Client
 
     with engine.session_factory() as s:
         text = reference.strip()
@@ -119,7 +135,7 @@ def _done(as_json: bool, view: dict[str, Any], message: str) -> None:
     if as_json:
         print_json(view)
     else:
-        console.print(message, highlight=False)
+        say(message)
 
 
 def _show(as_json: bool, title: str, view: dict[str, Any]) -> None:
@@ -203,17 +219,13 @@ def _calendar(meets: str | None, weekday: str | None, week_of_month: str | None,
 def _owner(engine: AppContext, client: str | None, group: str | None,
            center: str | None) -> dict[str, int | None]:
     return {"client_id": _client_ref(engine, client),
-            "group_id": _ref(engine, Group, group, "group"),
-            "center_id": _ref(engine, Center, center, "center")}
+            "group_id": _ref(engine, "Group", group, "group"),
+            "center_id": _ref(engine, "Center", center, "center")}
 
 
-def _list(as_json: bool, title: str, rows: list[dict[str, Any]],
+def _list(as_json: bool, as_csv: bool, title: str, rows: list[dict[str, Any]],
           columns: list[tuple[str, str]]) -> None:
-    if as_json:
-        print_json(rows)
-    else:
-        print_table(title, [c for c, _ in columns], ([r.get(k) for _, k in columns]
-                                                     for r in rows))
+    print_listing(rows, title=title, columns=columns, as_json=as_json, as_csv=as_csv)
 
 
 # --------------------------------------------------------------------------- register
@@ -245,11 +257,11 @@ def _offices(app: typer.Typer) -> None:
             as_json: JsonOption = False) -> None:
         """Open an office (the first is the head office)."""
         engine, actor = _engine(ctx)
-        office_id = setup.create_office(
-            engine, actor_id=actor, name=name, parent_id=_ref(engine, Office, parent, "office"),
+        office_id = _setup().create_office(
+            engine, actor_id=actor, name=name, parent_id=_ref(engine, "Office", parent, "office"),
             opening_date=_date(opened, "opening date", engine.today()),
             external_id=external_id)
-        _done(as_json, directory.show_office(engine, office_id),
+        _done(as_json, _directory().show_office(engine, office_id),
               f"Office {office_id} '{name}' is open.")
 
 
@@ -271,13 +283,13 @@ def _staff(app: typer.Typer) -> None:
             as_json: JsonOption = False) -> None:
         """Add a member of staff (roles may combine)."""
         engine, actor = _engine(ctx)
-        staff_id = setup.create_staff(
-            engine, actor_id=actor, office_id=_ref(engine, Office, office, "office") or 0,
+        staff_id = _setup().create_staff(
+            engine, actor_id=actor, office_id=_ref(engine, "Office", office, "office") or 0,
             first_name=first_name, last_name=last_name, is_loan_officer=loan_officer,
             is_supervisor=supervisor, is_clerk=clerk, email=email, mobile_no=mobile,
             joined_on=option_date(joined, "joining date"), external_id=external_id,
             active=not inactive)
-        _done(as_json, directory.show_staff(engine, staff_id),
+        _done(as_json, _directory().show_staff(engine, staff_id),
               f"Staff {staff_id} {first_name} {last_name} added.")
 
     @app.command("edit")
@@ -300,12 +312,12 @@ def _staff(app: typer.Typer) -> None:
         """Change a member of staff's details or roles."""
         engine, actor = _engine(ctx)
         staff_id = _staff_ref(engine, staff) or 0
-        setup.edit_staff(engine, actor_id=actor, staff_id=staff_id, first_name=first_name,
+        _setup().edit_staff(engine, actor_id=actor, staff_id=staff_id, first_name=first_name,
                          last_name=last_name, email=email, mobile_no=mobile,
-                         office_id=_ref(engine, Office, office, "office"),
+                         office_id=_ref(engine, "Office", office, "office"),
                          is_loan_officer=loan_officer, is_supervisor=supervisor,
                          is_clerk=clerk, external_id=external_id)
-        _done(as_json, directory.show_staff(engine, staff_id), f"Staff {staff_id} updated.")
+        _done(as_json, _directory().show_staff(engine, staff_id), f"Staff {staff_id} updated.")
 
     def _set_active(active: bool) -> Callable[..., None]:
         def command(ctx: typer.Context,
@@ -313,8 +325,8 @@ def _staff(app: typer.Typer) -> None:
                     as_json: JsonOption = False) -> None:
             engine, actor = _engine(ctx)
             staff_id = _staff_ref(engine, staff) or 0
-            setup.set_staff_active(engine, actor_id=actor, staff_id=staff_id, active=active)
-            _done(as_json, directory.show_staff(engine, staff_id),
+            _setup().set_staff_active(engine, actor_id=actor, staff_id=staff_id, active=active)
+            _done(as_json, _directory().show_staff(engine, staff_id),
                   f"Staff {staff_id} is now {'active' if active else 'inactive'}.")
 
         command.__doc__ = ("Activate a member of staff again." if active else
@@ -334,16 +346,17 @@ def _payment_types(app: typer.Typer) -> None:
             as_json: JsonOption = False) -> None:
         """Add a payment type."""
         engine, actor = _engine(ctx)
-        new_id = setup.create_payment_type(engine, actor_id=actor, name=name, is_cash=cash,
+        new_id = _setup().create_payment_type(engine, actor_id=actor, name=name, is_cash=cash,
                                            position=position)
-        view = next(p for p in setup.list_payment_types(engine) if p["id"] == new_id)
+        view = next(p for p in _setup().list_payment_types(engine) if p["id"] == new_id)
         _done(as_json, view, f"Payment type {new_id} '{name}' added.")
 
     @app.command("list")
-    def list_cmd(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    def list_cmd(ctx: typer.Context, as_json: JsonOption = False,
+                 as_csv: CsvOption = False) -> None:
         """List payment types."""
         engine = state(ctx).context()
-        _list(as_json, "Payment types", setup.list_payment_types(engine),
+        _list(as_json, as_csv, "Payment types", _setup().list_payment_types(engine),
               [("Id", "id"), ("Name", "name"), ("Cash", "is_cash"), ("Active", "active")])
 
 
@@ -356,21 +369,22 @@ def _holidays(app: typer.Typer) -> None:
             as_json: JsonOption = False) -> None:
         """Declare a holiday of an office and the offices below it."""
         engine, actor = _engine(ctx)
-        office_id = _ref(engine, Office, office, "office") or 0
-        new_id = setup.create_holiday(engine, actor_id=actor, office_id=office_id, name=name,
+        office_id = _ref(engine, "Office", office, "office") or 0
+        new_id = _setup().create_holiday(engine, actor_id=actor, office_id=office_id, name=name,
                                       from_date=_date(from_date, "first day (--from)"),
                                       to_date=option_date(to_date, "last day (--to)"))
-        view = next(h for h in setup.list_holidays(engine) if h["id"] == new_id)
+        view = next(h for h in _setup().list_holidays(engine) if h["id"] == new_id)
         _done(as_json, view, f"Holiday {new_id} '{name}' added.")
 
     @app.command("list")
     def list_cmd(ctx: typer.Context, office: Annotated[Optional[str], typer.Option(
             "--office", help="Holidays observed by this office.")] = None,
-            as_json: JsonOption = False) -> None:
+            as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
         """List holidays."""
         engine = state(ctx).context()
-        _list(as_json, "Holidays",
-              setup.list_holidays(engine, _ref(engine, Office, office, "office")),
+        _list(as_json, as_csv, "Holidays",
+              _setup().list_holidays(engine, _ref(engine, "Office", office,
+                                                                   "office")),
               [("Id", "id"), ("Name", "name"), ("Office", "office"), ("From", "from_date"),
                ("To", "to_date")])
 
@@ -397,12 +411,12 @@ def _centers(app: typer.Typer) -> None:
             as_json: JsonOption = False) -> None:
         """Open a center with its loan officer and meeting calendar."""
         engine, actor = _engine(ctx)
-        center_id = setup.create_center(
-            engine, actor_id=actor, office_id=_ref(engine, Office, office, "office") or 0,
+        center_id = _setup().create_center(
+            engine, actor_id=actor, office_id=_ref(engine, "Office", office, "office") or 0,
             name=name, staff_id=_staff_ref(engine, staff), external_id=external_id,
             activation_date=option_date(activated, "activation date"),
             **_calendar(meets, weekday, week_of_month, start))
-        view = directory.show_center(engine, center_id)
+        view = _directory().show_center(engine, center_id)
         _done(as_json, view, f"Center {center_id} '{name}' meets {view['meetings']}; next "
               f"meeting {view['next_meeting']}.")
 
@@ -424,12 +438,12 @@ def _groups(app: typer.Typer) -> None:
             as_json: JsonOption = False) -> None:
         """Open a group in a center, or on its own meeting calendar."""
         engine, actor = _engine(ctx)
-        group_id = setup.create_group(
-            engine, actor_id=actor, office_id=_ref(engine, Office, office, "office") or 0,
+        group_id = _setup().create_group(
+            engine, actor_id=actor, office_id=_ref(engine, "Office", office, "office") or 0,
             name=name, staff_id=_staff_ref(engine, staff),
-            center_id=_ref(engine, Center, center, "center"), external_id=external_id,
+            center_id=_ref(engine, "Center", center, "center"), external_id=external_id,
             **_calendar(meets, weekday, week_of_month, start))
-        view = directory.show_group(engine, group_id)
+        view = _directory().show_group(engine, group_id)
         _done(as_json, view, f"Group {group_id} '{name}' added; next meeting "
               f"{view['next_meeting']}.")
 
@@ -442,9 +456,9 @@ def _groups(app: typer.Typer) -> None:
                    as_json: JsonOption = False) -> None:
         """Join a client to a group."""
         engine, actor = _engine(ctx)
-        group_id = _ref(engine, Group, group, "group") or 0
+        group_id = _ref(engine, "Group", group, "group") or 0
         client_id = _client_ref(engine, client) or 0
-        membership = setup.add_group_member(engine, actor_id=actor, group_id=group_id,
+        membership = _setup().add_group_member(engine, actor_id=actor, group_id=group_id,
                                             client_id=client_id,
                                             joined_on=option_date(joined, "joining date"))
         _done(as_json, {"id": membership, "group_id": group_id, "client_id": client_id},
@@ -474,7 +488,7 @@ def _loan_products(app: typer.Typer) -> None:
         """Define a loan product."""
         engine, actor = _engine(ctx)
         general = engine.rules.section("general")
-        product_id = setup.create_loan_product(
+        product_id = _setup().create_loan_product(
             engine, actor_id=actor, name=name, short_name=short_name,
             currency_code=currency or str(general.get("default_currency", "")),
             currency_digits=digits if digits is not None else int(
@@ -484,13 +498,14 @@ def _loan_products(app: typer.Typer) -> None:
             number_of_repayments=repayments, interest_deducted_at_disbursement=deduct_interest,
             min_principal=_amount(min_principal, "minimum principal"),
             max_principal=_amount(max_principal, "maximum principal"))
-        _done(as_json, setup.show_loan_product(engine, product_id),
+        _done(as_json, _setup().show_loan_product(engine, product_id),
               f"Loan product {product_id} '{name}' added.")
 
     @app.command("list")
-    def list_cmd(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    def list_cmd(ctx: typer.Context, as_json: JsonOption = False,
+                 as_csv: CsvOption = False) -> None:
         """List loan products."""
-        _list(as_json, "Loan products", setup.list_loan_products(state(ctx).context()),
+        _list(as_json, as_csv, "Loan products", _setup().list_loan_products(state(ctx).context()),
               [("Id", "id"), ("Name", "name"), ("Short", "short_name"),
                ("Rate %", "annual_interest_rate"), ("Method", "interest_method"),
                ("Every", "repayment_every"), ("Unit", "repayment_unit"),
@@ -501,9 +516,9 @@ def _loan_products(app: typer.Typer) -> None:
              as_json: JsonOption = False) -> None:
         """Show every term of a loan product."""
         engine = state(ctx).context()
-        product_id = _ref(engine, LoanProduct, product, "loan product") or 0
+        product_id = _ref(engine, "LoanProduct", product, "loan product") or 0
         _show(as_json, f"Loan product {product_id}",
-              setup.show_loan_product(engine, product_id))
+              _setup().show_loan_product(engine, product_id))
 
 
 def _savings_products(app: typer.Typer) -> None:
@@ -524,7 +539,7 @@ def _savings_products(app: typer.Typer) -> None:
         """Define a savings product."""
         engine, actor = _engine(ctx)
         general = engine.rules.section("general")
-        product_id = setup.create_savings_product(
+        product_id = _setup().create_savings_product(
             engine, actor_id=actor, name=name, short_name=short_name,
             currency_code=currency or str(general.get("default_currency", "")),
             currency_digits=digits if digits is not None else int(
@@ -532,13 +547,15 @@ def _savings_products(app: typer.Typer) -> None:
             deposit_type=deposit_type,
             recommended_deposit=_required_amount(recommended, "recommended deposit"),
             deposit_unit=unit, allow_overdraft=overdraft)
-        _done(as_json, setup.show_savings_product(engine, product_id),
+        _done(as_json, _setup().show_savings_product(engine, product_id),
               f"Savings product {product_id} '{name}' added.")
 
     @app.command("list")
-    def list_cmd(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    def list_cmd(ctx: typer.Context, as_json: JsonOption = False,
+                 as_csv: CsvOption = False) -> None:
         """List savings products."""
-        _list(as_json, "Savings products", setup.list_savings_products(state(ctx).context()),
+        _list(as_json, as_csv, "Savings products",
+              _setup().list_savings_products(state(ctx).context()),
               [("Id", "id"), ("Name", "name"), ("Short", "short_name"),
                ("Type", "deposit_type"), ("Recommended", "recommended_deposit"),
                ("Unit", "deposit_unit")])
@@ -548,9 +565,9 @@ def _savings_products(app: typer.Typer) -> None:
              as_json: JsonOption = False) -> None:
         """Show every term of a savings product."""
         engine = state(ctx).context()
-        product_id = _ref(engine, SavingsProduct, product, "savings product") or 0
+        product_id = _ref(engine, "SavingsProduct", product, "savings product") or 0
         _show(as_json, f"Savings product {product_id}",
-              setup.show_savings_product(engine, product_id))
+              _setup().show_savings_product(engine, product_id))
 
 
 def _loans(app: typer.Typer) -> None:
@@ -574,15 +591,15 @@ def _loans(app: typer.Typer) -> None:
         engine, actor = _engine(ctx)
         submitted_on = _date(submitted, "submission date", engine.today())
         owner = _owner(engine, client, group, None)
-        loan_id = loans.submit_loan(
-            engine, actor_id=actor, product_id=_ref(engine, LoanProduct, product,
+        loan_id = _svc("ledger.loans").submit_loan(
+            engine, actor_id=actor, product_id=_ref(engine, "LoanProduct", product,
                                                     "loan product") or 0,
             principal=_required_amount(principal, "principal"), submitted_on=submitted_on,
             expected_disbursement_date=_date(expected, "expected disbursal date",
                                              submitted_on),
             client_id=owner["client_id"], group_id=owner["group_id"],
             loan_officer_id=_staff_ref(engine, officer), external_id=external_id)
-        view = client_views.show_loan(engine, loan_id)
+        view = _views().show_loan(engine, loan_id)
         _done(as_json, view, f"Loan {loan_id} ({view['account_no']}) submitted.")
 
     @app.command("approve")
@@ -592,9 +609,9 @@ def _loans(app: typer.Typer) -> None:
                 as_json: JsonOption = False) -> None:
         """Approve a submitted loan."""
         engine, actor = _engine(ctx)
-        loans.approve_loan(engine, actor_id=actor, loan_id=loan,
+        _svc("ledger.loans").approve_loan(engine, actor_id=actor, loan_id=loan,
                            approved_on=_date(on, "approval date", engine.today()))
-        _done(as_json, client_views.show_loan(engine, loan), f"Loan {loan} approved.")
+        _done(as_json, _views().show_loan(engine, loan), f"Loan {loan} approved.")
 
     @app.command("disburse")
     def disburse(ctx: typer.Context, loan: Annotated[int, typer.Argument(help="Loan id.")],
@@ -603,9 +620,9 @@ def _loans(app: typer.Typer) -> None:
                  as_json: JsonOption = False) -> None:
         """Disburse an approved loan; its schedule follows the borrower's meetings."""
         engine, actor = _engine(ctx)
-        loans.disburse_loan(engine, actor_id=actor, loan_id=loan,
+        _svc("ledger.loans").disburse_loan(engine, actor_id=actor, loan_id=loan,
                             disbursed_on=_date(on, "disbursal date", engine.today()))
-        _show(as_json, f"Loan {loan} disbursed", client_views.show_loan(engine, loan))
+        _show(as_json, f"Loan {loan} disbursed", _views().show_loan(engine, loan))
 
     @app.command("repay")
     def repay(ctx: typer.Context, loan: Annotated[int, typer.Argument(help="Loan id.")],
@@ -617,13 +634,13 @@ def _loans(app: typer.Typer) -> None:
               as_json: JsonOption = False) -> None:
         """Record a repayment made at the office."""
         engine, actor = _engine(ctx)
-        transaction = loans.repay_loan(
+        transaction = _svc("ledger.loans").repay_loan(
             engine, actor_id=actor, loan_id=loan,
             amount=_required_amount(amount, "repayment amount"),
             on_date=_date(on, "repayment date", engine.today()),
-            payment_type_id=_ref(engine, PaymentType, payment_type, "payment type"),
+            payment_type_id=_ref(engine, "PaymentType", payment_type, "payment type"),
             receipt_number=receipt)
-        view = client_views.show_loan(engine, loan)
+        view = _views().show_loan(engine, loan)
         _done(as_json, {**view, "transaction_id": transaction},
               f"Repayment recorded on loan {loan}; {view['outstanding']} outstanding.")
 
@@ -644,13 +661,13 @@ def _savings(app: typer.Typer) -> None:
                  as_json: JsonOption = False) -> None:
         """Open a savings account for a client, a group or a center."""
         engine, actor = _engine(ctx)
-        account_id = savings.open_savings_account(
+        account_id = _svc("ledger.savings").open_savings_account(
             engine, actor_id=actor,
-            product_id=_ref(engine, SavingsProduct, product, "savings product") or 0,
+            product_id=_ref(engine, "SavingsProduct", product, "savings product") or 0,
             opened_on=_date(opened, "opening date", engine.today()),
             recommended_deposit=_amount(recommended, "recommended deposit"),
             external_id=external_id, **_owner(engine, client, group, center))
-        view = client_views.show_savings(engine, account_id)
+        view = _views().show_savings(engine, account_id)
         _done(as_json, view, f"Savings account {account_id} ({view['account_no']}) opened.")
 
     def _move(kind: str) -> Callable[..., None]:
@@ -667,14 +684,14 @@ def _savings(app: typer.Typer) -> None:
                     receipt: Annotated[Optional[str], typer.Option("--receipt")] = None,
                     as_json: JsonOption = False) -> None:
             engine, actor = _engine(ctx)
-            transaction = savings.record_savings_transaction(
+            transaction = _svc("ledger.savings").record_savings_transaction(
                 engine, actor_id=actor, account_id=account, kind=kind,
                 amount=_required_amount(amount, f"{kind} amount"),
                 on_date=_date(on, f"{kind} date", engine.today()),
                 client_id=_client_ref(engine, client),
-                payment_type_id=_ref(engine, PaymentType, payment_type, "payment type"),
+                payment_type_id=_ref(engine, "PaymentType", payment_type, "payment type"),
                 receipt_number=receipt)
-            view = client_views.show_savings(engine, account)
+            view = _views().show_savings(engine, account)
             _done(as_json, {**view, "transaction_id": transaction},
                   f"{kind.capitalize()} recorded; balance {view['balance']}.")
 
@@ -702,7 +719,7 @@ def _charges(app: typer.Typer) -> None:
             raise EngineError(INVALID_VALUE, f"--kind '{kind}' is not known: use fee or "
                               "penalty.", field="kind", value=kind)
         general = engine.rules.section("general")
-        charge_id = charges.add_charge(
+        charge_id = _svc("ledger.charges").add_charge(
             engine, actor_id=actor, name=name, kind=kind,
             amount=_required_amount(amount, "charge amount"),
             due_date=_date(due, "due date", engine.today()),

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from workbook_engine.cli.common import console, option_date, print_json, print_table, state
-from workbook_engine.services.collection.sheets import generate_collection_sheets
+from workbook_engine.cli.common import option_date, out_folder, state
+from workbook_engine.cli.output import CsvOption, JsonOption, console, print_listing
 
 sheets_app = typer.Typer(help="Generate workbooks to take to the field.", no_args_is_help=True)
 
@@ -17,7 +16,8 @@ sheets_app = typer.Typer(help="Generate workbooks to take to the field.", no_arg
 @sheets_app.command("collection")
 def collection(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the sheets into.")],
+    out: Annotated[Path, typer.Option(
+        "--out", help="Folder to write the sheets into.", callback=out_folder)],
     date: Annotated[Optional[str], typer.Option(
         "--date", help="Meeting date (YYYY-MM-DD). Default: each center's next meeting on "
         "or after today.")] = None,
@@ -28,15 +28,19 @@ def collection(
         "--staff", help="Every center and group of this loan officer.")] = None,
     office: Annotated[Optional[int], typer.Option(
         "--office", help="Every center and group of this branch.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    as_json: JsonOption = False, as_csv: CsvOption = False,
 ) -> None:
     """Write one collection sheet per center (or group) for its meeting."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from workbook_engine.services.collection.sheets import generate_collection_sheets
+
     cli = state(ctx)
     engine = cli.context()
     meeting = option_date(date, "--date")
     actor = cli.actor_id(engine)
     with Progress(TextColumn("Writing sheets"), BarColumn(), MofNCompleteColumn(),
-                  console=console, transient=True, disable=as_json) as bar:
+                  console=console(), transient=True, disable=as_json or as_csv) as bar:
         task = bar.add_task("sheets", total=None)
 
         def progress(done: int, total: int) -> None:
@@ -45,19 +49,16 @@ def collection(
         sheets = generate_collection_sheets(
             engine, actor_id=actor, out_dir=out, meeting_date=meeting, center_id=center,
             group_id=group, staff_id=staff, office_id=office, progress=progress)
-    if as_json:
-        print_json([{"workbook_id": s.workbook_id, "path": s.path, "center_id": s.center_id,
-                     "group_id": s.group_id, "name": s.title, "meeting_date": s.meeting_date,
-                     "rows": s.rows, "collected": s.total_collected,
-                     "paid_out": s.total_paid_out, "cash_to_hand_over": s.cash_to_hand_over}
-                    for s in sheets])
-        return
-    print_table(f"{len(sheets)} collection sheet(s) written to {out.resolve()}",
-                ["Center / group", "Meeting", "Rows", "Collected", "Paid out",
-                 "Cash to hand over", "File"],
-                ([s.title, s.meeting_date, s.rows, f"{s.total_collected:,}",
-                  f"{s.total_paid_out:,}", f"{s.cash_to_hand_over:,}", s.path.name]
-                 for s in sheets))
+    rows = [{"workbook_id": s.workbook_id, "path": s.path, "file": s.path.name,
+             "center_id": s.center_id, "group_id": s.group_id, "name": s.title,
+             "meeting_date": s.meeting_date, "rows": s.rows, "collected": s.total_collected,
+             "paid_out": s.total_paid_out, "cash_to_hand_over": s.cash_to_hand_over}
+            for s in sheets]
+    print_listing(rows, title=f"{len(sheets)} collection sheet(s) written to {out.resolve()}",
+                  as_json=as_json, as_csv=as_csv, columns=[
+                      ("Center / group", "name"), ("Meeting", "meeting_date"),
+                      ("Rows", "rows"), ("Collected", "collected"), ("Paid out", "paid_out"),
+                      ("Cash to hand over", "cash_to_hand_over"), ("File", "file")])
 
 
 def register(app: typer.Typer) -> None:

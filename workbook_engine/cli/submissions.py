@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
-from workbook_engine.cli.common import (
-    cli_staff_id,
-    console,
+from workbook_engine.cli.common import cli_staff_id, one_of, state
+from workbook_engine.cli.output import (
+    CsvOption,
+    JsonOption,
     print_json,
+    print_listing,
     print_record,
     print_table,
-    state,
+    say,
 )
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.cli import ACTOR_REQUIRED, USAGE
 from workbook_engine.errors.general import NOT_FOUND
 from workbook_engine.money import money_text
-from workbook_engine.services.pipeline import submissions
-from workbook_engine.services.pipeline.processing import process_file
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+def _submissions() -> Any:  # noqa: ANN401 - the service module
+    from workbook_engine.services.pipeline import submissions
+
+    return submissions
 
 
 def _print_errors(errors: list[dict[str, Any]]) -> None:
@@ -30,6 +35,27 @@ def _print_errors(errors: list[dict[str, Any]]) -> None:
         print_table("Errors", ["Row", "Cell", "Client", "Code", "What is wrong"],
                     ([e.get("row"), e.get("cell"), e.get("client"), e.get("code"),
                       e.get("message")] for e in errors))
+
+
+def file_is_valid(result: Any) -> bool:  # noqa: ANN401 - a ProcessResult
+    """Exit code 0 of `process`: the file was taken in with no error; a file with errors, a
+    file refused or set aside is exit code 1."""
+    return not (result.not_ours or result.error_count
+                or result.status in ("invalid", "quarantined", "rejected"))
+
+
+def posted_summary(submission_id: int, posting: dict[str, Any],
+                   money: Callable[[Any], str] = str) -> str:
+    """One sentence on what approving posted, in the terms of the workbook's kind."""
+    if "imported" in posting:
+        return (f"Submission {submission_id} posted: {posting['imported']} row(s) imported, "
+                f"{posting.get('not_imported', 0)} not imported (errors), "
+                f"{posting.get('already', 0)} already imported before.")
+    if "collected" in posting:
+        return (f"Submission {submission_id} posted: {len(posting.get('movements', []))} "
+                f"transactions, collected {money(posting['collected'])}, paid out "
+                f"{money(posting.get('paid_out'))}.")
+    return f"Submission {submission_id} posted."
 
 
 def _decider(ctx: typer.Context, engine: Any, by: str | None) -> str:
@@ -69,6 +95,8 @@ def register(app: typer.Typer) -> None:
                      "sheet on an officer's behalf).")] = None,
             as_json: JsonOption = False) -> None:
         """Check a returned workbook and write its preview report to outbox/."""
+        from workbook_engine.services.pipeline.processing import process_file
+
         cli = state(ctx)
         engine = cli.context()
         if not file.is_file():
@@ -79,38 +107,37 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(result.as_dict())
         else:
-            console.print(result.message, highlight=False)
+            say(result.message)
             _print_errors(list(result.errors))
             for label, path in (("Report (xlsx)", result.report_xlsx),
                                 ("Report (html)", result.report_html)):
                 if path:
-                    console.print(f"{label}: {path}", highlight=False)
-        if result.not_ours or result.status == "quarantined":
+                    say(f"{label}: {path}")
+        if not file_is_valid(result):
             raise typer.Exit(1)
 
     @sub_app.command("list")
     def list_cmd(ctx: typer.Context, status: Annotated[Optional[str], typer.Option(
-            "--status", help="Only this status (e.g. awaiting_approval).")] = None,
-            as_json: JsonOption = False) -> None:
+            "--status", help="Only this status (e.g. awaiting_approval).",
+            callback=lambda value: one_of(value, "SubmissionStatus", "--status"))] = None,
+            as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
         """List submissions, newest first."""
-        rows = submissions.list_submissions(state(ctx).context(), status=status)
-        if as_json:
-            print_json(rows)
-        else:
-            print_table("Submissions", ["Id", "Status", "File", "Version", "Meeting",
-                                        "Loan officer", "Submitted by", "Errors",
-                                        "Collected", "Paid out"],
-                        ([r["id"], r["status"], r["original_name"], r["version"],
-                          r["meeting_date"], r["loan_officer"], r["submitted_by"],
-                          r["error_count"], _money(r["cash_collected"], r),
-                          _money(r["cash_paid_out"], r)]
-                         for r in rows))
+        rows = _submissions().list_submissions(state(ctx).context(), status=status)
+        if not (as_json or as_csv):  # amounts as the office writes them
+            rows = [{**r, "cash_collected": _money(r["cash_collected"], r),
+                     "cash_paid_out": _money(r["cash_paid_out"], r)} for r in rows]
+        print_listing(rows, title="Submissions", as_json=as_json, as_csv=as_csv, columns=[
+            ("Id", "id"), ("Status", "status"), ("File", "original_name"),
+            ("Version", "version"), ("Meeting", "meeting_date"),
+            ("Loan officer", "loan_officer"), ("Submitted by", "submitted_by"),
+            ("Errors", "error_count"), ("Collected", "cash_collected"),
+            ("Paid out", "cash_paid_out")])
 
     @sub_app.command("show")
     def show_cmd(ctx: typer.Context, submission_id: Annotated[int, typer.Argument(
             metavar="ID")], as_json: JsonOption = False) -> None:
         """Show a submission: status, errors, posting and history."""
-        view = submissions.show_submission(state(ctx).context(), submission_id)
+        view = _submissions().show_submission(state(ctx).context(), submission_id)
         if as_json:
             print_json(view)
             return
@@ -136,22 +163,18 @@ def register(app: typer.Typer) -> None:
         from workbook_engine.services.imports.excluded_rows import write_excluded_sheet
 
         engine = state(ctx).context()
-        view = submissions.approve_submission(engine, submission_id=submission_id,
-                                              by=_decider(ctx, engine, by),
-                                              exclude_invalid=exclude_invalid,
-                                              write_excluded=write_excluded_sheet)
+        view = _submissions().approve_submission(engine, submission_id=submission_id,
+                                                 by=_decider(ctx, engine, by),
+                                                 exclude_invalid=exclude_invalid,
+                                                 write_excluded=write_excluded_sheet)
         if as_json:
             print_json(view)
             return
-        posting = view.get("posting") or {}
-        console.print(f"Submission {submission_id} posted: "
-                      f"{len(posting.get('movements', []))} transactions, collected "
-                      f"{_money(posting.get('collected'), view)}, paid out "
-                      f"{_money(posting.get('paid_out'), view)}.", highlight=False)
+        say(posted_summary(submission_id, view.get("posting") or {},
+                           money=lambda value: _money(value, view)))
         if view.get("excluded_rows"):
-            console.print(f"{len(view['excluded_rows'])} row(s) excluded; they stay due. "
-                          f"New sheet: {view.get('excluded_sheet') or 'not written'}",
-                          highlight=False)
+            say(f"{len(view['excluded_rows'])} row(s) excluded; they stay due. "
+                f"New sheet: {view.get('excluded_sheet') or 'not written'}")
 
     @app.command("reject")
     def reject(ctx: typer.Context, submission_id: Annotated[int, typer.Argument(
@@ -162,10 +185,9 @@ def register(app: typer.Typer) -> None:
             as_json: JsonOption = False) -> None:
         """Reject a submission with a reason (nothing is posted)."""
         engine = state(ctx).context()
-        view = submissions.reject_submission(engine, submission_id=submission_id,
-                                             by=_decider(ctx, engine, by),
-                                             reason=reason)
+        view = _submissions().reject_submission(engine, submission_id=submission_id,
+                                                by=_decider(ctx, engine, by), reason=reason)
         if as_json:
             print_json(view)
         else:
-            console.print(f"Submission {submission_id} rejected.", highlight=False)
+            say(f"Submission {submission_id} rejected.")

@@ -4,10 +4,16 @@
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from workbook_engine.cli.common import console, print_json, print_table, state
-from workbook_engine.services.setup.system import initialise
+from workbook_engine.cli.common import state
+from workbook_engine.cli.output import (
+    CsvOption,
+    JsonOption,
+    console,
+    print_json,
+    print_listing,
+    say,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -22,23 +28,25 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Create or upgrade the database, folders and signing secret."""
+        from rich.progress import Progress, SpinnerColumn, TextColumn
+
+        from workbook_engine.services.setup.system import initialise
+
         engine = state(ctx).context(require_schema=False)
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console,
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console(),
                       transient=True, disable=as_json) as progress:
             progress.add_task("Setting up the database" + (" and the demo" if demo else ""))
             result = initialise(engine, demo=demo, scale=scale)
         if as_json:
             print_json(result.__dict__)
             return
-        console.print(f"Database ready at {result.database_url} "
-                      f"(schema {result.revision}).", highlight=False)
-        console.print(f"Working folder: {engine.home}", highlight=False)
+        say(f"Database ready at {result.database_url} (schema {result.revision}).")
+        say(f"Working folder: {engine.home}")
         if result.secret_created:
-            console.print(f"A new signing secret was written to {engine.settings.secret_file} "
-                          "(keep it private; share it only with the engine's other machines).",
-                          highlight=False)
+            say(f"A new signing secret was written to {engine.settings.secret_file} (keep it "
+                "private; share it only with the engine's other machines).")
         if result.demo_loaded:
-            console.print("The demo institution is loaded: try `workbook-engine centers list`.")
+            say("The demo institution is loaded: try `workbook-engine centers list`.")
 
     keys = typer.Typer(help="Manage the workbook signing keys.", no_args_is_help=True)
 
@@ -49,26 +57,26 @@ def register(app: typer.Typer) -> None:
 
         engine = state(ctx).context(require_schema=False)
         key_id = rotate_key(engine.settings.secret_file)
-        console.print(f"New signing key {key_id} is now in use.")
+        say(f"New signing key {key_id} is now in use.")
 
     app.add_typer(keys, name="keys")
+    register_demo(app)
 
     @app.command("errors")
     def errors_cmd(
         markdown: Annotated[bool, typer.Option("--markdown",
                                                help="Print docs/errors.md.")] = False,
-        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        as_json: JsonOption = False, as_csv: CsvOption = False,
     ) -> None:
         """List the error catalogue: every code, what it means and how to fix it."""
         from workbook_engine.errors.docs import catalogue_markdown, catalogue_rows
 
         if markdown:
             typer.echo(catalogue_markdown(), nl=False)
-        elif as_json:
-            print_json(catalogue_rows())
-        else:
-            print_table("Error catalogue", ["Code", "Title", "How to fix"],
-                        ((r["code"], r["title"], r["how_to_fix"]) for r in catalogue_rows()))
+            return
+        print_listing(catalogue_rows(), title="Error catalogue", as_json=as_json,
+                      as_csv=as_csv, columns=[("Code", "code"), ("Title", "title"),
+                                              ("How to fix", "how_to_fix")])
 
 
 def register_demo(app: typer.Typer) -> None:
@@ -84,6 +92,6 @@ def register_demo(app: typer.Typer) -> None:
 
         cli_state = state(ctx)
         engine = cli_state.context(require_schema=False)
-        report = run_demo(engine, console, scale=scale)
+        report = run_demo(engine, console(), scale=scale)
         if not report.ok:
             raise typer.Exit(code=1)

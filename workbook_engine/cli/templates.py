@@ -7,10 +7,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from workbook_engine.cli.common import console, print_json, state
-from workbook_engine.services.imports.client_import import generate_client_template
-from workbook_engine.services.imports.setup_import import generate_setup_template
-from workbook_engine.workbooks.setup_import_sheet import SETUP_KINDS
+from workbook_engine.cli.common import out_folder, state
+from workbook_engine.cli.output import print_json, say
+
+#: The setup workbook kinds, in the order an institution loads them (checked against
+#: ``workbooks/setup_import_sheet.SETUP_KINDS`` by a test; spelled here so that the command
+#: line starts without loading the workbook code).
+SETUP_KINDS_HELP = ("offices", "staff", "centers", "groups", "products", "loans", "savings")
 
 template_app = typer.Typer(help="Templates to fill in and import.", no_args_is_help=True)
 
@@ -20,7 +23,8 @@ def clients(
     ctx: typer.Context,
     office: Annotated[int, typer.Option("--office", help="The office (its branches are "
                                         "offered too).")],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the template into.")],
+    out: Annotated[Path, typer.Option(
+        "--out", help="Folder to write the template into.", callback=out_folder)],
     legal_form: Annotated[str, typer.Option("--legal-form",
                                             help="person or entity.")] = "person",
     staff: Annotated[Optional[int], typer.Option(
@@ -28,6 +32,8 @@ def clients(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Write a client-import template: dropdowns, mandatory columns, signed."""
+    from workbook_engine.services.imports.client_import import generate_client_template
+
     cli = state(ctx)
     engine = cli.context()
     result = generate_client_template(engine, actor_id=cli.actor_id(engine), office_id=office,
@@ -37,22 +43,24 @@ def clients(
                     "office": result.office, "legal_form": result.legal_form,
                     "columns": result.columns})
         return
-    console.print(f"Template for {result.legal_form}s of {result.office}: {result.path}",
-                  highlight=False)
+    say(f"Template for {result.legal_form}s of {result.office}: {result.path}")
 
 
 @template_app.command("setup")
 def setup(
     ctx: typer.Context,
     kind: Annotated[str, typer.Option("--kind", help="What the workbook loads, in this order: "
-                                      + ", ".join(SETUP_KINDS) + " (clients come between "
+                                      + ", ".join(SETUP_KINDS_HELP) + " (clients come between "
                                       "products and loans: `template clients`).")],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the template into.")],
+    out: Annotated[Path, typer.Option(
+        "--out", help="Folder to write the template into.", callback=out_folder)],
     office: Annotated[Optional[int], typer.Option(
         "--office", help="Only this office and its branches in the drop-downs.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Write a setup or migration template: drop-downs of what already exists, signed."""
+    from workbook_engine.services.imports.setup_import import generate_setup_template
+
     cli = state(ctx)
     engine = cli.context()
     result = generate_setup_template(engine, actor_id=cli.actor_id(engine), kind=kind,
@@ -62,9 +70,8 @@ def setup(
                     "kind": result.kind, "office": result.office,
                     "columns": result.columns})
         return
-    console.print(f"Template for {result.kind}"
-                  + (f" of {result.office}" if result.office else "") + f": {result.path}",
-                  highlight=False)
+    say(f"Template for {result.kind}" + (f" of {result.office}" if result.office else "")
+        + f": {result.path}")
 
 
 def register(app: typer.Typer) -> None:

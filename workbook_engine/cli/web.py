@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from workbook_engine.cli.common import console, state
+from workbook_engine.cli.common import state, sub_app
+from workbook_engine.cli.output import say
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import INVALID_VALUE
 
@@ -23,8 +24,7 @@ def serve(
     from workbook_engine.web import create_app
 
     engine = state(ctx).context()
-    console.print(f"Serving {engine.home} on http://{host}:{port}/ (Ctrl+C to stop)",
-                  highlight=False)
+    say(f"Serving {engine.home} on http://{host}:{port}/ (Ctrl+C to stop)")
     uvicorn.run(create_app(engine), host=host, port=port, log_level="warning",
                 proxy_headers=False)
 
@@ -48,11 +48,10 @@ def set_password(
         if typer.prompt("Repeat it", hide_input=True) != password:
             raise EngineError(INVALID_VALUE, "The two passwords differ; nothing was changed.")
     service(engine, actor_id=cli.actor_id(engine), staff_id=staff_id, password=password)
-    console.print(f"Password set for staff {staff_id}.")
+    say(f"Password set for staff {staff_id}.")
 
 
 def register(root: typer.Typer) -> None:
     """Add `serve`, and `set-password` to the existing `staff` group."""
     root.command("serve")(serve)
-    staff = next(g.typer_instance for g in root.registered_groups if g.name == "staff")
-    staff.command("set-password")(set_password)
+    sub_app(root, "staff", "Staff: browse and set up.").command("set-password")(set_password)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,7 +13,9 @@ from workbook_engine.config import Settings
 from workbook_engine.db.engine import make_engine
 from workbook_engine.db.uow import UnitOfWork
 from workbook_engine.rules import Rules
-from workbook_engine.workbooks.safe_read import ReadLimits
+
+if TYPE_CHECKING:  # the reader (openpyxl, ...) is loaded only by what reads a workbook
+    from workbook_engine.workbooks.safe_read import ReadLimits
 
 
 class AppContext:

@@ -39,6 +39,20 @@ COMMON_FIELDS = ("mobile_no", "email", "external_id", "client_type", "client_cla
 CLIENT_FIELDS = PERSON_FIELDS + ENTITY_FIELDS + COMMON_FIELDS
 """Every built-in client detail a person may enter (codes by name or id)."""
 
+
+def other_form_problem(values: Mapping[str, Any], legal_form: str) -> FieldProblem | None:
+    """A detail given that only the other legal form has (an entity's incorporation date for
+    a person, a person's date of birth for an entity): refused, never silently dropped."""
+    entity = legal_form == "entity"
+    others = PERSON_FIELDS if entity else tuple(f for f in ENTITY_FIELDS if f != "remarks")
+    for name in others:
+        if not _is_blank(values.get(name)):
+            what, other = ("an entity", "a person") if entity else ("a person", "an entity")
+            return FieldProblem(name, values[name], f"The {label(name)} is a detail of "
+                                f"{other}, and this client is {what}; leave it out (or "
+                                "create the client with the other legal form).")
+    return None
+
 CODE_FIELDS = {"gender": "gender", "client_type": "client_type",
                "client_classification": "client_classification",
                "constitution": "constitution", "main_business_line": "main_business_line"}

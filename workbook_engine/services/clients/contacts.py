@@ -56,10 +56,19 @@ def family_view(session: Session, member: FamilyMember) -> dict[str, Any]:
     return view
 
 
-def _unmark_other_contacts(session: Session, client_id: int, keep_id: int) -> None:
+def _unmark_other_contacts(session: Session, client_id: int, keep_id: int,
+                           replace: bool) -> None:
+    """A client has one contact: the one made contact now replaces the other only when the
+    caller says so (``replace``); otherwise the change is refused, never done silently."""
     for other in session.scalars(select(FamilyMember).where(
             FamilyMember.client_id == client_id, FamilyMember.id != keep_id,
             FamilyMember.is_contact.is_(True))):
+        if not replace:
+            name = " ".join(p for p in (other.first_name, other.last_name) if p)
+            raise EngineError(CLIENT_FIELD_INVALID, f"{name} (family member {other.id}) is "
+                              f"already client {client_id}'s contact, and a client has one "
+                              "contact; to make this family member the contact instead, "
+                              "say so (--replace-contact).", field="is_contact")
         other.is_contact = False
 
 
@@ -71,8 +80,9 @@ def _unknown(values: Mapping[str, Any], allowed: tuple[str, ...], what: str) -> 
 
 
 def add_family_member(ctx: AppContext, *, actor_id: int | None, client_id: int,
-                      **values: Any) -> int:
-    """Add a family member to a client; returns its id."""
+                      replace_contact: bool = False, **values: Any) -> int:
+    """Add a family member to a client; returns its id. Made the contact, they replace the
+    client's contact only with ``replace_contact``."""
     _unknown(values, FAMILY_FIELDS, "a family member")
     with ctx.unit_of_work(actor_id) as uow:
         s = uow.session
@@ -84,15 +94,16 @@ def add_family_member(ctx: AppContext, *, actor_id: int | None, client_id: int,
         s.add(member)
         s.flush()
         if member.is_contact:
-            _unmark_other_contacts(s, client.id, member.id)
+            _unmark_other_contacts(s, client.id, member.id, replace_contact)
         uow.audit("family_member.add", member)
         uow.commit()
         return member.id
 
 
 def edit_family_member(ctx: AppContext, *, actor_id: int | None, member_id: int,
-                       changes: Mapping[str, Any]) -> None:
-    """Change some details of a family member, validated like a new one."""
+                       changes: Mapping[str, Any], replace_contact: bool = False) -> None:
+    """Change some details of a family member, validated like a new one (made the contact,
+    they replace the client's contact only with ``replace_contact``)."""
     _unknown(changes, FAMILY_FIELDS, "a family member")
     with ctx.unit_of_work(actor_id) as uow:
         s = uow.session
@@ -107,7 +118,7 @@ def edit_family_member(ctx: AppContext, *, actor_id: int | None, member_id: int,
         for name, value in cols.items():
             setattr(member, name, value)
         if member.is_contact:
-            _unmark_other_contacts(s, member.client_id, member.id)
+            _unmark_other_contacts(s, member.client_id, member.id, replace_contact)
         uow.audit("family_member.edit", member, before=before)
         uow.commit()
 

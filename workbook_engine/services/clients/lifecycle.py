@@ -62,6 +62,7 @@ from workbook_engine.validation.clients import (
     ClientRules,
     CodeChoice,
     lifecycle_date_problem,
+    other_form_problem,
     raise_first,
     validate_client,
 )
@@ -234,7 +235,8 @@ def create_client(ctx: AppContext, *, actor_id: int | None, office_id: int,
                   constitution: str | int | None = None,
                   main_business_line: str | int | None = None, remarks: str | None = None,
                   additional: Mapping[str, Any] | None = None) -> int:
-    """Create a person or an entity in an office: pending, or active from a date.
+    """Create a person or an entity in an office: pending, or active from a date. A detail of
+    the other legal form is refused.
 
     The client may be joined to a group of the same office. Every detail is validated as in
     :func:`validate_client`; the first problem is the refusal.
@@ -262,7 +264,8 @@ def create_client(ctx: AppContext, *, actor_id: int | None, office_id: int,
         office = get_or_fail(s, Office, office_id, "office")
         clean, problems = validate_client(values, legal_form=form.value, rules=rules,
                                           lookups=SessionLookups(s), today=today)
-        raise_first(problems)
+        other_form = other_form_problem(values, form.value)
+        raise_first([other_form] if other_form else problems)
         _check_date("submission date", submitted, today,
                     [(office.opening_date, f"office {office.name} opened")])
         if staff_id is not None:
@@ -318,6 +321,9 @@ def edit_client(ctx: AppContext, *, actor_id: int | None, client_id: int,
         s = uow.session
         client = get_or_fail(s, Client, client_id, "client")
         _require_status(client, EDITABLE_STATUSES, "be edited")
+        other_form = other_form_problem(changes, client.legal_form.value)
+        if other_form:
+            raise_first([other_form])
         before = _audit_after(client, s)
         current: dict[str, Any] = {name: getattr(client, name) for name in CLIENT_FIELDS
                                    if name not in CODE_FIELDS}

@@ -1,0 +1,84 @@
+"""Usage mistakes say which option or value is wrong and how to fix it, with exit code 2;
+an unexpected failure is logged under the home folder, and the message says where."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.foundation.test_cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("usage-home")
+    assert cli(folder, "init", "--demo").returncode == 0
+    (folder / "a-file.xlsx").write_bytes(b"not a folder")
+    return folder
+
+
+USAGE_MISTAKES = [
+    (("clients", "create", "--first-name", "Zawadi"), "Missing option '--office'"),
+    (("clients", "close", "175"), "Missing option '--reason'"),
+    (("charges", "add", "--amount", "10"), "Missing argument 'name'"),
+    (("clients", "list", "--ofice", "2"), "No such option: --ofice"),
+    (("clients", "show", "abc"), "Invalid value for 'CLIENT': 'abc' is not a valid int"),
+    (("clients", "frobnicate"), "No such command 'frobnicate'"),
+    (("clien", "list"), "No such command 'clien'. Did you mean 'clients'?"),
+    (("clients", "list", "--status", "bogus"),
+     "Invalid value for '--status': 'bogus' is not one of: pending, active"),
+    (("submissions", "list", "--status", "waiting"),
+     "'waiting' is not one of: received, invalid, awaiting_approval"),
+    (("template", "clients", "--office", "1", "--out", "{home}/a-file.xlsx"),
+     "is a file; give a folder to write into"),
+    (("sheets", "collection", "--out", "{home}/a-file.xlsx"), "is a file; give a folder"),
+    (("offices", "list", "--office", "2"), "offices are not listed by office"),
+    (("clients", "list", "--json", "--csv"), "give --json or --csv, not both"),
+]
+
+
+@pytest.mark.parametrize("args, says", USAGE_MISTAKES, ids=[" ".join(a[:3]) for a, _ in
+                                                            USAGE_MISTAKES])
+def test_a_usage_mistake_names_the_option_and_exits_2(home: Path, args: tuple[str, ...],
+                                                      says: str) -> None:
+    result = cli(home, "--as", "Faith Chebet", *(a.format(home=home) for a in args))
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert says in message
+    assert "for help" in message  # how to find the right way to type it
+    assert "unexpectedly" not in message and "Traceback" not in message
+
+
+def test_a_crash_is_logged_in_the_home_folder_and_the_message_says_where(
+        home: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "shared-folder"
+    elsewhere.mkdir()
+    script = ("import sys\n"
+              "import workbook_engine.services.clients.views as views\n"
+              "def broken(*args, **kwargs):\n"
+              "    raise RuntimeError('a bug')\n"
+              "views.client_page = broken\n"
+              "from workbook_engine.cli.app import run_here\n"
+              f"sys.exit(run_here(['--home', {str(home)!r}, 'clients', 'show', '1']))\n")
+    env = {k: v for k, v in os.environ.items() if k != "WORKBOOK_ENGINE_HOME"}
+    env["PYTHONPATH"] = str(ROOT)
+    result = subprocess.run([sys.executable, "-c", script], cwd=elsewhere, env=env,
+                            capture_output=True, text=True, timeout=120)
+    log = home / "logs" / "errors.log"
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 3
+    assert "failed unexpectedly (RuntimeError)" in message and str(log) in message
+    assert "RuntimeError: a bug" in log.read_text(encoding="utf-8")
+    assert not (elsewhere / "logs").exists()
+
+
+def test_the_exit_codes_are_documented_once_for_every_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for words in ("| 0 |", "| 1 |", "| 2 |", "| 3 |"):
+        assert words in readme

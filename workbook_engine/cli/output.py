@@ -1,0 +1,179 @@
+"""What the command line prints: tables that never cut a figure, records, JSON and CSV.
+
+A table's figures, dates, ids and file names (any column whose values hold no space) are
+never wrapped nor shortened; only free text (names, messages) wraps, at its spaces. When even
+that does not fit the terminal, the table is printed wider than the terminal rather than cut;
+in a pipe it is printed at its natural width, one row per line. ``--json`` and ``--csv``
+print every listing for scripts and spreadsheets.
+
+Consoles are made on first use (not at import), so they see the terminal of the process
+that prints.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from enum import Enum
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV (for a spreadsheet).")]
+
+
+@cache
+def console() -> Console:
+    """Standard output, for results."""
+    from rich.console import Console
+
+    return Console()
+
+
+@cache
+def err_console() -> Console:
+    """Standard error, for refusals and progress."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def say(message: str, *, style: str | None = None) -> None:
+    """One sentence on standard output, exactly as written (no markup, no highlighting)."""
+    console().print(message, style=style, markup=False, highlight=False, soft_wrap=True)
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, default=jsonable, indent=2, ensure_ascii=False))
+
+
+def cell_text(value: Any) -> str:
+    """How a value reads in a table or CSV cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            return "\n".join(", ".join(f"{k}: {v}" for k, v in item.items()) for item in value)
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _is_figure(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def print_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A header row, then one line per row (RFC 4180, as spreadsheets read it)."""
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([cell_text(v) for v in row])
+
+
+def make_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    """A table in which no figure, date, id or file name is ever cut (see the module)."""
+    from rich.table import Table
+
+    data = [list(row) for row in rows]
+    table = Table(title=title, title_justify="left", title_style="bold")
+    for index, header in enumerate(columns):
+        values = [row[index] for row in data if index < len(row) and row[index] is not None]
+        texts = [cell_text(v) for v in values]
+        whole = all(" " not in t and "\n" not in t for t in texts)
+        figures = bool(values) and all(_is_figure(v) or _looks_like_amount(t)
+                                       for v, t in zip(values, texts, strict=True))
+        table.add_column(header, justify="right" if figures else "left", no_wrap=whole,
+                         overflow="fold",
+                         min_width=max([len(t) for t in texts] + [len(header)]) if whole
+                         else None)
+    for row in data:
+        table.add_row(*(cell_text(v) for v in row))
+    return table
+
+
+def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Print :func:`make_table`."""
+    print_renderable(make_table(title, columns, rows))
+
+
+def _looks_like_amount(text: str) -> bool:
+    stripped = text.replace(",", "").replace(".", "", 1).lstrip("-")
+    return bool(stripped) and stripped.isdigit()
+
+
+def print_renderable(renderable: Any) -> None:  # noqa: ANN401 - any rich renderable
+    """Print a table or panel without cutting it: in a pipe at its natural width; on a
+    terminal too narrow for its unbreakable columns, wider than the terminal."""
+    out = console()
+    measured = out.measure(renderable, options=out.options.update(width=10_000))
+    width = out.width
+    if not out.is_terminal:
+        width = max(measured.maximum, 20)
+    elif measured.minimum > out.width:
+        width = measured.minimum
+    if width == out.width:
+        out.print(renderable)
+        return
+    terminal_width = out.width
+    out.width = width  # Console.print never prints wider than the console
+    try:
+        out.print(renderable, crop=False)
+    finally:
+        out.width = terminal_width
+
+
+def print_record(title: str, fields: Iterable[tuple[str, Any]]) -> None:
+    """One record: a name per line, its value beside it."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", title_style="bold", show_header=False,
+                  box=None)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for name, value in fields:
+        table.add_row(name, cell_text(value))
+    print_renderable(table)
+
+
+def print_listing(rows: list[dict[str, Any]], *, title: str,
+                  columns: Sequence[tuple[str, str]], as_json: bool = False,
+                  as_csv: bool = False) -> None:
+    """A listing as JSON (every field), CSV or a table (``columns``: header, key)."""
+    if as_json and as_csv:
+        raise typer.BadParameter("give --json or --csv, not both", param_hint="'--csv'")
+    if as_json:
+        print_json(rows)
+        return
+    headers = [header for header, _ in columns]
+    values = ([row.get(key) for _, key in columns] for row in rows)
+    if as_csv:
+        print_csv(headers, values)
+    else:
+        print_table(title, headers, values)
