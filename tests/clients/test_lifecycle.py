@@ -86,11 +86,14 @@ def test_create_an_entity(kilimani):
                             full_name="Umoja Traders", incorporation_date="2020-05-01",
                             incorporation_valid_till="2030-05-01", incorporation_number="CPR/1",
                             constitution="Cooperative", main_business_line="Retail",
-                            remarks="Village shop", first_name="ignored")
+                            remarks="Village shop")
     c = client(w, cid)
     assert (c.display_name, c.legal_form.value, c.first_name) == ("Umoja Traders", "entity",
                                                                    None)
     assert c.constitution_id is not None and c.status.value == "pending"
+    refused("client-field-invalid", "The first name is a detail of a person, and this client "
+            "is an entity", svc.create_client, w.ctx, actor_id=None, office_id=office(w),
+            legal_form="entity", full_name="Umoja Two", first_name="given")
     refused("client-field-missing", "The name of an entity is mandatory", svc.create_client,
             w.ctx, actor_id=None, office_id=office(w), legal_form="entity")
     refused("client-field-invalid", "The legal form 'company' is not known",
