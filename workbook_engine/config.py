@@ -103,6 +103,25 @@ class Settings:
                    clock=Clock(today_value))
 
 
+def runtime_dir() -> Path | None:
+    """A folder of this machine's run time that only this user can open (the command
+    server's socket, the watchers' status files): ``$XDG_RUNTIME_DIR/workbook-engine``, else
+    ``/tmp/workbook-engine-<uid>``; None when it is not safe to use. Kept off the home
+    folder's disk, so a full disk there does not silence the watcher's status."""
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    folder = Path(base) / "workbook-engine" if base else \
+        Path("/tmp") / f"workbook-engine-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = folder.lstat()
+    except OSError:
+        return None
+    if st.st_uid != os.getuid() or st.st_mode & 0o077 or not folder.is_dir() \
+            or folder.is_symlink():
+        return None
+    return folder
+
+
 def _default_dir(home: Path, name: str) -> Path:
     """An institution's own copy in its home folder wins over the shipped defaults."""
     own = home / name

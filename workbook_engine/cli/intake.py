@@ -11,7 +11,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from workbook_engine.cli.common import state
-from workbook_engine.cli.output import print_json, print_table
+from workbook_engine.cli.output import err_console, print_json, print_table
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import INVALID_VALUE
 
@@ -50,9 +50,15 @@ def register(app: typer.Typer) -> None:
         processor: Annotated[Optional[str], typer.Option(
             "--processor", hidden=True,
             help="module:function to process files with (tests, plug-ins).")] = None,
+        health: Annotated[bool, typer.Option(
+            "--health", help="Say what the watchers of this home folder are doing, and "
+            "exit 1 if none is running or one waits out a fault (for monitoring).")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
     ) -> None:
         """Take in sheets dropped in the inbox (or e-mailed): archive, process, report."""
+        if health:
+            raise typer.Exit(_health(state(ctx).context(require_schema=False).home,
+                                     as_json))
         from workbook_engine.intake.mail import MailIntake
         from workbook_engine.intake.watcher import FolderWatcher, Intake, stop_on_signals
 
@@ -85,11 +91,36 @@ def register(app: typer.Typer) -> None:
         watcher = FolderWatcher(intake, inbox or app_ctx.settings.inbox, polling=polling)
         if once:
             outcomes = watcher.run_once()
+            watcher.status.close()
             if as_json:
                 print_json([o.as_dict() for o in outcomes])
             else:
                 print_table("Files taken in", ["file", "result", "submission", "report"],
                             [(o.original_name, o.status or o.state, o.submission,
                               o.report_xlsx or o.note_path) for o in outcomes])
+            if watcher.fault is not None:
+                err_console().print(f"Waiting: {watcher.fault}. The files not taken in stay "
+                                    "in the inbox and nothing was set aside; run again once "
+                                    "it is fixed.", markup=False, highlight=False)
+                raise typer.Exit(1)
             return
         watcher.run_forever()
+
+
+def _health(home: Path, as_json: bool) -> int:
+    """Print every watcher's status; 0 when at least one runs and none waits or died."""
+    from workbook_engine.intake.status import watchers
+
+    found = watchers(home)
+    if as_json:
+        print_json(found)
+    elif not found:
+        err_console().print(f"No watcher is running for {home}.", highlight=False)
+    else:
+        print_table(f"Watchers of {home}", ["pid", "state", "since", "file", "fault",
+                                            "retry at", "taken in", "running"],
+                    [(w.get("pid"), w.get("state"), w.get("since"), w.get("file"),
+                      w.get("fault"), w.get("retry_at"), w.get("taken_in"),
+                      "yes" if w["alive"] else "no (died)") for w in found])
+    healthy = bool(found) and all(w["alive"] and w.get("state") != "waiting" for w in found)
+    return 0 if healthy else 1

@@ -75,25 +75,11 @@ def command_name(argv: list[str]) -> str | None:
     return None
 
 
-def _runtime_dir() -> Path | None:
-    """A folder only this user can open, for the socket (None when it is not safe)."""
-    base = os.environ.get("XDG_RUNTIME_DIR")
-    folder = Path(base) / "workbook-engine" if base else \
-        Path("/tmp") / f"workbook-engine-{os.getuid()}"
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        st = folder.lstat()
-    except OSError:
-        return None
-    if st.st_uid != os.getuid() or st.st_mode & 0o077 or not folder.is_dir() \
-            or folder.is_symlink():
-        return None
-    return folder
-
-
 def socket_path() -> Path | None:
     """The socket of this installation's server: one per Python, package folder and user."""
-    folder = _runtime_dir()
+    from workbook_engine.config import runtime_dir
+
+    folder = runtime_dir()
     if folder is None:
         return None
     key = hashlib.sha256(f"{sys.executable}\0{PACKAGE_DIR}\0{sys.version}".encode())

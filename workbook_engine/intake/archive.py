@@ -15,6 +15,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbook_engine.fileio import replaced_atomically, write_text_atomically
+
 _CHUNK = 1 << 20
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -54,12 +56,10 @@ def _suffix(name: str) -> str:
 
 def _atomic_copy(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with source.open("rb") as src, tmp.open("wb") as dst:
+    with replaced_atomically(target) as tmp, source.open("rb") as src, tmp.open("wb") as dst:
         shutil.copyfileobj(src, dst, _CHUNK)
         dst.flush()
         os.fsync(dst.fileno())
-    os.replace(tmp, target)
 
 
 def archive_original(archive_dir: Path, source: Path, *, original_name: str | None = None,
@@ -88,8 +88,8 @@ def quarantine_file(quarantine_dir: Path, source: Path, reason: str, *,
     size = source.stat().st_size
     if not target.exists():
         _atomic_copy(source, target)
-    target.with_name(target.name + ".txt").write_text(
-        f"File: {name}\nSHA-256: {sha}\nWhy it was set aside: {reason}\n", encoding="utf-8")
+    write_text_atomically(target.with_name(target.name + ".txt"),
+                          f"File: {name}\nSHA-256: {sha}\nWhy it was set aside: {reason}\n")
     if move and source.resolve() != target.resolve():
         source.unlink()
     return StoredFile(sha256=sha, path=target, original_name=name, size=size)

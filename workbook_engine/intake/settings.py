@@ -30,6 +30,10 @@ class IntakeRules:
     rescan_seconds: float = 30.0
     lease_seconds: float = 300.0
     max_attempts: int = 3
+    #: After a fault of the machine (full disk, database down), wait this long before trying
+    #: again, doubled at each fault in a row up to ``max_backoff_seconds``.
+    backoff_seconds: float = 5.0
+    max_backoff_seconds: float = 300.0
     mail_attachment_suffixes: tuple[str, ...] = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
     mail: MailSettings = field(default_factory=MailSettings)
     #: Limits on reading one received file (``read_limits:`` in rules/intake.yaml).
@@ -70,6 +74,10 @@ def intake_rules(section: dict[str, Any]) -> IntakeRules:
         rescan_seconds=_number(section, "rescan_seconds", base.rescan_seconds, minimum=0.1),
         lease_seconds=_number(section, "lease_seconds", base.lease_seconds, minimum=1),
         max_attempts=int(_number(section, "max_attempts", base.max_attempts, minimum=1)),
+        backoff_seconds=_number(section, "backoff_seconds", base.backoff_seconds,
+                                minimum=0.1),
+        max_backoff_seconds=_number(section, "max_backoff_seconds",
+                                    base.max_backoff_seconds, minimum=0.1),
         mail_attachment_suffixes=tuple(s.lower() for s in suffixes),
         mail=MailSettings(
             smtp_host=mail.get("smtp_host") or None,

@@ -5,14 +5,20 @@ The path of one file (each step survives SIGKILL; see ``faults``):
 
 1. wait until it is completely written (``files.wait_until_complete``);
 2. claim its content hash in the database (``services.intake.claim_item``) - one worker wins;
-3. copy it into ``archive/`` under its hash, record where, remove it from the inbox;
+3. copy it into ``archive/`` under its hash and record where;
 4. call the processing service on the archived copy (it reads, validates, records the
    submission and writes the preview report in one transaction; it recognises a content it
    has already taken as a duplicate, which is what makes a repeated call after a crash
    harmless);
 5. close the claim: processed, or quarantined (not a workbook of ours, unreadable, or
    failed/interrupted ``max_attempts`` times) with a copy in ``quarantine/`` and a note in
-   the outbox.
+   the outbox; only then is the file removed from the inbox.
+
+A fault of the machine rather than of the file (a full or read-only disk, a folder it may not
+write, the database out of reach: ``environment``) at any step gives the claim back as it
+was: the file stays in the inbox, nothing is set aside, the attempt does not count, no
+partial file is left; the watcher says so (log, status file for `watch --health`) and waits,
+longer each time, before it tries again.
 
 At start, and at every rescan, the watcher also takes over claims left by dead workers
 (from the archived copy when there is one). SIGTERM or SIGINT stop it after the file in hand.
@@ -39,9 +45,12 @@ from workbook_engine.intake.archive import (
     quarantine_file,
     safe_file_name,
 )
+from workbook_engine.intake.environment import EnvironmentFault, environmental
 from workbook_engine.intake.faults import fault_point
 from workbook_engine.intake.files import is_ignored, wait_until_complete, waiting_files
 from workbook_engine.intake.settings import IntakeRules, intake_rules
+from workbook_engine.intake.status import WatchStatus
+from workbook_engine.fileio import write_text_atomically
 from workbook_engine.intake.templates import render
 from workbook_engine.services.pipeline import intake as claims
 from workbook_engine.services.context import AppContext
@@ -143,7 +152,10 @@ class Intake:
         self.worker = worker or claims.new_worker_id()
         self.stop = stop or threading.Event()
         for folder in (self.outbox, ctx.settings.archive, ctx.settings.quarantine):
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # told, and waited out, at the first file
+                log.warning("cannot make %s: %s", folder, environmental(exc) or exc)
 
     @property
     def processor(self) -> Processor:
@@ -168,14 +180,19 @@ class Intake:
             sha = file_sha256(path)
         except FileNotFoundError:
             return None
-        claim = claims.claim_item(self.ctx, sha256=sha, original_name=name, worker=self.worker,
-                                  lease_seconds=self.rules.lease_seconds, source=source,
-                                  source_path=str(path), sender_email=sender_email,
-                                  retake_done=True)
+        claim = _machine_guarded(lambda: claims.claim_item(
+            self.ctx, sha256=sha, original_name=name, worker=self.worker,
+            lease_seconds=self.rules.lease_seconds, source=source, source_path=str(path),
+            sender_email=sender_email, retake_done=True))
         if isinstance(claim, claims.ClaimRefused):
             log.debug("%s is held by %s", name, claim.claimed_by)
             return None
         fault_point("after-claim")
+        return self._guarded(claim, lambda: self._archive_and_process(
+            claim, path, name, sha, actor_id=actor_id, sender_email=sender_email))
+
+    def _archive_and_process(self, claim: claims.Claim, path: Path, name: str, sha: str, *,
+                             actor_id: int | None, sender_email: str | None) -> Outcome | None:
         try:
             stored = archive_original(self.ctx.settings.archive, path, original_name=name)
         except FileNotFoundError:
@@ -186,21 +203,43 @@ class Intake:
             return None
         claims.record_archive(self.ctx, claim.id, worker=self.worker,
                               archive_path=str(stored.path))
-        path.unlink(missing_ok=True)
         fault_point("after-archive")
-        return self._process(claim, stored.path, actor_id=actor_id, sender_email=sender_email)
+        outcome = self._process(claim, stored.path, actor_id=actor_id,
+                                sender_email=sender_email)
+        path.unlink(missing_ok=True)  # taken in (or set aside): it leaves the inbox now
+        return outcome
+
+    def _guarded(self, claim: claims.Claim, work: Callable[[], Outcome | None]
+                 ) -> Outcome | None:
+        """Run the work on a held claim; a fault of the machine gives the claim back as it
+        was (the attempt does not count) and is raised as :class:`EnvironmentFault`."""
+        try:
+            return work()
+        except Exception as exc:
+            reason = environmental(exc)
+            if reason is None:
+                raise
+            try:
+                claims.give_back(self.ctx, claim, worker=self.worker)
+            except Exception as again:  # noqa: BLE001 - the database may be what is down
+                log.warning("could not give back the claim on %s yet: %s",
+                            claim.original_name, environmental(again) or again)
+            log.warning("waiting: %s; %s stays where it is, nothing was set aside",
+                        reason, claim.original_name)
+            raise EnvironmentFault(reason) from exc
 
     def recover(self, sources: tuple[str, ...] = ("inbox",)) -> list[Outcome]:
         """Take over the claims of dead workers, and failed ones, and finish them."""
         outcomes = []
-        for sha in claims.recoverable(self.ctx, worker=self.worker, sources=sources):
+        for sha in _machine_guarded(lambda: claims.recoverable(
+                self.ctx, worker=self.worker, sources=sources)):
             if self.stop.is_set():
                 break
-            claim = claims.reclaim(self.ctx, sha, worker=self.worker,
-                                   lease_seconds=self.rules.lease_seconds)
+            claim = _machine_guarded(lambda sha=sha: claims.reclaim(
+                self.ctx, sha, worker=self.worker, lease_seconds=self.rules.lease_seconds))
             if isinstance(claim, claims.ClaimRefused):
                 continue
-            outcome = self._recover_one(claim)
+            outcome = self._guarded(claim, lambda claim=claim: self._recover_one(claim))
             if outcome is not None:
                 outcomes.append(outcome)
         return outcomes
@@ -254,6 +293,8 @@ class Intake:
                                         original_name=name, sender_email=sender_email,
                                         move_original=False)
         except Exception as exc:  # noqa: BLE001 - a failure must never stop the watcher
+            if environmental(exc) is not None:
+                raise  # the machine's fault, not the file's: it does not count
             message = exc.message if isinstance(exc, EngineError) else \
                 f"{type(exc).__name__}: {exc}"
             log.exception("failed %s: %s", name, message)
@@ -264,7 +305,9 @@ class Intake:
             claims.finish_claim(self.ctx, claim.id, worker=self.worker,
                                 state=ClaimState.FAILED, error=message)
             return Outcome(name, claim.sha256, ClaimState.FAILED.value, message)
-        if result.not_ours:
+        if result.not_ours or (result.duplicate_of and str(result.status) == "quarantined"):
+            # (a duplicate of a file set aside: set aside again; the previous attempt may
+            # have stopped, on a full disk, before the copy and the note were written)
             return self._quarantine(claim, archived, NOT_A_WORKBOOK_OF_OURS.how_to_fix,
                                     result.message, result=result)
         fault_point("before-report")
@@ -296,10 +339,10 @@ class Intake:
                                  original_name=name, move=False)
         note = self.outbox / f"{Path(safe_file_name(name)).stem}-{claim.sha256[:8]}" \
                              ".not-taken-in.txt"
-        note.write_text(render(self.ctx.settings.templates_dir, "intake_quarantine.txt.j2",
-                               original_name=name, reason=reason, how_to_fix=how_to_fix,
-                               quarantine_path=stored.path, sha256=claim.sha256),
-                        encoding="utf-8")
+        write_text_atomically(note, render(
+            self.ctx.settings.templates_dir, "intake_quarantine.txt.j2", original_name=name,
+            reason=reason, how_to_fix=how_to_fix, quarantine_path=stored.path,
+            sha256=claim.sha256))
         submission_id = result.submission_id if result is not None else None
         claims.finish_claim(self.ctx, claim.id, worker=self.worker,
                             state=ClaimState.QUARANTINED, submission_id=submission_id,
@@ -311,31 +354,84 @@ class Intake:
                        note_path=note)
 
 
+def _machine_guarded(work: Callable[[], Any]) -> Any:  # noqa: ANN401
+    """Run work that holds no claim yet; a fault of the machine becomes EnvironmentFault."""
+    try:
+        return work()
+    except Exception as exc:
+        reason = environmental(exc)
+        if reason is None:
+            raise
+        raise EnvironmentFault(reason) from exc
+
+
 class FolderWatcher:
-    """Watches one inbox folder: takes what is waiting, then every file that arrives."""
+    """Watches one inbox folder: takes what is waiting, then every file that arrives.
+
+    A fault of the machine (``EnvironmentFault``) stops the round: the watcher keeps running,
+    says so in its log and status file, and tries again after ``backoff_seconds``, doubled
+    at each fault in a row up to ``max_backoff_seconds`` (rules/intake.yaml).
+    """
 
     def __init__(self, intake: Intake, inbox: Path, *, polling: bool = False) -> None:
         self.intake = intake
         self.inbox = inbox
         self.polling = polling
+        self.status = WatchStatus(intake.ctx.home, inbox)
+        self.fault: str | None = None
+        self._backoff = intake.rules.backoff_seconds
+        self._retry_at = 0.0
         inbox.mkdir(parents=True, exist_ok=True)
 
     def run_once(self) -> list[Outcome]:
-        """Finish interrupted work, take every file waiting, and return (``--once``)."""
-        outcomes = self.intake.recover()
+        """Finish interrupted work, take every file waiting, and return (``--once``). A fault
+        of the machine ends the round; ``fault`` says what it is."""
+        outcomes: list[Outcome] = []
+        try:
+            self._round(outcomes)
+        except EnvironmentFault as fault:
+            self._waiting(fault)
+        else:
+            self._healthy()
+        return outcomes
+
+    def _round(self, outcomes: list[Outcome]) -> None:
+        def keep(outcome: Outcome | None) -> None:
+            if outcome is not None:
+                outcomes.append(outcome)
+                self.status.taken_in()
+            self.status.set("watching")
+
+        for outcome in self.intake.recover():
+            keep(outcome)
         for path in waiting_files(self.inbox):
             if self.intake.stop.is_set():
                 break
-            outcome = self.intake.take_file(path)
-            if outcome is not None:
-                outcomes.append(outcome)
+            self.status.set("processing", file=path.name)
+            keep(self.intake.take_file(path))
         # Failed files are retried (each retry counts) until they pass or are quarantined.
         while not self.intake.stop.is_set():
             retried = self.intake.recover()
             if not retried:
                 break
-            outcomes.extend(retried)
-        return outcomes
+            for outcome in retried:
+                keep(outcome)
+
+    def _waiting(self, fault: EnvironmentFault) -> None:
+        self.fault = fault.reason
+        self._retry_at = time.monotonic() + self._backoff
+        retry = time.strftime("%H:%M:%S", time.localtime(time.time() + self._backoff))
+        log.warning("waiting %.0f s (until %s) before trying again: %s", self._backoff, retry,
+                    fault.reason)
+        self.status.set("waiting", fault=fault.reason, retry_at=retry)
+        self._backoff = min(self._backoff * 2, self.intake.rules.max_backoff_seconds)
+
+    def _healthy(self) -> None:
+        if self.fault is not None:
+            log.info("the fault is gone; taking files in again")
+        self.fault = None
+        self._backoff = self.intake.rules.backoff_seconds
+        self.status.set("watching")
 
     def run_forever(self, on_outcome: Callable[[Outcome], None] = lambda _o: None) -> None:
         """Watch until stopped (SIGTERM/SIGINT, or ``intake.stop`` set)."""
@@ -370,17 +466,29 @@ class FolderWatcher:
                     path = arrived.get(timeout=0.5)
                 except Empty:
                     path = None
-                if path is not None and path.exists():
-                    outcome = self.intake.take_file(path.parent / path.name)
+                if self.fault is not None:  # waiting out a fault: a rescan takes it all
+                    next_scan = min(next_scan, self._retry_at)
+                elif path is not None and path.exists():
+                    try:
+                        self.status.set("processing", file=path.name)
+                        outcome = self.intake.take_file(path.parent / path.name)
+                    except EnvironmentFault as fault:
+                        self._waiting(fault)
+                        next_scan = self._retry_at
+                        continue
+                    self.status.set("watching")
                     if outcome is not None:
+                        self.status.taken_in()
                         on_outcome(outcome)
                 if time.monotonic() >= next_scan:
                     for outcome in self.run_once():
                         on_outcome(outcome)
-                    next_scan = time.monotonic() + self.intake.rules.rescan_seconds
+                    next_scan = (self._retry_at if self.fault is not None else
+                                 time.monotonic() + self.intake.rules.rescan_seconds)
         finally:
             observer.stop()
             observer.join()
+            self.status.close()
             log.info("stopped watching %s", self.inbox)
 
 

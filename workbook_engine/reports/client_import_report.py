@@ -16,6 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from workbook_engine.fileio import write_text_atomically
 from workbook_engine.money import money_text
 from workbook_engine.validation.client_import import INVALID, ImportFile, ImportValidation
 from workbook_engine.workbooks.client_import_sheet import CLIENTS_SHEET
@@ -168,7 +169,4 @@ def write_import_html(summary: ImportSummary, target: Path) -> Path:
     html = env.get_template("client_import_report.html.j2").render(
         report=summary, errors=list(summary.errors)[:HTML_ERROR_LIMIT])
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(target)
-    return target
+    return write_text_atomically(target, html)

@@ -44,6 +44,7 @@ from typing import Any
 import openpyxl  # noqa: F401 - loaded once, before report workers are forked
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 
+from workbook_engine.fileio import replaced_atomically, write_text_atomically
 from workbook_engine.reports.xlsx_patch import (
     AUTHOR,
     Package,
@@ -124,10 +125,7 @@ def write_html_report(data: ReportData, target: Path) -> Path:
     """Render the HTML report."""
     html = _template().render(report=data)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(target)
-    return target
+    return write_text_atomically(target, html)
 
 
 ERROR_HEADERS = ("Sheet", "Row", "Column", "Cell", "Client", "Code", "What is wrong",
@@ -179,13 +177,13 @@ def write_xlsx_report(source: Path, target: Path, data: ReportData, *, sheet_nam
     written over the metadata sheet's rows.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp.xlsx")
     marked = {address.upper(): mark for address, mark in cells.items()}
-    try:
-        _patch_package(source, tmp, data, sheet_name, metadata_sheet, marked, signed)
-    except Unsupported:  # a package the text edits do not expect: the slow, general way
-        _rewrite_with_openpyxl(source, tmp, data, sheet_name, metadata_sheet, marked, signed)
-    tmp.replace(target)
+    with replaced_atomically(target, suffix=".xlsx") as tmp:
+        try:
+            _patch_package(source, tmp, data, sheet_name, metadata_sheet, marked, signed)
+        except Unsupported:  # a package the text edits do not expect: the slow, general way
+            _rewrite_with_openpyxl(source, tmp, data, sheet_name, metadata_sheet, marked,
+                                   signed)
     return target
 
 

@@ -237,6 +237,21 @@ def release_claim(ctx: AppContext, claim: Claim, *, worker: str) -> None:
                  attempts=max(claim.attempts - 1, 0))
 
 
+def give_back(ctx: AppContext, claim: Claim, *, worker: str) -> None:
+    """Give a claim back as it was before this worker took it, after a fault of the machine
+    (not of the file): a new claim is removed (its file is still in the inbox), a taken-over
+    one returns to its previous state with the attempt uncounted."""
+    if claim.previous_state is None:
+        with ctx.unit_of_work(None) as uow:
+            row = uow.session.get(IntakeClaim, claim.id)
+            if row is not None and row.claimed_by == worker \
+                    and row.state == ClaimState.CLAIMED:
+                uow.session.delete(row)
+            uow.commit()
+        return
+    release_claim(ctx, claim, worker=worker)
+
+
 def claim_rows(ctx: AppContext) -> list[IntakeClaim]:
     """Every claim, oldest first (for status listings and tests)."""
     with ctx.session_factory() as session:
@@ -308,6 +323,6 @@ def reject_submission_from_sender(ctx: AppContext, submission_id: int, *, reason
 
 
 __all__ = ["Claim", "ClaimRefused", "Sender", "active_staff_by_email", "claim_item",
-           "claim_rows", "finish_claim", "holder_is_dead", "new_worker_id", "reclaim",
+           "claim_rows", "finish_claim", "give_back", "holder_is_dead", "new_worker_id", "reclaim",
            "record_archive", "recoverable", "reject_submission_from_sender", "release_claim",
            "renew_lease", "sender_refusal"]
