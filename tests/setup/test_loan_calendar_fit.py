@@ -113,7 +113,7 @@ def test_disbursing_a_misfit_loan_of_an_older_database_is_refused_not_crashed(
 
 
 def test_the_cli_refuses_with_the_catalogued_error(kilimani: KilimaniWorld) -> None:
-    cli = Cli(kilimani.ctx)
+    cli = Cli(kilimani.ctx, actor="Faith Chebet")
     refused = cli.refused("loans", "submit", "--product", "Kilimo", "--client",
                           str(_client(kilimani, "Baraka")), "--principal", "5000")
     assert refused.code == "loan-calendar-mismatch"

@@ -16,11 +16,13 @@ from workbook_engine.services.imports.migration import SavingsMigration, migrate
 
 
 def test_command_groups_are_declared_once() -> None:
-    from workbook_engine.cli.main import app
+    from workbook_engine.cli.app import COMMANDS, area_app
 
-    names = [g.name for g in app.registered_groups]
+    everything = area_app(tuple(sorted({m for names in COMMANDS.values() for m in names})))
+    names = [g.name for g in everything.registered_groups]
     assert len(names) == len(set(names))
-    offices = next(g.typer_instance for g in app.registered_groups if g.name == "offices")
+    offices = next(g.typer_instance for g in everything.registered_groups
+                   if g.name == "offices")
     assert {c.name for c in offices.registered_commands} == {"list", "show", "add"}
 
 
