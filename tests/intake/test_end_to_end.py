@@ -40,7 +40,9 @@ from workbook_engine.services.pipeline.processing import process_file
 from workbook_engine.workbooks.filling import fill_sheet
 
 ROOT = Path(__file__).resolve().parents[2]
-INTAKE_POINTS = ("after-claim", "after-archive", "after-read", "before-report", "after-commit")
+WATCHER_POINTS = ("after-claim", "after-archive")
+"""Points of the watcher itself; the others are in the processing, which runs in a process of
+its own: killed there, the watcher counts the attempt and carries on."""
 
 
 def filled_kilimani(world: Any, target: Path) -> Path:  # noqa: ANN401
@@ -129,7 +131,7 @@ def test_a_filled_sheet_dropped_in_the_inbox_is_taken_in(kilimani) -> None:  # n
     assert posted_count(ctx, sub.id) == 0  # processing never posts
 
 
-@pytest.mark.parametrize("point", INTAKE_POINTS)
+@pytest.mark.parametrize("point", WATCHER_POINTS)
 def test_killed_at_a_point_of_the_intake_path_then_restarted(kilimani, point: str) -> None:  # noqa: ANN001
     ctx = kilimani.ctx
     sheet = filled_kilimani(kilimani, ctx.settings.inbox / "Kilimani.xlsx")
@@ -139,12 +141,26 @@ def test_killed_at_a_point_of_the_intake_path_then_restarted(kilimani, point: st
     again = watch(ctx)
     assert again.returncode == 0, again.stderr
     assert_taken_in_once(ctx, sha)
-    # The restart reports the file as taken in, never as a duplicate of its own submission.
     [outcome] = json.loads(again.stdout)
     assert outcome["duplicate_of"] is None and outcome["submission_id"] is not None
     [claim] = claim_rows(ctx)
-    assert claim.attempts == 2  # the interrupted attempt, then the one that finished
+    assert claim.attempts == 1  # the watcher's death is not counted against the file
     assert json.loads(watch(ctx).stdout) == []  # nothing left to do
+
+
+def test_processing_killed_after_its_commit_is_taken_in_on_the_retry(kilimani) -> None:  # noqa: ANN001
+    ctx = kilimani.ctx
+    sheet = filled_kilimani(kilimani, ctx.settings.inbox / "Kilimani.xlsx")
+    sha = file_sha256(sheet)
+    run = watch(ctx, fault="after-commit")  # the processing dies; the watcher does not
+    assert run.returncode == 0, run.stderr
+    assert_taken_in_once(ctx, sha)
+    # The retry reports the file as taken in, never as a duplicate of its own submission.
+    outcome = json.loads(run.stdout)[-1]
+    assert outcome["duplicate_of"] is None and outcome["submission_id"] is not None
+    [claim] = claim_rows(ctx)
+    assert claim.attempts == 2  # the attempt that died, then the one that finished
+    assert json.loads(watch(ctx).stdout) == []
 
 
 def test_killed_mid_posting_posts_nothing_then_approval_posts_once(kilimani) -> None:  # noqa: ANN001

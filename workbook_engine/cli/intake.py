@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
         app_ctx = cli.context()
         stop = threading.Event()
         stop_on_signals(stop)
-        intake = Intake(app_ctx, outbox=outbox, stop=stop,
+        intake = Intake(app_ctx, outbox=outbox, stop=stop, isolate=True,
                         processor=_load_processor(processor) if processor else None)
         if settle is not None:
             intake.rules = intake.rules.with_(settle_seconds=settle)

@@ -47,6 +47,7 @@ from workbook_engine.intake.archive import (
 )
 from workbook_engine.intake.environment import EnvironmentFault, environmental
 from workbook_engine.intake.faults import fault_point
+from workbook_engine.intake.isolation import ProcessingStopped, run_isolated
 from workbook_engine.intake.files import is_ignored, wait_until_complete, waiting_files
 from workbook_engine.intake.settings import IntakeRules, intake_rules
 from workbook_engine.intake.status import WatchStatus
@@ -144,8 +145,11 @@ class Intake:
 
     def __init__(self, ctx: AppContext, *, rules: IntakeRules | None = None,
                  outbox: Path | None = None, processor: Processor | None = None,
-                 worker: str | None = None, stop: threading.Event | None = None) -> None:
+                 worker: str | None = None, stop: threading.Event | None = None,
+                 isolate: bool = False) -> None:
         self.ctx = ctx
+        #: Process each file in a process of its own (``intake/isolation.py``): the watcher.
+        self.isolate = isolate
         self.rules = rules or intake_rules(ctx.rules.section("intake"))
         self.outbox = outbox or ctx.settings.outbox
         self._processor = processor
@@ -156,6 +160,10 @@ class Intake:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:  # told, and waited out, at the first file
                 log.warning("cannot make %s: %s", folder, environmental(exc) or exc)
+
+    def _forget_connections(self) -> None:
+        """In the processing child: never use the watcher's pooled database connections."""
+        self.ctx.engine.dispose(close=False)
 
     @property
     def processor(self) -> Processor:
@@ -285,18 +293,22 @@ class Intake:
         if claim.attempts > self.rules.max_attempts:
             return self._quarantine(
                 claim, archived, PROCESSING_FAILED.how_to_fix,
-                f"processing was interrupted {claim.attempts - 1} times (the engine stopped "
-                "or crashed while working on this file), so it is set aside")
+                f"processing failed {claim.attempts - 1} times (it stopped or crashed while "
+                "working on this file), so it is set aside")
         try:
             with _LeaseKeeper(self.ctx, claim.id, self.worker, self.rules.lease_seconds):
-                result = self.processor(self.ctx, archived, actor_id=actor_id,
-                                        original_name=name, sender_email=sender_email,
-                                        move_original=False)
+                def work() -> ProcessOutcome:
+                    return self.processor(self.ctx, archived, actor_id=actor_id,
+                                          original_name=name, sender_email=sender_email,
+                                          move_original=False)
+
+                result = (run_isolated(work, before=self._forget_connections)
+                          if self.isolate else work())
         except Exception as exc:  # noqa: BLE001 - a failure must never stop the watcher
             if environmental(exc) is not None:
                 raise  # the machine's fault, not the file's: it does not count
-            message = exc.message if isinstance(exc, EngineError) else \
-                f"{type(exc).__name__}: {exc}"
+            message = exc.message if isinstance(exc, EngineError | ProcessingStopped) \
+                else f"{type(exc).__name__}: {exc}"
             log.exception("failed %s: %s", name, message)
             if claim.attempts >= self.rules.max_attempts:
                 return self._quarantine(claim, archived, PROCESSING_FAILED.how_to_fix,

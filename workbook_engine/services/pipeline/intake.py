@@ -146,9 +146,13 @@ def _take_over(ctx: AppContext, *, sha256: str, worker: str, lease: dt.datetime,
             return ClaimRefused(row.state, row.claimed_by, row.submission_id)
         seen_state, seen_holder, seen_attempts = row.state, row.claimed_by, row.attempts
         redrop = seen_state in _DONE
+        # A failed attempt counts; one whose worker died does not: the watcher runs no file's
+        # content itself (intake/isolation.py), so its death (a restart, a power cut) is not
+        # the file's doing.
         values: dict[str, object] = {
             "state": ClaimState.CLAIMED, "claimed_by": worker, "lease_until": lease,
-            "attempts": 1 if redrop else seen_attempts + 1, "updated_at": now}
+            "attempts": 1 if redrop else seen_attempts + (seen_state == ClaimState.FAILED),
+            "updated_at": now}
         if redrop:  # the same content sent again: a new arrival with its own name and path
             values.update(original_name=(original_name or row.original_name)[:255],
                           source_path=source_path, sender_email=sender_email)
