@@ -94,7 +94,10 @@ def test_the_wrong_loan_officer_is_refused_for_that_center(kilimani, tmp_path: P
     assert sub.sender_email == OTIENO and "not assigned" in sub.decision_reason
     [reply] = _replies(kilimani)
     body = reply.get_body().get_content()
-    assert "Refused:" in body and "center 'Kilimani'" in body
+    assert "refused: intake-center-not-assigned" in body and "center 'Kilimani'" in body
+    # The reply says one thing: not also "received ... awaiting approval".
+    assert "received as submission" not in body and "awaiting" not in body
+    assert not list(reply.iter_attachments())  # no report of someone else's sheet
     # The supervisor may send the same center's sheet.
     other = make_sheet(tmp_path / "Kilimani by Grace.xlsx", kilimani.center_id, rows=2)
     _deliver(intake, _message(GRACE, "for Wanjiru", [other]))

@@ -78,8 +78,9 @@ def register(app: typer.Typer) -> None:
                 if as_json:
                     print_json([{"message": o.key, "sender": o.sender, "accepted": o.accepted,
                                  "reason": o.reason,
-                                 "sheets": [s.outcome.as_dict() if s.outcome else None
-                                            for s in o.sheets]} for o in outcomes])
+                                 "sheets": [{**(s.outcome.as_dict() if s.outcome else {}),
+                                             "refusal": s.refusal} for s in o.sheets]}
+                                for o in outcomes])
                 else:
                     print_table("E-mails", ["message", "sender", "accepted", "reason"],
                                 [(o.key, o.sender, o.accepted, o.reason) for o in outcomes])

@@ -21,6 +21,11 @@ SENDER_NOT_ASSIGNED = define(
     "to them",
     "Let the center's own loan officer send the sheet, or ask a supervisor to re-assign the "
     "center or to send it for you.", area=AREA)
+GROUP_NOT_ASSIGNED = define(
+    "intake-group-not-assigned", "A loan officer sent the sheet of a group not assigned to "
+    "them",
+    "Let the group's own loan officer (or its center's) send the sheet, or ask a supervisor "
+    "to re-assign the group or to send it for you.", area=AREA)
 NO_SHEET_ATTACHED = define(
     "intake-no-sheet", "The e-mail has no sheet attached",
     "Attach the filled-in workbook (.xlsx) to the e-mail and send it again.", area=AREA)

@@ -151,7 +151,7 @@ class MailIntake:
                           results=outcome.sheets)
             attachments = [s.outcome.report_xlsx for s in outcome.sheets
                            if s.outcome is not None and s.outcome.report_xlsx is not None
-                           and Path(s.outcome.report_xlsx).exists()]
+                           and s.refusal is None and Path(s.outcome.report_xlsx).exists()]
         if sender:
             fault_point("before-report")
             reply = build_reply(intake.rules.mail, to=sender, subject=subject, body=body,
@@ -202,8 +202,10 @@ class MailIntake:
                                                          reason=refusal, actor_id=staff.id)
                     log.warning("rejected submission %s from %s: %s", outcome.submission,
                                 staff.email, refusal)
-            report = outcome.report_xlsx if outcome is not None else None
-            results.append(SheetResult(original_name=name, summary=_sheet_summary(outcome),
+            report = outcome.report_xlsx if outcome is not None and not refusal else None
+            results.append(SheetResult(original_name=name,
+                                       summary=f"refused: {refusal}" if refusal
+                                       else _sheet_summary(outcome),
                                        outcome=outcome, refusal=refusal,
                                        report_name=Path(report).name if report else None))
         return results

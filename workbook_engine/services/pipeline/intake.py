@@ -21,9 +21,18 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from workbook_engine.domain import Center, ClaimState, IntakeClaim, Staff, Submission
+from workbook_engine.domain import (
+    Center,
+    ClaimState,
+    GeneratedWorkbook,
+    Group,
+    IntakeClaim,
+    Staff,
+    Submission,
+)
 from workbook_engine.domain.base import utcnow
 from workbook_engine.domain.enums import SubmissionStatus
+from workbook_engine.errors.intake import GROUP_NOT_ASSIGNED, SENDER_NOT_ASSIGNED
 from workbook_engine.services.context import AppContext
 
 _DONE = (ClaimState.PROCESSED, ClaimState.QUARANTINED)
@@ -289,23 +298,41 @@ def active_staff_by_email(ctx: AppContext, address: str) -> Sender | None:
 
 
 def sender_refusal(ctx: AppContext, submission_id: int, sender: Sender) -> str | None:
-    """Why ``sender`` may not submit this submission's sheet, or None when they may.
+    """Why ``sender`` may not hand in this submission's sheet, or None when they may.
 
-    Supervisors and clerks may submit any center's sheet; a loan officer only the sheets of
-    centers assigned to them.
+    Supervisors and clerks may hand in any sheet; a loan officer only the sheets of the
+    centers and groups they run (a group of a center is run by the center's loan officer
+    too). The sentence starts with the catalogued code (``intake-center-not-assigned``,
+    ``intake-group-not-assigned``).
     """
     if sender.may_submit_any_center:
         return None
     with ctx.session_factory() as session:
         submission = session.get(Submission, submission_id)
-        if submission is None or submission.center_id is None:
+        if submission is None:
             return None
-        center = session.get(Center, submission.center_id)
-        if center is None or center.staff_id == sender.id:
-            return None
-        return (f"the sheet is for center '{center.name}', which is not assigned to "
-                f"{sender.name} ({sender.email}); only its own loan officer, a supervisor or "
-                "a clerk may send it")
+        workbook = (session.get(GeneratedWorkbook, submission.workbook_id)
+                    if submission.workbook_id else None)
+        center_id = submission.center_id or (workbook.center_id if workbook else None)
+        group_id = workbook.group_id if workbook else None
+        if center_id is not None:
+            center = session.get(Center, center_id)
+            if center is None or center.staff_id == sender.id:
+                return None
+            return (f"{SENDER_NOT_ASSIGNED.code}: the sheet is for center '{center.name}', "
+                    f"which is not assigned to {sender.name} ({sender.email}); only its own "
+                    "loan officer, a supervisor or a clerk may send it")
+        if group_id is not None:
+            group = session.get(Group, group_id)
+            runs = {group.staff_id, group.center.staff_id if group.center else None} \
+                if group is not None else {sender.id}
+            if sender.id in runs:
+                return None
+            assert group is not None
+            return (f"{GROUP_NOT_ASSIGNED.code}: the sheet is for group '{group.name}', which "
+                    f"is not assigned to {sender.name} ({sender.email}); only its own loan "
+                    "officer, a supervisor or a clerk may send it")
+        return None
 
 
 def reject_submission_from_sender(ctx: AppContext, submission_id: int, *, reason: str,
