@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from workbook_engine.cli.common import one_of, option_date, state
+from workbook_engine.cli.common import (
+    check_office_scope,
+    check_scope,
+    one_of,
+    option_date,
+    state,
+)
 from workbook_engine.cli.output import (
     CsvOption,
     JsonOption,
@@ -87,16 +93,21 @@ def _change(ctx: typer.Context, as_json: bool, message: str, service: str,
             client_id: int, **arguments: Any) -> None:
     """Run one client lifecycle service as the acting member of staff, then report as
     :func:`_done`."""
-    engine, actor = _engine_and_actor(ctx)
+    engine, actor = _engine_and_actor(ctx, client_id)
     getattr(_service("lifecycle"), service)(engine, actor_id=actor, client_id=client_id,
                                             **arguments)
     _done(ctx, as_json, message, client_id)
 
 
-def _engine_and_actor(ctx: typer.Context) -> tuple[Any, int | None]:
+def _engine_and_actor(ctx: typer.Context, client_id: int | None = None,
+                      ) -> tuple[Any, int | None]:
+    """The engine and who acts; with ``client_id``, a client the actor may act on."""
     st = state(ctx)
     engine = st.context()
-    return engine, st.actor_id(engine)
+    actor = st.actor_id(engine)
+    if client_id is not None:
+        check_scope(engine, actor, "Client", client_id, "client")
+    return engine, actor
 
 
 def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
@@ -283,6 +294,7 @@ def create(
 ) -> None:
     """Create a client (a person, or an entity with --legal-form entity)."""
     engine, actor = _engine_and_actor(ctx)
+    check_office_scope(engine, actor, office)
     client_id = _service("lifecycle").create_client(
         engine, actor_id=actor, office_id=office, legal_form=legal_form,
         first_name=first_name, middle_name=middle_name, last_name=last_name,
@@ -489,7 +501,7 @@ def family_add(ctx: typer.Context, client_id: ClientId, first_name: FirstName = 
                dependent: Dependent = None, contact: Contact = None,
                replace_contact: ReplaceContact = False, as_json: JsonOption = False) -> None:
     """Add a family member."""
-    engine, actor = _engine_and_actor(ctx)
+    engine, actor = _engine_and_actor(ctx, client_id)
     member_id = _service("contacts").add_family_member(
         engine, actor_id=actor, client_id=client_id, replace_contact=replace_contact,
         **_family_options(
@@ -558,7 +570,7 @@ def address_add(ctx: typer.Context, client_id: ClientId, address_type: AddressTy
                 country: Country = None, postal_code: Postal = None, active: Active = None,
                 as_json: JsonOption = False) -> None:
     """Add an address."""
-    engine, actor = _engine_and_actor(ctx)
+    engine, actor = _engine_and_actor(ctx, client_id)
     address_id = _service("contacts").add_address(
         engine, actor_id=actor, client_id=client_id, **_address_options(
             address_type=address_type, street=street, line_1=line_1, line_2=line_2,
@@ -613,7 +625,7 @@ def document_attach(ctx: typer.Context, client_id: ClientId,
                     description: Annotated[Optional[str], Opt("--description")] = None,
                     as_json: JsonOption = False) -> None:
     """Attach a file (PDF, image, Word, Excel, text; at most the configured size)."""
-    engine, actor = _engine_and_actor(ctx)
+    engine, actor = _engine_and_actor(ctx, client_id)
     document_id = _service("documents").attach_document(engine, actor_id=actor, client_id=client_id,
                                        source=file, name=name, description=description)
     _done(ctx, as_json, f"Document {document_id} attached.", id=document_id)

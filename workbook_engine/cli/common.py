@@ -195,3 +195,42 @@ def out_folder(value: Path | None) -> Path | None:
         raise typer.BadParameter(f"'{value}' is a file; give a folder to write into (it is "
                                  "created if it does not exist)", param_hint="'--out'")
     return value
+
+
+def check_scope(ctx: AppContext, actor_id: int | None, model: str, record_id: int,
+                what: str) -> None:
+    """The web's rule on the command line: a member of staff acts only on the records they
+    may see (``services/access/visibility``: a supervisor or clerk, those of their office and
+    the offices below it; a loan officer, their own portfolio). Anything else is refused as
+    not found, as the web pages do. ``model``: a class of ``domain``. Nobody acting (an
+    institution being installed): no limit."""
+    if actor_id is None:
+        return
+    from workbook_engine import domain
+    from workbook_engine.services.access.visibility import check_visible
+
+    with ctx.session_factory() as session:
+        record = session.get(getattr(domain, model), record_id)
+        if record is not None:  # a missing one is refused by the service, as not found
+            check_visible(session, actor_id, record, what, record_id)
+
+
+def check_office_scope(ctx: AppContext, actor_id: int | None, office_id: int) -> None:
+    """Creating a record in an office: the actor's own office (a loan officer), or one of
+    their offices (a supervisor or clerk: theirs and those below it)."""
+    if actor_id is None:
+        return
+    from workbook_engine.domain import Office, Staff
+    from workbook_engine.services.access.visibility import office_subtree
+
+    with ctx.session_factory() as session:
+        actor = session.get(Staff, actor_id)
+        office = session.get(Office, office_id)
+        if actor is None or office is None:
+            return
+        allowed = (office_subtree(session, actor.office_id)
+                   if actor.is_supervisor or actor.is_clerk else {actor.office_id})
+        if office_id not in allowed:
+            raise EngineError(NOT_ALLOWED, f"{actor.display_name} works for office "
+                              f"'{actor.office.name}', not '{office.name}', so cannot act "
+                              "there; ask a member of staff of that office.")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from workbook_engine.cli.common import option_date, state, sub_app
+from workbook_engine.cli.common import check_scope, option_date, state, sub_app
 from workbook_engine.cli.output import (
     CsvOption,
     JsonOption,
@@ -609,6 +609,7 @@ def _loans(app: typer.Typer) -> None:
                 as_json: JsonOption = False) -> None:
         """Approve a submitted loan."""
         engine, actor = _engine(ctx)
+        check_scope(engine, actor, "Loan", loan, "loan")
         _svc("ledger.loans").approve_loan(engine, actor_id=actor, loan_id=loan,
                            approved_on=_date(on, "approval date", engine.today()))
         _done(as_json, _views().show_loan(engine, loan), f"Loan {loan} approved.")
@@ -620,6 +621,7 @@ def _loans(app: typer.Typer) -> None:
                  as_json: JsonOption = False) -> None:
         """Disburse an approved loan; its schedule follows the borrower's meetings."""
         engine, actor = _engine(ctx)
+        check_scope(engine, actor, "Loan", loan, "loan")
         _svc("ledger.loans").disburse_loan(engine, actor_id=actor, loan_id=loan,
                             disbursed_on=_date(on, "disbursal date", engine.today()))
         _show(as_json, f"Loan {loan} disbursed", _views().show_loan(engine, loan))
@@ -634,6 +636,7 @@ def _loans(app: typer.Typer) -> None:
               as_json: JsonOption = False) -> None:
         """Record a repayment made at the office."""
         engine, actor = _engine(ctx)
+        check_scope(engine, actor, "Loan", loan, "loan")
         transaction = _svc("ledger.loans").repay_loan(
             engine, actor_id=actor, loan_id=loan,
             amount=_required_amount(amount, "repayment amount"),
@@ -684,6 +687,7 @@ def _savings(app: typer.Typer) -> None:
                     receipt: Annotated[Optional[str], typer.Option("--receipt")] = None,
                     as_json: JsonOption = False) -> None:
             engine, actor = _engine(ctx)
+            check_scope(engine, actor, "SavingsAccount", account, "savings account")
             transaction = _svc("ledger.savings").record_savings_transaction(
                 engine, actor_id=actor, account_id=account, kind=kind,
                 amount=_required_amount(amount, f"{kind} amount"),
