@@ -15,13 +15,6 @@ from workbook_engine.cli.common import current_login
 from workbook_engine.config import PROJECT_ROOT
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("acting-home")
-    assert cli(folder, "init", "--demo").returncode == 0
-    return folder
-
-
 def _pending_client(home: Path) -> dict:
     rows = json.loads(cli(home, "clients", "list", "--status", "pending", "--json").stdout)
     return rows[0]

@@ -10,13 +10,6 @@ import pytest
 from tests.foundation.test_cli import cli
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("input-home")
-    assert cli(folder, "init", "--demo").returncode == 0
-    return folder
-
-
 def run(home: Path, *args: str) -> dict:
     result = cli(home, "--as", "Faith Chebet", *args, "--json")
     assert result.returncode == 0, result.stderr

@@ -14,13 +14,6 @@ MWANGI = "mwangi.njoroge@demo-mfi.example"  # a Kisumu loan officer
 FAITH = "Faith Chebet"                       # the Nairobi East clerk
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("scope-home")
-    assert cli(folder, "init", "--demo").returncode == 0
-    return folder
-
-
 def _nairobi_pending(home: Path) -> int:
     rows = json.loads(cli(home, "clients", "list", "--status", "pending", "--json").stdout)
     return next(r["id"] for r in rows if r["office"] == "Nairobi East")

@@ -15,14 +15,6 @@ from tests.foundation.test_cli import cli
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("usage-home")
-    assert cli(folder, "init", "--demo").returncode == 0
-    (folder / "a-file.xlsx").write_bytes(b"not a folder")
-    return folder
-
-
 USAGE_MISTAKES = [
     (("clients", "create", "--first-name", "Zawadi"), "Missing option '--office'"),
     (("clients", "close", "175"), "Missing option '--reason'"),
@@ -47,6 +39,7 @@ USAGE_MISTAKES = [
                                                             USAGE_MISTAKES])
 def test_a_usage_mistake_names_the_option_and_exits_2(home: Path, args: tuple[str, ...],
                                                       says: str) -> None:
+    (home / "a-file.xlsx").write_bytes(b"not a folder")
     result = cli(home, "--as", "Faith Chebet", *(a.format(home=home) for a in args))
     message = " ".join(result.stderr.split())
     assert result.returncode == 2, (result.stdout, result.stderr)

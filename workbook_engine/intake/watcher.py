@@ -221,20 +221,16 @@ class Intake:
                  ) -> Outcome | None:
         """Run the work on a held claim; a fault of the machine gives the claim back as it
         was (the attempt does not count) and is raised as :class:`EnvironmentFault`."""
+        return _machine_guarded(work, on_fault=lambda reason: self._give_back(claim, reason))
+
+    def _give_back(self, claim: claims.Claim, reason: str) -> None:
         try:
-            return work()
-        except Exception as exc:
-            reason = environmental(exc)
-            if reason is None:
-                raise
-            try:
-                claims.give_back(self.ctx, claim, worker=self.worker)
-            except Exception as again:  # noqa: BLE001 - the database may be what is down
-                log.warning("could not give back the claim on %s yet: %s",
-                            claim.original_name, environmental(again) or again)
-            log.warning("waiting: %s; %s stays where it is, nothing was set aside",
-                        reason, claim.original_name)
-            raise EnvironmentFault(reason) from exc
+            claims.give_back(self.ctx, claim, worker=self.worker)
+        except Exception as again:  # noqa: BLE001 - the database may be what is down
+            log.warning("could not give back the claim on %s yet: %s",
+                        claim.original_name, environmental(again) or again)
+        log.warning("waiting: %s; %s stays where it is, nothing was set aside",
+                    reason, claim.original_name)
 
     def recover(self, sources: tuple[str, ...] = ("inbox",)) -> list[Outcome]:
         """Take over the claims of dead workers, and failed ones, and finish them."""
@@ -366,14 +362,17 @@ class Intake:
                        note_path=note)
 
 
-def _machine_guarded(work: Callable[[], Any]) -> Any:  # noqa: ANN401
-    """Run work that holds no claim yet; a fault of the machine becomes EnvironmentFault."""
+def _machine_guarded(work: Callable[[], Any],  # noqa: ANN401
+                     on_fault: Callable[[str], None] = lambda _reason: None) -> Any:
+    """Run work; a fault of the machine is told to ``on_fault`` and raised as
+    :class:`EnvironmentFault` (anything else goes on as it is)."""
     try:
         return work()
     except Exception as exc:
         reason = environmental(exc)
         if reason is None:
             raise
+        on_fault(reason)
         raise EnvironmentFault(reason) from exc
 
 
