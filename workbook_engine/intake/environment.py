@@ -6,7 +6,6 @@ it is, nothing is set aside, and the attempt does not count."""
 from __future__ import annotations
 
 import errno
-import os
 
 _CAUSES = {
     errno.ENOSPC: "the disk is full",
