@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
 from tests.foundation.test_cli import cli
 
 MWANGI = "mwangi.njoroge@demo-mfi.example"  # a Kisumu loan officer
