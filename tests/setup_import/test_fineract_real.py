@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from tests.fixtures.fineract.populators import FineractLoan, loans_workbook, staff_label
 from tests.support.libreoffice import SOFFICE, convert
-from workbook_engine.domain import Client, Loan, LoanTransaction
+from workbook_engine.domain import Client, Loan, LoanTransaction, Office
 from workbook_engine.domain.enums import LoanTransactionType
+from workbook_engine.services.clients.lifecycle import create_client
 from workbook_engine.services.ledger.integrity import run_check
 from workbook_engine.services.pipeline.processing import process_file
 from workbook_engine.services.pipeline.submissions import approve_submission
@@ -61,6 +62,19 @@ def _dalia(kilimani) -> Client:  # noqa: ANN001
         return s.scalar(select(Client).where(Client.first_name == "Dalia"))
 
 
+def _individual(kilimani) -> Client:  # noqa: ANN001
+    """A Nairobi East client in no group: her loans follow no meeting calendar, so any
+    repayment frequency fits (a monthly loan at fortnightly Kilimani would not)."""
+    with kilimani.ctx.session_factory() as s:
+        office_id = s.scalar(select(Office.id).where(Office.name == "Nairobi East"))
+    client_id = create_client(kilimani.ctx, actor_id=None, office_id=office_id,
+                              first_name="Amani", last_name="Otieno",
+                              submitted_on=dt.date(2025, 12, 1), active=True,
+                              activation_date=dt.date(2025, 12, 1))
+    with kilimani.ctx.session_factory() as s:
+        return s.get(Client, client_id)
+
+
 @pytest.mark.parametrize("suffix", [".xlsx", ".xls"])
 def test_a_loan_at_2_percent_a_month_flat_migrates_with_its_schedule(
         kilimani, tmp_path: Path, suffix: str) -> None:
@@ -70,9 +84,9 @@ def test_a_loan_at_2_percent_a_month_flat_migrates_with_its_schedule(
     "Nairobi_East", dates as serial numbers."""
     if suffix == ".xls" and not Path(SOFFICE).exists():
         pytest.skip("LibreOffice is needed to save the workbook as .xls")
-    dalia = _dalia(kilimani)
+    amani = _individual(kilimani)
     loan = FineractLoan(
-        office="Nairobi East", client=f"Dalia Njeri({dalia.id + 300})", product="Biashara",
+        office="Nairobi East", client=f"Amani Otieno({amani.id + 300})", product="Biashara",
         loan_officer=staff_label("Wanjiru", "Kamau"), disbursed_on=dt.date(2026, 1, 6),
         principal=10000, repayments=5, every=1, unit="Months", rate=2, rate_period="Per month",
         amount_repaid=6000, last_repayment_on=dt.date(2026, 2, 17), external_id="F-LN-2PM")

@@ -20,9 +20,6 @@ START_DATES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "#15 season (branch season): the demo builds weekly Kilimo loans at fortnightly centers, "
-    "and their disbursal at approval crashes in the schedule builder (ValueError)"))
 @pytest.mark.parametrize("start", list(START_DATES.values()), ids=list(START_DATES))
 def test_every_as_due_sheet_of_14_days_posts(tmp_path: Path, start: dt.date | None) -> None:
     start = start or dt.date.today()

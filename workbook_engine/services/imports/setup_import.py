@@ -59,7 +59,9 @@ from workbook_engine.domain.schedule import (
     LoanTerms,
     PeriodUnit,
     PlannedInstallment,
+    calendar_misfit,
 )
+from workbook_engine.errors.loans import LOAN_CALENDAR_MISMATCH
 from workbook_engine.errors import EngineError, Location, Problem
 from workbook_engine.errors.general import DUPLICATE_VALUE
 from workbook_engine.errors.setup_import import (
@@ -88,7 +90,7 @@ from workbook_engine.services.imports.common import (
     resign,
     sign_and_record,
 )
-from workbook_engine.services.ledger.loans import MoneyMovementSource
+from workbook_engine.services.ledger.loans import MoneyMovementSource, repayment_calendar
 from workbook_engine.services.setup.lookup import get_or_fail
 from workbook_engine.services.imports.migration import (
     LoanMigration,
@@ -738,6 +740,13 @@ def _post_fineract_loan(c: _Context, as_of: dt.date, office: Office, product: Lo
     outstanding and in arrears follows from the schedule and the history."""
     v = c.values
     terms = _fineract_terms(c, product)
+    calendar = repayment_calendar(c.session, client_id=client.id if client else None,
+                                  group_id=group.id if group else None)
+    misfit = calendar_misfit(terms.repayment_every, terms.repayment_unit, calendar.rule)
+    if misfit is not None:
+        c.refuse(LOAN_CALENDAR_MISMATCH, "repaid_every" if v.get("repaid_every") else "product",
+                 f"The borrower repays at the meetings of {calendar.meets_with}, so this loan "
+                 f"cannot be rebuilt: {misfit}.")
     try:
         loan = migrate_loan_from_terms_in(
             c.session, terms=terms, product=product, office=office.name,
