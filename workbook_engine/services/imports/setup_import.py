@@ -75,7 +75,12 @@ from workbook_engine.errors.setup_import import (
     SETUP_NOT_LOADED_YET,
     SETUP_WRONG_KIND,
 )
-from workbook_engine.reports.client_import_report import ImportSummary, error_json, marks
+from workbook_engine.reports.client_import_report import (
+    ImportSummary,
+    error_json,
+    marks,
+    record_name,
+)
 from workbook_engine.reports.client_import_report import write_import_html
 from workbook_engine.services.setup import institution as setup
 from workbook_engine.services.imports.client_import import import_rules
@@ -1017,7 +1022,17 @@ def _report_content(run: RunResult, shift: int, summary: str) -> ReportContent:
         rows.setdefault(result.sheet.name, []).append(ReportRow(
             result.row.row + shift, result.row.key, result.row.values, result.status_text,
             result.state != "invalid", marks(result.problems)))
-    return ReportContent(rows, [error_json(p) for p in run.problems], summary)
+    return ReportContent(rows, _errors(run), summary, shift)
+
+
+def _errors(run: RunResult) -> list[dict[str, Any]]:
+    """Every problem as stored and shown, each naming its row's record (the error tables'
+    "Client" column)."""
+    out = [error_json(p) for p in run.file_problems]
+    for row in run.rows:
+        name = row.label or record_name(row.row.values)
+        out.extend(error_json(p, name) for p in row.problems)
+    return out
 
 
 def _counts(run: RunResult, posted: int | None) -> dict[str, int]:
@@ -1048,7 +1063,7 @@ def _write_reports(ctx: AppContext, session: Session, found: _Identified, run: R
         submission_id=submission.id, status=submission.status.value, message=message,
         received_at=submission.received_at, office=office.name if office else None,
         legal_form="", layout=found.book.layout, counts=_counts(run, posted),
-        errors=content.errors, rows=[
+        errors=data.locate(content.errors, content.row_shift), rows=[
             {"row": r.row.row, "key": r.row.key, "name": f"{r.sheet.name}: {r.label}"
              if r.label else r.sheet.name, "status": r.status_text,
              "ok": r.state != "invalid"} for r in run.rows[:500]],
@@ -1088,7 +1103,7 @@ def process_setup_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, name
     with ctx.unit_of_work(actor_id) as uow:
         s = uow.session
         found.workbook = s.get(GeneratedWorkbook, workbook_id) if workbook_id else None
-        errors = [error_json(p) for p in run.problems]
+        errors = _errors(run)
         valid = run.count("valid")
         if not run.rows and not [e for e in errors if not e.get("row")]:
             errors.insert(0, error_json(Problem(SETUP_NO_ROWS, f"{name} holds no row to "
