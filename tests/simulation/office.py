@@ -44,10 +44,11 @@ LAST = ["Kamau", "Njoroge", "Achieng", "Mutiso", "Chege", "Odera", "Wekesa", "Ki
 class Office:
     """The clerk's and supervisors' day at the branches."""
 
-    def __init__(self, world: World, rng: random.Random, tally: Tally) -> None:
+    def __init__(self, world: World, rng: random.Random, tally: Tally, scale: int = 1) -> None:
         self.world = world
         self.rng = rng
         self.tally = tally
+        self.scale = scale
         self.serial = 0
 
     @property
@@ -80,12 +81,14 @@ class Office:
         return True if result is None else result
 
     def day(self, today: dt.date) -> None:
-        """A morning at the office: each kind of work now and then."""
-        for chance, work in ((0.5, self.new_client), (0.6, self.new_loan),
-                             (0.15, self.disburse_at_office), (0.15, self.repay_in_full),
-                             (0.05, self.transfer), (0.05, self.close_a_client)):
-            if self.rng.random() < chance:
-                work(today)
+        """A morning at the office: each kind of work now and then (as much again for each
+        copy of the demo's branches)."""
+        for _ in range(self.scale):
+            for chance, work in ((0.5, self.new_client), (0.6, self.new_loan),
+                                 (0.15, self.disburse_at_office), (0.15, self.repay_in_full),
+                                 (0.05, self.transfer), (0.05, self.close_a_client)):
+                if self.rng.random() < chance:
+                    work(today)
 
     # ----------------------------------------------------------------- clients
 

@@ -119,7 +119,7 @@ class Season:
         self.rng = random.Random(plan.seed)
         self.tally = Tally()
         self.officer = Officer(self.rng, plan.habits)
-        self.office = Office(world, self.rng, self.tally)
+        self.office = Office(world, self.rng, self.tally, plan.scale)
         self.today = plan.start
         self.pending: dict[dt.date, list[Callable[[], None]]] = {}
         self.serial = 0

@@ -55,6 +55,7 @@ from workbook_engine.errors.clients import (
 )
 from workbook_engine.services.collection.calendars import join_group
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.ledger.loans import require_loans_fit_group
 from workbook_engine.services.setup.lookup import code_value, get_or_fail
 from workbook_engine.validation.clients import (
     CLIENT_FIELDS,
@@ -588,6 +589,7 @@ def accept_transfer(ctx: AppContext, *, actor_id: int | None, client_id: int,
         _record_status(s, client, S.ACTIVE, day, actor_id,
                        note=f"transferred from {old_office} to {target.name}")
         if group is not None:
+            require_loans_fit_group(s, client, group)
             join_group(s, group.id, client.id, day)
         note = f"left groups: {', '.join(left)}" if left else None
         uow.audit("client.accept_transfer", client, before=before, note=note)

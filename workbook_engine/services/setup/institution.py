@@ -55,6 +55,7 @@ from workbook_engine.errors.setup import PRODUCT_TERMS, STAFF_NOT_USABLE, STAFF_
 from workbook_engine.money import round_money
 from workbook_engine.services.collection.calendars import join_group
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.ledger.loans import require_loans_fit_group
 from workbook_engine.services.setup.lookup import get_or_fail
 
 SYSTEM_CODES: dict[str, tuple[str, list[str]]] = {
@@ -587,6 +588,7 @@ def add_group_member_in(ctx: AppContext, uow: UnitOfWork, *, group: Group, clien
         membership = GroupMembership(group=group, client=client, joined_on=joined)
         s.add(membership)
     else:
+        require_loans_fit_group(s, client, group)
         membership = join_group(s, group.id, client.id, joined)
     uow.audit("group.add_member", membership)
     return membership
