@@ -37,6 +37,8 @@ class Journey:
         self.unit = unit
         self.meeting = meeting
         self.where = f"{meeting} {unit.label} ({unit.name})"
+        self.regenerated = False
+        """Whether the sheet is generated again once it is posted (and returned as due)."""
 
     @property
     def world(self) -> Any:
@@ -58,10 +60,13 @@ class Journey:
         habits = self.season.plan.habits
         sheet = generate(self.world, self.unit, self.meeting)
         self.count("sheets generated")
-        twin = None
+        twin: Sheet | None = None
         if self.chance(habits.generated_twice):
-            twin = generate(self.world, self.unit, self.meeting)
-            self.count("sheets generated twice")
+            if self.season.regenerate_after_posting():
+                self.regenerated = True
+            else:
+                twin = generate(self.world, self.unit, self.meeting)
+                self.count("sheets generated twice")
         filled = self.season.officer.fill(sheet.expected, self.season.header(sheet))
         self.season.skip_known_faults(sheet.expected, filled)
         if self.chance(habits.office_repayment_before_processing):
@@ -118,6 +123,9 @@ class Journey:
                 self.fault(f"the same file sent twice was not recognised (submission "
                            f"{again.submission_id}, status {again.status})")
         self.settle(sheet, filled, result)
+        if self.regenerated:
+            twin = generate(self.world, self.unit, self.meeting)
+            self.count("sheets generated again after posting")
         if twin is not None:
             self.count("second copy returned as due")
             copy = self.season.officer.fill(twin.expected, self.season.header(twin))

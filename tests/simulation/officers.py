@@ -63,6 +63,14 @@ AS_DUE = Habits(exact=1, late=0, absent=0, approved_absence=0, paid_nothing=0, p
                 returned_late=0, exclude_invalid=0)
 """Every sheet returned exactly as generated, everyone present."""
 
+BUSY = Habits(rows_sorted=0.1, libreoffice_resave=0.1, sent_twice=0.1, generated_twice=0.1,
+              returned_late=0.1, office_repayment_before_processing=0.08,
+              office_repayment_before_approval=0.08)
+"""The rare habits made common enough that a short season meets each of them."""
+
+HABITS = {"field": Habits(), "busy": BUSY, "as-due": AS_DUE}
+"""The habits a season may be run with, by name (``--habits``)."""
+
 ATTENDANCE = {"exact": "P", "late": "L", "absent": "A", "approved_absence": "AA",
               "paid_nothing": "P", "paid_part": "P"}
 ZERO = Decimal(0)

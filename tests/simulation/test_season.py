@@ -12,17 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.simulation import season as simulation
-from tests.simulation.officers import Filled, Habits, Officer
+from tests.simulation.officers import AS_DUE, BUSY, Filled, Officer
 from tests.simulation.season import Plan, SeasonFault, run_season
 from tests.support.databases import BACKENDS
 from tests.support.libreoffice import SOFFICE
 
 START = dt.date(2026, 12, 7)
-# The rare habits made common enough that a short season meets each of them.
-BUSY = Habits(rows_sorted=0.1, libreoffice_resave=0.1, sent_twice=0.1, generated_twice=0.1,
-              returned_late=0.1, office_repayment_before_processing=0.08,
-              office_repayment_before_approval=0.08)
 EXERCISED = ("reported with errors", "reports corrected and sent again",
              "posted without its invalid rows", "excluded-rows sheets returned",
              "rows sorted", "files sent twice", "sheets generated twice", "returned late",
@@ -66,7 +61,7 @@ def test_a_posting_that_differs_from_what_was_typed_stops_the_season_with_its_re
         return filled
 
     monkeypatch.setattr(Officer, "fill", misremembered)
-    plan = Plan(seed=3, start=START, days=3, habits=simulation.AS_DUE, office_work=False,
+    plan = Plan(seed=3, start=START, days=3, habits=AS_DUE, office_work=False,
                 resaves=0)
     with pytest.raises(SeasonFault) as fault:
         run_season(plan, tmp_path)
@@ -74,5 +69,5 @@ def test_a_posting_that_differs_from_what_was_typed_stops_the_season_with_its_re
     assert message.startswith(f"seed 3, day {START} (1 of 3)")
     assert "typed" in message and "but posted" in message
     assert message.endswith(f"replay: python -m tests.simulation.season --seed 3 --start "
-                            f"{START} --days 1 --scale 1 --backend sqlite --as-due "
+                            f"{START} --days 1 --scale 1 --backend sqlite --habits as-due --resaves 0 "
                             "--no-office-work")
