@@ -87,6 +87,12 @@ class Group(CreatedAtMixin, MeetingCalendarMixin, Base):
     """The current memberships (not those a client left)."""
 
     @property
+    def label(self) -> str:
+        """How lists show the group: "Umoja (Kilimani)" with its center, so two groups of
+        the same name in one office are told apart."""
+        return f"{self.name} ({self.center.name})" if self.center is not None else self.name
+
+    @property
     def effective_meeting_rule(self) -> MeetingRule | None:
         """The center's calendar when the group belongs to a center, else its own."""
         if self.center is not None:

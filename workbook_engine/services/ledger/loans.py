@@ -278,10 +278,13 @@ _PORTIONS = ("penalties", "fees", "interest", "principal")
 
 
 def repay(session: Session, loan: Loan, amount: Decimal, on_date: dt.date,
-          actor_id: int | None, source: MoneyMovementSource = NO_SOURCE) -> LoanTransaction:
+          actor_id: int | None, source: MoneyMovementSource = NO_SOURCE,
+          kind: LoanTransactionType = LoanTransactionType.REPAYMENT) -> LoanTransaction:
     """Apply a repayment inside the caller's transaction: oldest installment first.
 
     Paying the last amount owed closes the loan. A repayment above what is owed is refused.
+    ``kind`` MIGRATION replays a repayment of the old system's history (allocated the same
+    way, but no cash moved in the engine).
     """
     if loan.status != LoanStatus.ACTIVE:
         raise EngineError(WRONG_STATE, f"Loan {loan.account_no} is {loan.status.value}; only "
@@ -295,7 +298,7 @@ def repay(session: Session, loan: Loan, amount: Decimal, on_date: dt.date,
                           f"still owed on loan {loan.account_no}.", field="amount",
                           value=str(amount))
     transaction = LoanTransaction(
-        loan_id=loan.id, type=LoanTransactionType.REPAYMENT, on_date=on_date, amount=amount,
+        loan_id=loan.id, type=kind, on_date=on_date, amount=amount,
         principal_portion=Decimal(0), interest_portion=Decimal(0), fees_portion=Decimal(0),
         penalties_portion=Decimal(0))
     transaction.record_source(source, actor_id)

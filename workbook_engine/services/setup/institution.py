@@ -633,12 +633,12 @@ def create_loan_product_in(ctx: AppContext, uow: UnitOfWork, *, name: str, short
         raise EngineError(PRODUCT_TERMS, f"Interest method '{interest_method}' is not known: "
                           "use flat or declining_balance.", field="interest method",
                           value=str(interest_method))
-    try:
-        unit = PeriodUnit(repayment_unit)
-    except ValueError:
+    # A product repays in weeks or months (a migrated Fineract loan may repay in days).
+    if repayment_unit not in (PeriodUnit.WEEKS, PeriodUnit.MONTHS):
         raise EngineError(PRODUCT_TERMS, f"Repayment unit '{repayment_unit}' is not known: "
                           "use weeks or months.", field="repayment unit",
-                          value=str(repayment_unit)) from None
+                          value=str(repayment_unit))
+    unit = PeriodUnit(repayment_unit)
     if interest_deducted_at_disbursement and interest_method != "flat":
         raise EngineError(PRODUCT_TERMS, "Interest can be deducted at disbursement only with "
                           f"the flat interest method, not '{interest_method}'.",
