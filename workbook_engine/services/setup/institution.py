@@ -53,7 +53,9 @@ from workbook_engine.errors.general import (
 )
 from workbook_engine.errors.setup import PRODUCT_TERMS, STAFF_NOT_USABLE, STAFF_STILL_ASSIGNED
 from workbook_engine.money import round_money
+from workbook_engine.services.collection.calendars import join_group
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.ledger.loans import require_loans_fit_group
 from workbook_engine.services.setup.lookup import get_or_fail
 
 SYSTEM_CODES: dict[str, tuple[str, list[str]]] = {
@@ -578,11 +580,16 @@ def add_group_member_in(ctx: AppContext, uow: UnitOfWork, *, group: Group, clien
                           f"'{client.office.name}', not to group '{group.name}''s office "
                           f"'{group.office.name}'.", field="client", value=str(client.id))
     if group.id is not None and s.scalar(select(GroupMembership).where(
-            GroupMembership.group_id == group.id, GroupMembership.client_id == client.id)):
+            GroupMembership.group_id == group.id, GroupMembership.client_id == client.id,
+            GroupMembership.left_on.is_(None))):
         raise EngineError(DUPLICATE_VALUE, f"{client.display_name} is already a member of "
                           f"group '{group.name}'.", field="client", value=str(client.id))
-    membership = GroupMembership(group_id=group.id, client_id=client.id, joined_on=joined)
-    s.add(membership)
+    if group.id is None:  # a group of the same workbook, not flushed yet
+        membership = GroupMembership(group=group, client=client, joined_on=joined)
+        s.add(membership)
+    else:
+        require_loans_fit_group(s, client, group)
+        membership = join_group(s, group.id, client.id, joined)
     uow.audit("group.add_member", membership)
     return membership
 
