@@ -93,7 +93,7 @@ class Formats:
                           ("money", "#,##0.00"), ("general", "General")):
             for error in (False, True):
                 self.by_type[(kind, error)] = book.add_format({
-                    "num_format": num, "locked": False,
+                    "num_format": num, "locked": False, "valign": "top",
                     "bg_color": ERROR_FILL if error else INPUT_FILL})
 
     def cell(self, kind: str, error: bool = False) -> Any:
