@@ -12,8 +12,10 @@ keys and the signed metadata sheet) with:
   comment. Marked formats are recognised by their colours (LibreOffice renumbers formats
   but keeps colours), the engine's comments by their author or, as LibreOffice drops the
   author, by their "How to fix:" sentence;
-* an **"Errors"** sheet (sheet, row, column, client, what is wrong, how to fix) and a
-  **"Summary"** sheet (cash collected, paid out, to hand over);
+* an **"Errors"** sheet (sheet, row, column, client, what is wrong, how to fix), a
+  **"Summary"** sheet (cash collected, paid out, to hand over) and, when the posting was
+  rehearsed, a **"Posting"** sheet: what approving will do to each account, its balance
+  before -> after (:class:`PostingPreview`);
 * the metadata sheet's rows signed again with a ``version`` field (the next version number),
   so a report whose version (or any other field) was edited is refused like any tampered
   sheet.
@@ -80,6 +82,28 @@ def _is_ours(author: str, text: str) -> bool:
 
 
 @dataclass(frozen=True)
+class PostingPreview:
+    """What approval will post, as the rehearsal found: each account it moves, its balance
+    (a loan: what it owes; a charge: what is left to pay) and status before and after.
+
+    ``excluded_rows`` > 0: the sheet has row errors, and this is what approving with
+    ``--exclude-invalid`` would post (the other rows stay due).
+    """
+
+    accounts: Sequence[Mapping[str, Any]]
+    excluded_rows: int
+    collected: Decimal
+    paid_out: Decimal
+
+    @property
+    def title(self) -> str:
+        if self.excluded_rows:
+            return (f"What approving with --exclude-invalid will post ({self.excluded_rows} "
+                    "row(s) with errors left out)")
+        return "What approving will post"
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything a report shows (plain data, so both formats show the same)."""
 
@@ -100,6 +124,7 @@ class ReportData:
     paid_out: Decimal
     message: str
     duplicate_of: int | None = None
+    posting: PostingPreview | None = None
 
     @property
     def cash_to_hand_over(self) -> Decimal:
@@ -142,6 +167,31 @@ def _summary_rows(data: ReportData) -> list[tuple[Any, ...]]:
             ("Version", data.version), ("Errors", len(data.errors)),
             ("Cash collected", float(data.collected)), ("Paid out", float(data.paid_out)),
             ("Cash to hand over", float(data.cash_to_hand_over))]
+
+
+POSTING_HEADERS = ("Client / group", "Account", "Product", "Before", "After", "Status")
+POSTING_WIDTHS = (26, 14, 18, 14, 14, 22)
+
+
+def _posting_rows(data: ReportData) -> list[tuple[Any, ...]]:
+    preview = data.posting
+    if preview is None:  # a sheet error: nothing can be posted (a copy's earlier sheet goes)
+        return [("Nothing can be posted until the errors of the whole sheet are corrected.",)]
+    rows: list[tuple[Any, ...]] = [(preview.title,), POSTING_HEADERS]
+    for change in preview.accounts:
+        status = change["status_before"] if change["status_before"] == \
+            change["status_after"] else f"{change['status_before']} -> {change['status_after']}"
+        rows.append((change["owner"], change["label"], change["what"],
+                     float(Decimal(change["before"])), float(Decimal(change["after"])),
+                     status))
+    rows += [(), ("Collected", float(preview.collected)), ("Paid out", float(preview.paid_out))]
+    return rows
+
+
+def _extra_sheets(data: ReportData) -> list[tuple[str, list[tuple[Any, ...]], Sequence[int]]]:
+    """The sheets added to the report: Errors, Summary and Posting."""
+    return [("Errors", _error_rows(data), ERROR_WIDTHS), ("Summary", _summary_rows(data), (20,)),
+            ("Posting", _posting_rows(data), POSTING_WIDTHS)]
 
 
 def write_xlsx_report(source: Path, target: Path, data: ReportData, *, sheet_name: str,
@@ -197,8 +247,8 @@ def _patch_package(source: Path, target: Path, data: ReportData, sheet_name: str
     set_comments(package, part, {address: str(mark["error"])[:1000]
                                  for address, mark in marked.items() if mark.get("error")},
                  ours=_is_ours)
-    book.put_sheet("Errors", sheet_xml(_error_rows(data), ERROR_WIDTHS))
-    book.put_sheet("Summary", sheet_xml(_summary_rows(data), (20,)))
+    for name, rows, widths in _extra_sheets(data):
+        book.put_sheet(name, sheet_xml(rows, widths))
     package.set_text(meta_part, sheet_xml(signed.rows(), keep_from=package.text(meta_part)))
     package.save(target)
 
@@ -235,8 +285,7 @@ def _rewrite_with_openpyxl(source: Path, target: Path, data: ReportData, sheet_n
             comment = Comment(str(mark["error"])[:1000], AUTHOR)
             comment.width, comment.height = 300, 120
             cell.comment = comment
-    for name, rows, widths in (("Errors", _error_rows(data), ERROR_WIDTHS),
-                               ("Summary", _summary_rows(data), (20,))):
+    for name, rows, widths in _extra_sheets(data):
         if name in book.sheetnames:
             del book[name]
         sheet = book.create_sheet(name)

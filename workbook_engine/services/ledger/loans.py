@@ -164,8 +164,12 @@ def generate_schedule(session: Session, loan: Loan, disbursed_on: dt.date) -> No
 
 
 def disburse(session: Session, loan: Loan, on_date: dt.date, actor_id: int | None,
-             source: MoneyMovementSource = NO_SOURCE) -> LoanTransaction:
-    """Disburse an approved loan inside the caller's transaction; returns the transaction."""
+             source: MoneyMovementSource = NO_SOURCE, *, flush: bool = True) -> LoanTransaction:
+    """Disburse an approved loan inside the caller's transaction; returns the transaction.
+
+    Every refusal comes before anything changes. ``flush=False`` leaves the transaction
+    pending (a caller writing many flushes them together; its id comes with that flush).
+    """
     if loan.status != LoanStatus.APPROVED:
         raise EngineError(WRONG_STATE, f"Loan {loan.account_no} is {loan.status.value}; only "
                           "an approved loan can be disbursed.")
@@ -181,7 +185,8 @@ def disburse(session: Session, loan: Loan, on_date: dt.date, actor_id: int | Non
         interest_portion=Decimal(0), fees_portion=Decimal(0), penalties_portion=Decimal(0))
     transaction.record_source(source, actor_id)
     session.add(transaction)
-    session.flush()
+    if flush:
+        session.flush()
     return transaction
 
 
@@ -206,10 +211,12 @@ _PORTIONS = ("penalties", "fees", "interest", "principal")
 
 
 def repay(session: Session, loan: Loan, amount: Decimal, on_date: dt.date,
-          actor_id: int | None, source: MoneyMovementSource = NO_SOURCE) -> LoanTransaction:
+          actor_id: int | None, source: MoneyMovementSource = NO_SOURCE, *,
+          flush: bool = True) -> LoanTransaction:
     """Apply a repayment inside the caller's transaction: oldest installment first.
 
-    Paying the last amount owed closes the loan. A repayment above what is owed is refused.
+    Paying the last amount owed closes the loan. A repayment above what is owed is refused;
+    every refusal comes before anything changes. ``flush=False``: as :func:`disburse`.
     """
     if loan.status != LoanStatus.ACTIVE:
         raise EngineError(WRONG_STATE, f"Loan {loan.account_no} is {loan.status.value}; only "
@@ -251,7 +258,8 @@ def repay(session: Session, loan: Loan, amount: Decimal, on_date: dt.date,
     if loan.outstanding == 0:
         loan.status = LoanStatus.CLOSED
         loan.closed_on = on_date
-    session.flush()
+    if flush:
+        session.flush()
     return transaction
 
 
