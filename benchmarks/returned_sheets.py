@@ -42,13 +42,13 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
-from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' helpers
 
-from tests.conftest import KILIMANI_MEETING, _kilimani, make_context
+from tests.conftest import KILIMANI_MEETING
+from tests.support.kilimani40 import build_world
 from tests.support.databases import fresh_database
-from workbook_engine.domain import GeneratedWorkbook, Group, LoanProduct, SavingsProduct
+from workbook_engine.domain import GeneratedWorkbook
 from workbook_engine.reports.collection_report import ReportData, write_html_report, \
     write_xlsx_report
 from workbook_engine.services.collection.posting import rehearse_posting
@@ -71,35 +71,11 @@ from workbook_engine.workbooks.metadata import resign, verify_metadata
 from workbook_engine.workbooks.safe_read import read_workbook
 from workbook_engine.workbooks.signing import load_key_ring
 
-EXTRA_CLIENTS = 34  # Kilimani has 3 clients; with its center and group rows: 40 rows
-
 
 def cpu_seconds() -> float:
     """CPU time of this process and of its finished children."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.process_time() + children.ru_utime + children.ru_stime
-
-
-def build_world(tmp: Path, url: str) -> tuple[AppContext, Any]:
-    ctx = make_context(tmp, url, KILIMANI_MEETING)
-    world = _kilimani(ctx)
-    with ctx.unit_of_work(None) as uow:
-        from workbook_engine.services.setup.demo import _Builder
-
-        s = uow.session
-        builder = _Builder(s)
-        group = s.scalars(select(Group).where(Group.name == "Umoja")).one()
-        biashara = s.scalars(select(LoanProduct).where(LoanProduct.name == "Biashara")).one()
-        lazima = s.scalars(select(SavingsProduct).where(SavingsProduct.name == "Lazima")).one()
-        opened = dt.date(2026, 1, 6)
-        for i in range(EXTRA_CLIENTS):  # each with a loan being repaid and mandatory savings
-            client = builder.client(group, f"Client{i}", "Bench", opened,
-                                    mobile=f"07990{i:05d}")
-            builder.disbursed_loan(biashara, Decimal(5000 + 100 * i), opened, 2,
-                                   group.staff_id, client=client)
-            builder.savings(lazima, opened, [Decimal(150)], client=client)
-        uow.commit()
-    return ctx, world
 
 
 def officer_values(expected: dict[str, Any], rng: random.Random) -> dict[str, Any]:

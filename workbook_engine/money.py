@@ -20,7 +20,8 @@ from decimal import (
     localcontext,
 )
 
-__all__ = ["MONEY_PRECISION", "quantum", "round_money", "split_evenly", "to_decimal"]
+__all__ = ["MONEY_PRECISION", "money_text", "quantum", "round_money", "split_evenly",
+           "to_decimal"]
 
 #: Significant digits used for intermediate money arithmetic.
 MONEY_PRECISION = 60
@@ -131,3 +132,17 @@ def split_evenly(total: Decimal, parts: int, digits: int) -> list[Decimal]:
             part = (rounded / parts).quantize(q, rounding=ROUND_DOWN)
         last = rounded - part * (parts - 1)
     return [part] * (parts - 1) + [last]
+
+
+def money_text(value: Decimal | int | str | None, digits: int = 2, *,
+               decimal_comma: bool = False) -> str:
+    """An amount as a person reads it: rounded to the currency's digits, thousands grouped
+    (``Decimal("7045.9")`` -> "7,045.90"; with a decimal comma, as an office whose locale in
+    ``rules/locales.yaml`` has ``decimal_separator: ","`` writes it, "7.045,90"); None -> "".
+    A float is refused, as everywhere."""
+    if value is None or value == "":
+        return ""
+    text = f"{round_money(to_decimal(value), digits):,.{digits}f}"
+    if decimal_comma:
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text

@@ -256,3 +256,34 @@ def test_arithmetic_lookups_match_brute_force(
     assert is_meeting_date(rule, start, holidays) == (start in every)
     assert all(a < b for a, b in zip(expected, expected[1:]))
     assert all(d not in holidays for d in expected)
+
+
+def test_a_meeting_moved_onto_the_next_one_is_counted_once() -> None:
+    """Weekly from Wednesday 2020-01-01, the office closed for its first week: the first
+    meeting moves to 01-08, the day of the second (which is not a holiday): one meeting."""
+    weekly = MeetingRule(D(2020, 1, 1), Frequency.WEEKLY)
+    closed = {D(2020, 1, 1) + timedelta(days=i) for i in range(7)}
+    assert meeting_dates(weekly, D(2020, 1, 1), D(2020, 1, 15), closed) == [
+        D(2020, 1, 8), D(2020, 1, 15)]
+    assert count_meetings(weekly, D(2020, 1, 1), D(2020, 1, 15), closed) == 2
+    assert count_meetings(weekly, D(2020, 1, 8), D(2020, 1, 15), closed) == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rule=rules(),
+    offset=st.integers(-40, 400),
+    length=st.integers(0, 200),
+    runs=st.lists(st.tuples(st.integers(-10, 600), st.integers(1, 45)), max_size=5),
+)
+def test_counts_match_brute_force_with_long_closures(
+    rule: MeetingRule, offset: int, length: int, runs: list[tuple[int, int]]
+) -> None:
+    holidays = {rule.start_date + timedelta(days=first + i)
+                for first, days in runs for i in range(days)}
+    start = rule.start_date + timedelta(days=offset)
+    end = start + timedelta(days=length)
+    every = _brute_force(rule, end + timedelta(days=800), holidays)
+    expected = [d for d in every if start <= d <= end]
+    assert meeting_dates(rule, start, end, holidays) == expected
+    assert count_meetings(rule, start, end, holidays) == len(expected)

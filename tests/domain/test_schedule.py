@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from workbook_engine.domain.calendar import Frequency, MeetingRule
 from workbook_engine.domain.schedule import (
+    CalendarMisfit,
     InterestMethod,
     LoanTerms,
     PeriodUnit,
@@ -116,7 +117,8 @@ def test_monthly_dates_clamp_without_drift() -> None:
 
 def test_coarse_meeting_calendar_is_refused() -> None:
     monthly = MeetingRule(D(2026, 1, 1), Frequency.MONTHLY, weekday=0, week_of_month=1)
-    with pytest.raises(ValueError, match="both be due"):
+    with pytest.raises(CalendarMisfit, match="every 2 weeks cannot follow meetings held "
+                       "monthly on the first Monday: a loan there must be repaid every month"):
         repayment_dates(D(2026, 1, 6), biashara("10000"), monthly)
 
 

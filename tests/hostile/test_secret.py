@@ -126,3 +126,14 @@ def test_the_secret_file_is_owner_only_and_rotation_keeps_old_sheets_valid(
     from workbook_engine.workbooks.metadata import read_metadata
 
     assert read_metadata(sheet.path).metadata.key_id == new_id
+
+
+def test_a_signature_edited_into_non_ascii_text_is_refused_not_a_crash() -> None:
+    """Found by the mutation property: '¡' typed over the signature cell raised TypeError."""
+    from workbook_engine.workbooks.signing import KeyRing
+
+    ring = KeyRing("k1", {"k1": b"secret"})
+    key, signature = ring.sign(b"payload")
+    assert ring.verify(b"payload", key, signature)
+    assert not ring.verify(b"payload", key, "¡")
+    assert not ring.verify(b"payload", key, signature[:-1] + "é")

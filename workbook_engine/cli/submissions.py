@@ -10,6 +10,7 @@ import typer
 from workbook_engine.cli.common import console, print_json, print_record, print_table, state
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import NOT_FOUND
+from workbook_engine.money import money_text
 from workbook_engine.services.pipeline import submissions
 from workbook_engine.services.pipeline.processing import process_file
 
@@ -21,6 +22,11 @@ def _print_errors(errors: list[dict[str, Any]]) -> None:
         print_table("Errors", ["Row", "Cell", "Client", "Code", "What is wrong"],
                     ([e.get("row"), e.get("cell"), e.get("client"), e.get("code"),
                       e.get("message")] for e in errors))
+
+
+def _money(value: Any, view: dict[str, Any]) -> str:
+    """An amount of a submission as its office writes it ("7,045.90")."""
+    return money_text(value, decimal_comma=bool(view.get("decimal_comma")))
 
 
 def register(app: typer.Typer) -> None:
@@ -71,7 +77,8 @@ def register(app: typer.Typer) -> None:
                                         "Collected", "Paid out"],
                         ([r["id"], r["status"], r["original_name"], r["version"],
                           r["meeting_date"], r["loan_officer"], r["submitted_by"],
-                          r["error_count"], r["cash_collected"], r["cash_paid_out"]]
+                          r["error_count"], _money(r["cash_collected"], r),
+                          _money(r["cash_paid_out"], r)]
                          for r in rows))
 
     @sub_app.command("show")
@@ -83,8 +90,10 @@ def register(app: typer.Typer) -> None:
             print_json(view)
             return
         print_record(f"Submission {submission_id}", [
-            (k.replace("_", " ").capitalize(), v) for k, v in view.items()
-            if k not in ("errors", "history", "posting")])
+            (k.replace("_", " ").capitalize(),
+             _money(v, view) if k in ("cash_collected", "cash_paid_out") else v)
+            for k, v in view.items() if k not in ("errors", "history", "posting",
+                                                  "decimal_comma")])
         _print_errors(view["errors"])
         print_table("History", ["When", "What", "Who", "Note"],
                     ([h["at"], h["action"], h["by"], h["note"]] for h in view["history"]))
@@ -110,8 +119,8 @@ def register(app: typer.Typer) -> None:
         posting = view.get("posting") or {}
         console.print(f"Submission {submission_id} posted: "
                       f"{len(posting.get('movements', []))} transactions, collected "
-                      f"{posting.get('collected')}, paid out {posting.get('paid_out')}.",
-                      highlight=False)
+                      f"{_money(posting.get('collected'), view)}, paid out "
+                      f"{_money(posting.get('paid_out'), view)}.", highlight=False)
         if view.get("excluded_rows"):
             console.print(f"{len(view['excluded_rows'])} row(s) excluded; they stay due. "
                           f"New sheet: {view.get('excluded_sheet') or 'not written'}",

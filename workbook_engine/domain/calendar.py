@@ -43,6 +43,7 @@ __all__ = [
     "describe",
     "is_meeting_date",
     "meeting_dates",
+    "meetings_from",
     "next_meeting_on_or_after",
     "nominal_dates",
     "previous_meeting_on_or_before",
@@ -249,6 +250,23 @@ def meeting_dates(
     return result
 
 
+def meetings_from(rule: MeetingRule, d: date, holidays: Collection[date] = ()) -> Iterator[date]:
+    """Yield the actual meeting dates on or after ``d``, ascending and distinct (meetings
+    merged by a long holiday run once), until the end of the ``date`` range."""
+    hol = frozenset(holidays)
+    k = _first_index_actual_on_or_after(rule, d, hol)
+    last: date | None = None
+    while True:
+        try:
+            actual = _actual(rule, k, hol)
+        except (OverflowError, ValueError):
+            return
+        if actual != last:
+            yield actual
+            last = actual
+        k += 1
+
+
 def next_meeting_on_or_after(
     rule: MeetingRule, d: date, holidays: Collection[date] = ()
 ) -> date:
@@ -290,15 +308,16 @@ def count_meetings(
     if hi < lo:
         return 0
     count = hi - lo + 1
-    # Merges: nominal k (lo < k <= hi) lands on a holiday and is moved to the same day as
-    # meeting k - 1. Only holidays between the first counted nominal date and ``end`` matter.
+    # Merges: meeting k (lo <= k < hi) falls on a holiday and is moved onto the day meeting
+    # k + 1 is held (moved itself or not). Only holidays from the first counted nominal date
+    # to ``end`` matter.
     first_nominal = _nominal(rule, lo)
     for h in hol:
-        if not first_nominal < h <= end:
+        if not first_nominal <= h <= end:
             continue
         k = _index_on_or_after(rule, h)
-        if lo < k <= hi and _nominal(rule, k) == h:
-            if _actual(rule, k - 1, hol) == _actual(rule, k, hol):
+        if lo <= k < hi and _nominal(rule, k) == h:
+            if _actual(rule, k, hol) == _actual(rule, k + 1, hol):
                 count -= 1
     return count
 

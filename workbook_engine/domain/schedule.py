@@ -10,12 +10,19 @@ Conventions
 * **Periodic rate**: the annual rate (percent) / 100 / periods per year.
 * **Due dates**: the k-th nominal due date is ``disbursed_on + k`` periods (weeks are added
   as ``7 * every * k`` days; months are added to the disbursal date's day of month, clamped
-  to the month's end, always counting from the disbursal date so there is no drift). With a
-  meeting rule the k-th due date is the first (holiday-moved) meeting on or after that
-  nominal date; without one, the nominal date itself moved forward past holidays. Due dates
-  must be strictly increasing: if a meeting calendar (or a holiday run) would put two
-  installments on the same day, :func:`repayment_dates` raises ``ValueError`` rather than
-  silently merging them.
+  to the month's end, always counting from the disbursal date so there is no drift).
+* **Repayments follow the meetings** (the Mifos rule): with a meeting calendar, the loan's
+  repayment period must be in the calendar's unit (weeks for a weekly calendar, months for a
+  monthly one) and a whole multiple of its interval: a loan repaid every 2 weeks fits a
+  center meeting weekly (every second meeting) or every 2 weeks, but a loan repaid weekly
+  does not fit a center meeting every 2 weeks (:func:`calendar_misfit` says why, and
+  :func:`repayment_dates` raises :class:`CalendarMisfit`). Installment 1 is due at the first
+  (holiday-moved) meeting on or after its nominal date, and each later one ``every /
+  interval`` meetings after the one before: meetings merged by a long holiday run count
+  once, so two installments never fall on the same meeting.
+* Without a calendar the k-th due date is its nominal date moved forward past holidays, and
+  never on or before the previous installment's (a holiday run longer than a period moves
+  it to the first working day after that installment).
 * **Rounding**: every amount is rounded half-up to ``currency_digits`` decimals
   (:func:`workbook_engine.money.round_money`); intermediate values are computed with
   60 significant digits.
@@ -45,15 +52,23 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, localcontext
 from enum import StrEnum
 
-from workbook_engine.domain.calendar import MeetingRule, next_meeting_on_or_after
+from workbook_engine.domain.calendar import (
+    Frequency,
+    MeetingRule,
+    describe,
+    meetings_from,
+    next_meeting_on_or_after,
+)
 from workbook_engine.money import MONEY_PRECISION, round_money, split_evenly
 
 __all__ = [
+    "CalendarMisfit",
     "InterestMethod",
     "LoanTerms",
     "PeriodUnit",
     "PlannedInstallment",
     "build_schedule",
+    "calendar_misfit",
     "repayment_dates",
     "total_interest",
 ]
@@ -195,6 +210,38 @@ def _nominal_due(disbursed_on: date, terms: LoanTerms, k: int) -> date:
     return _add_months(disbursed_on, terms.repayment_every * k)
 
 
+class CalendarMisfit(ValueError):
+    """A loan's repayment period does not follow its meeting calendar (see
+    :func:`calendar_misfit`); the message says why and what would fit."""
+
+
+def _every(n: int, unit: PeriodUnit) -> str:
+    single = "week" if unit is PeriodUnit.WEEKS else "month"
+    return f"every {single}" if n == 1 else f"every {n} {single}s"
+
+
+def calendar_misfit(repayment_every: int, repayment_unit: PeriodUnit | str,
+                    rule: MeetingRule | None) -> str | None:
+    """Why repayments every ``repayment_every`` ``repayment_unit`` cannot follow the meetings
+    of ``rule`` (None when they can, or when there is no calendar).
+
+    They fit when the units agree (weeks for a WEEKLY calendar, months for a MONTHLY one) and
+    the period is a whole number of the calendar's intervals.
+    """
+    if rule is None:
+        return None
+    unit = PeriodUnit(repayment_unit)
+    calendar_unit = PeriodUnit.WEEKS if rule.frequency is Frequency.WEEKLY else PeriodUnit.MONTHS
+    meets = describe(rule).split(" from ")[0]
+    fitting = _every(rule.interval, calendar_unit)
+    if rule.interval > 1:
+        fitting += f" (or a multiple of {rule.interval} {calendar_unit.value})"
+    if unit is calendar_unit and repayment_every % rule.interval == 0:
+        return None
+    return (f"repayments {_every(repayment_every, unit)} cannot follow meetings held "
+            f"{meets}: a loan there must be repaid {fitting}")
+
+
 def repayment_dates(
     disbursed_on: date,
     terms: LoanTerms,
@@ -203,33 +250,38 @@ def repayment_dates(
 ) -> list[date]:
     """Due dates of installments 1..n (installment 0, if any, is due on ``disbursed_on``).
 
-    The k-th date is the first meeting on or after ``disbursed_on + k`` periods when a
-    ``meeting_rule`` is given, else that date moved forward past holidays.
+    With a ``meeting_rule`` installment 1 is due at the first meeting on or after
+    ``disbursed_on`` + 1 period, and each later one ``repayment_every / interval`` meetings
+    after it; without one, the k-th date is ``disbursed_on + k`` periods moved past holidays
+    (and past the previous installment). Dates are strictly increasing.
 
     Raises:
-        ValueError: if two installments would fall on the same day (the meeting calendar is
-            coarser than the repayment period, or a holiday run is longer than a period).
+        CalendarMisfit: the repayment period does not follow the meeting calendar.
     """
     if not isinstance(disbursed_on, date) or isinstance(disbursed_on, datetime):
         raise ValueError(f"disbursed_on must be a date, got {disbursed_on!r}")
     hol = frozenset(holidays)
-    result: list[date] = []
-    for k in range(1, terms.number_of_repayments + 1):
-        nominal = _nominal_due(disbursed_on, terms, k)
-        if meeting_rule is not None:
-            due = next_meeting_on_or_after(meeting_rule, nominal, hol)
-        else:
-            due = nominal
+    n = terms.number_of_repayments
+    if meeting_rule is None:
+        result: list[date] = []
+        for k in range(1, n + 1):
+            due = _nominal_due(disbursed_on, terms, k)
+            if result and due <= result[-1]:
+                due = result[-1] + timedelta(days=1)
             while due in hol:
                 due += timedelta(days=1)
-        if result and due <= result[-1]:
-            raise ValueError(
-                f"installments {k - 1} and {k} would both be due on {due.isoformat()}: "
-                "the meeting calendar or holidays do not leave one meeting per repayment "
-                "period"
-            )
-        result.append(due)
-    return result
+            result.append(due)
+        return result
+    misfit = calendar_misfit(terms.repayment_every, terms.repayment_unit, meeting_rule)
+    if misfit is not None:
+        raise CalendarMisfit(misfit)
+    step = terms.repayment_every // meeting_rule.interval
+    first = next_meeting_on_or_after(meeting_rule, _nominal_due(disbursed_on, terms, 1), hol)
+    dates = [d for i, d in zip(range((n - 1) * step + 1),
+                                meetings_from(meeting_rule, first, hol)) if i % step == 0]
+    if len(dates) < n:
+        raise CalendarMisfit(f"the meeting calendar ends before the last of {n} repayments")
+    return dates
 
 
 # --------------------------------------------------------------------------- amounts

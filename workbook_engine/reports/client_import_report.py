@@ -16,6 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from workbook_engine.money import money_text
 from workbook_engine.validation.client_import import INVALID, ImportFile, ImportValidation
 from workbook_engine.workbooks.client_import_sheet import CLIENTS_SHEET
 from workbook_engine.workbooks.client_import_writer import ReportContent, ReportRow
@@ -48,11 +49,39 @@ class ImportSummary:
     approve_hint: str = "the valid rows are imported, the others wait for corrections."
 
 
-def error_json(problem: Any) -> dict[str, Any]:
-    """A problem as stored in the submission and shown in the reports."""
+NAME_KEYS = (("full_name",), ("first_name", "middle_name", "last_name"), ("name",),
+             ("borrower",), ("owner",))
+
+
+def record_name(values: Mapping[str, Any]) -> str | None:
+    """Who or what a row of an import is about, as its cells name it: a client's or staff
+    member's name, an office's, a loan's borrower..."""
+    for keys in NAME_KEYS:
+        parts = [str(values[k]).strip() for k in keys if values.get(k) not in (None, "")]
+        if parts:
+            return " ".join(parts)
+    return None
+
+
+def error_json(problem: Any, name: str | None = None) -> dict[str, Any]:
+    """A problem as stored in the submission and shown in the reports; ``name`` is the
+    client (or record) of its row, shown in the error tables' "Client" column."""
     data = problem.as_dict()
     data.setdefault("column_header", data.get("column"))
+    if name and not data.get("client"):
+        data["client"] = name
     return data
+
+
+def import_errors(validation: ImportValidation) -> list[dict[str, Any]]:
+    """Every problem of a client import, each naming its row's client."""
+    out = [error_json(p) for p in validation.file_problems]
+    for i in sorted(validation.row_problems):
+        name = record_name(validation.clients.values(i))
+        out.extend(error_json(p, name) for p in validation.row_problems[i])
+    for problems in validation.related.values():
+        out.extend(error_json(p) for p in problems)
+    return out
 
 
 def report_content(book: ImportFile, validation: ImportValidation, *, row_shift: int = 0,
@@ -67,8 +96,8 @@ def report_content(book: ImportFile, validation: ImportValidation, *, row_shift:
             continue
         rows[sheet.name] = _RelatedRows(sheet, validation, row_shift)
     if errors is None:
-        errors = [error_json(p) for p in validation.problems]
-    return ReportContent(rows, errors, summary)
+        errors = import_errors(validation)
+    return ReportContent(rows, errors, summary, row_shift)
 
 
 class _ClientRows(Sequence[ReportRow]):
@@ -122,10 +151,8 @@ def row_views(validation: ImportValidation, limit: int = 500) -> list[dict[str, 
     out = []
     sheet = validation.clients
     for i in range(min(limit, len(validation.states))):
-        v = sheet.values(i)
-        name = " ".join(str(v[k]) for k in ("first_name", "middle_name", "last_name",
-                                             "full_name") if v.get(k) not in (None, ""))
-        out.append({"row": sheet.rows[i], "key": sheet.keys[i], "name": name,
+        out.append({"row": sheet.rows[i], "key": sheet.keys[i],
+                    "name": record_name(sheet.values(i)) or "",
                     "status": validation.status_text(i),
                     "ok": validation.states[i] != INVALID,
                     "client_id": validation.client_ids[i]})
@@ -137,6 +164,7 @@ def write_import_html(summary: ImportSummary, target: Path) -> Path:
     env = Environment(loader=FileSystemLoader(TEMPLATES),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
                       lstrip_blocks=True)
+    env.filters["money"] = money_text
     html = env.get_template("client_import_report.html.j2").render(
         report=summary, errors=list(summary.errors)[:HTML_ERROR_LIMIT])
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -3,8 +3,9 @@
 The .xlsx report is a copy of the submitted workbook itself (so it keeps the grid, the hidden
 keys and the signed metadata sheet) with:
 
-* the seed's **red text** where attendance is not Present, a repayment is zero or partial,
-  a mandatory deposit or the charges differ from what was due;
+* the seed's **red** where attendance is not Present, a repayment is zero or partial,
+  a mandatory deposit or the charges differ from what was due: red text on a salmon fill
+  (:data:`MARK_FILL`), so that a cell the officer emptied shows too, on screen and on paper;
 * **error cells filled red** with a comment saying what is wrong and how to fix it;
 * every other cell the caller lists **plain** again: a report is returned as the next
   version of the sheet, so a cell marked in an earlier version's report and correct now
@@ -57,10 +58,13 @@ from workbook_engine.reports.xlsx_patch import (
     sheet_xml,
 )
 from workbook_engine.workbooks.metadata import SignedMetadata
+from workbook_engine.workbooks.print_setup import PrintSetup, wrapped_height
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 RED = "FFC7CE"
 RED_TEXT = "C00000"
+MARK_FILL = "F8CBAD"  # a cell the seed shows red: its text red, and this fill, so that an
+#                       emptied cell shows too (on screen and on paper)
 HOW_TO_FIX = " How to fix: "  # every comment of the engine has it (see ``comment_text``)
 
 
@@ -124,6 +128,7 @@ class ReportData:
     paid_out: Decimal
     message: str
     duplicate_of: int | None = None
+    corrected_copy: str | None = None  # the highlighted .xlsx to correct and send back
     posting: PostingPreview | None = None
 
     @property
@@ -152,7 +157,24 @@ def write_html_report(data: ReportData, target: Path) -> Path:
 
 ERROR_HEADERS = ("Sheet", "Row", "Column", "Cell", "Client", "Code", "What is wrong",
                  "How to fix")
-ERROR_WIDTHS = (16, 6, 18, 7, 22, 22, 70, 60)
+ERROR_WIDTHS = (14, 5, 16, 6, 20, 18, 45, 40)
+WRAPPED = (6, 7)  # the columns of running text ("What is wrong", "How to fix")
+SUMMARY_WIDTHS = (20, 16)
+MONEY_FORMAT = 4  # the built-in "#,##0.00"
+
+
+def _error_heights(rows: Sequence[Sequence[Any]]) -> list[float | None]:
+    """Each row's height, so that the wrapped columns show all their text."""
+    return [None, *(max(wrapped_height(str(row[c] or ""), ERROR_WIDTHS[c]) for c in WRAPPED)
+                    for row in rows[1:])]
+
+
+def _print_setups(data: ReportData) -> dict[str, PrintSetup]:
+    """How the report's own sheets print: each a list one page wide, its header repeated."""
+    date = (data.meeting_date or data.received_at.date()).isoformat()
+    return {"Errors": PrintSetup(data.title, "Errors", date, repeat=(1, 1)),
+            "Summary": PrintSetup(data.title, "Summary", date, landscape=False),
+            "Posting": PrintSetup(data.title, "Posting", date, repeat=(1, 1))}
 
 
 def _error_rows(data: ReportData) -> list[tuple[Any, ...]]:
@@ -165,8 +187,9 @@ def _error_rows(data: ReportData) -> list[tuple[Any, ...]]:
 def _summary_rows(data: ReportData) -> list[tuple[Any, ...]]:
     return [("Submission", data.submission_id), ("Status", data.status),
             ("Version", data.version), ("Errors", len(data.errors)),
-            ("Cash collected", float(data.collected)), ("Paid out", float(data.paid_out)),
-            ("Cash to hand over", float(data.cash_to_hand_over))]
+            ("Cash collected", data.collected), ("Paid out", data.paid_out),
+            ("Cash to hand over", data.cash_to_hand_over)]
+
 
 
 POSTING_HEADERS = ("Client / group", "Account", "Product", "Before", "After", "Status")
@@ -174,30 +197,27 @@ POSTING_WIDTHS = (26, 14, 18, 14, 14, 22)
 
 
 def _posting_rows(data: ReportData) -> list[tuple[Any, ...]]:
+    """The "Posting" sheet: each account the rehearsed posting moves, before -> after."""
     preview = data.posting
     if preview is None:  # a sheet error: nothing can be posted (a copy's earlier sheet goes)
         return [("Nothing can be posted until the errors of the whole sheet are corrected.",)]
-    rows: list[tuple[Any, ...]] = [(preview.title,), POSTING_HEADERS]
+    rows: list[tuple[Any, ...]] = [POSTING_HEADERS]
     for change in preview.accounts:
         status = change["status_before"] if change["status_before"] == \
             change["status_after"] else f"{change['status_before']} -> {change['status_after']}"
         rows.append((change["owner"], change["label"], change["what"],
-                     float(Decimal(change["before"])), float(Decimal(change["after"])),
-                     status))
-    rows += [(), ("Collected", float(preview.collected)), ("Paid out", float(preview.paid_out))]
-    return rows
-
-
-def _extra_sheets(data: ReportData) -> list[tuple[str, list[tuple[Any, ...]], Sequence[int]]]:
-    """The sheets added to the report: Errors, Summary and Posting."""
-    return [("Errors", _error_rows(data), ERROR_WIDTHS), ("Summary", _summary_rows(data), (20,)),
-            ("Posting", _posting_rows(data), POSTING_WIDTHS)]
+                     Decimal(change["before"]), Decimal(change["after"]), status))
+    return rows + [(), ("Collected", None, None, preview.collected),
+                   ("Paid out", None, None, preview.paid_out), (),
+                   (preview.title + ", as rehearsed on the books when the sheet was "
+                    "processed.",)]
 
 
 def write_xlsx_report(source: Path, target: Path, data: ReportData, *, sheet_name: str,
                       metadata_sheet: str, cells: Mapping[str, Mapping[str, Any]],
                       signed: SignedMetadata) -> Path:
-    """A copy of the submitted workbook, highlighted, with Errors and Summary sheets.
+    """A copy of the submitted workbook, highlighted, with Errors, Summary and Posting
+    sheets.
 
     ``cells`` maps a cell address of the data sheet to ``{"red": bool, "error": text,
     "fill": colour}``: red text, an error (red fill and a comment), and the cell's normal
@@ -227,7 +247,7 @@ def _patch_package(source: Path, target: Path, data: ReportData, sheet_name: str
     if part is None or meta_part is None or book.styles is None:
         raise Unsupported("data, metadata or styles part missing")
     styles = Styles(package, book.styles)
-    colours = {"font_color": RED_TEXT, "fill_color": RED}
+    colours = {"font_color": RED_TEXT, "fill_color": RED, "mark_fill": MARK_FILL}
     # The formats marked by an earlier version of the report (none in a first version).
     earlier = styles.marked(**colours)
 
@@ -243,12 +263,27 @@ def _patch_package(source: Path, target: Path, data: ReportData, sheet_name: str
     package.set_text(part, restyle_cells(package.text(part), {
         address: restyle(mark) for address, mark in marked.items()
         if earlier or mark.get("red") or mark.get("error")}))
-    styles.save()
     set_comments(package, part, {address: str(mark["error"])[:1000]
                                  for address, mark in marked.items() if mark.get("error")},
                  ours=_is_ours)
-    for name, rows, widths in _extra_sheets(data):
-        book.put_sheet(name, sheet_xml(rows, widths))
+    bold, wrap = styles.cell_format(bold=True, wrap=True), styles.cell_format(wrap=True)
+    money = styles.cell_format(num_fmt=MONEY_FORMAT)
+    setups = _print_setups(data)
+    errors = _error_rows(data)
+    book.put_sheet("Errors", sheet_xml(
+        errors, ERROR_WIDTHS, styles=[wrap] * len(ERROR_HEADERS), header_style=bold,
+        heights=_error_heights(errors), print_setup=setups["Errors"]))
+    book.put_sheet("Summary", sheet_xml(
+        _summary_rows(data), SUMMARY_WIDTHS, styles=[bold, None], money_style=money,
+        print_setup=setups["Summary"]))
+    book.put_sheet("Posting", sheet_xml(
+        _posting_rows(data), POSTING_WIDTHS, header_style=bold, money_style=money,
+        print_setup=setups["Posting"]))
+    styles.save()
+    for name, setup in setups.items():
+        titles = setup.print_titles(name)
+        if titles is not None:
+            book.set_defined_name("_xlnm.Print_Titles", name, titles)
     package.set_text(meta_part, sheet_xml(signed.rows(), keep_from=package.text(meta_part)))
     package.save(target)
 
@@ -258,7 +293,7 @@ def _rewrite_with_openpyxl(source: Path, target: Path, data: ReportData, sheet_n
                            signed: SignedMetadata) -> None:
     from openpyxl import load_workbook
     from openpyxl.comments import Comment
-    from openpyxl.styles import PatternFill
+    from openpyxl.styles import Alignment, Font, PatternFill
 
     with source.open("rb") as stream:  # a stream: openpyxl would judge a path by its name
         book = load_workbook(stream)  # without keep_vba: the report never carries macros
@@ -272,7 +307,7 @@ def _rewrite_with_openpyxl(source: Path, target: Path, data: ReportData, sheet_n
     for address, mark in marked.items():
         cell = ws[address]
         red_font = _rgb(cell.font.color) == RED_TEXT
-        if cell.fill.fill_type == "solid" and _rgb(cell.fill.fgColor) == RED:
+        if cell.fill.fill_type == "solid" and _rgb(cell.fill.fgColor) in (RED, MARK_FILL):
             normal = mark.get("fill")
             cell.fill = (PatternFill("solid", start_color=normal, end_color=normal) if normal
                          else PatternFill(fill_type=None))
@@ -280,12 +315,19 @@ def _rewrite_with_openpyxl(source: Path, target: Path, data: ReportData, sheet_n
             font = copy(cell.font)
             font.color = RED_TEXT if mark.get("red") or mark.get("error") else None
             cell.font = font
+        if mark.get("red") and not mark.get("error"):
+            cell.fill = PatternFill("solid", start_color=MARK_FILL, end_color=MARK_FILL)
         if mark.get("error"):
             cell.fill = fill
             comment = Comment(str(mark["error"])[:1000], AUTHOR)
             comment.width, comment.height = 300, 120
             cell.comment = comment
-    for name, rows, widths in _extra_sheets(data):
+    setups = _print_setups(data)
+    errors = _error_rows(data)
+    heights = dict(enumerate(_error_heights(errors), start=1))
+    for name, rows, widths in (("Errors", errors, ERROR_WIDTHS),
+                               ("Summary", _summary_rows(data), SUMMARY_WIDTHS),
+                               ("Posting", _posting_rows(data), POSTING_WIDTHS)):
         if name in book.sheetnames:
             del book[name]
         sheet = book.create_sheet(name)
@@ -294,8 +336,17 @@ def _rewrite_with_openpyxl(source: Path, target: Path, data: ReportData, sheet_n
             for cell in sheet[sheet.max_row]:  # text stays text even when it starts with "="
                 if isinstance(cell.value, str):
                     cell.data_type = "s"
+                if isinstance(cell.value, Decimal):
+                    cell.number_format = "#,##0.00"
+                if name == "Errors":
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+                if cell.row == 1 or (name == "Summary" and cell.column == 1):
+                    cell.font = Font(bold=True)
+            if name == "Errors" and heights.get(sheet.max_row):
+                sheet.row_dimensions[sheet.max_row].height = heights[sheet.max_row]
         for number, width in enumerate(widths, start=1):
             sheet.column_dimensions[column_letters(number)].width = width
+        setups[name].apply_openpyxl(sheet)
     meta = book[metadata_sheet]
     meta.delete_rows(1, meta.max_row)
     for row in signed.rows():

@@ -23,13 +23,17 @@ without their ``r`` address, UTF-16 parts, threaded comments...) raises
 
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from html import escape, unescape
 from pathlib import Path
 from typing import Any
+
+from workbook_engine.workbooks.print_setup import PrintSetup
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -45,6 +49,7 @@ AUTHOR = "workbook-engine"
 _ATTR = re.compile(r'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CELL_REF = re.compile(r"([A-Z]+)([0-9]+)")
+_EPOCH = dt.date(1899, 12, 30)  # day 0 of Excel's 1900 date system
 # elements that come after <legacyDrawing> in CT_Worksheet
 _AFTER_LEGACY = ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
                  "webPublishItems", "tableParts", "extLst")
@@ -322,12 +327,14 @@ class Styles:
         fill = int(self._xf(xf)[2].get("fillId", "0") or 0)
         return _solid_color(fills[fill]) if fill < len(fills) else None
 
-    def marked(self, *, font_color: str, fill_color: str) -> set[int]:
-        """The formats with the marking text colour or the marking fill."""
+    def marked(self, *, font_color: str, fill_color: str, mark_fill: str | None = None
+               ) -> set[int]:
+        """The formats with the marking text colour or a marking fill (the error fill
+        ``fill_color``, or the ``mark_fill`` of a cell marked without an error)."""
         fonts = {str(n) for n, font in enumerate(self._all("fonts"))
                  if _rgb(re.search(r"<(?:\w+:)?color\b[^>]*>", font)) == font_color}
         fills = {str(n) for n, fill in enumerate(self._all("fills"))
-                 if _solid_color(fill) == fill_color}
+                 if _solid_color(fill) in (fill_color, mark_fill)}
         if not fonts and not fills:
             return set()
         found = set()
@@ -339,8 +346,11 @@ class Styles:
                 found.add(n)
         return found
 
-    def variant(self, xf: int, *, filled: bool, font_color: str, fill_color: str) -> int:
-        """The index of a format like ``xf`` with coloured text (and a solid fill)."""
+    def variant(self, xf: int, *, filled: bool, font_color: str, fill_color: str,
+                mark_fill: str | None = None) -> int:
+        """The index of a format like ``xf`` with coloured text and a solid fill:
+        ``fill_color`` when ``filled`` (an error), else ``mark_fill`` if given (so that a
+        marked cell shows even when it is empty)."""
         key = (xf, filled)
         if key in self._variants:
             return self._variants[key]
@@ -348,14 +358,15 @@ class Styles:
         font = int(a.get("fontId", "0") or 0)
         tag = set_attr(set_attr(tag, "fontId", str(self._colored_font(font, font_color))),
                        "applyFont", "1")
-        if filled:
-            tag = set_attr(set_attr(tag, "fillId", str(self._solid_fill(fill_color))),
+        fill = fill_color if filled else mark_fill
+        if fill:
+            tag = set_attr(set_attr(tag, "fillId", str(self._solid_fill(fill))),
                            "applyFill", "1")
         self._variants[key] = self._find_or_add_xf(tag, rest)
         return self._variants[key]
 
     def plain(self, xf: int, *, font_color: str, fill_color: str, normal_fill: str | None,
-              ) -> int:
+              mark_fill: str | None = None) -> int:
         """The index of a format like ``xf`` without the marks of :meth:`variant`: text in
         ``xf``'s colour ``font_color`` gets the colour of the same font elsewhere in the
         workbook (automatic if none), a solid ``fill_color`` fill becomes ``normal_fill``
@@ -368,7 +379,7 @@ class Styles:
         if self.font_color(xf) == font_color:
             font = self._uncolored_font(int(a.get("fontId", "0") or 0), font_color)
             tag, changed = set_attr(tag, "fontId", str(font)), True
-        if self.fill_color(xf) == fill_color:
+        if self.fill_color(xf) in (fill_color, mark_fill):
             fill = self._solid_fill(normal_fill) if normal_fill else self._no_fill()
             tag, changed = set_attr(tag, "fillId", str(fill)), True
         self._plain[key] = self._find_or_add_xf(tag, rest) if changed else xf
@@ -416,6 +427,31 @@ class Styles:
                 return n
         p = self.p
         return self._add("fills", f'<{p}fill><{p}patternFill patternType="none"/></{p}fill>')
+
+    def cell_format(self, *, bold: bool = False, wrap: bool = False, num_fmt: int = 0,
+                    fill: str | None = None) -> int:
+        """The index of a plain format (the workbook's default font, made bold; wrapped text
+        aligned to the top; a built-in number format such as 4, "#,##0.00"; a solid fill),
+        reused when the workbook has it."""
+        p = self.p
+        font = 0
+        if bold:
+            base = self._font(0)
+            bare = base if not base.endswith("/>") or f"</{p}font>" in base \
+                else base[:-2] + f"></{p}font>"
+            bolded = re.sub(rf"<{p}font\b[^>]*>", lambda m: m.group(0) + f"<{p}b/>", bare,
+                            count=1) if f"<{p}b/>" not in bare else bare
+            font = next((n for n, f in enumerate(self._all("fonts")) if f == bolded), None) \
+                if bolded != base else 0
+            if font is None:
+                font = self._add("fonts", bolded)
+        fill_id = self._solid_fill(fill) if fill else 0
+        tag = (f'<{p}xf numFmtId="{num_fmt}" fontId="{font}" fillId="{fill_id}" '
+               f'borderId="0" xfId="0" applyNumberFormat="1" applyFont="1" applyFill="1"'
+               + (' applyAlignment="1">' if wrap else ">"))
+        rest = (f'<{p}alignment vertical="top" wrapText="1"/></{p}xf>' if wrap
+                else f"</{p}xf>")
+        return self._find_or_add_xf(tag, rest)
 
     def save(self) -> None:
         text = self.text
@@ -512,6 +548,36 @@ class Workbook:
         self.styles = next((r["part"] for r in rels.values()
                             if r.get("Type", "").endswith("/styles")), None)
 
+    def sheet_index(self, name: str) -> int:
+        """The 0-based position of a sheet (what a defined name's ``localSheetId`` is)."""
+        return next(i for i, sheet in enumerate(self.sheets)
+                    if sheet.casefold() == name.casefold())
+
+    def set_defined_name(self, name: str, sheet: str, formula: str) -> None:
+        """Define ``name`` (e.g. ``_xlnm.Print_Titles``) for one sheet, replacing it."""
+        text = self.package.text(self.part)
+        p, local = self.p, self.sheet_index(sheet)
+        text = re.sub(rf'<{p}definedName\b(?=[^>]*\bname="{re.escape(name)}")'
+                      rf'(?=[^>]*\blocalSheetId="{local}")[^>]*>.*?</{p}definedName>', "",
+                      text, flags=re.S)
+        element = (f'<{p}definedName name="{name}" localSheetId="{local}">'
+                   f"{text_xml(formula)}</{p}definedName>")
+        block = re.search(rf"<{p}definedNames\s*/>|</{p}definedNames>", text)
+        if block is not None and block.group(0).endswith("/>"):
+            text = (text[:block.start()] + f"<{p}definedNames>{element}</{p}definedNames>"
+                    + text[block.end():])
+        elif block is not None:
+            text = text[:block.start()] + element + text[block.start():]
+        else:
+            after = max(text.find(f"</{p}sheets>") + len(f"</{p}sheets>"),
+                        text.find(f"</{p}externalReferences>") + len(
+                            f"</{p}externalReferences>"))
+            if after < len(f"</{p}sheets>"):
+                raise Unsupported("workbook.xml has no </sheets>")
+            text = (text[:after] + f"<{p}definedNames>{element}</{p}definedNames>"
+                    + text[after:])
+        self.package.set_text(self.part, text)
+
     def sheet_part(self, name: str) -> str | None:
         """The part of the sheet named ``name`` (compared as Excel does, ignoring case)."""
         return next((part for sheet, part in self.sheets.items()
@@ -539,9 +605,16 @@ class Workbook:
 
 
 def sheet_xml(rows: Iterable[Sequence[Any]], widths: Sequence[float] = (),
-              keep_from: str | None = None) -> str:
-    """A worksheet of plain values (text as inline strings, numbers as numbers).
+              keep_from: str | None = None, *, styles: Sequence[int | None] = (),
+              header_style: int | None = None, heights: Sequence[float | None] = (),
+              money_style: int | None = None, print_setup: PrintSetup | None = None) -> str:
+    """A worksheet of plain values (text as inline strings, numbers, Decimals included, as
+    numbers).
 
+    ``styles`` gives each column's cells a format (by column, 0-based), ``header_style``
+    the first row's, ``money_style`` every Decimal's (an amount); ``heights`` each row's
+    height in points (None: the default);
+    ``print_setup`` how it prints (the caller defines its print titles in the workbook).
     With ``keep_from`` (an existing sheet's XML), only its ``<sheetData>`` is replaced, so
     its protection, columns and views are kept.
     """
@@ -551,14 +624,23 @@ def sheet_xml(rows: Iterable[Sequence[Any]], widths: Sequence[float] = (),
         cells = []
         for c, value in enumerate(row, start=1):
             ref = f"{column_letters(c)}{r}"
+            style = header_style if r == 1 and header_style is not None else (
+                styles[c - 1] if c <= len(styles) else None)
+            s = f' s="{style}"' if style else ""
             if value is None or value == "":
+                if style and r == 1:
+                    cells.append(f'<c r="{ref}"{s}/>')
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                cells.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">'
+            if isinstance(value, Decimal) and money_style is not None:
+                s = f' s="{money_style}"'
+            if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+                cells.append(f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">'
                              f"{text_xml(value)}</t></is></c>")
             else:
-                cells.append(f'<c r="{ref}"><v>{value!r}</v></c>')
-        out.append(f'<row r="{r}">{"".join(cells)}</row>')
+                cells.append(f'<c r="{ref}"{s}><v>{value}</v></c>')
+        height = heights[r - 1] if r <= len(heights) else None
+        ht = f' ht="{height:g}" customHeight="1"' if height else ""
+        out.append(f'<row r="{r}"{ht}>{"".join(cells)}</row>')
         count = r
     data = "".join(out)
     if keep_from is not None:
@@ -576,8 +658,11 @@ def sheet_xml(rows: Iterable[Sequence[Any]], widths: Sequence[float] = (),
                    for i, w in enumerate(widths, start=1))
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}">'
+            + (PrintSetup.SHEET_PR if print_setup is not None else "")
             + (f"<cols>{cols}</cols>" if cols else "")
-            + f"<sheetData>{data}</sheetData></worksheet>")
+            + f"<sheetData>{data}</sheetData>"
+            + (print_setup.xml(text_xml) if print_setup is not None else "")
+            + "</worksheet>")
 
 
 def restyle_cells(sheet: str, styles: Mapping[str, Callable[[int], int | None]]) -> str:
@@ -742,3 +827,37 @@ def set_comments(package: Package, sheet_part: str, notes: Mapping[str, str],
     after = [sheet.find(f"<{p}{name}") for name in _AFTER_LEGACY]
     at = min([i for i in after if i >= 0], default=sheet.rfind(f"</{p}worksheet>"))
     package.set_text(sheet_part, sheet[:at] + element + sheet[at:])
+
+
+def set_values(sheet: str, values: Mapping[str, Any]) -> str:
+    """The sheet XML with the cells of ``values`` (address -> value) holding those values,
+    each keeping its format: None blank, text as an inline string, numbers and Decimals as
+    numbers, dates as their serial number, booleans as booleans. The cells must be in the
+    XML already (a writer of ours writes every input cell)."""
+    p = _prefix(sheet, "worksheet")
+    wanted = {address.upper(): value for address, value in values.items()}
+
+    def edit(cell: re.Match[str]) -> str:
+        a = attrs(cell.group(1))
+        address = a.get("r", "").upper()
+        if address not in wanted:
+            return cell.group(0)
+        value = wanted.pop(address)
+        style = f' s="{a["s"]}"' if a.get("s") else ""
+        head = f'<{p}c r="{address}"{style}'
+        if value is None or value == "":
+            return head + "/>"
+        if isinstance(value, bool):
+            return f'{head} t="b"><{p}v>{int(value)}</{p}v></{p}c>'
+        if isinstance(value, (int, float, Decimal)):
+            return f"{head}><{p}v>{value}</{p}v></{p}c>"
+        if hasattr(value, "isoformat"):
+            day = value.date() if hasattr(value, "date") else value
+            return f"{head}><{p}v>{(day - _EPOCH).days}</{p}v></{p}c>"
+        return (f'{head} t="inlineStr"><{p}is><{p}t xml:space="preserve">{text_xml(value)}'
+                f"</{p}t></{p}is></{p}c>")
+
+    edited = re.sub(rf"<{p}c\b([^>]*?)(?:/>|>.*?</{p}c>)", edit, sheet, flags=re.S)
+    if wanted:
+        raise Unsupported(f"cells {sorted(wanted)[:5]} are not in the sheet")
+    return edited

@@ -10,7 +10,7 @@ Additional client details get their own cell kinds and dropdowns (their code lis
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from workbook_engine.workbooks.grid_writer import (
     cell_kind,
     errors_sheet,
     list_name,
+    locate_errors,
     report_preamble,
     validation_options,
     write_grid,
@@ -44,6 +45,7 @@ from workbook_engine.workbooks.grid_writer import (
     write_lookups,
 )
 from workbook_engine.workbooks.metadata import SignedMetadata, write_metadata_sheet
+from workbook_engine.workbooks.print_setup import PrintSetup
 
 LAYOUT = GridLayout(CLIENT_IMPORT.header_row, CLIENT_IMPORT.key_row,
                     CLIENT_IMPORT.first_data_row)
@@ -71,6 +73,11 @@ class TemplateData:
                 (FAMILY_SHEET, CLIENT_IMPORT.expand({}, self.legal_form, FAMILY_COLUMNS)),
                 (ADDRESS_SHEET, CLIENT_IMPORT.expand({}, self.legal_form, ADDRESS_COLUMNS))]
 
+    def locate(self, errors: Sequence[Mapping[str, Any]], row_shift: int
+               ) -> list[dict[str, Any]]:
+        """The errors, each with where it sits in the report."""
+        return locate_errors(errors, self.grids(), row_shift)
+
 
 def _kind_of(column: Column, data: TemplateData) -> str:
     extra = data.additional.get(column.key)
@@ -85,10 +92,12 @@ def write_client_workbook(path: Path, data: TemplateData, signed: SignedMetadata
     book = xlsxwriter.Workbook(str(path), {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
         "strings_to_urls": False, "tmpdir": str(Path(path).parent)})
-    book.set_properties({"title": f"Client import ({data.legal_form}s): {data.office_name}",
+    title = f"Client import ({plural(data.legal_form)}): {data.office_name}"
+    book.set_properties({"title": title,
                          "comments": f"workbook {signed.metadata.workbook_id}"})
     fmt = Formats(book)
-    _instructions(book, fmt, data, report)
+    printed = PrintSetup(title, "", signed.metadata.generated_at.date().isoformat())
+    _instructions(book, fmt, data, report, replace(printed, sheet=INSTRUCTIONS_SHEET))
     grids = data.grids()
     last_rows: dict[str, int] = {}
     for name, columns in grids:
@@ -103,21 +112,27 @@ def write_client_workbook(path: Path, data: TemplateData, signed: SignedMetadata
     for name, columns in grids:
         rows = report.rows.get(name, ()) if report else ()
         _grid(sheets[name], fmt, name, columns, data, rows, last_rows[name], lists,
-              prefill_keys=name == CLIENTS_SHEET)
+              prefill_keys=name == CLIENTS_SHEET, printed=replace(printed, sheet=name))
     if errors_ws is not None and report is not None:
-        errors_sheet(errors_ws, fmt, report.errors)
+        errors_sheet(errors_ws, fmt, data.locate(report.errors, report.row_shift),
+                     replace(printed, sheet="Errors"))
     write_metadata_sheet(book, signed, CLIENT_IMPORT.metadata_sheet)
     book.worksheets()[1].activate()
     book.close()
     return path
 
 
+def plural(legal_form: str) -> str:
+    """"person" -> "persons", "entity" -> "entities"."""
+    return legal_form[:-1] + "ies" if legal_form.endswith("y") else legal_form + "s"
+
+
 def _instructions(book: Any, fmt: Formats, data: TemplateData,
-                  report: ReportContent | None) -> None:
+                  report: ReportContent | None, printed: PrintSetup) -> None:
     ws = book.add_worksheet(INSTRUCTIONS_SHEET)
     mandatory = [header_text(c.spec, c.header) for c in data.columns if c.spec.mandatory]
     lines = [
-        (f"Client import: {data.legal_form}s of {data.office_name}"
+        (f"Client import: {plural(data.legal_form)} of {data.office_name}"
          + (f" (loan officer {data.staff_name})" if data.staff_name else ""), fmt.title),
         ("", None),
     ]
@@ -141,7 +156,7 @@ def _instructions(book: Any, fmt: Formats, data: TemplateData,
         ("Do not rename the sheets, delete the hidden row 2 or the hidden sheets: they "
          "identify the template.", None),
     ]
-    write_lines(ws, fmt, lines)
+    write_lines(ws, fmt, lines, printed)
 
 
 def _lookups(book: Any, ws: Any, data: TemplateData, last_client_row: int) -> dict[str, str]:
@@ -173,7 +188,7 @@ def _lookups(book: Any, ws: Any, data: TemplateData, last_client_row: int) -> di
 
 def _grid(ws: Any, fmt: Formats, name: str, columns: Sequence[Column],
           data: TemplateData, rows: Sequence[ReportRow], last_row: int,
-          lists: Mapping[str, str], *, prefill_keys: bool) -> None:
+          lists: Mapping[str, str], *, prefill_keys: bool, printed: PrintSetup) -> None:
     notes = {key: f"{next(c.header for c in columns if c.key == key)}: an additional "
                   f"detail ({extra[0]})." for key, extra in data.additional.items()
              if any(c.key == key for c in columns)}
@@ -181,7 +196,8 @@ def _grid(ws: Any, fmt: Formats, name: str, columns: Sequence[Column],
                kinds={c.key: _kind_of(c, data) for c in columns}, notes=notes,
                validations=lambda sheet, cols, first, last: _validations(
                    sheet, cols, data, lists, first, last),
-               prefill_keys=prefill_keys, freeze_columns=2 if name == CLIENTS_SHEET else 1)
+               prefill_keys=prefill_keys, freeze_columns=2 if name == CLIENTS_SHEET else 1,
+               printed=printed)
 
 
 def _validations(ws: Any, columns: Sequence[Column], data: TemplateData,

@@ -30,6 +30,7 @@ from workbook_engine.workbooks.collection_sheet import (
 )
 from workbook_engine.workbooks.declaration import CellType, Column, Flow, WorkbookKind
 from workbook_engine.workbooks.metadata import METADATA_COLUMN_WIDTHS, SignedMetadata
+from workbook_engine.workbooks.print_setup import PrintSetup
 from workbook_engine.workbooks.ooxml import (
     SHEET_PROTECTION,
     WORKSHEET_OPEN,
@@ -170,7 +171,7 @@ class _DataSheet:
     def xml(self, payment_types: Sequence[str], list_source: str,
             attendance_codes: Mapping[str, str]) -> str:
         kind, grid = self.kind, self.grid
-        out = [WORKSHEET_OPEN, '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>',
+        out = [WORKSHEET_OPEN, PrintSetup.SHEET_PR,
                f'<dimension ref="A1:{letter(grid.last_column.index)}{grid.cash_row}"/>',
                self._view(), '<sheetFormatPr defaultRowHeight="15"/>', self._cols(),
                "<sheetData>"]
@@ -407,14 +408,10 @@ class _DataSheet:
 
     def _page_setup(self) -> str:
         kind, sheet = self.kind, self.sheet
-        header = (f"&L{_escape_header(sheet.title)}&C{kind.title}"
-                  f"&R{sheet.meeting_date.isoformat()}")
-        footer = "&LSignature of loan officer: ____________________&RPage &P of &N"
-        return ('<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" '
-                'footer="0.3"/><pageSetup paperSize="9" fitToHeight="0" '
-                'orientation="landscape"/>'
-                f"<headerFooter><oddHeader>{element_text(header)}</oddHeader>"
-                f"<oddFooter>{element_text(footer)}</oddFooter></headerFooter>")
+        return PrintSetup(title=sheet.title, sheet=kind.title,
+                          date=sheet.meeting_date.isoformat(),
+                          footer="Signature of loan officer: ____________________",
+                          ).xml(element_text)
 
 
 def _col_index(ref: str) -> int:
@@ -436,11 +433,6 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
         else:
             runs.append((r, r))
     return runs
-
-
-def _escape_header(text: str) -> str:
-    # '&' starts a control code in Excel headers.
-    return text.replace("&", "&&")[:60]
 
 
 __all__ = ["write_collection_sheet", "Column"]

@@ -18,12 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name
 
 from workbook_engine.workbooks.declaration import CellType, Column, ColumnSpec, header_text
+from workbook_engine.workbooks.print_setup import CHARS_PER_WIDTH, PrintSetup, wrapped_height
 
 INPUT_FILL = "#FFF9DB"
 ERROR_FILL = "#FFC7CE"
@@ -53,6 +54,7 @@ class ReportContent:
     rows: dict[str, Sequence[ReportRow]]
     errors: Sequence[Mapping[str, Any]]
     summary: str
+    row_shift: int = 0  # a row of the file sent is this many rows lower in the report
 
 
 @dataclass(frozen=True)
@@ -77,10 +79,15 @@ class Formats:
         self.key = book.add_format({"font_color": "#808080", "font_size": 8})
         self.title = book.add_format({"bold": True, "font_size": 14})
         self.bold = book.add_format({"bold": True})
+        self.bold_wrap = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
         self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
-        self.ok = book.add_format({"font_color": "#006100", "bg_color": "#C6EFCE"})
-        self.bad = book.add_format({"font_color": "#9C0006", "text_wrap": False})
+        self.ok = book.add_format({"font_color": "#006100", "bg_color": "#C6EFCE",
+                                   "text_wrap": True, "valign": "top"})
+        self.bad = book.add_format({"font_color": "#9C0006", "text_wrap": True,
+                                    "valign": "top"})
         self.money = book.add_format({"num_format": "#,##0.00"})
+        self.money_bold = book.add_format({"num_format": "#,##0.00", "bold": True})
+        self.wrap_cell = book.add_format({"text_wrap": True, "valign": "top"})
         self.by_type: dict[tuple[str, bool], Any] = {}
         for kind, num in (("text", "@"), ("date", "yyyy-mm-dd"), ("integer", "0"),
                           ("money", "#,##0.00"), ("general", "General")):
@@ -105,12 +112,29 @@ def list_name(name: str) -> str:
     return "L_" + re.sub(r"[^A-Za-z0-9_]", "_", name.replace(":", "_"))
 
 
-def write_lines(ws: Any, fmt: Formats, lines: Sequence[tuple[str, Any]]) -> None:
-    """An instructions sheet: one wrapped paragraph per row."""
-    ws.set_column(0, 0, 110, fmt.wrap)
+INSTRUCTIONS_WIDTH = 80  # characters: the column fits an A4 page, portrait, at 100%,
+#                         in Calibri and in the wider fonts LibreOffice may put in its place
+TEMPLATE_PRINT_ROWS = 25  # blank rows an empty template prints below its headers
+
+
+def write_lines(ws: Any, fmt: Formats, lines: Sequence[tuple[str, Any]],
+                printed: PrintSetup) -> None:
+    """An instructions sheet: one wrapped paragraph per row, each row as high as its text
+    (neither Excel nor LibreOffice grows it on opening), printed portrait."""
+    ws.set_column(0, 0, INSTRUCTIONS_WIDTH, fmt.wrap)
     for r, (text, cell_fmt) in enumerate(lines):
-        if text:
-            ws.write_string(r, 0, text, cell_fmt)
+        if not text:
+            continue
+        title = cell_fmt is fmt.title
+        ws.set_row(r, 22 if title else wrapped_height(text, INSTRUCTIONS_WIDTH))
+        ws.write_string(r, 0, text, cell_fmt if title or cell_fmt is None
+                        else _wrapped(fmt, cell_fmt))
+    replace(printed, landscape=False, area=f"A1:A{max(1, len(lines))}").apply_xlsxwriter(ws)
+
+
+def _wrapped(fmt: Formats, cell_fmt: Any) -> Any:
+    """A line's own format (bold) keeps wrapping."""
+    return fmt.bold_wrap if cell_fmt is fmt.bold else cell_fmt
 
 
 def report_preamble(report: ReportContent, fmt: Formats) -> list[tuple[str, Any]]:
@@ -176,8 +200,10 @@ Validations = Callable[[Any, Sequence[Column], int, int], None]
 def write_grid(ws: Any, fmt: Formats, layout: GridLayout, columns: Sequence[Column],
                rows: Sequence[ReportRow], last_row: int, *, kinds: Mapping[str, str],
                notes: Mapping[str, str], validations: Validations, prefill_keys: bool,
-               freeze_columns: int) -> None:
-    """One grid sheet: headers (comment on each), hidden key row, validations, the rows."""
+               freeze_columns: int, printed: PrintSetup) -> None:
+    """One grid sheet: headers (comment on each), hidden key row, validations, the rows;
+    printed one page wide, landscape, the headers on every page, the rows of a report (an
+    empty template: a page of blank rows to fill by hand)."""
     first = layout.first_data_row - 1
     for column in columns:
         ws.set_column(column.index, column.index, column.spec.width,
@@ -198,6 +224,9 @@ def write_grid(ws: Any, fmt: Formats, layout: GridLayout, columns: Sequence[Colu
     validations(ws, columns, first, last_row - 1)
     ws.freeze_panes(first, freeze_columns)
     by_key = {c.key: c for c in columns}
+    status = by_key.get(STATUS_KEY)
+    # a status longer than its cell wraps (on paper, it would run off the page)
+    room = int(status.spec.width * CHARS_PER_WIDTH) if status is not None else 0
     written = first - 1
     for report_row in rows:
         r = report_row.row - 1
@@ -205,6 +234,8 @@ def write_grid(ws: Any, fmt: Formats, layout: GridLayout, columns: Sequence[Colu
             continue
         if prefill_keys:
             prefill(ws, fmt, first, written + 1, r)
+        if status is not None and len(report_row.status) > room:
+            ws.set_row(r, wrapped_height(report_row.status[:2000], status.spec.width))
         ws.write_string(r, 0, report_row.key, fmt.cell("text", ROW_KEY in report_row.errors))
         for key, value in report_row.values.items():
             column = by_key.get(key)
@@ -216,7 +247,6 @@ def write_grid(ws: Any, fmt: Formats, layout: GridLayout, columns: Sequence[Colu
             column = by_key.get(key)
             if column is not None and report_row.values.get(key) is None and key != ROW_KEY:
                 ws.write_blank(r, column.index, None, fmt.cell(kinds[key], True))
-        status = by_key.get(STATUS_KEY)
         if status is not None:
             ws.write_string(r, status.index, report_row.status[:32000],
                             fmt.ok if report_row.ok else fmt.bad)
@@ -226,6 +256,10 @@ def write_grid(ws: Any, fmt: Formats, layout: GridLayout, columns: Sequence[Colu
         written = r
     if prefill_keys:
         prefill(ws, fmt, first, written + 1, last_row)
+    last_printed = written + 1 if written >= first else first + TEMPLATE_PRINT_ROWS
+    last_column = xl_col_to_name(max(c.index for c in columns))
+    replace(printed, repeat=(1, layout.key_row),
+            area=f"A1:{last_column}{last_printed}").apply_xlsxwriter(ws)
 
 
 def prefill(ws: Any, fmt: Formats, first: int, start: int, stop: int) -> None:
@@ -252,23 +286,59 @@ def write_value(ws: Any, r: int, c: int, value: Any, cell_fmt: Any) -> None:
         ws.write_string(r, c, str(value), cell_fmt)
 
 
-def errors_sheet(ws: Any, fmt: Formats, errors: Sequence[Mapping[str, Any]]) -> None:
-    """The report's Errors sheet: one line per problem, with where and how to fix."""
-    headers = ["Sheet", "Row", "Cell", "Column", "Row key", "What is wrong", "How to fix",
-               "Code"]
-    widths = [14, 7, 7, 18, 9, 80, 60, 24]
-    for c, (text, width) in enumerate(zip(headers, widths, strict=True)):
-        ws.set_column(c, c, width)
+ERROR_COLUMNS = (("Sheet", 14), ("Row", 6), ("Cell", 7), ("Column", 18), ("Row key", 9),
+                 ("Client", 20), ("What is wrong", 48), ("How to fix", 42), ("Code", 20))
+_WRAPPED = (6, 7)
+
+
+def locate_errors(errors: Sequence[Mapping[str, Any]],
+                  grids: Sequence[tuple[str, Sequence[Column]]], row_shift: int,
+                  aliases: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """The errors, each with the sheet, row and cell where its value sits in the report
+    (``report_sheet``, ``report_row``, ``report_cell``): a report's sheets and columns are
+    its kind's (a Fineract "Employee" sheet's "Office Name" in column A, row 2, is the
+    report's sheet "Staff", cell B3). ``aliases`` maps the sheets of the file sent to the
+    report's. ``sheet``/``row``/``cell`` stay those of the file that was sent."""
+    letters = {name: {c.key: c.letter for c in columns} for name, columns in grids}
+    located = []
+    for error in errors:
+        error = dict(error)
+        row, sheet = error.get("row"), error.get("sheet")
+        sheet = (aliases or {}).get(sheet, sheet)
+        if isinstance(row, int) and sheet in letters:
+            error["report_sheet"] = sheet
+            error["report_row"] = row + row_shift
+            letter = letters[sheet].get(error.get("column") or "")
+            if letter is None and not error.get("column"):
+                letter = letters[sheet].get(ROW_KEY)
+            error["report_cell"] = f"{letter}{row + row_shift}" if letter else None
+        located.append(error)
+    return located
+
+
+def errors_sheet(ws: Any, fmt: Formats, errors: Sequence[Mapping[str, Any]],
+                 printed: PrintSetup) -> None:
+    """The report's Errors sheet: a list, one problem per row, with where it is in this
+    workbook (row and cell, from :func:`locate_errors`), the client or record, what is wrong
+    and how to fix it; wrapped, and printed one page wide with its header on every page."""
+    for c, (text, width) in enumerate(ERROR_COLUMNS):
+        ws.set_column(c, c, width, fmt.wrap_cell)
         ws.write_string(0, c, text, fmt.header)
     ws.freeze_panes(1, 0)
     for r, error in enumerate(errors, start=1):
-        values = [error.get("sheet"), error.get("row"), error.get("cell"),
+        values = [error.get("report_sheet", error.get("sheet")),
+                  error.get("report_row", error.get("row")),
+                  error.get("report_cell", error.get("cell")),
                   error.get("column_header") or error.get("column"), error.get("row_key"),
-                  error.get("message"), error.get("how_to_fix"), error.get("code")]
+                  error.get("client"), error.get("message"), error.get("how_to_fix"),
+                  error.get("code")]
+        ws.set_row(r, max(wrapped_height(str(values[c] or ""), ERROR_COLUMNS[c][1])
+                          for c in _WRAPPED))
         for c, value in enumerate(values):
             if value is None:
                 continue
             if isinstance(value, int):
-                ws.write_number(r, c, value)
+                ws.write_number(r, c, value, fmt.wrap_cell)
             else:
-                ws.write_string(r, c, str(value))
+                ws.write_string(r, c, str(value), fmt.wrap_cell)
+    replace(printed, repeat=(1, 1)).apply_xlsxwriter(ws)

@@ -12,7 +12,7 @@ posting.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from workbook_engine.workbooks.grid_writer import (
     cell_kind,
     errors_sheet,
     list_name,
+    locate_errors,
     report_preamble,
     validation_options,
     write_grid,
@@ -33,6 +34,7 @@ from workbook_engine.workbooks.grid_writer import (
     write_lookups,
 )
 from workbook_engine.workbooks.metadata import SignedMetadata, write_metadata_sheet
+from workbook_engine.workbooks.print_setup import PrintSetup
 from workbook_engine.workbooks.setup_import_sheet import (
     CHOICES,
     INSTRUCTIONS_SHEET,
@@ -67,6 +69,14 @@ class SetupTemplateData:
         return [(sheet.name, self.kind.workbook.expand({}, None, sheet.columns))
                 for sheet in self.kind.sheets]
 
+    def locate(self, errors: Sequence[Mapping[str, Any]], row_shift: int
+               ) -> list[dict[str, Any]]:
+        """The errors, each with where it sits in the report (a Fineract sheet's name
+        becomes ours)."""
+        aliases = {alias: sheet.name for sheet in self.kind.sheets
+                   for alias in sheet.fineract_sheets}
+        return locate_errors(errors, self.grids(), row_shift, aliases)
+
 
 def write_setup_workbook(path: Path, data: SetupTemplateData, signed: SignedMetadata, *,
                          report: ReportContent | None = None) -> Path:
@@ -79,7 +89,9 @@ def write_setup_workbook(path: Path, data: SetupTemplateData, signed: SignedMeta
     book.set_properties({"title": data.title,
                          "comments": f"workbook {signed.metadata.workbook_id}"})
     fmt = Formats(book)
-    write_lines(book.add_worksheet(INSTRUCTIONS_SHEET), fmt, _instructions(data, fmt, report))
+    printed = PrintSetup(data.title, "", signed.metadata.generated_at.date().isoformat())
+    write_lines(book.add_worksheet(INSTRUCTIONS_SHEET), fmt, _instructions(data, fmt, report),
+                replace(printed, sheet=INSTRUCTIONS_SHEET))
     grids = data.grids()
     sheets = {name: book.add_worksheet(name) for name, _ in grids}
     errors_ws = book.add_worksheet("Errors") if report is not None else None
@@ -97,11 +109,13 @@ def write_setup_workbook(path: Path, data: SetupTemplateData, signed: SignedMeta
                    kinds={c.key: cell_kind(c.spec) for c in columns}, notes={},
                    validations=lambda ws, cols, first, last_, s=sources: _validations(
                        ws, cols, s, first, last_),
-                   prefill_keys=True, freeze_columns=2)
+                   prefill_keys=True, freeze_columns=2, printed=replace(printed, sheet=name))
     if errors_ws is not None and report is not None:
-        errors_sheet(errors_ws, fmt, report.errors)
+        errors_sheet(errors_ws, fmt, data.locate(report.errors, report.row_shift),
+                     replace(printed, sheet="Errors"))
     if recon_ws is not None:
         _reconciliation(recon_ws, fmt, data.reconciliation)
+        replace(printed, sheet=RECONCILIATION_SHEET, repeat=(1, 2)).apply_xlsxwriter(recon_ws)
     write_metadata_sheet(book, signed, kind.metadata_sheet)
     book.worksheets()[1].activate()
     book.close()
@@ -177,16 +191,20 @@ def _reconciliation(ws: Any, fmt: Formats, rows: Sequence[Mapping[str, Any]]) ->
     ws.set_column(1, 2 * len(MEASURES), 14)
     ws.write_string(0, 1, "This file brings", fmt.bold)
     ws.write_string(0, 1 + len(MEASURES), "The engine holds after posting", fmt.bold)
+    ws.set_row(1, 32)  # two lines of header ("Principal / outstanding")
     ws.write_string(1, 0, "Office", fmt.header)
     for part in range(2):
         for m, (_, label) in enumerate(MEASURES):
             ws.write_string(1, 1 + part * len(MEASURES) + m, label, fmt.header)
     for r, row in enumerate(rows, start=2):
-        ws.write_string(r, 0, str(row["office"]), fmt.bold if row.get("total") else None)
+        total = bool(row.get("total"))
+        ws.write_string(r, 0, str(row["office"]), fmt.bold if total else None)
         for part, which in enumerate(("file", "after")):
             figures = row[which]
             for m, (key, _) in enumerate(MEASURES):
                 value = figures.get(key, 0)
+                money = not isinstance(value, int)
                 ws.write_number(r, 1 + part * len(MEASURES) + m, float(value),
-                                fmt.money if not isinstance(value, int) else None)
+                                (fmt.money_bold if total else fmt.money) if money
+                                else (fmt.bold if total else None))
     ws.freeze_panes(2, 1)

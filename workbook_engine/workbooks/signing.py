@@ -39,7 +39,9 @@ class KeyRing:
         if key is None:
             return False
         expected = hmac.new(key, payload, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, signature.strip().lower())
+        # as bytes: a signature edited into non-ASCII text is simply wrong, not a crash
+        return hmac.compare_digest(expected.encode(),
+                                   signature.strip().lower().encode("utf-8", "replace"))
 
 
 def _new_key_id() -> str:

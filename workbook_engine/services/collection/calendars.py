@@ -1,4 +1,4 @@
-"""Which calendar and which holidays apply to an office, a center, a group or a client."""
+"""Which holidays apply to an office, and which group a client meets with."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workbook_engine.domain import Client, Group, GroupMembership, Holiday, Office
-from workbook_engine.domain.calendar import MeetingRule
+from workbook_engine.domain import Group, GroupMembership, Holiday, Office
 
 
 def office_holidays(session: Session, office_id: int) -> frozenset[dt.date]:
@@ -27,8 +26,3 @@ def client_group(session: Session, client_id: int) -> Group | None:
         select(Group).join(GroupMembership, GroupMembership.group_id == Group.id)
         .where(GroupMembership.client_id == client_id).order_by(GroupMembership.id).limit(1))
 
-
-def client_meeting_rule(session: Session, client: Client) -> MeetingRule | None:
-    """The calendar a client meets on: their group's (or its center's)."""
-    group = client_group(session, client.id)
-    return group.effective_meeting_rule if group is not None else None

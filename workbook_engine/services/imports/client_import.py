@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ from workbook_engine.errors.general import CONFIGURATION, INVALID_VALUE
 from workbook_engine.reports.client_import_report import (
     ImportSummary,
     error_json,
+    import_errors,
     report_content,
     row_views,
     write_import_html,
@@ -197,6 +199,10 @@ def _template_data(ref: ImportReference, legal_form: str, office: Office,
     fields = list(ref.lookups.additional_fields())
     columns = CLIENT_IMPORT.expand({"custom_field": [(f.id, f.label) for f in fields]},
                                    legal_form)
+    # A mandatory additional detail is marked "*" and listed as mandatory like the others.
+    required = {f"additional:{f.id}" for f in fields if f.mandatory}
+    columns = tuple(dataclasses.replace(c, spec=dataclasses.replace(c.spec, mandatory=True))
+                    if c.key in required else c for c in columns)
     by_office: dict[int, list[str]] = {o.id: [] for o in ref.offices}
     for s in ref.staff:
         if s.active and s.office_id in by_office and (staff is None or s.id == staff.id):
@@ -337,7 +343,8 @@ def _write_reports(ctx: AppContext, session: Session, found: _Identified,
         status=submission.status.value, message=message, received_at=submission.received_at,
         office=office.name if office else None, legal_form=found.legal_form,
         layout=found.book.layout, counts=_counts(validation, posted),
-        errors=content.errors, rows=row_views(validation)),
+        errors=data.locate(content.errors, content.row_shift),
+        rows=row_views(validation)),
         _report_stem(ctx, name, submission.id, f"{suffix}.html"))
     return xlsx, html
 
@@ -373,7 +380,7 @@ def process_client_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, nam
         s = uow.session
         found = _identify(s, raw, metadata, name)
         ref, validation = _validate(ctx, s, found, name)
-        errors = [error_json(p) for p in validation.problems]
+        errors = import_errors(validation)
         valid = validation.count("valid")
         whole = [e for e in errors if not e.get("row")]
         if not validation.states and not whole:

@@ -84,6 +84,7 @@ from workbook_engine.services.ledger.loans import (
     MoneyMovementSource,
     _next_account_no,
     loan_calendar,
+    require_calendar_fit,
 )
 from workbook_engine.services.setup.lookup import get_or_fail
 from workbook_engine.services.ledger.savings import move_money, open_account
@@ -224,6 +225,8 @@ def migrate_loan_in(session: Session, row: LoanMigration, migration_date: dt.dat
                           value=str(row.product_id))
     office = _borrower_office(s, row.client_id, row.group_id, row.office)
     _check_officer(s, row.loan_officer_id, office)
+    require_calendar_fit(s, product.name, product.repayment_every, product.repayment_unit,
+                         client_id=row.client_id, group_id=row.group_id)
     if row.external_id and s.scalar(select(Loan.id).where(Loan.external_id ==
                                                           row.external_id)):
         raise EngineError(DUPLICATE_VALUE, f"External id '{row.external_id}' is already used "

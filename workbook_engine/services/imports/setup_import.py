@@ -54,7 +54,14 @@ from workbook_engine.domain import (
     Submission,
 )
 from workbook_engine.domain.enums import ClientStatus, GroupStatus, SubmissionStatus
-from workbook_engine.domain.schedule import InterestMethod, LoanTerms, PeriodUnit, build_schedule
+from workbook_engine.domain.schedule import (
+    InterestMethod,
+    LoanTerms,
+    PeriodUnit,
+    build_schedule,
+    calendar_misfit,
+)
+from workbook_engine.errors.loans import LOAN_CALENDAR_MISMATCH
 from workbook_engine.errors import EngineError, Location, Problem
 from workbook_engine.errors.general import DUPLICATE_VALUE
 from workbook_engine.errors.setup_import import (
@@ -68,10 +75,15 @@ from workbook_engine.errors.setup_import import (
     SETUP_NOT_LOADED_YET,
     SETUP_WRONG_KIND,
 )
-from workbook_engine.reports.client_import_report import ImportSummary, error_json, marks
+from workbook_engine.reports.client_import_report import (
+    ImportSummary,
+    error_json,
+    marks,
+    record_name,
+)
 from workbook_engine.reports.client_import_report import write_import_html
 from workbook_engine.services.setup import institution as setup
-from workbook_engine.services.collection.calendars import client_meeting_rule, office_holidays
+from workbook_engine.services.collection.calendars import office_holidays
 from workbook_engine.services.imports.client_import import import_rules
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.imports.common import (
@@ -84,7 +96,7 @@ from workbook_engine.services.imports.common import (
     resign,
     sign_and_record,
 )
-from workbook_engine.services.ledger.loans import MoneyMovementSource
+from workbook_engine.services.ledger.loans import MoneyMovementSource, repayment_calendar
 from workbook_engine.services.setup.lookup import get_or_fail
 from workbook_engine.services.imports.migration import (
     LoanMigration,
@@ -697,13 +709,16 @@ def _fineract_figures(c: _Context, product: LoanProduct, client: Client | None,
         repayment_unit=PeriodUnit(product.repayment_unit),
         number_of_repayments=v.get("number_of_repayments") or product.number_of_repayments,
         currency_digits=product.currency_digits)
-    if client is not None:
-        rule, office_id = client_meeting_rule(c.session, client), client.office_id
-    else:
-        assert group is not None
-        rule, office_id = group.effective_meeting_rule, group.office_id
+    calendar = repayment_calendar(c.session, client_id=client.id if client else None,
+                                  group_id=group.id if group else None)
+    misfit = calendar_misfit(terms.repayment_every, terms.repayment_unit, calendar.rule)
+    if misfit is not None:
+        c.refuse(LOAN_CALENDAR_MISMATCH, "repaid_every" if v.get("repaid_every") else "product",
+                 f"The borrower repays at the meetings of {calendar.meets_with}, so this loan "
+                 f"cannot be rebuilt: {misfit}.")
     try:
-        planned = build_schedule(terms, disbursed, rule, office_holidays(c.session, office_id))
+        planned = build_schedule(terms, disbursed, calendar.rule,
+                                 office_holidays(c.session, calendar.office_id))
     except ValueError as exc:
         c.refuse(SETUP_BAD_VALUE, "number_of_repayments", f"the loan's schedule cannot be "
                  f"rebuilt from its terms ({exc}).")
@@ -957,7 +972,17 @@ def _report_content(run: RunResult, shift: int, summary: str) -> ReportContent:
         rows.setdefault(result.sheet.name, []).append(ReportRow(
             result.row.row + shift, result.row.key, result.row.values, result.status_text,
             result.state != "invalid", marks(result.problems)))
-    return ReportContent(rows, [error_json(p) for p in run.problems], summary)
+    return ReportContent(rows, _errors(run), summary, shift)
+
+
+def _errors(run: RunResult) -> list[dict[str, Any]]:
+    """Every problem as stored and shown, each naming its row's record (the error tables'
+    "Client" column)."""
+    out = [error_json(p) for p in run.file_problems]
+    for row in run.rows:
+        name = row.label or record_name(row.row.values)
+        out.extend(error_json(p, name) for p in row.problems)
+    return out
 
 
 def _counts(run: RunResult, posted: int | None) -> dict[str, int]:
@@ -988,7 +1013,7 @@ def _write_reports(ctx: AppContext, session: Session, found: _Identified, run: R
         submission_id=submission.id, status=submission.status.value, message=message,
         received_at=submission.received_at, office=office.name if office else None,
         legal_form="", layout=found.book.layout, counts=_counts(run, posted),
-        errors=content.errors, rows=[
+        errors=data.locate(content.errors, content.row_shift), rows=[
             {"row": r.row.row, "key": r.row.key, "name": f"{r.sheet.name}: {r.label}"
              if r.label else r.sheet.name, "status": r.status_text,
              "ok": r.state != "invalid"} for r in run.rows[:500]],
@@ -1028,7 +1053,7 @@ def process_setup_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, name
     with ctx.unit_of_work(actor_id) as uow:
         s = uow.session
         found.workbook = s.get(GeneratedWorkbook, workbook_id) if workbook_id else None
-        errors = [error_json(p) for p in run.problems]
+        errors = _errors(run)
         valid = run.count("valid")
         if not run.rows and not [e for e in errors if not e.get("row")]:
             errors.insert(0, error_json(Problem(SETUP_NO_ROWS, f"{name} holds no row to "

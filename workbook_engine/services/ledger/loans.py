@@ -20,11 +20,18 @@ from workbook_engine.domain import (
 )
 from workbook_engine.domain.calendar import MeetingRule
 from workbook_engine.domain.enums import ClientStatus, LoanStatus, LoanTransactionType
-from workbook_engine.domain.schedule import InterestMethod, LoanTerms, PeriodUnit, build_schedule
+from workbook_engine.domain.schedule import (
+    InterestMethod,
+    LoanTerms,
+    PeriodUnit,
+    build_schedule,
+    calendar_misfit,
+)
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import DATE_NOT_ALLOWED, INVALID_VALUE, WRONG_STATE
+from workbook_engine.errors.loans import LOAN_CALENDAR_MISMATCH
 from workbook_engine.money import round_money
-from workbook_engine.services.collection.calendars import client_meeting_rule, office_holidays
+from workbook_engine.services.collection.calendars import client_group, office_holidays
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.setup.lookup import get_or_fail
 
@@ -91,6 +98,8 @@ def submit_loan(ctx: AppContext, *, actor_id: int | None, product_id: int, princ
         if expected_disbursement_date < submitted_on:
             raise EngineError(DATE_NOT_ALLOWED, "The expected disbursement date cannot be "
                               "before the submission date.")
+        require_calendar_fit(s, product.name, product.repayment_every, product.repayment_unit,
+                             client_id=client_id, group_id=group_id)
         loan = Loan(
             account_no=_next_account_no(s, Loan, "L"), external_id=external_id,
             product_id=product.id, client_id=client_id, group_id=group_id,
@@ -119,6 +128,7 @@ def approve_loan(ctx: AppContext, *, actor_id: int | None, loan_id: int,
         if approved_on < loan.submitted_on:
             raise EngineError(DATE_NOT_ALLOWED, "A loan cannot be approved before it was "
                               "submitted.")
+        require_loan_fits(uow.session, loan)
         loan.status = LoanStatus.APPROVED
         loan.approved_on = approved_on
         uow.audit("loan.approve", loan)
@@ -136,20 +146,70 @@ def loan_terms(loan: Loan) -> LoanTerms:
         interest_deducted_at_disbursement=loan.interest_deducted_at_disbursement)
 
 
+@dataclass(frozen=True)
+class RepaymentCalendar:
+    """The meeting calendar a borrower repays on, whose it is, and whose holidays apply."""
+
+    rule: MeetingRule | None
+    office_id: int
+    meets_with: str | None
+    """e.g. "center Kilimani" or "group Umoja" (None: no calendar)."""
+
+
+def repayment_calendar(session: Session, *, client_id: int | None = None,
+                       group_id: int | None = None) -> RepaymentCalendar:
+    """The calendar a client (their group's, or its center's) or a group repays on."""
+    if client_id is not None:
+        client = get_or_fail(session, Client, client_id, "client")
+        group = client_group(session, client.id)
+        office_id = client.office_id
+    else:
+        group = get_or_fail(session, Group, group_id, "group")  # type: ignore[arg-type]
+        office_id = group.office_id
+    if group is None:
+        return RepaymentCalendar(None, office_id, None)
+    owner = f"center {group.center.name}" if group.center is not None else f"group {group.name}"
+    return RepaymentCalendar(group.effective_meeting_rule, office_id, owner)
+
+
+def require_calendar_fit(session: Session, product_name: str, repayment_every: int,
+                         repayment_unit: str, *, client_id: int | None = None,
+                         group_id: int | None = None, account_no: str | None = None) -> None:
+    """Refuse (``loan-calendar-mismatch``) a loan whose repayments cannot follow the meetings
+    of the borrower's center or group (the Mifos rule; see :func:`calendar_misfit`)."""
+    calendar = repayment_calendar(session, client_id=client_id, group_id=group_id)
+    misfit = calendar_misfit(repayment_every, repayment_unit, calendar.rule)
+    if misfit is None:
+        return
+    borrower = (session.get(Client, client_id).display_name  # type: ignore[union-attr]
+                if client_id is not None else f"group {session.get(Group, group_id).name}")  # type: ignore[union-attr]
+    loan = f"loan {account_no} ({product_name})" if account_no else f"a {product_name} loan"
+    raise EngineError(LOAN_CALENDAR_MISMATCH, f"{borrower} repays at the meetings of "
+                      f"{calendar.meets_with}, so {loan} cannot be scheduled: {misfit}.",
+                      field="product", value=product_name)
+
+
+def require_loan_fits(session: Session, loan: Loan) -> None:
+    """:func:`require_calendar_fit` for an existing loan, on its own terms."""
+    require_calendar_fit(session, loan.product.name, loan.repayment_every, loan.repayment_unit,
+                         client_id=loan.client_id, group_id=loan.group_id,
+                         account_no=loan.account_no)
+
+
 def loan_calendar(session: Session, loan: Loan) -> tuple[MeetingRule | None, int]:
     """The meeting calendar a loan is repaid on (its client's group's, or its group's) and
     the office whose holidays apply."""
-    if loan.client_id is not None:
-        client = session.get(Client, loan.client_id)
-        assert client is not None
-        return client_meeting_rule(session, client), client.office_id
-    group = session.get(Group, loan.group_id)
-    assert group is not None
-    return group.effective_meeting_rule, group.office_id
+    calendar = repayment_calendar(session, client_id=loan.client_id, group_id=loan.group_id)
+    return calendar.rule, calendar.office_id
 
 
 def generate_schedule(session: Session, loan: Loan, disbursed_on: dt.date) -> None:
-    """(Re)write a loan's repayment schedule from its disbursal date and meeting calendar."""
+    """(Re)write a loan's repayment schedule from its disbursal date and meeting calendar.
+
+    A loan whose repayments do not follow the calendar (the borrower moved to a group that
+    meets at another rhythm since approval) is refused with ``loan-calendar-mismatch``.
+    """
+    require_loan_fits(session, loan)
     rule, office_id = loan_calendar(session, loan)
     planned = build_schedule(loan_terms(loan), disbursed_on, rule,
                              office_holidays(session, office_id))
@@ -196,12 +256,7 @@ def disburse_loan(ctx: AppContext, *, actor_id: int | None, loan_id: int,
     not_in_future(ctx, disbursed_on, "disbursal date")
     with ctx.unit_of_work(actor_id) as uow:
         loan = get_or_fail(uow.session, Loan, loan_id, "loan")
-        try:
-            disburse(uow.session, loan, disbursed_on, actor_id)
-        except ValueError as exc:  # the calendar cannot carry the product's schedule
-            raise EngineError(INVALID_VALUE, f"Loan {loan.account_no} cannot be scheduled "
-                              f"from {disbursed_on}: {exc}.", field="disbursal date",
-                              value=str(disbursed_on)) from None
+        disburse(uow.session, loan, disbursed_on, actor_id)
         uow.audit("loan.disburse", loan)
         uow.commit()
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,7 @@ from workbook_engine.reports.collection_report import (
 from workbook_engine.services.imports.client_import import is_fineract, process_client_import
 from workbook_engine.services.imports.setup_import import is_fineract_setup, process_setup_import
 from workbook_engine.services.collection.posting import Rehearsal, rehearse_posting
+from workbook_engine.services.collection.rebuild import rebuild_as_xlsx
 from workbook_engine.services.collection.rules import collection_rules
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.setup.lookup import get_or_fail
@@ -379,13 +381,24 @@ def _process_collection_sheet(ctx: AppContext, book: RawWorkbook, stored: Any, n
             collected=validation.collected, paid_out=validation.paid_out, message=message,
             posting=_posting_preview(rehearsal, expected, errors))
         fault_point("before-report")
-        xlsx = _xlsx_report(ctx, book, sheet, stored.path, name, sub.id, data,
-                            _marks(validation, errors, sheet, expected),
-                            resign(ring, metadata, version=version + 1))
-        if xlsx is None and book.format in ("xlsx", "xlsm") and sheet.grid_found:
+        signed = resign(ring, metadata, version=version + 1)
+        with tempfile.TemporaryDirectory(dir=ctx.settings.outbox) as work:
+            source: Path | None = stored.path
+            if book.format not in ("xlsx", "xlsm") and sheet.grid_found:
+                # an .ods or .xls: the sheet as generated, with what the officer typed
+                source = rebuild_as_xlsx(s, wb, sheet, signed, rules.attendance_codes,
+                                         Path(work) / "rebuilt.xlsx")
+            xlsx = _xlsx_report(ctx, sheet, source, name, sub.id, data,
+                                _marks(validation, errors, sheet, expected), signed)
+        if xlsx is None and errors:
+            message = (f"{name}: {len(errors)} error(s), listed in this report; correct them "
+                       "in your file and send it again.")
+        if xlsx is None and sheet.grid_found:
             message += (" The highlighted copy of the sheet could not be made from this file; "
                         "the errors are listed in this report.")
-            data = dataclasses.replace(data, message=message)
+        data = dataclasses.replace(data, message=message)
+        if xlsx is not None:
+            data = dataclasses.replace(data, corrected_copy=xlsx.name)
         html = write_html_report(data, _outbox_path(ctx, name, sub.id, ".html"))
         sub.report_html_path = str(html)
         sub.report_xlsx_path = str(xlsx) if xlsx else None
@@ -441,18 +454,19 @@ def _posting_preview(rehearsal: Rehearsal | None, expected: dict[str, Any],
         paid_out=rehearsal.result.paid_out)
 
 
-def _xlsx_report(ctx: AppContext, book: RawWorkbook, sheet: Any, source: Path, name: str,
+def _xlsx_report(ctx: AppContext, sheet: Any, source: Path | None, name: str,
                  submission_id: int, data: ReportData, marks: dict[str, dict[str, Any]],
                  signed: SignedMetadata) -> Path | None:
-    """The highlighted copy of the sender's workbook, signed as the next version, or None
-    (not an xlsx, no grid).
+    """The highlighted copy of the sender's workbook (``source``: the file, or an .ods
+    made into the .xlsx the engine wrote), signed as the next version, or None (no source,
+    no grid).
 
     It is written from the sender's own file (its XML edited, or with openpyxl, which loads
     the whole file in memory, for packages the editor does not expect): that runs in a
     reader worker under the same memory and time limits as reading, so a file that would
     exhaust the writer costs its highlighted copy, never the engine (the HTML report says
     so and is always written)."""
-    if book.format not in ("xlsx", "xlsm") or not sheet.grid_found:
+    if source is None or not sheet.grid_found:
         return None
     target = _outbox_path(ctx, name, submission_id, ".xlsx")
     try:

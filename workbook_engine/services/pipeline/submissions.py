@@ -40,9 +40,11 @@ from workbook_engine.domain.posting_plan import PostingPlan, SheetEntries, plan_
 from workbook_engine.services.collection.posting import CellFailure, PostingRefused, post_plan
 from workbook_engine.services.collection.rules import collection_rules
 from workbook_engine.services.pipeline.approval_queue import supervises
+from workbook_engine.rules import Rules
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.setup.lookup import get_or_fail, resolve_staff
 from workbook_engine.workbooks.client_import_sheet import KIND as CLIENT_IMPORT_KIND
+from workbook_engine.validation.values import office_locale
 from workbook_engine.workbooks.setup_import_sheet import kind_of
 
 ExcludedSheetWriter = Callable[[AppContext, int, list[str]], str | None]
@@ -84,9 +86,13 @@ def _names(session: Session, *ids: int | None) -> list[str | None]:
     return result
 
 
-def _summary(session: Session, sub: Submission) -> dict[str, Any]:
+def _summary(session: Session, sub: Submission, rules: Rules) -> dict[str, Any]:
     submitted_by, officer, decided_by = _names(session, sub.submitted_by_id,
                                                sub.loan_officer_id, sub.decided_by_id)
+    office = session.get(Office, sub.office_id) if sub.office_id else None
+    locale = office_locale(rules, external_id=office.external_id if office else None,
+                           name=office.name if office else None,
+                           own_locale=office.locale if office else None)
     return {
         "id": sub.id, "status": sub.status.value, "kind": sub.kind,
         "workbook_id": sub.workbook_id, "version": sub.version,
@@ -96,6 +102,7 @@ def _summary(session: Session, sub: Submission) -> dict[str, Any]:
         "cash_collected": sub.cash_collected, "cash_paid_out": sub.cash_paid_out,
         "decided_by": decided_by, "decided_at": sub.decided_at,
         "report_xlsx": sub.report_xlsx_path, "report_html": sub.report_html_path,
+        "decimal_comma": locale.decimal_comma,  # how its office writes amounts
     }
 
 
@@ -108,7 +115,7 @@ def list_submissions(ctx: AppContext, *, status: str | None = None) -> list[dict
         query = select(Submission).order_by(Submission.id.desc())
         if status is not None:
             query = query.where(Submission.status == SubmissionStatus(status))
-        return [_summary(session, sub) for sub in session.scalars(query)]
+        return [_summary(session, sub, ctx.rules) for sub in session.scalars(query)]
 
 
 def show_submission(ctx: AppContext, submission_id: int) -> dict[str, Any]:
@@ -116,7 +123,7 @@ def show_submission(ctx: AppContext, submission_id: int) -> dict[str, Any]:
     with ctx.session_factory() as session:
         sub = get_or_fail(session, Submission, submission_id, "submission")
         content = sub.content or {}
-        return {**_summary(session, sub), "sha256": sub.file_sha256,
+        return {**_summary(session, sub, ctx.rules), "sha256": sub.file_sha256,
                 "sender_email": sub.sender_email, "decision_reason": sub.decision_reason,
                 "posted_at": sub.posted_at, "errors": content.get("errors", []),
                 "posting": content.get("posting"), "history": history(session, sub.id)}

@@ -34,8 +34,8 @@ from workbook_engine.domain.calendar import (
     Frequency,
     MeetingRule,
     meeting_dates,
-    next_meeting_on_or_after,
 )
+from workbook_engine.domain.schedule import calendar_misfit
 from workbook_engine.domain.enums import (
     ChargeKind,
     ChargeStatus,
@@ -71,7 +71,16 @@ class Reference:
     payment_types: dict[str, int] = field(default_factory=dict)
 
 
-def build_reference(ctx: AppContext, opening: dt.date = dt.date(2020, 1, 1)) -> Reference:
+DEMO_OPENING = dt.date(2020, 1, 1)
+
+
+def demo_opening(today: dt.date) -> dt.date:
+    """When the demo's offices opened: 2020-01-01, or two years before an earlier today (the
+    demo lays out some thirty weeks of history before today)."""
+    return min(DEMO_OPENING, today - dt.timedelta(days=730))
+
+
+def build_reference(ctx: AppContext, opening: dt.date = DEMO_OPENING) -> Reference:
     """Offices, staff, codes, payment types and the products of the domain notes."""
     setup.ensure_system_codes(ctx)
     head = setup.create_office(ctx, actor_id=None, name="Head Office", opening_date=opening)
@@ -262,11 +271,10 @@ def _rule_fields(rule: MeetingRule) -> dict[str, object]:
 
 
 def kilimani_meeting_for(today: dt.date) -> dt.date:
-    """The first date on or after today that is a Kilimani meeting (every other Tuesday)."""
-    rule = MeetingRule(start_date=dt.date(2026, 1, 6), frequency=Frequency.WEEKLY, interval=2)
-    if today <= KILIMANI_REFERENCE_MEETING:
-        return KILIMANI_REFERENCE_MEETING
-    return next_meeting_on_or_after(rule, today)
+    """The first date on or after today that is a Kilimani meeting (every other Tuesday, in
+    step with 2026-03-03, before that date as after it)."""
+    fortnights = -(-(today - KILIMANI_REFERENCE_MEETING).days // 14)  # ceiling division
+    return KILIMANI_REFERENCE_MEETING + dt.timedelta(weeks=2 * fortnights)
 
 
 def build_kilimani(ctx: AppContext, ref: Reference,
@@ -332,7 +340,7 @@ GROUP_NAMES = ["Juhudi", "Mwangaza", "Nguvu", "Tujenge", "Maendeleo", "Ushindi",
 def load_demo(ctx: AppContext, *, scale: int = 1, seed: int = 20260303) -> Reference:
     """Load the whole demo institution (reference data, Kilimani, and seeded centers)."""
     today = ctx.today()
-    ref = build_reference(ctx)
+    ref = build_reference(ctx, demo_opening(today))
     build_kilimani(ctx, ref, kilimani_meeting_for(today))
     rng = random.Random(seed)
     nairobi_officers = [ref.loan_officers[k] for k in ("Wanjiru", "Otieno", "Achieng")]
@@ -388,10 +396,10 @@ def build_branch(ctx: AppContext, ref: Reference, *, name: str, centers: int,
     """
     today = ctx.today()
     office = setup.create_office(ctx, actor_id=None, name=name, parent_id=ref.head_office,
-                                 opening_date=dt.date(2020, 1, 1))
+                                 opening_date=demo_opening(today))
     officer = setup.create_staff(ctx, actor_id=None, office_id=office, first_name="Bench",
                                  last_name=f"Officer {office}", is_loan_officer=True,
-                                 joined_on=dt.date(2020, 1, 1))
+                                 joined_on=demo_opening(today))
     rng = random.Random(seed)
     start = _first_weekday_before(today - dt.timedelta(weeks=30), today.weekday())
     rule = MeetingRule(start_date=start, frequency=Frequency.WEEKLY, interval=2)
@@ -473,19 +481,19 @@ def _populate_group(b: _Builder, rng: random.Random, ref: Reference, group: Grou
             continue
         members.append(client)
         scenario = rng.random()
-        product = products["Kilimo" if rng.random() < 0.3 else "Biashara"]
+        # Only products whose repayments follow the group's meetings (weekly Kilimo loans
+        # at weekly centers; fortnightly ones anywhere).
+        kilimo = rng.random() < 0.3 and _fits(products["Kilimo"], rule)
+        product = products["Kilimo" if kilimo else "Biashara"]
         principal = D(rng.choice([3000, 5000, 8000, 10000, 15000, 20000]))
-        step = 2 if rule.interval == 1 and product.repayment_every == 2 else 1
+        step = product.repayment_every // rule.interval
         if scenario < 0.55 and len(past) >= 2:
             start = rng.randrange(max(1, len(past) - 10), len(past))
             disbursed = past[start - 1] if start > 0 else past[0]
             installments_due = max(0, (len(past) - start) // step)
             behind = rng.choice([0, 0, 0, 1, 2])
             paid = max(0, min(installments_due - behind, product.number_of_repayments - 1))
-            try:
-                b.disbursed_loan(product, principal, disbursed, paid, officer, client=client)
-            except ValueError:
-                pass  # a calendar that cannot carry this product's schedule
+            b.disbursed_loan(product, principal, disbursed, paid, officer, client=client)
         elif scenario < 0.65 and upcoming:
             b.loan(product, principal, client=client, approved_on=past[-1] if past else today,
                    expected=upcoming[0], officer=officer)
@@ -513,10 +521,11 @@ def _populate_group(b: _Builder, rng: random.Random, ref: Reference, group: Grou
         opened = past[max(0, len(past) - 4)]
         b.savings(savings["Group Fund"], opened, [D(20) * len(members)], group=group)
     if members and len(past) >= 4 and rng.random() < 0.3:
-        product = products["Biashara"]
-        try:
-            b.disbursed_loan(product, D(30000), past[-4], 1, officer, group=group)
-        except ValueError:
-            pass
+        b.disbursed_loan(products["Biashara"], D(30000), past[-4], 1, officer, group=group)
     return serial
+
+
+def _fits(product: LoanProduct, rule: MeetingRule) -> bool:
+    """Whether the product's repayments can follow the meetings of ``rule``."""
+    return calendar_misfit(product.repayment_every, product.repayment_unit, rule) is None
 
