@@ -449,7 +449,8 @@ def _posting_preview(rehearsal: Rehearsal | None, expected: dict[str, Any],
         return None
     every = {r["key"] for r in expected["rows"]}
     return PostingPreview(
-        accounts=[c.to_json() for c in rehearsal.result.changes],
+        accounts=[{**c.to_json(), "before": c.before, "after": c.after}
+                  for c in rehearsal.result.changes],
         excluded_rows=len(every - rehearsal.rows), collected=rehearsal.result.collected,
         paid_out=rehearsal.result.paid_out)
 
