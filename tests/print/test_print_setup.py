@@ -66,6 +66,9 @@ def test_every_sheet_of_every_workbook_is_set_up_to_print(sheet40: Sheet40, tmp_
             _assert_prints(ws, grid=ws.title not in ("Instructions", "Summary"),
                            area=ws.title not in ("Errors", "Reconciliation", "Summary",
                                                  "Posting"))
+    summary = openpyxl.load_workbook(report.report_xlsx)["Summary"]
+    assert summary["A5"].value == "Cash collected"
+    assert summary["B5"].number_format == "#,##0.00"  # money, not 47630.61
     titles = {ws.title for ws in _visible_sheets(Path(loans.report_xlsx))}
     assert {"Errors", "Reconciliation", "Loans", "Instructions"} <= titles
 
@@ -159,3 +162,62 @@ def test_a_migration_report_prints_its_sheets_one_page_wide(kilimani, tmp_path: 
     # money is money: 2 decimals, thousands grouped, on paper too
     assert printed.find("7,045.90")
     assert not [w.text for w in printed.words() if w.text.endswith(".9000")]
+
+
+@pytest.mark.libreoffice
+def test_the_empty_sheet_and_every_template_and_import_report_print_within_their_pages(
+        sheet40: Sheet40, tmp_path: Path):
+    """The rest of what the engine writes, on paper: the empty 40-row sheet (one page), the
+    products template (two grids), a client import's report with errors."""
+    from tests.client_import.filling import fill as fill_clients
+
+    ctx = sheet40.ctx
+    empty = render(sheet40.path, tmp_path / "empty")
+    assert empty.page_count == 1
+    _one_page_wide(empty, "Client / group", "Paid out")
+    products = generate_setup_template(ctx, actor_id=None, kind="products",
+                                       out_dir=tmp_path / "t")
+    printed = render(products.path, tmp_path / "products")
+    assert printed.page_count == 3  # Instructions, Loan products, Savings products
+    assert len(_one_page_wide(printed, "Row key", "Import status")) == 2
+    template = generate_client_template(ctx, actor_id=None, office_id=2, legal_form="person",
+                                        out_dir=tmp_path / "t")
+    filled = fill_clients(template.path, tmp_path / "clients.xlsx", [
+        {"row_key": "1", "office": "Nairobi East", "first_name": "Zawadi",
+         "last_name": "Achieng", "mobile_no": "not a phone", "active": "No"},
+        {"row_key": "2", "office": "Nairobi East", "first_name": "Baraka",
+         "last_name": "Otieno", "active": "No"}])
+    report = render(Path(process_file(ctx, filled, actor_id=None).report_xlsx),
+                    tmp_path / "report")
+    report.keep("client-import-report", pages=5)
+    # Instructions, Clients, Family members, Addresses, Errors: a page each
+    assert report.page_count == 5
+    _one_page_wide(report, "What is wrong", "How to fix")
+    assert report.find("Zawadi Achieng")  # the Errors list names the client
+    for done in (empty, printed, report):
+        assert not done.outside() and not done.overlapping()
+
+
+def test_the_openpyxl_fallback_sets_up_the_reports_sheets_alike(sheet40: Sheet40,
+                                                                tmp_path: Path,
+                                                                monkeypatch):
+    """A package the XML edits do not expect is rewritten with openpyxl: same print setup,
+    same marks."""
+    from workbook_engine.reports import collection_report, xlsx_patch
+    from workbook_engine.services.pipeline import processing
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise xlsx_patch.Unsupported("forced")
+
+    monkeypatch.setattr(collection_report, "_patch_package", refuse)
+    monkeypatch.setattr(processing, "run_limited",
+                        lambda fn, *args, limits, **kwargs: fn(*args, **kwargs))
+    result = process_file(sheet40.ctx, sheet40.fill(tmp_path / "returned.xlsx", {
+        **seed_red_cases(sheet40), **TWO_ERRORS}), actor_id=None)
+    for ws in _visible_sheets(Path(result.report_xlsx)):
+        _assert_prints(ws, grid=ws.title != "Summary", area=ws.title == "Collection sheet")
+    book = openpyxl.load_workbook(result.report_xlsx)
+    cell = book["Collection sheet"][sheet40.address("Client3 Bench", "repayment")]
+    assert cell.fill.fgColor.rgb.endswith("F8CBAD")
+    assert book["Summary"]["B5"].number_format == "#,##0.00"
+    assert book["Errors"]["G2"].alignment.wrap_text
