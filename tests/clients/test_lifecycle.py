@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from workbook_engine.domain import AuditRecord, Client, GroupMembership
+from workbook_engine.domain import AuditRecord, Client, Group, GroupMembership
 from workbook_engine.errors import EngineError
 from workbook_engine.services.clients import lifecycle as svc
 from workbook_engine.services.clients.fields import define_client_field
@@ -205,8 +205,12 @@ def test_transfer_accept_moves_the_client(any_kilimani):
     assert (c.office_id, c.status.value, c.staff_id) == (kisumu, "active",
                                                           w.ref.loan_officers["Mwangi"])
     with w.ctx.session_factory() as s:
-        assert s.scalars(select(GroupMembership.group_id)
-                         .where(GroupMembership.client_id == DALIA)).all() == [group]
+        assert [m.group_id for m in s.get(Client, DALIA).memberships] == [group]
+        # The group left keeps the membership's history (what it paid in as a member).
+        assert s.execute(select(GroupMembership.group_id, GroupMembership.left_on)
+                         .where(GroupMembership.client_id == DALIA)
+                         .order_by(GroupMembership.id)).all() == [
+            (s.scalar(select(Group.id).where(Group.name == "Umoja")), TODAY), (group, None)]
     assert audits(w, "client.accept_transfer")[-1].note == "left groups: Umoja"
 
 

@@ -130,12 +130,13 @@ def test_repayments_follow_the_meetings(rule: MeetingRule, every: int, unit: Per
     assert len(dates) == n
     assert all(a < b for a, b in zip(dates, dates[1:]))
     assert all(is_meeting_date(rule, d, holidays) for d in dates)
-    first_nominal = (disbursed + timedelta(weeks=every) if unit is PeriodUnit.WEEKS
-                     else None)
+    first_nominal = {PeriodUnit.WEEKS: disbursed + timedelta(weeks=every),
+                     PeriodUnit.DAYS: disbursed + timedelta(days=every)}.get(unit)
     if first_nominal is not None:
         assert dates[0] == next_meeting_on_or_after(rule, first_nominal, holidays)
     assert dates[0] > disbursed
-    step = every // rule.interval
+    # A period of whole weeks given in days (Fineract's "every 14 days") counts in weeks.
+    step = (every // 7 if unit is PeriodUnit.DAYS else every) // rule.interval
     for a, b in zip(dates, dates[1:]):  # each repayment is `step` meetings after the last
         assert count_meetings(rule, a, b, holidays) == step + 1
 

@@ -148,7 +148,8 @@ def test_zero_rate_declining_balance() -> None:
 @pytest.mark.parametrize(
     ("every", "unit", "expected"),
     [(1, PeriodUnit.WEEKS, 52), (2, PeriodUnit.WEEKS, 26), (4, PeriodUnit.WEEKS, 13),
-     (3, PeriodUnit.WEEKS, 17), (1, PeriodUnit.MONTHS, 12), (3, PeriodUnit.MONTHS, 4)],
+     (3, PeriodUnit.WEEKS, 17), (1, PeriodUnit.MONTHS, 12), (3, PeriodUnit.MONTHS, 4),
+     (1, PeriodUnit.DAYS, 365), (7, PeriodUnit.DAYS, 52)],
 )
 def test_periods_per_year(every: int, unit: PeriodUnit, expected: int) -> None:
     terms = LoanTerms(M("100"), M("10"), InterestMethod.FLAT, every, unit, 1)
@@ -192,7 +193,8 @@ def loan_terms(draw: st.DrawFn) -> LoanTerms:
     rate = M(draw(st.integers(0, 12000))).scaleb(-2)  # 0.00 % .. 120.00 %
     method = draw(st.sampled_from(list(InterestMethod)))
     unit = draw(st.sampled_from(list(PeriodUnit)))
-    every = draw(st.sampled_from([1, 2, 4] if unit is PeriodUnit.WEEKS else [1, 2, 3]))
+    every = draw(st.sampled_from({PeriodUnit.WEEKS: [1, 2, 4], PeriodUnit.MONTHS: [1, 2, 3],
+                                  PeriodUnit.DAYS: [7, 14, 28]}[unit]))
     deducted = method is InterestMethod.FLAT and draw(st.booleans())
     return LoanTerms(
         principal=principal,
@@ -218,6 +220,9 @@ def test_schedule_properties(terms: LoanTerms, disbursed_on: date, use_meetings:
         # A calendar that meets on every repayment period's weekday/day.
         if terms.repayment_unit is PeriodUnit.WEEKS:
             rule = MeetingRule(disbursed_on, Frequency.WEEKLY, interval=terms.repayment_every)
+        elif terms.repayment_unit is PeriodUnit.DAYS:  # every 7, 14 or 28 days
+            rule = MeetingRule(disbursed_on, Frequency.WEEKLY,
+                               interval=terms.repayment_every // 7)
         else:
             rule = MeetingRule(disbursed_on, Frequency.MONTHLY, interval=terms.repayment_every)
     schedule = build_schedule(terms, disbursed_on, rule)

@@ -19,10 +19,12 @@ from tests.conftest import KilimaniWorld, make_context
 from tests.setup.test_cli_setup import Cli
 from tests.setup_import.filling import submit
 from tests.support.databases import fresh_database
-from workbook_engine.domain import Center, Client, Loan, LoanProduct
+from workbook_engine.domain import Center, Client, Group, Loan, LoanProduct
 from workbook_engine.domain.enums import LoanStatus
 from workbook_engine.domain.schedule import calendar_misfit
 from workbook_engine.errors import EngineError
+from workbook_engine.services.clients import lifecycle
+from workbook_engine.services.clients.lifecycle import create_client
 from workbook_engine.services.imports.migration import LoanMigration, migrate_loan
 from workbook_engine.services.ledger.loans import (
     approve_loan,
@@ -182,3 +184,38 @@ def test_the_demo_builds_only_loans_that_fit_on_any_date(today: dt.date) -> None
                                            calendar.rule) is None, loan.account_no
         finally:
             ctx.dispose()
+
+
+def test_a_client_with_a_weekly_loan_cannot_join_a_fortnightly_group(
+        kilimani: KilimaniWorld) -> None:
+    ctx = kilimani.ctx
+    ref = kilimani.ref
+    nairobi, kisumu = ref.branches["Nairobi East"], ref.branches["Kisumu"]  # type: ignore[attr-defined]
+    soko = setup.create_center(ctx, actor_id=None, office_id=nairobi, name="Soko",
+                               staff_id=ref.loan_officers["Otieno"],  # type: ignore[attr-defined]
+                               meeting_start=dt.date(2026, 1, 5))
+    weekly = setup.create_group(ctx, actor_id=None, office_id=nairobi, name="Soko A",
+                                staff_id=None, center_id=soko)
+    zawadi = create_client(ctx, actor_id=None, office_id=nairobi, first_name="Zawadi",
+                           last_name="Mwende", submitted_on=TODAY, active=True,
+                           group_id=weekly)
+    _submit(kilimani, "Kilimo", client_id=zawadi)
+    with ctx.session_factory() as s:
+        umoja = s.scalar(select(Group.id).where(Group.name == "Umoja"))
+    with pytest.raises(EngineError, match="Zawadi Mwende cannot join group Umoja: loan L"
+                       r"\S+ \(Kilimo\) would be repaid at the meetings of center Kilimani, "
+                       "and repayments every week cannot follow") as refused:
+        setup.add_group_member(ctx, actor_id=None, group_id=umoja, client_id=zawadi)
+    assert refused.value.code == "loan-calendar-mismatch"
+    fortnightly = setup.create_group(ctx, actor_id=None, office_id=kisumu, name="Pwani",
+                                     staff_id=ref.loan_officers["Mwangi"],  # type: ignore[attr-defined]
+                                     meeting_start=dt.date(2026, 1, 6),
+                                     meeting_interval=2)
+    lifecycle.propose_transfer(ctx, actor_id=None, client_id=zawadi, to_office_id=kisumu)
+    with pytest.raises(EngineError, match="cannot join group Pwani") as moved:
+        lifecycle.accept_transfer(ctx, actor_id=None, client_id=zawadi, group_id=fortnightly)
+    assert moved.value.code == "loan-calendar-mismatch"
+    with ctx.session_factory() as s:
+        client = s.get(Client, zawadi)
+        assert client.status.value == "transfer_in_progress" and client.office_id == nairobi
+        assert [m.group_id for m in client.memberships] == [weekly]

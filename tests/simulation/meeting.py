@@ -1,16 +1,16 @@
-"""One sheet through the real pipeline: generated, filled, processed (as the inbox does),
-corrected from its report, approved; every step's outcome tallied."""
+"""The pipeline's steps as the field and the office take them: generate a sheet, type into
+it, hand it in (as the inbox does), approve it; and the tally of what happened."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workbook_engine.domain import GeneratedWorkbook
-from workbook_engine.errors import EngineError
 from workbook_engine.services.collection.sheets import generate_collection_sheets
 from workbook_engine.services.imports.excluded_rows import write_excluded_sheet
 from workbook_engine.services.pipeline.processing import ProcessResult, process_file
@@ -46,8 +46,9 @@ class Tally:
 
 
 def generate(world: World, unit: Unit, day: dt.date) -> Sheet:
-    """Generate the unit's sheet for its meeting on ``day`` (as `sheets collection` does)."""
-    out = world.home / "field" / day.isoformat()
+    """Generate the unit's sheet for its meeting on ``day`` (as `sheets collection` does),
+    in a folder of its own (a sheet generated twice is two files)."""
+    out = world.home / "field" / day.isoformat() / uuid.uuid4().hex[:8]
     generated = generate_collection_sheets(world.ctx, actor_id=unit.officer_id, out_dir=out,
                                            meeting_date=day, **unit.selection())[0]
     with world.ctx.session_factory() as s:
@@ -91,36 +92,3 @@ def approve(world: World, result: ProcessResult, unit: Unit, *,
                                                       not_ids=(unit.officer_id,)),
                               exclude_invalid=exclude_invalid,
                               write_excluded=write_excluded_sheet)
-
-
-def as_due(world: World, unit: Unit, day: dt.date, tally: Tally) -> None:
-    """The sheet returned exactly as generated (amounts as due), everyone present, the
-    receipt filled: it must be reported valid, and then it must post."""
-    where = f"{day} {unit.label} ({unit.name})"
-    sheet = generate(world, unit, day)
-    values = {address: "P" for address in attendance_cells(sheet.expected)}
-    path = fill(sheet, world.home / "returned" / sheet.path.name, values)
-    result = send(world, path, unit)
-    if result.status != "awaiting_approval":
-        tally.count("as-due reported invalid")
-        tally.fault(where, "an as-due sheet was reported invalid: " + "; ".join(
-            str(e.get("message")) for e in result.errors[:3]))
-        return
-    tally.count("reported valid")
-    try:
-        view = approve(world, result, unit)
-    except EngineError as exc:
-        tally.count("valid, refused at approval")
-        tally.fault(where, f"reported valid, refused at approval [{exc.error.code}]: "
-                    f"{exc.message[:300]}")
-        return
-    except Exception as exc:  # noqa: BLE001 - a crash at approval is the fault to report
-        tally.count("valid, crashed at approval")
-        tally.fault(where, f"reported valid, crashed at approval: {type(exc).__name__}: "
-                    f"{str(exc)[:300]}")
-        return
-    if view["status"] != "posted":
-        tally.count("valid, not posted")
-        tally.fault(where, f"reported valid, approval left it {view['status']}")
-        return
-    tally.count("posted")

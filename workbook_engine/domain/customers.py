@@ -81,7 +81,16 @@ class Group(CreatedAtMixin, MeetingCalendarMixin, Base):
     office: Mapped[Office] = relationship()
     staff: Mapped[Staff | None] = relationship()
     center: Mapped[Center | None] = relationship(back_populates="groups")
-    memberships: Mapped[list[GroupMembership]] = relationship(back_populates="group")
+    memberships: Mapped[list[GroupMembership]] = relationship(
+        primaryjoin="and_(Group.id == GroupMembership.group_id, "
+                    "GroupMembership.left_on.is_(None))", viewonly=True)
+    """The current memberships (not those a client left)."""
+
+    @property
+    def label(self) -> str:
+        """How lists show the group: "Umoja (Kilimani)" with its center, so two groups of
+        the same name in one office are told apart."""
+        return f"{self.name} ({self.center.name})" if self.center is not None else self.name
 
     @property
     def effective_meeting_rule(self) -> MeetingRule | None:
@@ -147,7 +156,10 @@ class Client(CreatedAtMixin, Base):
     main_business_line: Mapped[CodeValue | None] = relationship(
         foreign_keys=[main_business_line_id])
     closure_reason: Mapped[CodeValue | None] = relationship(foreign_keys=[closure_reason_id])
-    memberships: Mapped[list[GroupMembership]] = relationship(back_populates="client")
+    memberships: Mapped[list[GroupMembership]] = relationship(
+        primaryjoin="and_(Client.id == GroupMembership.client_id, "
+                    "GroupMembership.left_on.is_(None))", viewonly=True)
+    """The groups the client is a member of now (not those it left)."""
     family_members: Mapped[list[FamilyMember]] = relationship(
         back_populates="client", cascade="all, delete-orphan")
     addresses: Mapped[list[Address]] = relationship(
@@ -173,7 +185,9 @@ class Client(CreatedAtMixin, Base):
 
 
 class GroupMembership(Base):
-    """A client's membership of a group."""
+    """A client's membership of a group, from ``joined_on``; a member who left (a transfer
+    to another office) keeps the row with ``left_on``, so what it paid into the group's
+    savings while a member stays its own."""
 
     __tablename__ = "group_memberships"
     __table_args__ = (UniqueConstraint("group_id", "client_id"),)
@@ -182,9 +196,10 @@ class GroupMembership(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("client_groups.id"))
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     joined_on: Mapped[dt.date | None]
+    left_on: Mapped[dt.date | None]
 
-    group: Mapped[Group] = relationship(back_populates="memberships")
-    client: Mapped[Client] = relationship(back_populates="memberships")
+    group: Mapped[Group] = relationship()
+    client: Mapped[Client] = relationship()
 
 
 class ClientStatusChange(Base):

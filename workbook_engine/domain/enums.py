@@ -39,8 +39,14 @@ class LoanTransactionType(StrEnum):
     DISBURSEMENT = "disbursement"
     REPAYMENT = "repayment"
     WAIVER = "waiver"
-    # What a migrated loan's borrower had repaid in the old system (no cash moved today).
+    # What a migrated loan's borrower had repaid in the old system (no cash moved today):
+    # one per repayment of the old system's history, or one for all it had repaid.
     MIGRATION = "migration"
+
+
+LOAN_SETTLEMENTS = (LoanTransactionType.REPAYMENT, LoanTransactionType.WAIVER,
+                    LoanTransactionType.MIGRATION)
+"""Loan transactions that settle installments (each allocated to them, portion by portion)."""
 
 
 class SavingsDepositType(StrEnum):
@@ -67,6 +73,15 @@ class SavingsTransactionType(StrEnum):
     # A migrated account's balance in the old system: counted in the balance, never as a
     # deposit made at a meeting (so mandatory savings dues start from the migration).
     OPENING_BALANCE = "opening_balance"
+    # A deposit or withdrawal of a migrated account's history in the old system, replayed on
+    # its date: in the balance, but neither a meeting's deposit nor cash moved today.
+    MIGRATED_DEPOSIT = "migrated_deposit"
+    MIGRATED_WITHDRAWAL = "migrated_withdrawal"
+
+
+SAVINGS_CREDITS = (SavingsTransactionType.DEPOSIT, SavingsTransactionType.OPENING_BALANCE,
+                   SavingsTransactionType.MIGRATED_DEPOSIT)
+"""Savings transactions that add to the balance (the others take from it)."""
 
 
 class ChargeKind(StrEnum):

@@ -4,7 +4,7 @@ Conventions
 -----------
 * **Periods per year**: a repayment every ``e`` weeks gives ``52 // e`` periods a year (52
   weekly, 26 fortnightly, 13 every 4 weeks, 17 every 3 weeks); every ``e`` months gives
-  ``12 // e`` (12 monthly, 4 quarterly). Integer division is deliberate: it is what MFIs
+  ``12 // e`` (12 monthly, 4 quarterly); every ``e`` days ``365 // e``. Integer division is deliberate: it is what MFIs
   quote ("26 fortnights a year") and it keeps the periodic rate a simple fraction. A year is
   therefore *not* 365/7 weeks.
 * **Periodic rate**: the annual rate (percent) / 100 / periods per year.
@@ -85,8 +85,13 @@ class InterestMethod(StrEnum):
 class PeriodUnit(StrEnum):
     """The unit of the repayment period."""
 
+    DAYS = "days"
     WEEKS = "weeks"
     MONTHS = "months"
+
+
+_PERIODS_IN_A_YEAR = {PeriodUnit.DAYS: 365, PeriodUnit.WEEKS: 52, PeriodUnit.MONTHS: 12}
+"""A year in each unit (days: 365, as Fineract's default "days in year")."""
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,7 @@ class LoanTerms:
             raise ValueError(
                 f"LoanTerms.number_of_repayments must be >= 1, got {self.number_of_repayments}"
             )
-        limit = 52 if self.repayment_unit is PeriodUnit.WEEKS else 12
+        limit = _PERIODS_IN_A_YEAR[self.repayment_unit]
         if not 1 <= self.repayment_every <= limit:
             raise ValueError(
                 f"LoanTerms.repayment_every must be 1..{limit} {self.repayment_unit.value}, "
@@ -160,9 +165,8 @@ class LoanTerms:
     @property
     def periods_per_year(self) -> int:
         """Repayment periods in a year: ``52 // every`` for weeks, ``12 // every`` for
-        months (integer division; see the module docstring)."""
-        base = 52 if self.repayment_unit is PeriodUnit.WEEKS else 12
-        return base // self.repayment_every
+        months, ``365 // every`` for days (integer division; see the module docstring)."""
+        return _PERIODS_IN_A_YEAR[self.repayment_unit] // self.repayment_every
 
     @property
     def periodic_rate(self) -> Decimal:
@@ -205,6 +209,8 @@ def _add_months(d: date, months: int) -> date:
 
 
 def _nominal_due(disbursed_on: date, terms: LoanTerms, k: int) -> date:
+    if terms.repayment_unit is PeriodUnit.DAYS:
+        return disbursed_on + timedelta(days=terms.repayment_every * k)
     if terms.repayment_unit is PeriodUnit.WEEKS:
         return disbursed_on + timedelta(weeks=terms.repayment_every * k)
     return _add_months(disbursed_on, terms.repayment_every * k)
@@ -220,6 +226,13 @@ def _every(n: int, unit: PeriodUnit) -> str:
     return f"every {single}" if n == 1 else f"every {n} {single}s"
 
 
+def _in_weeks(every: int, unit: PeriodUnit) -> tuple[int, PeriodUnit]:
+    """A period of whole weeks given in days (Fineract's "every 14 days") in weeks."""
+    if unit is PeriodUnit.DAYS and every % 7 == 0:
+        return every // 7, PeriodUnit.WEEKS
+    return every, unit
+
+
 def calendar_misfit(repayment_every: int, repayment_unit: PeriodUnit | str,
                     rule: MeetingRule | None) -> str | None:
     """Why repayments every ``repayment_every`` ``repayment_unit`` cannot follow the meetings
@@ -230,7 +243,7 @@ def calendar_misfit(repayment_every: int, repayment_unit: PeriodUnit | str,
     """
     if rule is None:
         return None
-    unit = PeriodUnit(repayment_unit)
+    repayment_every, unit = _in_weeks(repayment_every, PeriodUnit(repayment_unit))
     calendar_unit = PeriodUnit.WEEKS if rule.frequency is Frequency.WEEKLY else PeriodUnit.MONTHS
     meets = describe(rule).split(" from ")[0]
     fitting = _every(rule.interval, calendar_unit)
@@ -275,7 +288,7 @@ def repayment_dates(
     misfit = calendar_misfit(terms.repayment_every, terms.repayment_unit, meeting_rule)
     if misfit is not None:
         raise CalendarMisfit(misfit)
-    step = terms.repayment_every // meeting_rule.interval
+    step = _in_weeks(terms.repayment_every, terms.repayment_unit)[0] // meeting_rule.interval
     first = next_meeting_on_or_after(meeting_rule, _nominal_due(disbursed_on, terms, 1), hol)
     dates = [d for i, d in zip(range((n - 1) * step + 1),
                                 meetings_from(meeting_rule, first, hol)) if i % step == 0]

@@ -69,6 +69,7 @@ from workbook_engine.workbooks.client_import_sheet import (
     STATUS_KEY,
     YES,
 )
+from workbook_engine.workbooks.fineract_names import spellings
 from workbook_engine.workbooks.grid import GridSheet
 
 IMPORTED_PREFIX = "Imported: client "
@@ -97,12 +98,13 @@ class StaffRef:
 
 @dataclass(frozen=True)
 class GroupRef:
-    """A group a row may name."""
+    """A group a row may name: by its name, or as lists show it, "Group (Center)"."""
 
     id: int
     name: str
     office_id: int
     active: bool
+    label: str = ""
 
 
 @dataclass
@@ -125,7 +127,8 @@ class ImportReference:
         self._offices = _index((o.name, o) for o in self.offices)
         self._office_ids = {o.id: o for o in self.offices}
         self._staff = _index((s.name, s) for s in self.staff)
-        self._groups = _index((g.name, g) for g in self.groups)
+        self._groups = _index((name, g) for g in self.groups
+                              for name in dict.fromkeys((g.name, g.label or g.name)))
 
     def office(self, office_id: int | None) -> OfficeRef | None:
         return self._office_ids.get(office_id) if office_id is not None else None
@@ -148,14 +151,12 @@ def _index(pairs: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:
 
 
 def _find_all(index: Mapping[str, list[Any]], text: str) -> list[Any]:
-    """By exact name (case-insensitive); else Fineract's "Name-Id" with the id matching or
-    the name alone (Fineract's ids are not ours)."""
-    key = text.casefold().strip()
-    if key in index:
-        return index[key]
-    match = _NAME_ID.match(text.strip())
-    if match:
-        return index.get(match.group(1).casefold(), [])
+    """By exact name (case-insensitive); else as a Mifos X / Fineract workbook writes it
+    ("Name-Id" or "Name(Id)" by the name alone, since Fineract's ids are not ours,
+    "Head_Office", staff as "Doe, Michael")."""
+    for name in spellings(text):
+        if name in index:
+            return index[name]
     return []
 
 
@@ -511,7 +512,10 @@ def _check_rows(sheet: GridSheet, form: str, ref: ImportReference,
     is_staff = (per_value(given("is_staff"), _yes_no("is_staff", headers.get("is_staff",
                                                                             "is_staff")), notes)
                 if form == PERSON else blank)
-    submitted = list(map({None: ref.today}.get, submitted, submitted))
+    # No submission date (the Mifos X data import tool has no such column): the client was
+    # submitted when activated, else today.
+    submitted = [s if s is not None else a if isinstance(a, dt.date) else ref.today
+                 for s, a in zip(submitted, activation)]
     active_flags = [value is True for value in active]
     per_value(list(zip(submitted, active_flags, activation, office_ids)),
               lambda dates: (None, _check_dates(dates[0], dates[1], dates[2],
@@ -561,6 +565,11 @@ def _group(text: str | None, office: OfficeRef | None,
         return None, [(IMPORT_UNKNOWN_NAME, "group", f"there is no group '{text}' in office "
                        f"{office.name if office else ''}; choose the group from the list.",
                        text)]
+    if len(found) > 1:
+        return None, [(IMPORT_UNKNOWN_NAME, "group", f"{len(found)} groups of the office are "
+                       f"called '{text}' (" + "; ".join(g.label for g in found[:5]) + "); "
+                       "choose the one meant from the list, which names each with its "
+                       "center.", text)]
     if not found[0].active:
         return None, [(IMPORT_UNKNOWN_NAME, "group", f"group '{text}' is not active; a client "
                        "can only join an active group.", text)]

@@ -18,6 +18,7 @@ from typing import Any
 from workbook_engine.errors import ErrorType, Location, Problem
 from workbook_engine.errors.setup_import import SETUP_BAD_VALUE, SETUP_MISSING_VALUE
 from workbook_engine.validation.client_import import content_hashes
+from workbook_engine.validation.values import ValueProblem, parse_date
 from workbook_engine.workbooks.declaration import CellType, ColumnSpec
 from workbook_engine.workbooks.grid import GridRow, GridSheet
 from workbook_engine.workbooks.setup_import_sheet import (
@@ -143,17 +144,14 @@ def _amount(value: Any) -> Decimal:
 
 
 def _date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    for fmt in ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%Y/%m/%d"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError("a date (write it as YYYY-MM-DD)")
+    """A date cell, an Excel serial number (Fineract writes 42872) or a date as text."""
+    try:
+        found = parse_date(value)
+    except ValueProblem:
+        raise ValueError("a date (write it as YYYY-MM-DD)") from None
+    if found is None:
+        raise ValueError("a date (write it as YYYY-MM-DD)")
+    return found
 
 
 def _choice(list_name: str, value: Any) -> str:

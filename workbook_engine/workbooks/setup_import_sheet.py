@@ -60,6 +60,11 @@ CHOICES: dict[str, dict[str, str]] = {
     "deposit_units": {"Per group": "per_group", "Per client": "per_client"},
     "borrower_types": {"Client": "client", "Group": "group"},
     "owner_types": {"Client": "client", "Group": "group", "Center": "center"},
+    # Mifos X / Fineract loans' own terms (their drop-downs' words).
+    "period_units": {"Days": "days", "Weeks": "weeks", "Months": "months"},
+    "rate_periods": {"Per month": "month", "Per year": "year"},
+    "amortizations": {"Equal installments": "equal_installments",
+                      "Equal principal payments": "equal_principal"},
 }
 """Fixed vocabularies: the label shown in the dropdown -> the value the service takes."""
 
@@ -72,6 +77,9 @@ CHOICE_ALIASES: dict[str, dict[str, str]] = {
     "borrower_types": {"individual": "client", "jlg": "client"},
     "owner_types": {"individual": "client"},
     "interest_methods": {"declining": "declining_balance"},
+    "period_units": {"day": "days", "week": "weeks", "month": "months"},
+    "rate_periods": {"month": "month", "monthly": "month", "year": "year", "yearly": "year",
+                     "per annum": "year", "annual": "year"},
 }
 """Other spellings accepted when reading (e.g. Fineract's True/False, Individual, Monday)."""
 
@@ -317,8 +325,20 @@ LOAN_COLUMNS = (
          aliases=("Number of Repayments",)),
     _money("rate", "Nominal Interest %", "", variant=FINERACT),
     _int("repaid_every", "Repaid Every", "", variant=FINERACT),
+    # Fineract leaves the unit columns right of "Repaid Every" and "Nominal Interest %"
+    # without a header: SetupSheet.fineract_unnamed finds them by their neighbour.
+    _choice("repaid_every_unit", "Repaid Every unit", "period_units", "Days, Weeks or Months "
+            "(blank: the product's).", variant=FINERACT),
+    _choice("rate_period", "Nominal Interest % period", "rate_periods", "Per month or Per "
+            "year (blank: per year).", variant=FINERACT),
+    _choice("amortization", "Amortization", "amortizations", "Equal installments or Equal "
+            "principal payments.", variant=FINERACT),
+    _choice("interest_method", "Interest Method", "interest_methods", "Flat or Declining "
+            "Balance (blank: the product's).", variant=FINERACT),
     _money("amount_repaid", "Amount Repaid", "", variant=FINERACT,
            aliases=("Total Amount Repaid",)),
+    _date("last_repayment_on", "Date-Last Repayment", "When the amount repaid was last "
+          "paid (blank: the day the file is processed).", variant=FINERACT),
     _STATUS,
 )
 
@@ -363,6 +383,7 @@ class SetupSheet:
     fineract_sheets: tuple[str, ...] = ()
     defines: str | None = None
     fineract_lacks: frozenset[str] = frozenset()  # mandatory here, not in a Fineract sheet
+    fineract_unnamed: tuple[tuple[str, str], ...] = ()  # (key, key of the column to its left)
 
 
 @dataclass(frozen=True)
@@ -403,18 +424,22 @@ SETUP_KINDS: dict[str, SetupKind] = {k.key: k for k in (
                                             ("Offices",), defines="offices"),), ()),
     _kind("staff", "Staff", (SetupSheet("Staff", STAFF_COLUMNS, "member of staff",
                                         ("Employee", "Staff")),), ("offices",)),
+    # The Mifos X data import tool named its centers sheet "Groups" (headed "Center Name").
     _kind("centers", "Centers", (SetupSheet("Centers", CENTER_COLUMNS, "center",
-                                            ("Centers",)),), ("offices", "staff")),
+                                            ("Centers", "Groups")),), ("offices", "staff")),
     _kind("groups", "Groups", (SetupSheet("Groups", GROUP_COLUMNS, "group", ("Groups",)),),
           ("offices", "staff", "centers")),
     _kind("products", "Products", (
         SetupSheet("Loan products", LOAN_PRODUCT_COLUMNS, "loan product"),
         SetupSheet("Savings products", SAVINGS_PRODUCT_COLUMNS, "savings product")), ()),
-    _kind("loans", "Live loans", (SetupSheet("Loans", LOAN_COLUMNS, "loan", ("Loans",)),),
+    _kind("loans", "Live loans", (SetupSheet("Loans", LOAN_COLUMNS, "loan", ("Loans",),
+                                             fineract_unnamed=(("repaid_every_unit",
+                                                                "repaid_every"),
+                                                               ("rate_period", "rate"))),),
           ("offices", "staff", "centers", "groups", "products", "clients"), migration=True),
     _kind("savings", "Savings balances", (SetupSheet("Savings", SAVINGS_COLUMNS,
                                                      "savings account",
-                                                     ("SavingsAccounts",),
+                                                     ("SavingsAccounts", "Savings"),
                                                      fineract_lacks=frozenset({"balance"})),),
           ("offices", "centers", "groups", "products", "clients"), migration=True),
 )}

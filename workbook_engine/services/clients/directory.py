@@ -111,7 +111,8 @@ def show_center(ctx: AppContext, center_id: int) -> dict[str, Any]:
 
 def group_view(s: Session, group: Group, today: Any) -> dict[str, Any]:
     members = s.scalar(select(func.count()).select_from(GroupMembership)
-                       .where(GroupMembership.group_id == group.id))
+                       .where(GroupMembership.group_id == group.id,
+                              GroupMembership.left_on.is_(None)))
     return {"id": group.id, "name": group.name, "office": group.office.name,
             "office_id": group.office_id, "center": group.center.name if group.center else None,
             "center_id": group.center_id, "external_id": group.external_id,
@@ -157,7 +158,7 @@ def list_clients(ctx: AppContext, office_id: int | None = None, status: str | No
             query = query.where(Client.status == status)
         if group_id is not None:
             query = query.join(GroupMembership, GroupMembership.client_id == Client.id).where(
-                GroupMembership.group_id == group_id)
+                GroupMembership.group_id == group_id, GroupMembership.left_on.is_(None))
         if search:
             like = f"%{search.strip()}%"
             query = query.where(Client.first_name.ilike(like) | Client.last_name.ilike(like)

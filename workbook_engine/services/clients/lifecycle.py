@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from workbook_engine.db.uow import snapshot
@@ -53,7 +53,9 @@ from workbook_engine.errors.clients import (
     STAFF_NOT_ASSIGNABLE,
     TRANSFER_NOT_ALLOWED,
 )
+from workbook_engine.services.collection.calendars import join_group
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.ledger.loans import require_loans_fit_group
 from workbook_engine.services.setup.lookup import code_value, get_or_fail
 from workbook_engine.validation.clients import (
     CLIENT_FIELDS,
@@ -576,7 +578,9 @@ def accept_transfer(ctx: AppContext, *, actor_id: int | None, client_id: int,
         if staff_id is not None:
             check_assignable_staff(s, staff_id, target)
         left = [m.group.name for m in client.memberships]
-        s.execute(delete(GroupMembership).where(GroupMembership.client_id == client.id))
+        s.execute(update(GroupMembership).where(GroupMembership.client_id == client.id,
+                                                GroupMembership.left_on.is_(None))
+                  .values(left_on=day))
         s.expire(client, ["memberships"])
         old_office = client.office.name
         client.office_id = target.id
@@ -585,7 +589,8 @@ def accept_transfer(ctx: AppContext, *, actor_id: int | None, client_id: int,
         _record_status(s, client, S.ACTIVE, day, actor_id,
                        note=f"transferred from {old_office} to {target.name}")
         if group is not None:
-            s.add(GroupMembership(group_id=group.id, client_id=client.id, joined_on=day))
+            require_loans_fit_group(s, client, group)
+            join_group(s, group.id, client.id, day)
         note = f"left groups: {', '.join(left)}" if left else None
         uow.audit("client.accept_transfer", client, before=before, note=note)
         uow.commit()

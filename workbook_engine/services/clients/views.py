@@ -23,7 +23,7 @@ from workbook_engine.domain import (
     SavingsAccount,
     Staff,
 )
-from workbook_engine.domain.enums import CustomFieldType, LegalForm
+from workbook_engine.domain.enums import SAVINGS_CREDITS, CustomFieldType, LegalForm
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import NOT_FOUND
 from workbook_engine.money import round_money
@@ -207,7 +207,7 @@ def show_savings(ctx: AppContext, account_id: int, *,
         transactions = []
         for t in account.transactions:
             if not t.reversed:
-                running += t.amount if t.type.value == "deposit" else -t.amount
+                running += t.amount if t.type in SAVINGS_CREDITS else -t.amount
             transactions.append({"id": t.id, "on_date": t.on_date, "type": t.type.value,
                                  "amount": round_money(t.amount, digits),
                                  "balance": round_money(running, digits),

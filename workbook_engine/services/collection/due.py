@@ -257,7 +257,7 @@ def _active_members(group_ids: list[int], *columns: Any) -> Select[Any]:
     """The active clients of the groups (``columns`` of their memberships and records)."""
     return (select(*columns).select_from(GroupMembership)
             .join(Client, Client.id == GroupMembership.client_id)
-            .where(GroupMembership.group_id.in_(group_ids),
+            .where(GroupMembership.group_id.in_(group_ids), GroupMembership.left_on.is_(None),
                    Client.status == ClientStatus.ACTIVE))
 
 

@@ -168,7 +168,7 @@ def load_reference(ctx: AppContext, session: Session, *, office_id: int | None,
     # All staff, so that one of another office is named as such (not as unknown).
     staff = [StaffRef(s.id, s.display_name, s.office_id, s.active) for s in session.scalars(
         select(Staff).order_by(Staff.id))]
-    groups = [GroupRef(g.id, g.name, g.office_id, g.status == GroupStatus.ACTIVE)
+    groups = [GroupRef(g.id, g.name, g.office_id, g.status == GroupStatus.ACTIVE, g.label)
               for g in session.scalars(select(Group).where(Group.office_id.in_(ids))
                                        .order_by(Group.id))]
     live = SessionLookups(session)
@@ -213,7 +213,7 @@ def _template_data(ref: ImportReference, legal_form: str, office: Office,
         legal_form=legal_form, office_name=office.name,
         staff_name=staff.display_name if staff else None, columns=columns,
         offices=[(o.id, o.name) for o in ref.offices], staff_by_office=by_office,
-        groups=[g.name for g in ref.groups if g.active], codes=codes,
+        groups=[g.label or g.name for g in ref.groups if g.active], codes=codes,
         additional={f"additional:{f.id}": (f.data_type, f.code_name) for f in fields},
         template_rows=rows)
 

@@ -83,7 +83,9 @@ from workbook_engine.services.ledger.loans import (
     NO_SOURCE,
     MoneyMovementSource,
     _next_account_no,
+    disburse,
     loan_calendar,
+    repay,
     require_calendar_fit,
 )
 from workbook_engine.services.setup.lookup import get_or_fail
@@ -277,6 +279,65 @@ def migrate_loan_in(session: Session, row: LoanMigration, migration_date: dt.dat
             interest=figures.paid_interest, fees=ZERO, penalties=ZERO))
         s.add(transaction)
     s.flush()
+    return loan
+
+
+def migrate_loan_from_terms_in(session: Session, *, terms: LoanTerms, product: LoanProduct,
+                               office: str, client_id: int | None, group_id: int | None,
+                               loan_officer_id: int | None, external_id: str | None,
+                               disbursed_on: dt.date, repaid: Decimal, repaid_on: dt.date,
+                               as_of: dt.date, actor_id: int | None,
+                               source: MoneyMovementSource = NO_SOURCE) -> Loan:
+    """Bring over a live loan from its original terms and what was repaid (a Mifos X /
+    Fineract loan): the schedule is built from the terms on the borrower's meeting
+    calendar, the disbursal recorded, and the amount repaid replayed on the schedule as a
+    ``migration`` transaction (oldest installment first: interest, then principal), so what
+    is outstanding and in arrears follows as the old system computed it.
+
+    Raises ``ValueError`` when the calendar cannot carry the schedule; refuses a loan that
+    is repaid in full (it stays in the old system's history) or repaid more than it owes.
+    """
+    if not product.active:
+        raise EngineError(WRONG_STATE, f"Loan product '{product.name}' is inactive; migrate "
+                          "the loan under an active product.", field="product",
+                          value=product.name)
+    _check_officer(session, loan_officer_id,
+                   _borrower_office(session, client_id, group_id, office))
+    if external_id and session.scalar(select(Loan.id).where(Loan.external_id == external_id)):
+        raise EngineError(DUPLICATE_VALUE, f"External id '{external_id}' is already used "
+                          "by another loan (was this loan migrated already?).",
+                          field="external id", value=external_id)
+    if disbursed_on > as_of:
+        raise EngineError(MIGRATION_FIGURES, f"The disbursal date {disbursed_on} is after "
+                          f"the migration date {as_of}.", field="disbursal date",
+                          value=str(disbursed_on))
+    if repaid > 0 and not disbursed_on <= repaid_on <= as_of:
+        raise EngineError(MIGRATION_FIGURES, f"The last repayment date {repaid_on} must be "
+                          f"between the disbursal ({disbursed_on}) and the migration date "
+                          f"({as_of}).", field="date-last repayment", value=str(repaid_on))
+    loan = Loan(
+        account_no=_next_account_no(session, Loan, "L"), external_id=external_id,
+        product_id=product.id, client_id=client_id, group_id=group_id,
+        loan_officer_id=loan_officer_id, status=LoanStatus.APPROVED,
+        principal=terms.principal, annual_interest_rate=terms.annual_interest_rate,
+        interest_method=terms.method.value, repayment_every=terms.repayment_every,
+        repayment_unit=terms.repayment_unit.value,
+        number_of_repayments=terms.number_of_repayments,
+        interest_deducted_at_disbursement=False, submitted_on=disbursed_on,
+        approved_on=disbursed_on, expected_disbursement_date=disbursed_on)
+    loan.product = product
+    session.add(loan)
+    session.flush()
+    disburse(session, loan, disbursed_on, actor_id)
+    owed = sum((i.principal + i.interest for i in loan.installments), ZERO)
+    if repaid >= owed:
+        raise EngineError(MIGRATION_FIGURES, f"The amount repaid {repaid} pays the whole "
+                          f"loan ({owed}): a loan repaid in full is not migrated (leave it in "
+                          "the old system's history).", field="amount repaid",
+                          value=str(repaid))
+    if repaid > 0:
+        repay(session, loan, repaid, repaid_on, actor_id, source,
+              kind=LoanTransactionType.MIGRATION)
     return loan
 
 

@@ -58,7 +58,7 @@ from workbook_engine.domain.schedule import (
     InterestMethod,
     LoanTerms,
     PeriodUnit,
-    build_schedule,
+    PlannedInstallment,
     calendar_misfit,
 )
 from workbook_engine.errors.loans import LOAN_CALENDAR_MISMATCH
@@ -83,7 +83,6 @@ from workbook_engine.reports.client_import_report import (
 )
 from workbook_engine.reports.client_import_report import write_import_html
 from workbook_engine.services.setup import institution as setup
-from workbook_engine.services.collection.calendars import office_holidays
 from workbook_engine.services.imports.client_import import import_rules
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.imports.common import (
@@ -104,6 +103,7 @@ from workbook_engine.services.imports.migration import (
     SavingsMigration,
     check_migration_date,
     database_totals_in,
+    migrate_loan_from_terms_in,
     migrate_loan_in,
     migrate_savings_in,
     outstanding_from_repaid,
@@ -111,6 +111,7 @@ from workbook_engine.services.imports.migration import (
 )
 from workbook_engine.validation.setup_import import Cells, parse_row, row_hashes, text_of, yes
 from workbook_engine.workbooks._types import RawWorkbook
+from workbook_engine.workbooks.fineract_names import spellings
 from workbook_engine.workbooks.grid import GridRow, GridSheet
 from workbook_engine.workbooks.grid_writer import ReportContent, ReportRow
 from workbook_engine.workbooks.metadata import SignedMetadata, WorkbookMetadata
@@ -142,7 +143,6 @@ RECONCILIATION_MEASURES = MEASURES
 EXPECTED_FORMAT = 1
 BOOTSTRAP_KINDS = ("setup_offices", "setup_staff")
 _OUR_ID = re.compile(r"^(.*\S)\s*#(\d+)$")
-_THEIR_ID = re.compile(r"^(.*\S)\s*(?:\((\d+)\)|-\s*(\d+))$")
 
 
 @dataclass(frozen=True)
@@ -194,8 +194,8 @@ def _lists(session: Session, office_ids: list[int] | None) -> dict[str, list[str
         "centers": list(session.scalars(select(Center.name).where(
             within(Center.office_id), Center.status == GroupStatus.ACTIVE)
             .order_by(Center.id))),
-        "groups": list(session.scalars(select(Group.name).where(
-            within(Group.office_id), Group.status == GroupStatus.ACTIVE).order_by(Group.id))),
+        "groups": [g.label for g in session.scalars(select(Group).where(
+            within(Group.office_id), Group.status == GroupStatus.ACTIVE).order_by(Group.id))],
         "clients": [_client_label(c) for c in clients],
         "loan_products": list(session.scalars(select(LoanProduct.name).where(
             LoanProduct.active.is_(True)).order_by(LoanProduct.id))),
@@ -336,10 +336,11 @@ class _Context:
         self.cells.add(error, key, message, value)
         raise _Refused
 
-    def check(self) -> None:
-        """Stop before posting when the row has any problem so far: every cell's and every
-        name's are reported together."""
-        if self.cells.problems:
+    def check(self, *needed: Any) -> None:
+        """Stop before posting when the row has any problem so far (every cell's and every
+        name's are reported together), or lacks one of the ``needed`` records (a mandatory
+        cell that is empty, already noted, or a column the sheet lacks, noted on the file)."""
+        if self.cells.problems or any(value is None for value in needed):
             raise _Refused
 
     def text(self, key: str) -> str | None:
@@ -393,32 +394,53 @@ class _Context:
         found = next(([s for s in everyone if s.display_name.casefold() == name]
                       for name in names if any(s.display_name.casefold() == name
                                                for s in everyone)), [])
-        mine = [s for s in found if office is not None and s.office_id == office.id]
         if not found:
             self.missing("member of staff", "staff", key, text)
             return None
-        return (mine or found)[0]
+        mine = [s for s in found if office is not None and s.office_id == office.id]
+        return self.one(mine or found, "members of staff", key, text,
+                        lambda s: f"{s.display_name} (staff {s.id}, {s.office.name})")
+
+    def one(self, found: Sequence[Any], what: str, key: str, text: str,
+            label: Callable[[Any], str]) -> Any:
+        """The one record a name gives; several are refused, never guessed between."""
+        if len(found) > 1:
+            self.cells.add(SETUP_AMBIGUOUS_NAME, key, f"{len(found)} {what} are called "
+                           f"'{text}' (" + "; ".join(label(r) for r in found[:5]) + "); "
+                           "write the one meant as the drop-down lists it.", text)
+            return None
+        return found[0]
 
     def named(self, model: type, what: str, list_name: str, key: str,
               office: Office | None) -> Any:
-        """A center or group of the office by name."""
+        """A center or group of the office by name ("Group (Center)" for a group whose
+        name is not unique in the office)."""
         text = self.text(key)
         if text is None:
             return None
         query = select(model)
         if office is not None:
             query = query.where(model.office_id == office.id)
-        found = next((hits for name in _spellings(text) if (hits := list(
-            self.session.scalars(query.where(func.lower(model.name) == name))))), [])
+        candidates = list(self.session.scalars(query))
+        labels = {r.id: [r.name.casefold()] for r in candidates}
+        if model is Group:
+            for group in candidates:
+                labels[group.id].append(group.label.casefold())
+        found = next(([r for r in candidates if name in labels[r.id]]
+                      for name in _spellings(text)
+                      if any(name in labels[r.id] for r in candidates)), [])
         if not found:
             self.missing(what, list_name, key, text,
                          f" in office {office.name}" if office is not None else "")
             return None
-        return found[0]
+        plural = "groups" if model is Group else "centers"
+        return self.one(found, plural, key, text,
+                        lambda r: r.label if model is Group else r.name)
 
     def product(self, model: type, list_name: str) -> Any:
         text = self.text("product")
-        assert text is not None  # mandatory
+        if text is None:  # mandatory: parse_row has noted it on the cell
+            return None
         found = next((p for name in _spellings(text) for p in self.session.scalars(
             select(model).where((func.lower(model.name) == name)
                                 | (func.lower(model.short_name) == name)))), None)
@@ -478,19 +500,9 @@ class _Context:
         return matches[0]
 
 
-def _bare(text: str) -> str:
-    """A name without the id a dropdown or a Fineract workbook adds ("Amina #12",
-    "Amina(12)", "Amina-12")."""
-    for pattern in (_OUR_ID, _THEIR_ID):
-        match = pattern.match(text.strip())
-        if match:
-            return match.group(1)
-    return text.strip()
-
-
 def _spellings(text: str) -> list[str]:
-    """The name as written, then without an added id (a name may itself end in "-2")."""
-    return list(dict.fromkeys([text.strip().casefold(), _bare(text).casefold()]))
+    """The ways a name read from a workbook may be known (Fineract's spellings too)."""
+    return spellings(text)
 
 
 def _weekday(values: Mapping[str, Any]) -> int | None:
@@ -520,8 +532,8 @@ def _post_office(c: _Context) -> Posted:
 def _post_staff(c: _Context) -> Posted:
     v = c.values
     office = c.office()
-    c.check()
-    assert office is not None  # mandatory
+    c.check(office)
+    assert office is not None  # checked
     staff = setup.create_staff_in(
         c.ctx, c.uow, office_id=office.id, first_name=v["first_name"],
         last_name=v["last_name"], is_loan_officer=yes(v.get("is_loan_officer")),
@@ -564,8 +576,8 @@ def _post_center(c: _Context) -> Posted:
     office = c.office()
     staff = c.staff("staff", office)
     activation = _activation(c, "center", True)
-    c.check()
-    assert office is not None  # mandatory
+    c.check(office)
+    assert office is not None  # checked
     center = setup.create_center_in(
         c.ctx, c.uow, office_id=office.id, name=v["name"], staff_id=staff.id if staff else None,
         external_id=v.get("external_id"), activation_date=activation, **_meeting_kwargs(v))
@@ -587,8 +599,8 @@ def _post_group(c: _Context) -> Posted:
     staff = c.staff("staff", office)
     members = _members(c, office)
     activation = _activation(c, "group", center is None and c.text("center") is None)
-    c.check()
-    assert office is not None  # mandatory
+    c.check(office)
+    assert office is not None  # checked
     if center is None:
         meeting = _meeting_kwargs(v)
     elif c.book.layout == FINERACT:
@@ -675,16 +687,16 @@ def _post_loan(c: _Context) -> Posted:
     if c.book.layout == FINERACT and v.get("disbursed_on") is None:
         c.cells.add(SETUP_BAD_VALUE, "disbursed_on", "a Fineract loan needs its 'Disbursed "
                     "Date' to be brought over as a live loan.")
-    c.check()
+    c.check(as_of, office, product, client or group)
     assert as_of is not None and office is not None and product is not None  # checked
+    if c.book.layout == FINERACT:
+        return _post_fineract_loan(c, as_of, office, product, client, group, officer)
     figures: dict[str, Any] = {
         k: v.get(k) for k in ("principal_outstanding", "interest_outstanding",
                               "remaining_installments", "next_due_date", "arrears_since",
                               "arrears_interest", "original_principal", "disbursed_on")}
     figures["arrears_amount"] = v.get("arrears_amount") or Decimal(0)
     figures["interest_paid"] = v.get("interest_paid") or Decimal(0)
-    if c.book.layout == FINERACT:
-        figures = _fineract_figures(c, product, client, group, as_of)
     row = LoanMigration(office=office.name, product_id=product.id,
                         client_id=client.id if client else None,
                         group_id=group.id if group else None,
@@ -695,20 +707,44 @@ def _post_loan(c: _Context) -> Posted:
     return "loans", loan.id, (client.display_name if client else group.name), row
 
 
-def _fineract_figures(c: _Context, product: LoanProduct, client: Client | None,
-                      group: Group | None, as_of: dt.date) -> dict[str, Any]:
-    """A Fineract loan gives its terms and the total repaid: rebuild its schedule on the
-    borrower's meeting calendar and apply the repayments to it."""
+def _fineract_terms(c: _Context, product: LoanProduct) -> LoanTerms:
+    """A Fineract loan's own terms (its row's, else its product's): the rate per month or
+    per year, repayment every N days, weeks or months, the interest method. Each value the
+    engine cannot take is noted on its cell."""
     v = c.values
-    disbursed = v["disbursed_on"]  # checked before
-    terms = LoanTerms(
-        principal=v["principal"], annual_interest_rate=v.get("rate")
-        if v.get("rate") is not None else product.annual_interest_rate,
-        method=InterestMethod(product.interest_method),
-        repayment_every=v.get("repaid_every") or product.repayment_every,
-        repayment_unit=PeriodUnit(product.repayment_unit),
-        number_of_repayments=v.get("number_of_repayments") or product.number_of_repayments,
-        currency_digits=product.currency_digits)
+    if v.get("amortization") == "equal_principal":
+        c.cells.add(SETUP_BAD_VALUE, "amortization", "'Equal principal payments' is not a "
+                    "schedule the engine builds (it builds equal installments); choose "
+                    "'Equal installments', or leave this loan in the old system.",
+                    c.cells.row.values.get("amortization"))
+    rate = v.get("rate")
+    rate = product.annual_interest_rate if rate is None else (
+        rate * 12 if v.get("rate_period") == "month" else rate)
+    c.check()
+    try:
+        return LoanTerms(
+            principal=v["principal"], annual_interest_rate=rate,
+            method=InterestMethod(v.get("interest_method") or product.interest_method),
+            repayment_every=v.get("repaid_every") or product.repayment_every,
+            repayment_unit=PeriodUnit(v.get("repaid_every_unit") or product.repayment_unit),
+            number_of_repayments=v.get("number_of_repayments")
+            or product.number_of_repayments, currency_digits=product.currency_digits)
+    except ValueError as exc:
+        c.refuse(SETUP_BAD_VALUE, "number_of_repayments", f"the loan's terms cannot make a "
+                 f"schedule ({exc}); correct the principal, '# of Repayments' and 'Repaid "
+                 "Every'.")
+        raise  # not reached: refuse raises
+
+
+def _post_fineract_loan(c: _Context, as_of: dt.date, office: Office, product: LoanProduct,
+                        client: Client | None, group: Group | None, officer: Staff | None
+                        ) -> Posted:
+    """A Fineract loan gives its terms and what was repaid: its schedule is built from the
+    terms on the borrower's meeting calendar, and the amount repaid is replayed on it (as
+    Fineract's own import does: one repayment on 'Date-Last Repayment'), so what is
+    outstanding and in arrears follows from the schedule and the history."""
+    v = c.values
+    terms = _fineract_terms(c, product)
     calendar = repayment_calendar(c.session, client_id=client.id if client else None,
                                   group_id=group.id if group else None)
     misfit = calendar_misfit(terms.repayment_every, terms.repayment_unit, calendar.rule)
@@ -717,19 +753,33 @@ def _fineract_figures(c: _Context, product: LoanProduct, client: Client | None,
                  f"The borrower repays at the meetings of {calendar.meets_with}, so this loan "
                  f"cannot be rebuilt: {misfit}.")
     try:
-        planned = build_schedule(terms, disbursed, calendar.rule,
-                                 office_holidays(c.session, calendar.office_id))
-    except ValueError as exc:
+        loan = migrate_loan_from_terms_in(
+            c.session, terms=terms, product=product, office=office.name,
+            client_id=client.id if client else None, group_id=group.id if group else None,
+            loan_officer_id=officer.id if officer else None,
+            external_id=v.get("external_id"), disbursed_on=v["disbursed_on"],
+            repaid=v.get("amount_repaid") or Decimal(0),
+            repaid_on=v.get("last_repayment_on") or as_of, as_of=as_of,
+            actor_id=c.uow.actor_id, source=c.source)
+    except ValueError as exc:  # the calendar cannot carry the schedule
         c.refuse(SETUP_BAD_VALUE, "number_of_repayments", f"the loan's schedule cannot be "
-                 f"rebuilt from its terms ({exc}).")
-    owed = outstanding_from_repaid(planned, v.get("amount_repaid") or Decimal(0), as_of)
-    return {"principal_outstanding": owed.principal_outstanding,
-            "interest_outstanding": owed.interest_outstanding,
-            "arrears_amount": owed.arrears_amount, "arrears_since": owed.arrears_since,
-            "arrears_interest": owed.arrears_interest if owed.arrears_amount else None,
-            "remaining_installments": owed.remaining_installments,
-            "next_due_date": owed.next_due_date, "original_principal": terms.principal,
-            "interest_paid": owed.interest_paid, "disbursed_on": disbursed}
+                 f"built from its terms on the borrower's meetings ({exc}).")
+        raise  # not reached
+    c.uow.audit("loan.migrate", loan, note=f"migrated as of {as_of} from a Fineract workbook")
+    owed = outstanding_from_repaid([PlannedInstallment(
+        i.number, i.due_date, i.principal - i.principal_paid, i.interest - i.interest_paid)
+        for i in loan.installments], Decimal(0), as_of)
+    row = LoanMigration(
+        office=office.name, product_id=product.id, client_id=loan.client_id,
+        group_id=loan.group_id, loan_officer_id=loan.loan_officer_id,
+        external_id=loan.external_id, principal_outstanding=owed.principal_outstanding,
+        interest_outstanding=owed.interest_outstanding, arrears_amount=owed.arrears_amount,
+        arrears_since=owed.arrears_since, arrears_interest=owed.arrears_interest,
+        remaining_installments=owed.remaining_installments, next_due_date=owed.next_due_date,
+        original_principal=terms.principal,
+        interest_paid=sum((i.interest_paid for i in loan.installments), Decimal(0)),
+        disbursed_on=v["disbursed_on"])
+    return "loans", loan.id, (client.display_name if client else group.name), row  # type: ignore[union-attr]
 
 
 def _post_savings(c: _Context) -> Posted:
@@ -737,7 +787,7 @@ def _post_savings(c: _Context) -> Posted:
     as_of, office = _date_and_office(c)
     client, group, center = _borrower(c, office, "owner_type", "owner")
     product = c.product(SavingsProduct, "savings_products")
-    c.check()
+    c.check(as_of, office, product, client or group or center)
     assert as_of is not None and office is not None and product is not None  # checked
     row = SavingsMigration(
         office=office.name, product_id=product.id, balance=v["balance"],
@@ -1060,9 +1110,11 @@ def process_setup_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, name
                                                 "import.", Location(file=name))))
         status = (SubmissionStatus.AWAITING_APPROVAL if not errors and valid
                   else SubmissionStatus.INVALID)
-        original = found.workbook.id if found.workbook else None
         data = _template_data(s, found, name)
         signed = _signature(ctx, s, found, actor_id, name, uow.now, data)
+        # A Fineract file's identity is its report's signed workbook (recorded just now):
+        # what it posts names that workbook, and so does its submission.
+        original = found.workbook.id if found.workbook else None
         kind = found.book.kind
         sub = Submission(
             kind=kind.name, workbook_id=original, file_sha256=stored.sha256,

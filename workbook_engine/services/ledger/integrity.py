@@ -63,6 +63,8 @@ from workbook_engine.domain.enums import (
     ChargeStatus,
     DepositUnit,
     LoanStatus,
+    LOAN_SETTLEMENTS,
+    SAVINGS_CREDITS,
     LoanTransactionType,
     SavingsTransactionType,
     SubmissionStatus,
@@ -192,9 +194,11 @@ _PORTIONS = ("principal", "interest", "fees", "penalties")
 
 
 def _periods_per_year() -> ColumnElement[Any]:
-    # 52 // every (weeks) or 12 // every (months), as domain/schedule.py; written with %
+    # 52 // every (weeks), 365 // every (days) or 12 // every (months), as
+    # domain/schedule.py; written with %
     # because "/" on integers truncates on SQLite/PostgreSQL but not on MariaDB.
     base = case((Loan.repayment_unit == "weeks", literal_column("52")),
+                (Loan.repayment_unit == "days", literal_column("365")),
                 else_=literal_column("12"))
     return (base - base % Loan.repayment_every) / Loan.repayment_every
 
@@ -293,11 +297,11 @@ def _installment_within_due(scope: Scope) -> Select[Any]:
 
 
 @invariant("loan-repayments-allocated",
-           "Loan: repayments (and waivers) = their portions = what was allocated to its "
-           "installments", "loan",
+           "Loan: repayments (waivers, repayments migrated from the old system) = their "
+           "portions = what was allocated to its installments", "loan",
            lambda c: or_(differs(c.repaid, c.allocated), differs(c.repaid, c.portions)))
 def _loan_repayments(scope: Scope) -> Select[Any]:
-    settled = (LoanTransactionType.REPAYMENT, LoanTransactionType.WAIVER)
+    settled = LOAN_SETTLEMENTS
     repaid = (select(LoanTransaction.loan_id, func.sum(LoanTransaction.amount).label("amount"),
                      func.sum(LoanTransaction.principal_portion
                               + LoanTransaction.interest_portion
@@ -352,18 +356,19 @@ def _active_loans(scope: Scope) -> Select[Any]:
 
 
 def _signed_savings_amount() -> ColumnElement[Any]:
-    return case((SavingsTransaction.type == SavingsTransactionType.DEPOSIT,
+    return case((SavingsTransaction.type.in_(SAVINGS_CREDITS),
                  SavingsTransaction.amount), else_=-SavingsTransaction.amount)
 
 
 @invariant("savings-balance",
-           "Savings account: balance = deposits - withdrawals (reversed ones left out)",
+           "Savings account: balance = credits (deposits, opening balance, migrated deposits) "
+           "- debits (withdrawals, migrated withdrawals), reversed ones left out",
            "savings", lambda c: differs(c.balance, c.deposits - c.withdrawals))
 def _savings_balance(scope: Scope) -> Select[Any]:
     moved = (select(SavingsTransaction.account_id,
-                    _sum(case((SavingsTransaction.type == SavingsTransactionType.DEPOSIT,
+                    _sum(case((SavingsTransaction.type.in_(SAVINGS_CREDITS),
                                SavingsTransaction.amount), else_=ZERO)).label("deposits"),
-                    _sum(case((SavingsTransaction.type == SavingsTransactionType.WITHDRAWAL,
+                    _sum(case((SavingsTransaction.type.not_in(SAVINGS_CREDITS),
                                SavingsTransaction.amount), else_=ZERO)).label("withdrawals"))
              .where(SavingsTransaction.reversed.is_(False))
              .group_by(SavingsTransaction.account_id).subquery())

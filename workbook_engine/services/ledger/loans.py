@@ -189,6 +189,23 @@ def require_calendar_fit(session: Session, product_name: str, repayment_every: i
                       field="product", value=product_name)
 
 
+def require_loans_fit_group(session: Session, client: Client, group: Group) -> None:
+    """Refuse (``loan-calendar-mismatch``) moving a client with loans not yet closed into a
+    group whose meetings their repayments cannot follow."""
+    owner = f"center {group.center.name}" if group.center is not None else f"group {group.name}"
+    for loan in session.scalars(select(Loan).where(
+            Loan.client_id == client.id,
+            Loan.status.in_([LoanStatus.SUBMITTED, LoanStatus.APPROVED, LoanStatus.ACTIVE]))
+            .order_by(Loan.id)):
+        misfit = calendar_misfit(loan.repayment_every, loan.repayment_unit,
+                                 group.effective_meeting_rule)
+        if misfit is not None:
+            raise EngineError(LOAN_CALENDAR_MISMATCH, f"{client.display_name} cannot join "
+                              f"group {group.name}: loan {loan.account_no} "
+                              f"({loan.product.name}) would be repaid at the meetings of "
+                              f"{owner}, and {misfit}.", field="group", value=str(group.id))
+
+
 def require_loan_fits(session: Session, loan: Loan) -> None:
     """:func:`require_calendar_fit` for an existing loan, on its own terms."""
     require_calendar_fit(session, loan.product.name, loan.repayment_every, loan.repayment_unit,
@@ -266,12 +283,15 @@ _PORTIONS = ("penalties", "fees", "interest", "principal")
 
 
 def repay(session: Session, loan: Loan, amount: Decimal, on_date: dt.date,
-          actor_id: int | None, source: MoneyMovementSource = NO_SOURCE, *,
+          actor_id: int | None, source: MoneyMovementSource = NO_SOURCE,
+          kind: LoanTransactionType = LoanTransactionType.REPAYMENT, *,
           flush: bool = True) -> LoanTransaction:
     """Apply a repayment inside the caller's transaction: oldest installment first.
 
     Paying the last amount owed closes the loan. A repayment above what is owed is refused;
-    every refusal comes before anything changes. ``flush=False``: as :func:`disburse`.
+    every refusal comes before anything changes. ``kind`` MIGRATION replays a repayment of
+    the old system's history (allocated the same way, but no cash moved in the engine).
+    ``flush=False``: as :func:`disburse`.
     """
     if loan.status != LoanStatus.ACTIVE:
         raise EngineError(WRONG_STATE, f"Loan {loan.account_no} is {loan.status.value}; only "
@@ -285,7 +305,7 @@ def repay(session: Session, loan: Loan, amount: Decimal, on_date: dt.date,
                           f"still owed on loan {loan.account_no}.", field="amount",
                           value=str(amount))
     transaction = LoanTransaction(
-        loan_id=loan.id, type=LoanTransactionType.REPAYMENT, on_date=on_date, amount=amount,
+        loan_id=loan.id, type=kind, on_date=on_date, amount=amount,
         principal_portion=Decimal(0), interest_portion=Decimal(0), fees_portion=Decimal(0),
         penalties_portion=Decimal(0))
     transaction.record_source(source, actor_id)

@@ -10,7 +10,12 @@ from sqlalchemy.orm import Session
 
 from workbook_engine.domain import Center, Client, Group, SavingsAccount, SavingsProduct
 from workbook_engine.domain import SavingsTransaction
-from workbook_engine.domain.enums import ClientStatus, SavingsStatus, SavingsTransactionType
+from workbook_engine.domain.enums import (
+    SAVINGS_CREDITS,
+    ClientStatus,
+    SavingsStatus,
+    SavingsTransactionType,
+)
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import (
     DATE_NOT_ALLOWED,
@@ -103,7 +108,7 @@ def move_money(session: Session, account: SavingsAccount, kind: SavingsTransacti
         raise EngineError(INVALID_VALUE, f"A {kind.value.replace('_', ' ')} of {amount} into "
                           f"account {account.account_no} must be more than zero.",
                           field="amount", value=str(amount))
-    if kind == SavingsTransactionType.WITHDRAWAL:
+    if kind not in SAVINGS_CREDITS:
         if amount > account.balance and not account.product.allow_overdraft:
             balance = round_money(account.balance, account.product.currency_digits)
             raise EngineError(INVALID_VALUE, f"A withdrawal of {amount} is more than the "

@@ -53,7 +53,9 @@ from workbook_engine.errors.general import (
 )
 from workbook_engine.errors.setup import PRODUCT_TERMS, STAFF_NOT_USABLE, STAFF_STILL_ASSIGNED
 from workbook_engine.money import round_money
+from workbook_engine.services.collection.calendars import join_group
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.ledger.loans import require_loans_fit_group
 from workbook_engine.services.setup.lookup import get_or_fail
 
 SYSTEM_CODES: dict[str, tuple[str, list[str]]] = {
@@ -578,11 +580,16 @@ def add_group_member_in(ctx: AppContext, uow: UnitOfWork, *, group: Group, clien
                           f"'{client.office.name}', not to group '{group.name}''s office "
                           f"'{group.office.name}'.", field="client", value=str(client.id))
     if group.id is not None and s.scalar(select(GroupMembership).where(
-            GroupMembership.group_id == group.id, GroupMembership.client_id == client.id)):
+            GroupMembership.group_id == group.id, GroupMembership.client_id == client.id,
+            GroupMembership.left_on.is_(None))):
         raise EngineError(DUPLICATE_VALUE, f"{client.display_name} is already a member of "
                           f"group '{group.name}'.", field="client", value=str(client.id))
-    membership = GroupMembership(group_id=group.id, client_id=client.id, joined_on=joined)
-    s.add(membership)
+    if group.id is None:  # a group of the same workbook, not flushed yet
+        membership = GroupMembership(group=group, client=client, joined_on=joined)
+        s.add(membership)
+    else:
+        require_loans_fit_group(s, client, group)
+        membership = join_group(s, group.id, client.id, joined)
     uow.audit("group.add_member", membership)
     return membership
 
@@ -626,12 +633,12 @@ def create_loan_product_in(ctx: AppContext, uow: UnitOfWork, *, name: str, short
         raise EngineError(PRODUCT_TERMS, f"Interest method '{interest_method}' is not known: "
                           "use flat or declining_balance.", field="interest method",
                           value=str(interest_method))
-    try:
-        unit = PeriodUnit(repayment_unit)
-    except ValueError:
+    # A product repays in weeks or months (a migrated Fineract loan may repay in days).
+    if repayment_unit not in (PeriodUnit.WEEKS, PeriodUnit.MONTHS):
         raise EngineError(PRODUCT_TERMS, f"Repayment unit '{repayment_unit}' is not known: "
                           "use weeks or months.", field="repayment unit",
-                          value=str(repayment_unit)) from None
+                          value=str(repayment_unit))
+    unit = PeriodUnit(repayment_unit)
     if interest_deducted_at_disbursement and interest_method != "flat":
         raise EngineError(PRODUCT_TERMS, "Interest can be deducted at disbursement only with "
                           f"the flat interest method, not '{interest_method}'.",
