@@ -22,9 +22,11 @@ What it does, cell by cell in the plan's order (:mod:`domain.posting_plan`):
 * **One meeting, one posting per account and kind**: a cell whose account (or, for a
   client's share of a group account, that client's share) already took the same kind of
   movement for this meeting from a sheet is refused (``posted-for-meeting``).
-* Anything the ledger refuses (a loan that cannot be scheduled, a withdrawal above the
-  balance, ...) is a ``posting-refused`` error on the cell; an unexpected exception is a
-  defect, logged with its traceback and reported on the cell as ``posting-defect``.
+* Anything the ledger refuses is an error on the cell, with the ledger's own catalogue entry
+  (``loan-calendar-mismatch`` for a loan whose repayments cannot follow the meetings,
+  ``wrong-state`` for a closed account, ...; ``posting-refused`` when the sheet's account is
+  gone or its loan's principal changed); an unexpected exception is a defect, logged with
+  its traceback and reported on the cell as ``posting-defect``.
 * The balance of each account it moves, before and after (:class:`AccountChange`): the
   report shows it, and the approval keeps it.
 """
@@ -394,7 +396,7 @@ class _Posting:
             except EngineError as exc:
                 if number:
                     raise _Isolate from None  # the cell's earlier movements were written
-                return self._failure(cell, POSTING_REFUSED, exc.message.rstrip(".") + ".",
+                return self._failure(cell, exc.error, exc.message.rstrip(".") + ".",
                                      movement.account)
             except DBAPIError:
                 raise
@@ -415,7 +417,7 @@ class _Posting:
             savepoint.commit()
         except EngineError as exc:
             savepoint.rollback()
-            return self._failure(cell, POSTING_REFUSED, exc.message.rstrip(".") + ".",
+            return self._failure(cell, exc.error, exc.message.rstrip(".") + ".",
                                  current.account if current else None)
         except IntegrityError:
             savepoint.rollback()
