@@ -189,7 +189,7 @@ def test_the_empty_sheet_and_every_template_and_import_report_print_within_their
          "last_name": "Otieno", "active": "No"}])
     report = render(Path(process_file(ctx, filled, actor_id=None).report_xlsx),
                     tmp_path / "report")
-    report.keep("client-import-report", pages=5)
+    report.keep("client-import-report", pages=(2, 5))
     # Instructions, Clients, Family members, Addresses, Errors: a page each
     assert report.page_count == 5
     _one_page_wide(report, "What is wrong", "How to fix")

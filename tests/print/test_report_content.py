@@ -134,3 +134,26 @@ def test_reconciliation_figures_are_money_with_the_currencys_decimals(kilimani,
     formats = {c.number_format for row in ws.iter_rows(min_row=3) for c in row
                if isinstance(c.value, float)}
     assert formats == {"#,##0.00"}
+
+
+def test_errors_are_located_in_the_report_or_not_at_all():
+    """An error on a column the report has: the report's cell; on one it lacks: its row
+    only (never the cell of the file sent, another place in the report); a file's own
+    problem (no row) stays as it was."""
+    from workbook_engine.workbooks.declaration import Column, ColumnSpec, CellType
+    from workbook_engine.workbooks.grid_writer import locate_errors
+
+    def column(key: str, index: int) -> Column:
+        return Column(ColumnSpec(key, key, CellType.TEXT), key, key, index)
+
+    grids = [("Staff", (column("row_key", 0), column("office", 1), column("status", 2)))]
+    located = locate_errors([
+        {"sheet": "Employee", "row": 2, "column": "office", "cell": "A2"},
+        {"sheet": "Employee", "row": 5, "column": "photo", "cell": "Q5"},
+        {"sheet": "Employee", "row": 7, "column": None, "cell": None},
+        {"sheet": None, "row": None, "column": None, "cell": None, "code": "whole"},
+    ], grids, 1, {"Employee": "Staff"})
+    assert [(e.get("report_sheet"), e.get("report_row"), e.get("report_cell"))
+            for e in located] == [("Staff", 3, "B3"), ("Staff", 6, None),
+                                  ("Staff", 8, "A8"), (None, None, None)]
+    assert located[0]["cell"] == "A2"  # the file's own cell is kept beside it

@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
@@ -134,14 +134,16 @@ class Rendered:
                            check=True, capture_output=True, timeout=60)
         return out
 
-    def keep(self, name: str, pages: int = 1) -> None:
-        """Copy the first ``pages`` pictures to ``$WORKBOOK_ENGINE_DOCS_IMG`` as
-        ``name.png`` (``name-2.png``...), when that folder is given."""
+    def keep(self, name: str, pages: int | Sequence[int] = 1) -> None:
+        """Copy the pictures of the first ``pages`` pages (or of the pages listed) to
+        ``$WORKBOOK_ENGINE_DOCS_IMG`` as ``name.png``, ``name-2.png``..., when that folder
+        is given."""
         folder = os.environ.get("WORKBOOK_ENGINE_DOCS_IMG")
         if not folder:
             return
         Path(folder).mkdir(parents=True, exist_ok=True)
-        for n in range(1, min(pages, self.page_count) + 1):
+        numbers = range(1, pages + 1) if isinstance(pages, int) else pages
+        for n in (n for n in numbers if n <= self.page_count):
             suffix = "" if n == 1 else f"-{n}"
             shutil.copyfile(self.png(n), Path(folder) / f"{name}{suffix}.png")
 

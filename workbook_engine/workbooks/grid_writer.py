@@ -93,7 +93,7 @@ class Formats:
                           ("money", "#,##0.00"), ("general", "General")):
             for error in (False, True):
                 self.by_type[(kind, error)] = book.add_format({
-                    "num_format": num, "locked": False,
+                    "num_format": num, "locked": False, "valign": "top",
                     "bg_color": ERROR_FILL if error else INPUT_FILL})
 
     def cell(self, kind: str, error: bool = False) -> Any:
@@ -311,7 +311,8 @@ def locate_errors(errors: Sequence[Mapping[str, Any]],
             letter = letters[sheet].get(error.get("column") or "")
             if letter is None and not error.get("column"):
                 letter = letters[sheet].get(ROW_KEY)
-            error["report_cell"] = f"{letter}{row + row_shift}" if letter else None
+            if letter:  # else a column the report does not have: its row still says where
+                error["report_cell"] = f"{letter}{row + row_shift}"
         located.append(error)
     return located
 
@@ -328,7 +329,9 @@ def errors_sheet(ws: Any, fmt: Formats, errors: Sequence[Mapping[str, Any]],
     for r, error in enumerate(errors, start=1):
         values = [error.get("report_sheet", error.get("sheet")),
                   error.get("report_row", error.get("row")),
-                  error.get("report_cell", error.get("cell")),
+                  # a located error names the report's cell, or none: never the cell
+                  # of the file sent, which is another place in the report
+                  error.get("report_cell") if "report_row" in error else error.get("cell"),
                   error.get("column_header") or error.get("column"), error.get("row_key"),
                   error.get("client"), error.get("message"), error.get("how_to_fix"),
                   error.get("code")]
