@@ -103,6 +103,12 @@ CORRUPTIONS = [
      {"transaction-source"}, "loan"),
     ("posted twice", "UPDATE charge_payments SET source_cell = 'Collection!G6' "
      "WHERE charge_id = :chiku_fee", {"posted-once"}, "cell"),
+    ("posted again for the meeting", "INSERT INTO savings_transactions (account_id, type, "
+     "on_date, amount, client_id, reversed, submission_id, source_workbook_id, source_cell, "
+     "created_at) SELECT account_id, type, on_date, 0, client_id, reversed, submission_id, "
+     "'another-sheet-of-the-meeting', source_cell, created_at FROM savings_transactions "
+     "WHERE account_id = :amina_lazima AND source_cell IS NOT NULL",
+     {"posted-once-per-meeting", "transaction-source"}, "savings"),
     ("waived", "UPDATE charges SET amount_waived = 0.01 WHERE id = :chiku_fee",
      {"charge-balance"}, "chiku_fee"),
     ("charge paid", "UPDATE charge_payments SET amount = 30 WHERE charge_id = :amina_penalty",

@@ -93,6 +93,7 @@ class Ledger:
         self.ref = build_reference(ctx)
         self.center_id = build_kilimani(ctx, self.ref)
         self.today = KILIMANI_MEETING
+        self.sheets = 0
         self.put: Counter[str] = Counter()
         self.cells = 0
         with ctx.session_factory() as s:
@@ -263,8 +264,12 @@ class Ledger:
                 pending[m.account_id] += m.amount if m.kind == "deposit" else -m.amount
             else:
                 refused |= self.refused(m)
+        # Each sheet is the sheet of its own meeting: one meeting takes one posting per
+        # account and kind (the posted-once-per-meeting invariant).
+        self.sheets += 1
+        meeting = self.today + dt.timedelta(days=14 * self.sheets)
         try:
-            post_sheet(self.ctx, movements, self.today, center_id=self.center_id)
+            post_sheet(self.ctx, movements, meeting, center_id=self.center_id)
         except EngineError as exc:
             assert refused, exc.message
             return

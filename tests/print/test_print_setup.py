@@ -64,7 +64,8 @@ def test_every_sheet_of_every_workbook_is_set_up_to_print(sheet40: Sheet40, tmp_
         assert sheets, name
         for ws in sheets:
             _assert_prints(ws, grid=ws.title not in ("Instructions", "Summary"),
-                           area=ws.title not in ("Errors", "Reconciliation", "Summary"))
+                           area=ws.title not in ("Errors", "Reconciliation", "Summary",
+                                                 "Posting"))
     summary = openpyxl.load_workbook(report.report_xlsx)["Summary"]
     assert summary["A5"].value == "Cash collected"
     assert summary["B5"].number_format == "#,##0.00"  # money, not 47630.61
@@ -115,17 +116,20 @@ def test_a_filled_40_row_sheet_and_its_report_print_one_page_wide(sheet40: Sheet
     assert len(result.errors) == 2
     report = render(Path(result.report_xlsx), tmp_path / "report")
     report.keep("collection-report", pages=2)
-    # the sheet (1 page), its Errors (1 page: a list, not 6 pages of column groups), Summary
-    assert report.page_count == 3
+    # the sheet (1 page), its Errors (1 page: a list, not 6 pages of column groups), Summary,
+    # then what posting will do to each account (a list, one page wide)
+    posting = report.pages_with("Before")
+    assert posting and posting == list(range(4, report.page_count + 1))
     assert _one_page_wide(report, "Client / group", "Paid out", [1, 2]) == [1]
     assert _one_page_wide(report, "What is wrong", "How to fix") == [2]
+    assert _one_page_wide(report, "Account", "Status", posting) == posting
     assert report.pages_with("Cash to hand over") == [1, 3]
     assert report.find("Client2 Bench") and not report.outside()
     assert not report.overlapping()
     # page header: the center, the sheet, the meeting date; page numbers in the footer
     page = report.pages[1]
-    assert {"Kilimani", "Errors", "2026-03-03", "Page", "2", "of", "3"} <= \
-        {w.text for w in page.words}
+    assert {"Kilimani", "Errors", "2026-03-03", "Page", "2", "of",
+            str(report.page_count)} <= {w.text for w in page.words}
 
 
 @pytest.mark.libreoffice

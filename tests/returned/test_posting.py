@@ -20,8 +20,9 @@ from workbook_engine.domain import (
     SavingsTransaction,
 )
 from workbook_engine.domain.enums import ChargeStatus, LoanStatus
+from workbook_engine.domain.posting_plan import plan_posting
 from workbook_engine.services.collection import posting as collection_posting
-from workbook_engine.services.collection.posting import StaleSheet, post_collection_sheet
+from workbook_engine.services.collection.posting import PostingRefused, post_plan
 from workbook_engine.services.ledger.loans import repay_loan
 
 D = Decimal
@@ -33,9 +34,10 @@ ALL_DUE = {("Kilimani", "deposit"): "50", ("Umoja", "deposit"): "80",
 
 def _post(world, wb, sheet_entries, submission_id=None):
     with world.ctx.unit_of_work(None) as uow:
-        result = post_collection_sheet(uow.session, expected=wb.expected, entries=sheet_entries,
-                                       workbook_id=wb.id, submission_id=submission_id,
-                                       actor_id=None)
+        plan = plan_posting(wb.expected, sheet_entries)
+        assert plan.problems == ()
+        result = post_plan(uow.session, plan, expected=wb.expected, workbook_id=wb.id,
+                           submission_id=submission_id, actor_id=None)
         uow.commit()
     return result
 
@@ -83,18 +85,21 @@ def test_everything_as_due_posts_the_domain_totals(kilimani):
 
 def test_half_way_failure_leaves_no_trace(kilimani, monkeypatch):
     wb = record_expected(kilimani)
-    calls = {"n": 0}
+    with kilimani.ctx.session_factory() as s:
+        chiku = _client(s, "Chiku").id
     real = collection_posting.move_money
 
-    def failing(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:
+    def failing(*args, **kwargs):  # Chiku's share of the Group Fund deposit fails
+        if kwargs.get("client_id") == chiku and args[1].group_id is not None:
             raise RuntimeError("disk full")
         return real(*args, **kwargs)
 
     monkeypatch.setattr(collection_posting, "move_money", failing)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(PostingRefused) as caught:  # the defect is reported on its cell
         _post(kilimani, wb, entries(wb.expected, ALL_DUE, {"Amina Wanjiku": "P"}))
+    assert [(c.error.code, c.name) for c in caught.value.cells] == [
+        ("posting-defect", "Umoja")]  # the cell of the Group Fund deposit
+    assert "RuntimeError: disk full" in caught.value.cells[0].message
     with kilimani.ctx.session_factory() as s:
         for model in (LoanTransaction, SavingsTransaction):
             assert s.scalar(select(func.count()).select_from(model).where(
@@ -110,10 +115,10 @@ def test_stale_account_stops_everything(kilimani):
         amina_loan = s.scalar(select(Loan).where(Loan.client_id == _client(s, "Amina").id))
     repay_loan(kilimani.ctx, actor_id=None, loan_id=amina_loan.id, amount=D("925.64"),
                on_date=KILIMANI_MEETING)
-    with pytest.raises(StaleSheet) as caught:
+    with pytest.raises(PostingRefused) as caught:
         _post(kilimani, wb, entries(wb.expected, ALL_DUE))
-    assert [(c.name, c.column_key.split(":")[0]) for c in caught.value.cells] == [
-        ("Amina Wanjiku", "repayment")]
+    assert [(c.name, c.column_key.split(":")[0], c.error.code)
+            for c in caught.value.cells] == [("Amina Wanjiku", "repayment", "stale")]
     with kilimani.ctx.session_factory() as s:
         assert s.scalar(select(func.count()).select_from(LoanTransaction).where(
             LoanTransaction.source_workbook_id == wb.id)) == 0
@@ -124,8 +129,10 @@ def test_the_same_cells_never_post_twice(kilimani):
     sheet = entries(wb.expected, {("Baraka Mutua", "deposit"): "100"})
     _post(kilimani, wb, sheet)
     # The staleness check catches it first; the database's unique key is the last guard.
-    with pytest.raises(StaleSheet):
+    with pytest.raises(PostingRefused) as caught:
         _post(kilimani, wb, sheet)
+    assert {c.error.code for c in caught.value.cells} == {"stale", "posted-for-meeting"} \
+        & {c.error.code for c in caught.value.cells}
     with kilimani.ctx.unit_of_work(None) as uow:
         from workbook_engine.services.ledger.savings import move_money
         from workbook_engine.services.ledger.loans import MoneyMovementSource

@@ -153,7 +153,7 @@ def test_report_package_is_well_formed(sheet, tmp_path):
                 assert name in overrides or name.rsplit(".", 1)[-1] in defaults, name
             workbook = zf.read("xl/workbook.xml").decode()
             sheet_ids = re.findall(r'<sheet [^>]*sheetId="(\d+)"', workbook)
-            assert len(sheet_ids) == len(set(sheet_ids)) == 4
+            assert len(sheet_ids) == len(set(sheet_ids)) == 5  # data, metadata, Errors, Summary, Posting
             for rels in (n for n in names if n.endswith(".rels")):
                 ids = re.findall(r'Id="([^"]+)"', zf.read(rels).decode())
                 assert len(ids) == len(set(ids)), rels

@@ -40,10 +40,6 @@ def _kilimani_unit(world: KilimaniWorld) -> tuple[World, Unit]:
     return World(world.ctx, world.ctx.home), unit
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "#15 valid-posts (the rehearsal in process): a disbursal that posting refuses (here a "
-    "loan of an older database whose weekly repayments cannot follow the fortnightly "
-    "meetings) is reported valid, and approval then refuses the whole sheet"))
 def test_a_disbursal_posting_would_refuse_is_an_error_on_its_cell(
         kilimani: KilimaniWorld) -> None:
     ctx = kilimani.ctx

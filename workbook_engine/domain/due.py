@@ -56,7 +56,12 @@ class LoanCell:
 
 @dataclass(frozen=True)
 class SavingsCell:
-    """A savings product of one owner: the deposit due and the balance (withdrawal limit)."""
+    """A savings product of one owner: the deposit due and the balance (withdrawal limit).
+
+    ``posted`` names the families (``deposit``, ``withdrawal``) a sheet already posted into
+    the account for this meeting: those cells are left off the sheet (one meeting, one
+    posting per account and kind).
+    """
 
     product_id: int
     account_id: int
@@ -65,6 +70,7 @@ class SavingsCell:
     balance: Decimal
     deposit_type: SavingsDepositType
     deposit_unit: DepositUnit
+    posted: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,17 @@ class ChargesCell:
 
     amount: Decimal
     charges: tuple[ChargeShare, ...]
+
+
+@dataclass(frozen=True)
+class PostedCell:
+    """A cell left off the sheet because a sheet already posted it for this meeting: its
+    account (``account_no``) took this kind of movement (``family``) then."""
+
+    family: str
+    product_id: int | None
+    account_no: str
+    submission_id: int | None
 
 
 @dataclass(frozen=True)
@@ -117,6 +134,7 @@ class DueRow:
     savings: Mapping[int, SavingsCell] = field(default_factory=dict)
     charges: ChargesCell | None = None
     attendance: AttendanceCode | None = None
+    posted: tuple[PostedCell, ...] = ()
 
     @cached_property
     def key(self) -> str:

@@ -115,14 +115,35 @@ BEFORE_MEETING = define(
     "Send the sheet on or after the meeting day; a sheet for a future meeting cannot be "
     "posted.", area=AREA)
 RECEIPT_DATE_INVALID = define(
-    "receipt-date-invalid", "The receipt date is in the future or long before the meeting",
-    "Enter the date the money was received (on or after the meeting, not in the future).",
+    "receipt-date-invalid", "The receipt date is in the future or before the meeting",
+    "Enter the date the money was received: the meeting day or later, not in the future.",
     area=AREA)
 STALE = define(
     "stale", "The account changed since the sheet was generated",
     "A payment, disbursal or withdrawal was entered elsewhere (or the account was closed) "
     "after the sheet was made. Clear this row's amounts (they were already entered) or "
     "generate a new sheet.", area=AREA)
+
+POSTED_FOR_MEETING = define(
+    "posted-for-meeting", "This account's amount was already posted for this meeting",
+    "Clear the cell: one meeting takes one posting per account and kind (an earlier sheet "
+    "of the same meeting posted it). A payment made since is entered at the office, or on "
+    "the next meeting's sheet.", area=AREA)
+INTEREST_WITHOUT_DISBURSAL = define(
+    "interest-without-disbursal",
+    "Interest deducted at disbursement is typed, but the loan is not disbursed on the sheet",
+    "Either clear the interest from the repayment cell too (the message gives the amount "
+    "left), or enter the disbursal of the loan.", area=AREA)
+POSTING_REFUSED = define(
+    "posting-refused", "Posting this cell would be refused by the account",
+    "The rehearsal of the posting found that the account cannot take this amount (the "
+    "message says why, e.g. the loan is closed or owes less). Correct or clear the cell; if "
+    "the account was changed at the office, generate a new sheet.", area=AREA)
+POSTING_DEFECT = define(
+    "posting-defect", "The engine could not rehearse posting this cell (a defect)",
+    "This is a fault of the engine, recorded in logs/errors.log with the details; clear the "
+    "cell to post the rest of the sheet, enter the amount at the office, and report the "
+    "fault.", area=AREA)
 
 # --- approval -------------------------------------------------------------------------------
 NOT_VALID = define(

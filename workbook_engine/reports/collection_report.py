@@ -13,8 +13,10 @@ keys and the signed metadata sheet) with:
   comment. Marked formats are recognised by their colours (LibreOffice renumbers formats
   but keeps colours), the engine's comments by their author or, as LibreOffice drops the
   author, by their "How to fix:" sentence;
-* an **"Errors"** sheet (sheet, row, column, client, what is wrong, how to fix) and a
-  **"Summary"** sheet (cash collected, paid out, to hand over);
+* an **"Errors"** sheet (sheet, row, column, client, what is wrong, how to fix), a
+  **"Summary"** sheet (cash collected, paid out, to hand over) and, when the posting was
+  rehearsed, a **"Posting"** sheet: what approving will do to each account, its balance
+  before -> after (:class:`PostingPreview`);
 * the metadata sheet's rows signed again with a ``version`` field (the next version number),
   so a report whose version (or any other field) was edited is refused like any tampered
   sheet.
@@ -85,6 +87,28 @@ def _is_ours(author: str, text: str) -> bool:
 
 
 @dataclass(frozen=True)
+class PostingPreview:
+    """What approval will post, as the rehearsal found: each account it moves, its balance
+    (a loan: what it owes; a charge: what is left to pay) and status before and after.
+
+    ``excluded_rows`` > 0: the sheet has row errors, and this is what approving with
+    ``--exclude-invalid`` would post (the other rows stay due).
+    """
+
+    accounts: Sequence[Mapping[str, Any]]
+    excluded_rows: int
+    collected: Decimal
+    paid_out: Decimal
+
+    @property
+    def title(self) -> str:
+        if self.excluded_rows:
+            return (f"What approving with --exclude-invalid will post ({self.excluded_rows} "
+                    "row(s) with errors left out)")
+        return "What approving will post"
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything a report shows (plain data, so both formats show the same)."""
 
@@ -106,6 +130,7 @@ class ReportData:
     message: str
     duplicate_of: int | None = None
     corrected_copy: str | None = None  # the highlighted .xlsx to correct and send back
+    posting: PostingPreview | None = None
 
     @property
     def cash_to_hand_over(self) -> Decimal:
@@ -146,7 +171,8 @@ def _print_setups(data: ReportData) -> dict[str, PrintSetup]:
     """How the report's own sheets print: each a list one page wide, its header repeated."""
     date = (data.meeting_date or data.received_at.date()).isoformat()
     return {"Errors": PrintSetup(data.title, "Errors", date, repeat=(1, 1)),
-            "Summary": PrintSetup(data.title, "Summary", date, landscape=False)}
+            "Summary": PrintSetup(data.title, "Summary", date, landscape=False),
+            "Posting": PrintSetup(data.title, "Posting", date, repeat=(1, 1))}
 
 
 def _error_rows(data: ReportData) -> list[tuple[Any, ...]]:
@@ -164,10 +190,32 @@ def _summary_rows(data: ReportData) -> list[tuple[Any, ...]]:
 
 
 
+POSTING_HEADERS = ("Client / group", "Account", "Product", "Before", "After", "Status")
+POSTING_WIDTHS = (26, 14, 18, 14, 14, 22)
+
+
+def _posting_rows(data: ReportData) -> list[tuple[Any, ...]]:
+    """The "Posting" sheet: each account the rehearsed posting moves, before -> after."""
+    preview = data.posting
+    if preview is None:  # a sheet error: nothing can be posted (a copy's earlier sheet goes)
+        return [("Nothing can be posted until the errors of the whole sheet are corrected.",)]
+    rows: list[tuple[Any, ...]] = [POSTING_HEADERS]
+    for change in preview.accounts:
+        status = change["status_before"] if change["status_before"] == \
+            change["status_after"] else f"{change['status_before']} -> {change['status_after']}"
+        rows.append((change["owner"], change["label"], change["what"],
+                     Decimal(change["before"]), Decimal(change["after"]), status))
+    return rows + [(), ("Collected", None, None, preview.collected),
+                   ("Paid out", None, None, preview.paid_out), (),
+                   (preview.title + ", as rehearsed on the books when the sheet was "
+                    "processed.",)]
+
+
 def write_xlsx_report(source: Path, target: Path, data: ReportData, *, sheet_name: str,
                       metadata_sheet: str, cells: Mapping[str, Mapping[str, Any]],
                       signed: SignedMetadata) -> Path:
-    """A copy of the submitted workbook, highlighted, with Errors and Summary sheets.
+    """A copy of the submitted workbook, highlighted, with Errors, Summary and Posting
+    sheets.
 
     ``cells`` maps a cell address of the data sheet to ``{"red": bool, "error": text,
     "fill": colour}``: red text, an error (red fill and a comment), and the cell's normal
@@ -226,6 +274,9 @@ def _patch_package(source: Path, target: Path, data: ReportData, sheet_name: str
     book.put_sheet("Summary", sheet_xml(
         _summary_rows(data), SUMMARY_WIDTHS, styles=[bold, None], money_style=money,
         print_setup=setups["Summary"]))
+    book.put_sheet("Posting", sheet_xml(
+        _posting_rows(data), POSTING_WIDTHS, header_style=bold, money_style=money,
+        print_setup=setups["Posting"]))
     styles.save()
     for name, setup in setups.items():
         titles = setup.print_titles(name)
@@ -273,7 +324,8 @@ def _rewrite_with_openpyxl(source: Path, target: Path, data: ReportData, sheet_n
     errors = _error_rows(data)
     heights = dict(enumerate(_error_heights(errors), start=1))
     for name, rows, widths in (("Errors", errors, ERROR_WIDTHS),
-                               ("Summary", _summary_rows(data), SUMMARY_WIDTHS)):
+                               ("Summary", _summary_rows(data), SUMMARY_WIDTHS),
+                               ("Posting", _posting_rows(data), POSTING_WIDTHS)):
         if name in book.sheetnames:
             del book[name]
         sheet = book.create_sheet(name)

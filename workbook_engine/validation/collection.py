@@ -7,11 +7,17 @@
    collected at once, then turned back into catalogue errors with the precise code.
 2. **Business rules** (:func:`validate_sheet`), their tunable parts in
    ``rules/collection.yaml``: repayment zero or exactly the (clubbed) amount due (or, with
-   ``allow_partial_repayments``, not more than it), disbursal zero or exact, withdrawal not
-   above the balance, charges zero or exact (``amount_tolerance``), payment type, receipt
-   number and receipt date present when money moved, receipt date not in the future, no
-   sheet processed before its meeting date, attendance one of the codes, and stale accounts.
-3. A cell is reported once: the first problem found for it wins.
+   ``allow_partial_repayments``, not more than it), charges zero or exact (both within
+   ``amount_tolerance``), disbursal zero or exactly the principal (no tolerance), withdrawal
+   not above the balance, payment type, receipt number and receipt date present when money
+   moved, receipt date neither before the meeting nor in the future, no sheet processed
+   before its meeting date, attendance one of the codes.
+3. **The posting plan** (:func:`domain.posting_plan.plan_posting`): what each valid cell will
+   do to which account; a cell the plan cannot post (an excess the rules refuse, up-front
+   interest without its disbursal) is an error on that cell. Processing then rehearses the
+   plan against the database (``services/collection/posting.py``): stale accounts and
+   anything posting would refuse are found there.
+4. A cell is reported once: the first problem found for it wins.
 """
 
 from __future__ import annotations
@@ -26,7 +32,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from sqlalchemy.orm import Session
 
 from workbook_engine.errors import ErrorType, Location, Problem
 from workbook_engine.errors.returned import (
@@ -38,10 +43,9 @@ from workbook_engine.errors.returned import (
     RECEIPT_DATE_INVALID,
     RECEIPT_MISSING,
     REPAYMENT_NOT_EXACT,
-    STALE,
     WITHDRAWAL_OVER_BALANCE,
 )
-from workbook_engine.services.collection.posting import SheetEntries, find_stale
+from workbook_engine.domain.posting_plan import PostingPlan, SheetEntries, plan_posting
 from workbook_engine.services.collection.rules import CollectionRules
 from workbook_engine.validation.values import (
     DEFAULT_LOCALE,
@@ -73,10 +77,12 @@ class CellView:
 
 @dataclass
 class Validation:
-    """The outcome: errors, the entries to post, the preview of each cell, and totals."""
+    """The outcome: errors, the entries and the plan of what to post, the preview of each
+    cell, and totals."""
 
     problems: list[Problem]
     entries: SheetEntries | None
+    plan: PostingPlan | None = None
     cells: dict[tuple[str, str], CellView] = field(default_factory=dict)
     collected: Decimal = ZERO
     paid_out: Decimal = ZERO
@@ -190,11 +196,12 @@ class _Collector:
             {"row_key": row_key, "client": expected_row.get("name")}))
 
 
-def validate_sheet(session: Session, sheet: ReturnedSheet, expected: Mapping[str, Any], *,
+def validate_sheet(sheet: ReturnedSheet, expected: Mapping[str, Any], *,
                    kind: WorkbookKind, rules: CollectionRules, today: dt.date,
                    locale: Locale = DEFAULT_LOCALE,
                    file_name: str | None = None) -> Validation:
-    """Every problem of a returned sheet, and the entries it would post."""
+    """Every problem of a returned sheet that shows without the database, and the plan of
+    what it would post."""
     digits = int(expected.get("currency_digits", 2))
     rows = {r["key"]: r for r in expected["rows"]}
     out = _Collector(sheet.sheet_name, file_name, rows)
@@ -251,25 +258,27 @@ def validate_sheet(session: Session, sheet: ReturnedSheet, expected: Mapping[str
             continue
         if value:
             amounts.setdefault(row_key, {})[column_key] = value
-    header = _header(sheet, expected, out, locale, today, amounts)
+    meeting = dt.date.fromisoformat(expected["meeting_date"])
+    header = _header(sheet, expected, out, locale, today, meeting, amounts)
     entries = SheetEntries(payment_type_id=header[0], receipt_number=header[1],
                            receipt_date=header[2], amounts=amounts, attendance=attendance)
-    meeting = dt.date.fromisoformat(expected["meeting_date"])
     if today < meeting:
         out.add(BEFORE_MEETING, f"The sheet is for the meeting of {meeting}, which has not "
                 f"happened yet (today is {today}); send it on or after the meeting day.",
                 column_key="meeting_date")
-    for stale in find_stale(session, expected, entries):
-        views[(stale.row_key, stale.column_key)].error = STALE.code
-        out.add(STALE, f"{stale.name}, cell {stale.cell}: account {stale.account} changed "
-                f"since the sheet was generated ({stale.reason}); clear the amount, it was "
-                "already entered.", row_key=stale.row_key, column_key=stale.column_key,
-                row=stale.row, cell=stale.cell, account=stale.account)
+    plan = plan_posting(expected, entries, excess=rules.excess)
+    for problem in plan.problems:
+        view = views[(problem.row_key, problem.column_key)]
+        view.error = problem.error.code
+        out.add(problem.error, problem.message, row_key=problem.row_key,
+                column_key=problem.column_key, row=sheet.row_numbers.get(problem.row_key),
+                cell=view.address)
+    entries = entries.without((p.row_key, p.column_key) for p in plan.problems)
     # The summary counts every amount typed, valid or not: it is the cash the loan officer
-    # holds; the entries (what would be posted) hold the valid amounts only.
+    # holds; the entries and the plan (what would be posted) hold the valid amounts only.
     typed = SheetEntries(None, None, None, _typed_amounts(views))
     collected, paid_out = typed.totals(expected)
-    return Validation(out.problems, entries, views, collected, paid_out)
+    return Validation(out.problems, entries, plan, views, collected, paid_out)
 
 
 def _typed_amounts(views: Mapping[tuple[str, str], CellView]) -> dict[str, dict[str, Decimal]]:
@@ -283,6 +292,8 @@ def _typed_amounts(views: Mapping[tuple[str, str], CellView]) -> dict[str, dict[
 def _business_rule(family: str, value: Decimal, due: Decimal | None,
                    spec: Mapping[str, Any],
                    rules: CollectionRules) -> tuple[ErrorType, str] | None:
+    """The seed's exactness rules. Within the tolerance an amount counts as exact; what is
+    typed above the amount due is then the posting plan's to place (or refuse)."""
     due = due or ZERO
     exact = value == 0 or abs(value - due) <= rules.amount_tolerance
     if family == "repayment" and not exact:
@@ -291,7 +302,8 @@ def _business_rule(family: str, value: Decimal, due: Decimal | None,
         what = "the clubbed amount due" if len(spec.get("loans", [])) > 1 else "the amount due"
         return (REPAYMENT_NOT_EXACT, f"{value} is neither 0 nor {what} ({due}); partial "
                 "repayments are not accepted on the sheet")
-    if family == "disbursal" and not exact:
+    if family == "disbursal" and value not in (0, due):
+        # A loan's principal is what it is: no tolerance (the cash paid out must be it).
         return (DISBURSAL_NOT_EXACT, f"{value} is neither 0 nor the amount to disburse ({due})")
     if family == "charges" and not exact:
         return (FEE_NOT_EXACT, f"{value} is neither 0 nor the charges due ({due})")
@@ -316,7 +328,7 @@ def _red(family: str, value: Decimal, due: Decimal | None, spec: Mapping[str, An
 
 
 def _header(sheet: ReturnedSheet, expected: Mapping[str, Any], out: _Collector,
-            locale: Locale, today: dt.date,
+            locale: Locale, today: dt.date, meeting: dt.date,
             amounts: Mapping[str, Any]) -> tuple[int | None, str | None, dt.date | None]:
     specs = expected.get("header", {})
     cells = sheet.header
@@ -348,6 +360,10 @@ def _header(sheet: ReturnedSheet, expected: Mapping[str, Any], out: _Collector,
         out.add(RECEIPT_DATE_INVALID, f"The receipt date {receipt_date} is in the future "
                 f"(today is {today}); enter the date the money was received.",
                 **where("receipt_date"))
+    elif receipt_date is not None and receipt_date < meeting:
+        out.add(RECEIPT_DATE_INVALID, f"The receipt date {receipt_date} is before the meeting "
+                f"of {meeting}, where the money was received; enter the meeting day or the "
+                "day the money was received after it.", **where("receipt_date"))
     if amounts:
         missing = [label for label, value in (("payment type", pt_text),
                                               ("receipt number", receipt_number),

@@ -4,11 +4,15 @@ Input: a :class:`~workbook_engine.workbooks._types.RawWorkbook` (from ``safe_rea
 declaration (:data:`~workbook_engine.workbooks.collection_sheet.COLLECTION_SHEET`) and the
 ``expected`` payload recorded when the sheet was generated.
 
-* **Columns** are found by the hidden key row (``repayment:1``, ...). A column whose key is
-  gone (a program that dropped the hidden row, or a column pasted over) is found by its
-  header text, left to right among the columns with that header (the same product name heads
-  a repayment and a disbursal column, in the declaration's order). Hidden or reordered columns
-  are therefore read correctly.
+* **Columns** are found by the hidden key row (``repayment:1``, ...), and each key is
+  **verified** against the heading and the section ("Due", "Issues/Withdrawals", ...)
+  written above it at generation: a key that is not under its own heading (hidden keys
+  swapped or moved, the visible headings left in place) is ``tampered`` on the key's cell,
+  and that column is not read at all (its money would go into the wrong accounts). A column
+  whose key is gone (a program that dropped the hidden row, or a column pasted over) is
+  found by its header text, left to right among the columns with that header (the same
+  product name heads a repayment and a disbursal column, in the declaration's order). Hidden
+  columns, and columns moved with their headings within their section, are read correctly.
 * **Rows** are found by the row key in the hidden key column (``client:12``); when it is gone,
   by the (name, id) pair written on the row. Rows may be sorted or moved; anything that is not
   a generated row (totals, notes, extra rows below the grid) is ignored. A generated row that
@@ -16,7 +20,9 @@ declaration (:data:`~workbook_engine.workbooks.collection_sheet.COLLECTION_SHEET
 * **Locked cells are never trusted**: the name and id written on each row, and the branch,
   loan officer, center and meeting date at the top, are compared with ``expected``; a
   difference is ``tampered`` (so another center's sheet relabelled is caught). A value typed
-  in a cell that was generated blank and locked (protection removed) is ``not-an-input``.
+  in a cell that was generated blank and locked (protection removed) is ``not-an-input``,
+  or ``posted-for-meeting`` when the cell was left blank because a sheet already posted it
+  for this meeting (the row's ``posted`` in ``expected``).
 * A row that is not a generated row but holds an amount in an input column or an id (a
   stranger's row added) is ``row-unknown``: its money would otherwise silently go unposted.
 * Input cells are returned raw (value and formula): typing rules are applied by validation.
@@ -34,6 +40,7 @@ from workbook_engine.errors import ErrorType
 from workbook_engine.errors.returned import (
     COLUMN_MISSING,
     NOT_AN_INPUT,
+    POSTED_FOR_MEETING,
     ROW_DUPLICATED,
     ROW_MISSING,
     ROW_UNKNOWN,
@@ -105,6 +112,10 @@ def _address_to_rc(address: str) -> tuple[int, int]:
     return int(digits), col
 
 
+def _column_number(letter: str) -> int:
+    return _address_to_rc(f"{letter}1")[1]
+
+
 def _find_sheet(book: RawWorkbook, kind: WorkbookKind) -> RawSheet | None:
     sheet = book.sheet(kind.data_sheet)
     if sheet is not None:
@@ -120,6 +131,8 @@ def _find_sheet(book: RawWorkbook, kind: WorkbookKind) -> RawSheet | None:
 
 def _locate_columns(sheet: RawSheet, kind: WorkbookKind, expected: Mapping[str, Any],
                     problems: list[SheetProblem]) -> dict[str, int]:
+    """Each expected column's number: by its hidden key, verified against the heading and
+    section written above it at generation; by its heading when the key row is gone."""
     by_key: dict[str, int] = {}
     headers: dict[str, list[int]] = {}
     key_row = int(expected.get("key_row", kind.key_row))
@@ -128,14 +141,28 @@ def _locate_columns(sheet: RawSheet, kind: WorkbookKind, expected: Mapping[str, 
             by_key.setdefault(_text(cell.value), c)
         elif r == kind.header_row and cell.value is not None:
             headers.setdefault(_text(cell.value).casefold(), []).append(c)
+    heading = {c: text for text, cols in headers.items() for c in cols}
+    # The section shown above each column of the grid as generated (its merged cells stay
+    # where they were when columns are moved).
+    sections = {_column_number(c["letter"]): kind.column_spec(c["family"]).section
+                for c in expected["columns"]}
     found: dict[str, int] = {}
     taken = set()
+    moved = set()
     for column in expected["columns"]:
-        if column["key"] in by_key:
-            found[column["key"]] = by_key[column["key"]]
-            taken.add(by_key[column["key"]])
+        col = by_key.get(column["key"])
+        if col is None:
+            continue
+        problem = _key_moved(column, col, kind, key_row, heading, sections)
+        if problem is not None:
+            problems.append(problem)
+            moved.add(column["key"])
+            taken.add(col)
+            continue
+        found[column["key"]] = col
+        taken.add(col)
     for column in expected["columns"]:
-        if column["key"] in found:
+        if column["key"] in found or column["key"] in moved:
             continue
         candidates = [c for c in sorted(headers.get(_text(column["header"]).casefold(), []))
                       if c not in taken]
@@ -148,6 +175,31 @@ def _locate_columns(sheet: RawSheet, kind: WorkbookKind, expected: Mapping[str, 
                 "missing from the sheet; put it back as generated.",
                 column_key=column["key"]))
     return found
+
+
+def _key_moved(column: Mapping[str, Any], col: int, kind: WorkbookKind, key_row: int,
+               heading: Mapping[int, str],
+               sections: Mapping[int, str | None]) -> SheetProblem | None:
+    """Tampering when the hidden key of a column is not under its own heading, or lies in
+    another section of the grid as generated ("Due" vs "Issues/Withdrawals": the same
+    product heads a deposit and a withdrawal column): keys swapped or moved would post money
+    into the wrong accounts. A whole column moved out of the grid keeps its heading, and is
+    read."""
+    section = kind.column_spec(column["family"]).section
+    under = sections.get(col)
+    written = heading.get(col, "")
+    if written == _text(column["header"]).casefold() and (col not in sections
+                                                          or under == section):
+        return None
+    where = f"{column_letter(col - 1)}{key_row}"
+    shown = f"'{written}'" + (f" under '{under}'" if under else "")
+    return SheetProblem(
+        TAMPERED, f"Cell {where}: the hidden key of the column '{column['header']}' "
+        f"({column['key']}"
+        + (f", under '{section}'" if section else "") + f") is above the heading {shown}: "
+        "the hidden keys were moved or swapped, so the engine cannot tell which account "
+        "this column's amounts belong to. Use the sheet as generated (or its report), with "
+        "its hidden row untouched.", row=key_row, column_key=column["key"], cell=where)
 
 
 def read_collection_sheet(book: RawWorkbook, kind: WorkbookKind,
@@ -183,6 +235,16 @@ def read_collection_sheet(book: RawWorkbook, kind: WorkbookKind,
                              raw.value if raw else None, raw.formula if raw else None)
             if column["key"] in row["cells"]:
                 cells[(row["key"], column["key"])] = cell
+            elif (_text(cell.value) not in ("", "0") or cell.formula) and \
+                    column["key"] in row.get("posted", {}):
+                posted = row["posted"][column["key"]]
+                problems.append(SheetProblem(
+                    POSTED_FOR_MEETING, f"{row['name']}: '{_text(cell.value)[:30]}' was "
+                    f"typed in column '{column['header']}', but account "
+                    f"{posted['account_no']} already posted its {column['family']} for this "
+                    f"meeting (submission {posted['submission_id']}); clear the cell.",
+                    row=number, column_key=column["key"], cell=cell.address,
+                    row_key=row["key"], client_id=_client_id(row)))
             elif _text(cell.value) not in ("", "0") or cell.formula:
                 problems.append(SheetProblem(
                     NOT_AN_INPUT, f"{row['name']}: '{_text(cell.value)[:30]}' was typed in "

@@ -46,11 +46,16 @@ The expected payload (JSON, ``GeneratedWorkbook.expected``), format 1::
                          "deposit_unit": "per_group"},
            "disbursal:1": {"cell": "I12", "due": "8000.00", "loans": [...]},
            "withdrawal:1": {"cell": "J12", "due": "0", "savings_account_id": 1,
-                            "account_no": "S000000001", "limit": "150.00"},
+                            "account_no": "S000000001", "limit": "150.00",
+                            "deposit_unit": "per_group"},
            "charges": {"cell": "N12", "due": "200.00",
                        "charges": [{"charge_id": 1, "name": "Membership fee",
                                     "amount": "200.00", "due_date": "2026-02-17"}]},
-           "attendance": {"cell": "O12", "due": null, "previous": "P"}}}, ...],
+           "attendance": {"cell": "O12", "due": null, "previous": "P"}},
+         "posted": {"deposit:2": {"cell": "F12", "account_no": "S000000002",
+                                  "submission_id": 7}}}, ...],
+                                                # only on a sheet generated again for a
+                                                # meeting: cells a sheet already posted
       "totals": {"row": 16, "collected": "3769.74", "paid_out": "8000.00",
                  "cash_cell": "P18", "cash_to_hand_over": "-4230.26"},
       "accounts": {"loan:1": {"status": "active", "last_transaction_id": 3,
@@ -63,7 +68,9 @@ Only cells that apply to a row are listed in its ``cells`` (all other cells of t
 locked and blank). Amounts are strings of Decimals. ``at_disbursal`` marks the interest
 deducted at disbursement of a loan disbursed at this meeting (post it after the disbursal).
 A group or center account with a "per client" recommended amount appears on the group's (or
-center's) row, its due being the amount times the active clients.
+center's) row, its due being the amount times the active clients. A cell a sheet already
+posted for this meeting (one meeting, one posting per account and kind) is left off its
+row's ``cells`` and listed in the row's ``posted``.
 """
 
 from __future__ import annotations
@@ -230,7 +237,7 @@ def cell_due(row: DueRow, column: Column, digits: int = 2) -> CellDue | None:
                        "Enter the whole amount or 0.")
     if family in ("deposit", "withdrawal"):
         account = row.savings.get(pid)  # type: ignore[arg-type]
-        if account is None:
+        if account is None or family in account.posted:
             return None
         details = {"savings_account_id": account.account_id, "account_no": account.account_no}
         if family == "deposit":
@@ -239,7 +246,7 @@ def cell_due(row: DueRow, column: Column, digits: int = 2) -> CellDue | None:
             return CellDue(account.amount, account.amount, details,
                            f"Deposit due: {_money(account.amount, digits)} "
                            f"({account.deposit_type.value}, account {account.account_no}).")
-        details["limit"] = str(account.balance)
+        details.update(limit=str(account.balance), deposit_unit=account.deposit_unit.value)
         return CellDue(Decimal(0), None, details,
                        f"Balance {_money(account.balance, digits)}: a withdrawal may not "
                        "be more.")
@@ -260,6 +267,19 @@ def cell_due(row: DueRow, column: Column, digits: int = 2) -> CellDue | None:
         return CellDue(None, previous, {"previous": previous},
                        "P present, L late, A absent, AA approved absence.")
     return None
+
+
+def _posted_cells(row: DueRow, number: int, grid: SheetLayout) -> dict[str, Any]:
+    """The cells of a row left off the sheet because they were posted for this meeting:
+    column key -> where, which account, by which submission."""
+    out: dict[str, Any] = {}
+    for mark in row.posted:
+        for column in grid.columns:
+            if column.spec.key == mark.family and column.item_id == mark.product_id:
+                out[column.key] = {"cell": f"{column.letter}{number}",
+                                   "account_no": mark.account_no,
+                                   "submission_id": mark.submission_id}
+    return out
 
 
 def expected_payload(sheet: DueSheet, grid: SheetLayout, *, workbook_id: str,
@@ -283,9 +303,12 @@ def expected_payload(sheet: DueSheet, grid: SheetLayout, *, workbook_id: str,
             cells[column.key] = {"cell": f"{column.letter}{number}",
                                  "due": None if due.due is None else str(due.due),
                                  **due.details}
-        rows.append({"key": row.key, "kind": row.kind.value, "entity_id": row.entity_id,
-                     "group_id": row.group_id, "row": number, "name": row.name,
-                     "id": row.entity_id, "cells": cells})
+        item = {"key": row.key, "kind": row.kind.value, "entity_id": row.entity_id,
+                "group_id": row.group_id, "row": number, "name": row.name,
+                "id": row.entity_id, "cells": cells}
+        if row.posted:
+            item["posted"] = _posted_cells(row, number, grid)
+        rows.append(item)
     return {
         "format": EXPECTED_FORMAT, "kind": kind.name, "template_version": kind.template_version,
         "sheet": kind.data_sheet, "workbook_id": workbook_id,

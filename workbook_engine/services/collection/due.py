@@ -22,6 +22,12 @@ by its clients. The rules (domain notes, "What is due at a meeting"):
 * **Withdrawal** per savings product: the same account, its current balance is the limit.
 * **Charges**: unpaid fees and penalties due on or before the meeting, as of generation.
 * **Attendance**: the code last submitted for the client at this meeting, if any.
+* **One meeting, one posting per account and kind**: what a collection sheet already posted
+  for this meeting (a repayment of a loan, a deposit into or a withdrawal from an account, a
+  payment of a charge) is not due again: a sheet generated again for the same meeting (or
+  the sheet of the rows left out by ``--exclude-invalid``) leaves that cell off, locked
+  and blank, and records it in the row's ``posted`` (so a figure typed there anyway is
+  refused as already posted). Attendance may still be changed.
 
 Only active clients and active groups appear (pending and closed ones do not); a client or
 group without any account still has a row. The whole computation is a fixed number of
@@ -40,13 +46,26 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, case, func, or_, select, type_coerce
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from workbook_engine.domain import (
     Attendance,
     Center,
     Charge,
+    ChargePayment,
     Client,
     Group,
     GroupMembership,
@@ -70,6 +89,7 @@ from workbook_engine.domain.enums import (
     GroupStatus,
     LegalForm,
     LoanStatus,
+    LoanTransactionType,
     SavingsDepositType,
     SavingsStatus,
     SavingsTransactionType,
@@ -83,6 +103,7 @@ from workbook_engine.domain.due import (
     DueSheet,
     LoanCell,
     LoanShare,
+    PostedCell,
     ProductRef,
     RowKind,
     SavingsCell,
@@ -140,16 +161,20 @@ def compute_due_many(session: Session, requests: Sequence[DueRequest], *,
                      center_ids=list(dict.fromkeys(u.center.id for u in units
                                                    if u.center is not None)),
                      any_client=any(members[g] for g in group_ids))
+    meetings = {r.meeting_date for r in requests}
     loans = _load_loans(session, owners)
     savings = _load_savings(session, owners)
-    charges = _load_charges(session, owners, max(r.meeting_date for r in requests))
-    attendance = _load_attendance(session, owners, {r.meeting_date for r in requests})
+    charges = _load_charges(session, owners, max(meetings))
+    attendance = _load_attendance(session, owners, meetings)
+    posted = _load_posted(session, owners, meetings)
     holidays = {oid: office_holidays(session, oid)
                 for oid in dict.fromkeys(u.office_id for u in units)}
-    parts = [_sheet_rows(unit, members, loans, savings, charges, attendance,
+    parts = [_sheet_rows(unit, members, loans, savings, charges, attendance, posted,
                          holidays[unit.office_id]) for unit in units]
     loan_products = _products(session, LoanProduct, {
-        p for rows, _ in parts for r in rows for p in (*r.repayments, *r.disbursals)})
+        p for rows, _ in parts for r in rows for p in (*r.repayments, *r.disbursals)} | {
+        m.product_id for rows, _ in parts for r in rows for m in r.posted
+        if m.family == "repayment" and m.product_id is not None})
     savings_products = _products(session, SavingsProduct, {
         p for rows, _ in parts for r in rows for p in r.savings})
     offices = {o.id: o for o in session.scalars(
@@ -253,19 +278,20 @@ def _members(session: Session, group_ids: list[int]) -> dict[int, list[tuple[int
 
 def _sheet_rows(unit: _Unit, members: dict[int, list[tuple[int, str]]],
                 loans: _LoanFacts, savings: _SavingsFacts, charges: _Owned,
-                attendance: dict[tuple[int, dt.date], AttendanceCode],
+                attendance: dict[tuple[int, dt.date], AttendanceCode], posted: _Posted,
                 holidays: frozenset[dt.date]) -> tuple[list[DueRow], list[AccountSnapshot]]:
     """The rows of one sheet and the accounts behind them, from the batch's facts."""
     group_ids = [gid for gid, _ in unit.groups]
     client_ids = [cid for gid in group_ids for cid, _ in members[gid]]
     center_id = unit.center.id if unit.center is not None else None
     meeting = unit.meeting
-    loan_result = _loan_cells(loans, client_ids, group_ids, meeting)
+    marks: dict[Owner, list[PostedCell]] = defaultdict(list)
+    loan_result = _loan_cells(loans, client_ids, group_ids, meeting, posted, marks)
     savings_cells, savings_snaps = _savings_cells(
         savings, client_ids, group_ids, center_id, meeting, unit.rule, holidays,
-        {gid: len(members[gid]) for gid in group_ids})
+        {gid: len(members[gid]) for gid in group_ids}, posted, marks)
     charge_cells, charge_snaps = _charge_cells(charges, client_ids, group_ids, center_id,
-                                               meeting)
+                                               meeting, posted, marks)
 
     def row(kind: RowKind, entity_id: int, name: str, gid: int | None) -> DueRow:
         owner = (kind, entity_id)
@@ -274,7 +300,8 @@ def _sheet_rows(unit: _Unit, members: dict[int, list[tuple[int, str]]],
                       disbursals=loan_result.disbursals.get(owner, {}),
                       savings=savings_cells.get(owner, {}), charges=charge_cells.get(owner),
                       attendance=attendance.get((entity_id, meeting))
-                      if kind is RowKind.CLIENT else None)
+                      if kind is RowKind.CLIENT else None,
+                      posted=tuple(marks.get(owner, ())))
 
     rows: list[DueRow] = []
     if unit.center is not None:
@@ -420,8 +447,10 @@ class _LoanResult:
 
 
 def _loan_cells(facts: _LoanFacts, client_ids: list[int], group_ids: list[int],
-                meeting: dt.date) -> _LoanResult:
-    """Repayment and disbursal cells of one sheet."""
+                meeting: dt.date, posted: _Posted,
+                marks: dict[Owner, list[PostedCell]]) -> _LoanResult:
+    """Repayment and disbursal cells of one sheet (a loan whose repayment a sheet already
+    posted for this meeting is left out, and marked)."""
     result = _LoanResult({}, {}, [])
     repay_shares: dict[tuple[Owner, int], list[LoanShare]] = defaultdict(list)
     repay_oldest: dict[tuple[Owner, int], dt.date] = {}
@@ -431,6 +460,14 @@ def _loan_cells(facts: _LoanFacts, client_ids: list[int], group_ids: list[int],
         slot = (owner, ln.product_id)
         digits = ln.currency_digits
         if ln.status == LoanStatus.ACTIVE:
+            taken = posted.loans.get((ln.id, "repayment", meeting), _NOT_POSTED)
+            if taken is not _NOT_POSTED:
+                marks[owner].append(PostedCell("repayment", ln.product_id, ln.account_no,
+                                               taken))
+                result.snapshots.append(AccountSnapshot(
+                    "loan", ln.id, ln.status.value, facts.last_tx.get(ln.id),
+                    round_money(facts.outstanding.get(ln.id, ZERO), digits)))
+                continue
             owed, oldest = ZERO, None
             for due_date, left in facts.unpaid.get(ln.id, ()):
                 if due_date <= meeting:
@@ -517,8 +554,10 @@ def _load_savings(session: Session, owners: _Owners) -> _SavingsFacts:
 def _savings_cells(facts: _SavingsFacts, client_ids: list[int], group_ids: list[int],
                    center_id: int | None, meeting: dt.date, rule: MeetingRule | None,
                    holidays: frozenset[dt.date], active_members: dict[int, int],
+                   posted: _Posted, marks: dict[Owner, list[PostedCell]],
                    ) -> tuple[dict[Owner, dict[int, SavingsCell]], list[AccountSnapshot]]:
-    """Deposit and withdrawal cells of one sheet."""
+    """Deposit and withdrawal cells of one sheet (a deposit or withdrawal a sheet already
+    posted for this meeting is left out, and marked)."""
     chosen: dict[tuple[Owner, int], Any] = {}
     for acc in facts.accounts.of(client_ids, group_ids, center_id):
         chosen.setdefault((_owner(acc), acc.product_id), acc)  # earliest opened only
@@ -542,11 +581,15 @@ def _savings_cells(facts: _SavingsFacts, client_ids: list[int], group_ids: list[
         else:
             due = recommended
         balance = round_money(a.balance, digits)
+        taken = {family: submission for family in ("deposit", "withdrawal")
+                 if (submission := posted.savings_kind(a.id, family, meeting)) is not _NOT_POSTED}
+        for family, submission in taken.items():
+            marks[owner].append(PostedCell(family, product_id, a.account_no, submission))
         cells.setdefault(owner, {})[product_id] = SavingsCell(
             product_id=product_id, account_id=a.id, account_no=a.account_no,
-            amount=round_money(due, digits), balance=balance,
+            amount=ZERO if "deposit" in taken else round_money(due, digits), balance=balance,
             deposit_type=SavingsDepositType(a.deposit_type),
-            deposit_unit=DepositUnit(a.deposit_unit))
+            deposit_unit=DepositUnit(a.deposit_unit), posted=frozenset(taken))
         snaps.append(AccountSnapshot("savings", a.id, a.status.value, last_id, balance))
     return cells, snaps
 
@@ -574,9 +617,11 @@ def _load_charges(session: Session, owners: _Owners, last_meeting: dt.date) -> _
 
 
 def _charge_cells(facts: _Owned, client_ids: list[int], group_ids: list[int],
-                  center_id: int | None, meeting: dt.date,
+                  center_id: int | None, meeting: dt.date, posted: _Posted,
+                  marks: dict[Owner, list[PostedCell]],
                   ) -> tuple[dict[Owner, ChargesCell], list[AccountSnapshot]]:
-    """The charges cells of one sheet: unpaid and due on or before its meeting."""
+    """The charges cells of one sheet: unpaid and due on or before its meeting (a charge
+    a sheet already took a payment of for this meeting is left out, and marked)."""
     shares: dict[Owner, list[ChargeShare]] = defaultdict(list)
     snaps: list[AccountSnapshot] = []
     for c in facts.of(client_ids, group_ids, center_id):
@@ -585,10 +630,84 @@ def _charge_cells(facts: _Owned, client_ids: list[int], group_ids: list[int],
         left = round_money(c.amount - c.amount_paid - c.amount_waived, c.currency_digits)
         if left <= 0:
             continue
+        taken = posted.charges.get((c.id, meeting), _NOT_POSTED)
+        if taken is not _NOT_POSTED:
+            marks[_owner(c)].append(PostedCell("charges", None, c.name, taken))
+            snaps.append(AccountSnapshot("charge", c.id, c.status.value, None, left))
+            continue
         shares[_owner(c)].append(ChargeShare(c.id, c.name, left, c.due_date))
         snaps.append(AccountSnapshot("charge", c.id, c.status.value, None, left))
     return ({owner: ChargesCell(sum((s.amount for s in items), ZERO), tuple(items))
              for owner, items in shares.items()}, snaps)
+
+
+_NOT_POSTED: Any = object()
+
+
+@dataclass
+class _Posted:
+    """What collection sheets posted at the batch's meetings, with the submission that did:
+    loans by (loan, kind, date), savings by (account, client share, kind, date), charges by
+    (charge, date)."""
+
+    loans: dict[tuple[int, str, dt.date], int | None]
+    savings: dict[tuple[int, str, dt.date], dict[int | None, int | None]]
+    charges: dict[tuple[int, dt.date], int | None]
+
+    def savings_kind(self, account_id: int, family: str, meeting: dt.date,
+                     client_id: int | None = None) -> Any:
+        """The submission that posted this kind into the account (any client's share of it
+        when ``client_id`` is None) for the meeting, or ``_NOT_POSTED``."""
+        shares = self.savings.get((account_id, family, meeting))
+        if not shares:
+            return _NOT_POSTED
+        if client_id is None:
+            return next(iter(shares.values()))
+        return shares.get(client_id, _NOT_POSTED)
+
+
+def _load_posted(session: Session, owners: _Owners, meetings: set[dt.date]) -> _Posted:
+    """1 query: the batch's transactions from collection sheets dated its meetings."""
+    posted = _Posted({}, {}, {})
+    parts = []
+    if filters := owners.filters(Loan):
+        t = LoanTransaction
+        parts.append(select(literal("loan").label("ledger"), t.loan_id.label("account"),
+                            cast(t.type, String(20)).label("kind"),
+                            literal(None, Integer).label("client_id"), t.on_date,
+                            t.submission_id)
+                     .where(t.loan_id.in_(select(Loan.id).where(or_(*filters))),
+                            t.on_date.in_(meetings), t.type.in_(list(_LOAN_KINDS)),
+                            t.source_workbook_id.is_not(None), t.reversed.is_(False)))
+    if filters := owners.filters(SavingsAccount):
+        v = SavingsTransaction
+        parts.append(select(literal("savings"), v.account_id, cast(v.type, String(20)),
+                            v.client_id, v.on_date, v.submission_id)
+                     .where(v.account_id.in_(select(SavingsAccount.id).where(or_(*filters))),
+                            v.on_date.in_(meetings), v.source_workbook_id.is_not(None),
+                            v.reversed.is_(False)))
+    if filters := owners.filters(Charge):
+        c = ChargePayment
+        parts.append(select(literal("charge"), c.charge_id, literal("charges", String(20)),
+                            literal(None, Integer), c.on_date, c.submission_id)
+                     .where(c.charge_id.in_(select(Charge.id).where(or_(*filters))),
+                            c.on_date.in_(meetings), c.source_workbook_id.is_not(None)))
+    if not parts:
+        return posted
+    for ledger, account, kind, client_id, day, submission in session.connection().execute(
+            union_all(*parts)):
+        if ledger == "loan":
+            posted.loans[(account, _LOAN_KINDS[LoanTransactionType(kind)], day)] = submission
+        elif ledger == "savings":
+            posted.savings.setdefault((account, SavingsTransactionType(kind).value, day),
+                                      {})[client_id] = submission
+        else:
+            posted.charges[(account, day)] = submission
+    return posted
+
+
+_LOAN_KINDS = {LoanTransactionType.REPAYMENT: "repayment",
+               LoanTransactionType.DISBURSEMENT: "disbursal"}
 
 
 def _load_attendance(session: Session, owners: _Owners, meetings: set[dt.date],

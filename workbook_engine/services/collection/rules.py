@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from workbook_engine.domain.enums import AttendanceCode
+from workbook_engine.domain.posting_plan import ExcessAction, ExcessPolicy
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import CONFIGURATION
 from workbook_engine.rules import Rules
@@ -21,6 +22,7 @@ class CollectionRules:
     generation_horizon_days: int = 7
     allow_partial_repayments: bool = False
     amount_tolerance: Decimal = Decimal(0)
+    excess: ExcessPolicy = ExcessPolicy()
 
 
 def collection_rules(rules: Rules) -> CollectionRules:
@@ -49,4 +51,16 @@ def collection_rules(rules: Rules) -> CollectionRules:
         attendance_codes={str(k): str(v) for k, v in codes.items()},
         generation_horizon_days=horizon,
         allow_partial_repayments=bool(section.get("allow_partial_repayments", False)),
-        amount_tolerance=tolerance)
+        amount_tolerance=tolerance,
+        excess=_excess_policy(section.get("tolerance_excess", "prepay"), where))
+
+
+def _excess_policy(value: object, where: str) -> ExcessPolicy:
+    """``tolerance_excess``: ``prepay``, ``refuse`` or ``{deposit: <savings product>}``."""
+    if isinstance(value, dict) and set(value) == {"deposit"} and str(value["deposit"]).strip():
+        return ExcessPolicy(ExcessAction.DEPOSIT, str(value["deposit"]).strip())
+    if isinstance(value, str) and value in (ExcessAction.PREPAY, ExcessAction.REFUSE):
+        return ExcessPolicy(ExcessAction(value))
+    raise EngineError(CONFIGURATION, f"tolerance_excess in {where} is {value!r}; write "
+                      "prepay, refuse, or deposit: <savings product name> (e.g. "
+                      "'tolerance_excess: {deposit: Hiari}').")

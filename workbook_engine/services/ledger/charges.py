@@ -47,8 +47,10 @@ def add_charge(ctx: AppContext, *, actor_id: int | None, name: str, kind: str, a
 
 
 def pay(session: Session, charge: Charge, amount: Decimal, on_date: dt.date,
-        actor_id: int | None, source: MoneyMovementSource = NO_SOURCE) -> ChargePayment:
-    """Pay (part of) a charge inside the caller's transaction."""
+        actor_id: int | None, source: MoneyMovementSource = NO_SOURCE, *,
+        flush: bool = True) -> ChargePayment:
+    """Pay (part of) a charge inside the caller's transaction (refusals come before anything
+    changes; ``flush=False`` leaves the payment pending)."""
     if charge.status != ChargeStatus.DUE:
         raise EngineError(WRONG_STATE, f"Charge '{charge.name}' is already "
                           f"{charge.status.value}.")
@@ -61,5 +63,6 @@ def pay(session: Session, charge: Charge, amount: Decimal, on_date: dt.date,
     payment = ChargePayment(charge_id=charge.id, on_date=on_date, amount=amount)
     payment.record_source(source, actor_id)
     session.add(payment)
-    session.flush()
+    if flush:
+        session.flush()
     return payment

@@ -511,6 +511,44 @@ def _posted_once(scope: Scope) -> Select[Any]:
             .group_by(m.c.workbook, m.c.cell))
 
 
+@invariant("posted-once-per-meeting",
+           "One meeting, one posting per account and kind: at most one sheet posts a loan's "
+           "repayment (or disbursal), a deposit into or withdrawal from an account (per "
+           "client share), or a charge payment, for a meeting", "account",
+           lambda c: c.sheets > 1)
+def _posted_once_per_meeting(scope: Scope) -> Select[Any]:
+    loans = (select(literal("loan").label("ledger"), Loan.account_no.label("account"),
+                    literal(None, String(20)).label("client_id"),
+                    cast(LoanTransaction.type, String(20)).label("kind"),
+                    LoanTransaction.on_date.label("meeting"),
+                    LoanTransaction.source_workbook_id.label("workbook"))
+             .join(Loan, Loan.id == LoanTransaction.loan_id)
+             .where(LoanTransaction.source_workbook_id.is_not(None),
+                    LoanTransaction.reversed.is_(False), scope.loan()))
+    savings = (select(literal("savings").label("ledger"),
+                      SavingsAccount.account_no.label("account"),
+                      cast(SavingsTransaction.client_id, String(20)).label("client_id"),
+                      cast(SavingsTransaction.type, String(20)).label("kind"),
+                      SavingsTransaction.on_date.label("meeting"),
+                      SavingsTransaction.source_workbook_id.label("workbook"))
+               .join(SavingsAccount, SavingsAccount.id == SavingsTransaction.account_id)
+               .where(SavingsTransaction.source_workbook_id.is_not(None),
+                      SavingsTransaction.reversed.is_(False), scope.savings()))
+    charges = (select(literal("charge").label("ledger"),
+                      cast(Charge.id, String(20)).label("account"),
+                      literal(None, String(20)).label("client_id"),
+                      literal("payment", String(20)).label("kind"),
+                      ChargePayment.on_date.label("meeting"),
+                      ChargePayment.source_workbook_id.label("workbook"))
+               .join(Charge, Charge.id == ChargePayment.charge_id)
+               .where(ChargePayment.source_workbook_id.is_not(None), scope.charge()))
+    m = union_all(loans, savings, charges).subquery("meeting_postings")
+    return (select((m.c.ledger + " " + m.c.account).label("account"), m.c.client_id,
+                   m.c.kind, m.c.meeting,
+                   func.count(func.distinct(m.c.workbook)).label("sheets"))
+            .group_by(m.c.ledger, m.c.account, m.c.client_id, m.c.kind, m.c.meeting))
+
+
 @invariant("charge-balance",
            "Charge: paid + waived + outstanding = charged, none negative, status agrees",
            "charge",

@@ -241,8 +241,12 @@ def generate_schedule(session: Session, loan: Loan, disbursed_on: dt.date) -> No
 
 
 def disburse(session: Session, loan: Loan, on_date: dt.date, actor_id: int | None,
-             source: MoneyMovementSource = NO_SOURCE) -> LoanTransaction:
-    """Disburse an approved loan inside the caller's transaction; returns the transaction."""
+             source: MoneyMovementSource = NO_SOURCE, *, flush: bool = True) -> LoanTransaction:
+    """Disburse an approved loan inside the caller's transaction; returns the transaction.
+
+    Every refusal comes before anything changes. ``flush=False`` leaves the transaction
+    pending (a caller writing many flushes them together; its id comes with that flush).
+    """
     if loan.status != LoanStatus.APPROVED:
         raise EngineError(WRONG_STATE, f"Loan {loan.account_no} is {loan.status.value}; only "
                           "an approved loan can be disbursed.")
@@ -258,7 +262,8 @@ def disburse(session: Session, loan: Loan, on_date: dt.date, actor_id: int | Non
         interest_portion=Decimal(0), fees_portion=Decimal(0), penalties_portion=Decimal(0))
     transaction.record_source(source, actor_id)
     session.add(transaction)
-    session.flush()
+    if flush:
+        session.flush()
     return transaction
 
 
@@ -279,12 +284,14 @@ _PORTIONS = ("penalties", "fees", "interest", "principal")
 
 def repay(session: Session, loan: Loan, amount: Decimal, on_date: dt.date,
           actor_id: int | None, source: MoneyMovementSource = NO_SOURCE,
-          kind: LoanTransactionType = LoanTransactionType.REPAYMENT) -> LoanTransaction:
+          kind: LoanTransactionType = LoanTransactionType.REPAYMENT, *,
+          flush: bool = True) -> LoanTransaction:
     """Apply a repayment inside the caller's transaction: oldest installment first.
 
-    Paying the last amount owed closes the loan. A repayment above what is owed is refused.
-    ``kind`` MIGRATION replays a repayment of the old system's history (allocated the same
-    way, but no cash moved in the engine).
+    Paying the last amount owed closes the loan. A repayment above what is owed is refused;
+    every refusal comes before anything changes. ``kind`` MIGRATION replays a repayment of
+    the old system's history (allocated the same way, but no cash moved in the engine).
+    ``flush=False``: as :func:`disburse`.
     """
     if loan.status != LoanStatus.ACTIVE:
         raise EngineError(WRONG_STATE, f"Loan {loan.account_no} is {loan.status.value}; only "
@@ -326,7 +333,8 @@ def repay(session: Session, loan: Loan, amount: Decimal, on_date: dt.date,
     if loan.outstanding == 0:
         loan.status = LoanStatus.CLOSED
         loan.closed_on = on_date
-    session.flush()
+    if flush:
+        session.flush()
     return transaction
 
 

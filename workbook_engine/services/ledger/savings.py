@@ -95,8 +95,11 @@ def open_account(session: Session, *, product_id: int, opened_on: dt.date,
 def move_money(session: Session, account: SavingsAccount, kind: SavingsTransactionType,
                amount: Decimal, on_date: dt.date, actor_id: int | None,
                source: MoneyMovementSource = NO_SOURCE,
-               client_id: int | None = None) -> SavingsTransaction:
-    """Deposit into or withdraw from an account inside the caller's transaction."""
+               client_id: int | None = None, *, flush: bool = True) -> SavingsTransaction:
+    """Deposit into or withdraw from an account inside the caller's transaction.
+
+    Every refusal comes before anything changes; ``flush=False`` leaves the transaction
+    pending (a caller writing many flushes them together)."""
     if account.status != SavingsStatus.ACTIVE:
         raise EngineError(WRONG_STATE, f"Savings account {account.account_no} is "
                           f"{account.status.value}; only an active account takes deposits "
@@ -118,7 +121,8 @@ def move_money(session: Session, account: SavingsAccount, kind: SavingsTransacti
         account_id=account.id, type=kind, on_date=on_date, amount=amount, client_id=client_id)
     transaction.record_source(source, actor_id)
     session.add(transaction)
-    session.flush()
+    if flush:
+        session.flush()
     return transaction
 
 

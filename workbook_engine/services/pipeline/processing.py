@@ -43,6 +43,7 @@ from workbook_engine.errors.returned import (
 )
 from workbook_engine.intake.archive import archive_original, file_sha256, safe_file_name
 from workbook_engine.reports.collection_report import (
+    PostingPreview,
     ReportData,
     comment_text,
     write_html_report,
@@ -50,6 +51,7 @@ from workbook_engine.reports.collection_report import (
 )
 from workbook_engine.services.imports.client_import import is_fineract, process_client_import
 from workbook_engine.services.imports.setup_import import is_fineract_setup, process_setup_import
+from workbook_engine.services.collection.posting import Rehearsal, rehearse_posting
 from workbook_engine.services.collection.rebuild import rebuild_as_xlsx
 from workbook_engine.services.collection.rules import collection_rules
 from workbook_engine.services.context import AppContext
@@ -342,16 +344,19 @@ def _process_collection_sheet(ctx: AppContext, book: RawWorkbook, stored: Any, n
                                name=office.name if office else None,
                                own_locale=office.locale if office else None)
         sheet = read_collection_sheet(book, COLLECTION_SHEET, expected)
-        validation = validate_sheet(s, sheet, expected, kind=COLLECTION_SHEET, rules=rules,
+        validation = validate_sheet(sheet, expected, kind=COLLECTION_SHEET, rules=rules,
                                     today=ctx.today(), locale=locale, file_name=name)
         headers = {c["key"]: c["header"] for c in expected["columns"]}
         errors = [_problem_json(p, headers) for p in validation.problems]
         posted = s.scalar(select(Submission.id).where(
             Submission.workbook_id == wb.id, Submission.status == SubmissionStatus.POSTED))
+        rehearsal = None
         if posted is not None:
             errors.insert(0, _sheet_problem(ALREADY_POSTED, f"This sheet was already posted "
                                             f"(submission {posted}); nothing on it is posted "
                                             "again.", name))
+        elif validation.plan is not None:
+            rehearsal = _rehearse(s, validation, expected, wb.id, errors, headers, sheet, name)
         previous = list(s.scalars(select(Submission).where(
             Submission.workbook_id == wb.id,
             Submission.status.in_([SubmissionStatus.AWAITING_APPROVAL,
@@ -370,6 +375,8 @@ def _process_collection_sheet(ctx: AppContext, book: RawWorkbook, stored: Any, n
             cash_collected=validation.collected, cash_paid_out=validation.paid_out,
             content={"errors": errors,
                      "entries": validation.entries.to_json() if validation.entries else None,
+                     "plan": validation.plan.to_json() if validation.plan else None,
+                     "rehearsal": _rehearsal_json(rehearsal, expected),
                      "sheet": sheet.sheet_name})
         s.add(sub)
         set_status(uow, sub, SubmissionStatus.RECEIVED, note=name)
@@ -387,7 +394,8 @@ def _process_collection_sheet(ctx: AppContext, book: RawWorkbook, stored: Any, n
             meeting_date=wb.meeting_date, center=center, loan_officer=officer,
             submitted_by=submitter, received_at=received, errors=errors,
             rows=_preview_rows(expected, validation), columns=_preview_columns(expected),
-            collected=validation.collected, paid_out=validation.paid_out, message=message)
+            collected=validation.collected, paid_out=validation.paid_out, message=message,
+            posting=_posting_preview(rehearsal, expected, errors))
         fault_point("before-report")
         signed = resign(ring, metadata, version=version + 1)
         with tempfile.TemporaryDirectory(dir=ctx.settings.outbox) as work:
@@ -414,6 +422,53 @@ def _process_collection_sheet(ctx: AppContext, book: RawWorkbook, stored: Any, n
         fault_point("after-commit")
         return ProcessResult(sub.id, status.value, None, len(errors), xlsx, html, message,
                              errors=tuple(errors))
+
+
+def _rehearse(session: Session, validation: Validation, expected: dict[str, Any],
+              workbook_id: str, errors: list[dict[str, Any]], headers: dict[str, str],
+              sheet: ReturnedSheet, name: str) -> Rehearsal:
+    """Rehearse the posting of the valid cells; what would fail becomes an error on its cell
+    (where the cell is in the returned file)."""
+    assert validation.plan is not None
+    rehearsal = rehearse_posting(session, validation.plan, expected=expected,
+                                 workbook_id=workbook_id,
+                                 rows_in_error={e["row_key"] for e in errors
+                                                if e.get("row_key")})
+    for failure in rehearsal.failures:
+        error = failure.as_error(sheet.sheet_name, name)
+        view = validation.cells.get((failure.row_key, failure.column_key))
+        if view is not None:
+            view.error = failure.error.code
+            error["cell"], error["row"] = view.address, sheet.row_numbers.get(failure.row_key)
+        error["column_header"] = headers.get(failure.column_key, failure.column_key)
+        errors.append(error)
+    return rehearsal
+
+
+def _rehearsal_json(rehearsal: Rehearsal | None,
+                    expected: dict[str, Any]) -> dict[str, Any] | None:
+    """What the rehearsal found would be posted (kept with the submission)."""
+    if rehearsal is None:
+        return None
+    every = {r["key"] for r in expected["rows"]}
+    return {"accounts": [c.to_json() for c in rehearsal.result.changes],
+            "excluded_rows": sorted(every - rehearsal.rows),
+            "collected": str(rehearsal.result.collected),
+            "paid_out": str(rehearsal.result.paid_out)}
+
+
+def _posting_preview(rehearsal: Rehearsal | None, expected: dict[str, Any],
+                     errors: list[dict[str, Any]]) -> PostingPreview | None:
+    """The report's "what posting will do": every account the rehearsal moved, before and
+    after; for a sheet with row errors, what approving with --exclude-invalid would post."""
+    if rehearsal is None or any(not e.get("row_key") for e in errors):
+        return None
+    every = {r["key"] for r in expected["rows"]}
+    return PostingPreview(
+        accounts=[{**c.to_json(), "before": c.before, "after": c.after}
+                  for c in rehearsal.result.changes],
+        excluded_rows=len(every - rehearsal.rows), collected=rehearsal.result.collected,
+        paid_out=rehearsal.result.paid_out)
 
 
 def _xlsx_report(ctx: AppContext, sheet: Any, source: Path | None, name: str,

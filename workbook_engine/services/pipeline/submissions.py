@@ -7,9 +7,11 @@ older, unposted one ``superseded``. Every change of status is an audit record
 
 Approval is maker-checker: the approver must be an active supervisor of the sheet's office or
 of an office above it, and neither the person who submitted the sheet nor the loan officer of
-the sheet (who handled the cash). Approving posts the sheet in the same transaction (:mod:`services.collection_posting`); if the
-accounts changed since the sheet was generated, nothing is posted and the submission becomes
-``invalid`` with the stale rows as its errors.
+the sheet (who handled the cash). Approving posts, in the same transaction, the plan that
+processing rehearsed (:mod:`services.collection.posting`), on the database as it is now; if
+any cell cannot be posted now (its account changed since the sheet was generated, or the
+ledger refuses it), nothing is posted and the submission becomes ``invalid`` with those
+cells as its errors.
 """
 
 from __future__ import annotations
@@ -34,11 +36,9 @@ from workbook_engine.errors.returned import (
     STALE,
 )
 from workbook_engine.errors.general import INVALID_VALUE, WRONG_STATE
-from workbook_engine.services.collection.posting import (
-    SheetEntries,
-    StaleSheet,
-    post_collection_sheet,
-)
+from workbook_engine.domain.posting_plan import PostingPlan, SheetEntries, plan_posting
+from workbook_engine.services.collection.posting import CellFailure, PostingRefused, post_plan
+from workbook_engine.services.collection.rules import collection_rules
 from workbook_engine.services.pipeline.approval_queue import supervises
 from workbook_engine.rules import Rules
 from workbook_engine.services.context import AppContext
@@ -225,15 +225,14 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
                                   + ("" if whole else ", or approve with --exclude-invalid")
                                   + ".")
             workbook = get_or_fail(s, GeneratedWorkbook, sub.workbook_id, "workbook")
-            entries = SheetEntries.from_json(content["entries"])
-            rows = None
+            plan = _plan(ctx, content, workbook.expected)
             if bad_rows:
                 excluded = sorted(bad_rows)
-                rows = [r["key"] for r in workbook.expected["rows"] if r["key"] not in bad_rows]
+                plan = plan.only_rows(r["key"] for r in workbook.expected["rows"]
+                                      if r["key"] not in bad_rows)
             set_status(uow, sub, SubmissionStatus.APPROVED)
-            result = post_collection_sheet(
-                s, expected=workbook.expected, entries=entries, workbook_id=workbook.id,
-                submission_id=sub.id, actor_id=approver.id, row_keys=rows)
+            result = post_plan(s, plan, expected=workbook.expected, workbook_id=workbook.id,
+                               submission_id=sub.id, actor_id=approver.id)
             sub.decided_by_id = approver.id
             sub.decided_at = uow.now
             sub.posted_at = uow.now
@@ -250,15 +249,16 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
                        + (f"; {len(excluded)} rows excluded" if excluded else ""))
             fault_point("mid-posting")
             uow.commit()
-    except StaleSheet as stale:
-        _mark_stale(ctx, submission_id, stale, by)
-        cells = "; ".join(f"row {c.row} ({c.name}), {c.column_key}: {c.reason}"
-                          for c in stale.cells[:5])
-        raise EngineError(STALE, f"Nothing was posted: {len(stale.cells)} cell(s) of "
-                          f"submission {submission_id} concern accounts that changed since "
-                          f"the sheet was generated ({cells}). Correct those rows in the "
-                          "report and send it again.", submission_id=submission_id,
-                          stale=[c.__dict__ for c in stale.cells]) from None
+    except PostingRefused as refused:
+        _mark_refused(ctx, submission_id, refused.cells, by)
+        cells = "; ".join(c.message.rstrip(".") for c in refused.cells[:5])
+        first = refused.cells[0].error
+        raise EngineError(first if all(c.error is first for c in refused.cells) else STALE,
+                          f"Nothing was posted: {len(refused.cells)} cell(s) of submission "
+                          f"{submission_id} cannot be posted now ({cells}). Correct those "
+                          "rows in the report and send it again, or approve with "
+                          "--exclude-invalid.", submission_id=submission_id,
+                          cells=[c.as_error() for c in refused.cells]) from None
     new_sheet = write_excluded(ctx, submission_id, excluded) if excluded and write_excluded \
         else None
     view = show_submission(ctx, submission_id)
@@ -267,16 +267,24 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
     return view
 
 
-def stale_errors(cells: list[Any]) -> list[dict[str, Any]]:
-    """Catalogue errors (JSON) for stale cells."""
-    return [{"code": STALE.code, "title": STALE.title, "how_to_fix": STALE.how_to_fix,
-             "message": f"{c.name}: {c.column_key} cannot be posted: account {c.account} "
-                        f"changed ({c.reason}).", "sheet": None, "row": c.row,
-             "column": c.column_key, "cell": c.cell, "row_key": c.row_key,
-             "client_id": None, "account": c.account} for c in cells]
+def _plan(ctx: AppContext, content: dict[str, Any], expected: dict[str, Any]) -> PostingPlan:
+    """The plan processing rehearsed and stored; a submission processed before plans were
+    stored gets its plan from its entries, under today's rules."""
+    if content.get("plan"):
+        return PostingPlan.from_json(content["plan"])
+    plan = plan_posting(expected, SheetEntries.from_json(content["entries"]),
+                        excess=collection_rules(ctx.rules).excess)
+    if plan.problems:
+        raise EngineError(NOT_VALID, "This submission was checked by an earlier version of "
+                          "the engine, and cannot be posted as it is: "
+                          + "; ".join(p.message for p in plan.problems[:3])
+                          + ". Correct its report and send it again.")
+    return plan
 
 
-def _mark_stale(ctx: AppContext, submission_id: int, stale: StaleSheet, by: str) -> None:
+def _mark_refused(ctx: AppContext, submission_id: int, cells: list[CellFailure],
+                  by: str) -> None:
+    """The submission becomes invalid, with the cells that cannot be posted as errors."""
     with ctx.unit_of_work(None) as uow:
         sub = get_or_fail(uow.session, Submission, submission_id, "submission")
         try:
@@ -284,10 +292,12 @@ def _mark_stale(ctx: AppContext, submission_id: int, stale: StaleSheet, by: str)
         except EngineError:
             pass
         content = dict(sub.content or {})
-        content["errors"] = list(content.get("errors", [])) + stale_errors(stale.cells)
+        content["errors"] = list(content.get("errors", [])) + [c.as_error() for c in cells]
         sub.content = content
         sub.error_count = len(content["errors"])
-        set_status(uow, sub, SubmissionStatus.INVALID, note="stale at approval")
+        codes = sorted({c.error.code for c in cells})
+        set_status(uow, sub, SubmissionStatus.INVALID,
+                   note=f"not posted at approval: {', '.join(codes)}")
         uow.commit()
 
 
