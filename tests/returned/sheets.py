@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
+from tests.support.libreoffice import convert
 from workbook_engine.domain import GeneratedWorkbook
 from workbook_engine.services.collection.sheets import generate_collection_sheets
 from workbook_engine.workbooks.filling import fill_sheet, input_address
@@ -45,15 +45,9 @@ FILLED_HEADER = {"payment_type": "Cash", "receipt_number": "R-0303", "receipt_da
 
 
 def libreoffice_resave(source: Path, out_dir: Path) -> Path:
-    """Re-save a file with LibreOffice headless (own profile dir); returns the new file."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    profile = out_dir / "lo-profile"
-    subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
-                    "--convert-to", "xlsx", "--outdir", str(out_dir), str(source)],
-                   check=True, capture_output=True, timeout=120)
-    result = out_dir / (source.stem + ".xlsx")
-    assert result.exists()
-    return result
+    """Re-save a file with LibreOffice headless, as a person's LibreOffice would (cached
+    values kept); returns the new file."""
+    return convert(source, "xlsx", out_dir, recalc=False)
 
 
 def has_soffice() -> bool:

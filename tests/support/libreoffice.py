@@ -1,13 +1,18 @@
 """LibreOffice headless for tests: its own profile, set to recalculate every formula on load.
 
 LibreOffice trusts the cached values of a file that says it comes from Excel unless its
-``OOXMLRecalcMode`` is "always" (0); each call uses a fresh profile folder where it is.
+``OOXMLRecalcMode`` is "always" (0). Each test worker keeps one profile per recalculation
+mode and reuses it: creating a profile is most of a conversion's cost (several seconds), and
+one worker runs one conversion at a time, so two LibreOffice instances never share a profile.
 """
 
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -36,10 +41,7 @@ def convert(source: Path, target_format: str, work: Path, timeout: int = 120,
     """Open ``source`` in LibreOffice (recalculating everything, or with ``recalc=False``
     never) and save it as ``target_format`` (e.g. "xlsx", "pdf") in ``work/out``."""
     require_soffice()
-    profile = work / "lo-profile"
-    (profile / "user").mkdir(parents=True, exist_ok=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(
-        _REGISTRY.format(mode=0 if recalc else 1), encoding="utf-8")
+    profile = _profile(recalc)
     out = work / ("out" if recalc else "out-cached")
     out.mkdir(parents=True, exist_ok=True)
     subprocess.run([SOFFICE, f"-env:UserInstallation={profile.resolve().as_uri()}",
@@ -49,5 +51,17 @@ def convert(source: Path, target_format: str, work: Path, timeout: int = 120,
     result = out / f"{source.stem}.{target_format.split(':')[0]}"
     if not result.exists():
         raise AssertionError(f"LibreOffice did not write {result}")
-    shutil.rmtree(profile, ignore_errors=True)
     return result
+
+
+def _profile(recalc: bool) -> Path:
+    """This worker's LibreOffice profile for the mode, with the recalculation setting
+    written again before each start (LibreOffice rewrites the file when it exits)."""
+    profile = (Path(tempfile.gettempdir())
+               / f"workbook-engine-lo-{os.getuid()}-{os.getpid()}-{int(recalc)}")
+    if not profile.exists():
+        atexit.register(shutil.rmtree, profile, ignore_errors=True)
+    (profile / "user").mkdir(parents=True, exist_ok=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(
+        _REGISTRY.format(mode=0 if recalc else 1), encoding="utf-8")
+    return profile
