@@ -53,10 +53,13 @@ def sign_in(client: Any, login: str, password: str = PASSWORD) -> Any:
                        follow_redirects=True)
 
 
-KILIMANI_AS_DUE = {("Kilimani", "deposit"): "50", ("Umoja", "deposit"): "80",
+KILIMANI_AS_DUE = {("Kilimani", "deposit"): "50",
                    ("Amina Wanjiku", "repayment"): "1851.28", ("Amina Wanjiku", "deposit"): "100",
                    ("Baraka Mutua", "repayment"): "1388.46", ("Baraka Mutua", "deposit"): "100",
-                   ("Chiku Akinyi", "disbursal"): "8000", ("Chiku Akinyi", "charges"): "200"}
+                   ("Chiku Akinyi", "disbursal"): "8000", ("Chiku Akinyi", "charges"): "200",
+                   # Umoja's Group Fund is per client: a share on each member's row
+                   **{(name, "deposit:Group Fund"): "20" for name in (
+                       "Amina Wanjiku", "Baraka Mutua", "Chiku Akinyi", "Dalia Njeri")}}
 
 
 def add_approvable_submission(world: Any, *, submitted_by_id: int | None = None) -> int:
