@@ -148,8 +148,8 @@ class QueueFilter:
     date_to: dt.date | None = None
     search: str | None = None
 
-    def conditions(self, *, with_status: bool = True) -> list[Any]:
-        """The SQL conditions of these filters (over :func:`_query`'s joins)."""
+    def conditions(self, s: Session, *, with_status: bool = True) -> list[Any]:
+        """The SQL conditions of these filters (over the joins of :meth:`joined`)."""
         found: list[Any] = []
         if with_status:
             found.append(Submission.status == SubmissionStatus(self.status) if self.status
@@ -168,8 +168,19 @@ class QueueFilter:
             found.append(_on_or_after(self.date_from))
         if self.date_to is not None:
             found.append(_on_or_after(self.date_to + dt.timedelta(days=1), before=True))
-        found.extend(_matches(word) for word in (self.search or "").split()[:6])
+        found.extend(_matches(s, word) for word in (self.search or "").split()[:6])
         return found
+
+    def joined(self, *columns: Any) -> Any:
+        """``select(*columns)`` over submissions, joined to what these filters look at."""
+        query = select(*columns).select_from(Submission)
+        if self.search or (self.place or "").startswith("g"):
+            query = (query.outerjoin(GeneratedWorkbook,
+                                     GeneratedWorkbook.id == Submission.workbook_id)
+                     .outerjoin(SheetGroup, SheetGroup.id == GeneratedWorkbook.group_id))
+        if self.search:
+            query = query.outerjoin(Center, Center.id == Submission.center_id)
+        return query
 
 
 def _on_or_after(day: dt.date, *, before: bool = False) -> Any:
@@ -183,19 +194,23 @@ def _on_or_after(day: dt.date, *, before: bool = False) -> Any:
                and_(Submission.meeting_date.is_(None), Submission.received_at >= start))
 
 
-def _matches(word: str) -> Any:
+def _matches(s: Session, word: str) -> Any:
+    """A sheet whose file, center or group is named with ``word``, or whose center or group
+    has (or had) a client so named. The clients' groups are looked up first, in one small
+    query, so the queue's query compares ids instead of searching clients row by row."""
     like = f"%{word.replace('%', '').replace('_', ' ').strip()}%"
-    member_group = aliased(Group)
-    client = (select(GroupMembership.id)
-              .join(Client, Client.id == GroupMembership.client_id)
-              .join(member_group, member_group.id == GroupMembership.group_id)
-              .where(or_(member_group.center_id == Submission.center_id,
-                         member_group.id == SheetGroup.id))
-              .where(or_(Client.first_name.ilike(like), Client.last_name.ilike(like),
-                         Client.full_name.ilike(like), Client.external_id.ilike(like)))
-              .correlate(Submission, SheetGroup).exists())
+    places = s.execute(
+        select(Group.id, Group.center_id)
+        .join(GroupMembership, GroupMembership.group_id == Group.id)
+        .join(Client, Client.id == GroupMembership.client_id)
+        .where(or_(Client.first_name.ilike(like), Client.last_name.ilike(like),
+                   Client.full_name.ilike(like), Client.external_id.ilike(like)))
+        .distinct().limit(5000)).all()
+    groups = {group for group, _ in places}
+    centers = {center for _, center in places if center is not None}
     return or_(Submission.original_name.ilike(like), Center.name.ilike(like),
-               SheetGroup.name.ilike(like), client)
+               SheetGroup.name.ilike(like), Submission.center_id.in_(centers),
+               SheetGroup.id.in_(groups))
 
 
 @dataclass(frozen=True)
@@ -232,25 +247,30 @@ def _ordered(query: Any) -> Any:
 def queue(ctx: AppContext, *, viewer_id: int, filters: QueueFilter | None = None,
           page: int = 1, per_page: int = 20) -> QueuePage:
     """One page of the submissions ``viewer_id`` may see, filtered in the database:
-    awaiting approval first, oldest first (a supervisor works through it in order)."""
+    awaiting approval first, oldest first (a supervisor works through it in order).
+
+    Three queries: the count per status (the total, and the figure beside each status
+    choice), the page's ids (joined only to what the filters need), and the page's rows
+    with their names."""
     filters = filters or QueueFilter()
     with ctx.session_factory() as s:
         viewer = get_or_fail(s, Staff, viewer_id, "member of staff")
         seen = visible_to(s, viewer)
-        # One grouped count gives the total and the figure beside each status choice.
         status_counts = {SubmissionStatus(status).value: n for status, n in s.execute(
-            _query(s).where(seen, *filters.conditions(with_status=False))
-            .with_only_columns(Submission.status, func.count(Submission.id))
+            filters.joined(Submission.status, func.count(Submission.id))
+            .where(seen, *filters.conditions(s, with_status=False))
             .group_by(Submission.status))}
         total = (status_counts.get(filters.status, 0) if filters.status else sum(
             n for st, n in status_counts.items() if st != SubmissionStatus.DISMISSED.value))
         pages = max(1, -(-total // per_page))
         page = min(max(1, page), pages)
-        rows = [_unpack(r) for r in s.execute(_ordered(
-            _query(s).where(seen, *filters.conditions()))
-            .limit(per_page).offset((page - 1) * per_page))]
-    return QueuePage(rows=rows, total=total, page=page, per_page=per_page,
-                     counts=status_counts)
+        ids = list(s.scalars(_ordered(filters.joined(Submission.id)
+                                      .where(seen, *filters.conditions(s)))
+                             .limit(per_page).offset((page - 1) * per_page)))
+        found = {r[0].id: _unpack(r) for r in s.execute(
+            _query(s).where(Submission.id.in_(ids)))} if ids else {}
+    return QueuePage(rows=[found[i] for i in ids], total=total, page=page,
+                     per_page=per_page, counts=status_counts)
 
 
 def queue_rows(ctx: AppContext, *, viewer_id: int, filters: QueueFilter | None = None,
@@ -260,7 +280,7 @@ def queue_rows(ctx: AppContext, *, viewer_id: int, filters: QueueFilter | None =
     with ctx.session_factory() as s:
         viewer = get_or_fail(s, Staff, viewer_id, "member of staff")
         return [_unpack(r) for r in s.execute(_ordered(
-            _query(s).where(visible_to(s, viewer), *filters.conditions())).limit(limit))]
+            _query(s).where(visible_to(s, viewer), *filters.conditions(s))).limit(limit))]
 
 
 def queue_choices(ctx: AppContext, *, viewer_id: int) -> dict[str, list[dict[str, Any]]]:
