@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbook_engine.domain.labels import answering, distinct_labels, group_spellings
@@ -23,6 +23,7 @@ def test_a_group_is_shown_with_its_center_and_more_only_when_needed() -> None:
         5: "Nguvu"}
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(NAMES, CENTERS, OFFICES), min_size=1, max_size=12))
 def test_labels_are_distinct_and_each_names_one_group(
         groups: list[tuple[str, str | None, str]]) -> None:

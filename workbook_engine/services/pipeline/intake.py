@@ -310,6 +310,10 @@ def sender_refusal(ctx: AppContext, submission_id: int, sender: Sender) -> str |
         submission = session.get(Submission, submission_id)
         if submission is None:
             return None
+        for error in (submission.content or {}).get("errors", []):  # refused in processing
+            if error.get("code") in (SENDER_NOT_ASSIGNED.code, GROUP_NOT_ASSIGNED.code):
+                message = str(error.get("message", ""))
+                return f"{error['code']}: {message[:1].lower()}{message[1:].rstrip('.')}"
         workbook = (session.get(GeneratedWorkbook, submission.workbook_id)
                     if submission.workbook_id else None)
         found = hand_in_refusal(session, sender.id, f"{sender.name} ({sender.email})",
