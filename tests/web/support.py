@@ -32,7 +32,8 @@ def add_submission(ctx: AppContext, *, loan_officer_id: int, office_id: int,
                          status=status, loan_officer_id=loan_officer_id,
                          submitted_by_id=submitted_by_id or loan_officer_id,
                          office_id=office_id, center_id=center_id,
-                         meeting_date=dt.date(2026, 3, 3), error_count=error_count,
+                         meeting_date=extra.pop("meeting_date", dt.date(2026, 3, 3)),
+                         error_count=error_count,
                          cash_collected=Decimal(collected), cash_paid_out=Decimal(paid_out),
                          **extra)
         s.add(row)
