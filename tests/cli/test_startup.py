@@ -49,7 +49,8 @@ def test_commands_that_touch_no_workbook_load_no_heavy_module(kilimani: Kilimani
     env = _env(kilimani)
     for argv in (["version"], ["clients", "show", "1"], ["clients", "list", "--csv"],
                  ["offices", "list"], ["centers", "list", "--json"], ["codes", "list"],
-                 ["loans", "show", "1"], ["errors"]):
+                 ["loans", "show", "1"], ["errors"], ["submissions", "list"],
+                 ["submissions", "list", "--json"]):
         code, heavy, out = _loaded_by(argv, env)
         assert (code, heavy) == (0, []), (argv, out)
     code, _, out = _loaded_by(["clients", "show", "1"], env)

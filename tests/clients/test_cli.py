@@ -88,3 +88,17 @@ def test_codes_fields_loans_savings(home: Path) -> None:
     assert bad.returncode == 1
     assert bad.stderr.strip() == ("Error: The last name of a person is mandatory and is "
                                   "missing.")
+
+
+def test_transfer_of_a_group_member_names_the_destination_group_option(home: Path) -> None:
+    member = run_json(home, "clients", "list", "--group", "2")[0]["id"]  # Juhudi (Amani)
+    run_json(home, "clients", "transfer", "propose", str(member), "--to", "3")
+    refused = cli(home, "--as", "Faith Chebet", "clients", "transfer", "accept", str(member))
+    assert refused.returncode == 1
+    said = " ".join(refused.stderr.split())
+    assert "is a member of group Juhudi (Amani)" in said and "--to-group" in said
+    assert "Kisumu Ushindi (group 24)" in said
+    moved = run_json(home, "clients", "transfer", "accept", str(member), "--to-group", "24")
+    assert (moved["office"], moved["staff"]) == ("Kisumu", "Mwangi Njoroge")
+    page = run_json(home, "clients", "show", str(member))
+    assert [g for g in page["groups"] if "Kisumu Ushindi" in str(g)], page["groups"]

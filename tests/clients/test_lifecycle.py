@@ -214,7 +214,7 @@ def test_transfer_accept_moves_the_client(any_kilimani):
                          .where(GroupMembership.client_id == DALIA)
                          .order_by(GroupMembership.id)).all() == [
             (s.scalar(select(Group.id).where(Group.name == "Umoja")), TODAY), (group, None)]
-    assert audits(w, "client.accept_transfer")[-1].note == "left groups: Umoja"
+    assert audits(w, "client.accept_transfer")[-1].note == "left groups: Umoja (Kilimani)"
 
 
 def test_transfer_reject_puts_on_hold_then_withdraw(kilimani):

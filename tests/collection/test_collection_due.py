@@ -56,8 +56,15 @@ def test_kilimani_rows_in_order_with_the_hand_figures(kilimani):
     assert chiku.charges is not None and chiku.charges.amount == D("200.00")
     assert not chiku.repayments
     dalia = rows["Dalia Njeri"]
-    assert (dalia.repayments, dalia.disbursals, dalia.savings, dalia.charges) == ({}, {}, {}, None)
-    assert rows["Umoja"].savings[savings["Group Fund"]].amount == D("80.00")
+    assert (dalia.repayments, dalia.disbursals, dalia.charges) == ({}, {}, None)
+    # Group Fund is per client: each member's row has its share (2 x 20 - 80 / 4 = 20), and
+    # the group's row keeps only the withdrawal.
+    assert set(dalia.savings) == {savings["Group Fund"]}
+    fund = rows["Umoja"].savings[savings["Group Fund"]]
+    assert (fund.by_member, fund.amount) == (True, D("0"))
+    assert [rows[name].savings[savings["Group Fund"]].amount for name in (
+        "Amina Wanjiku", "Baraka Mutua", "Chiku Akinyi", "Dalia Njeri")] == [D("20.00")] * 4
+    assert dalia.savings[savings["Group Fund"]].share_of == ("group:1", "Umoja")
     assert rows["Kilimani"].savings[savings["Center Fund"]].amount == D("50.00")
     assert sheet.total_collected == D("3769.74")
     assert sheet.total_paid_out == D("8000.00")
@@ -164,7 +171,8 @@ def test_voluntary_is_one_meeting_mandatory_counts_meetings(kilimani):
     _, savings = _ids(kilimani)
     assert rows["Amina Wanjiku"].savings[savings["Lazima"]].amount == D("50.00")
     assert rows["Baraka Mutua"].savings[savings["Hiari"]].amount == D("100.00")
-    assert rows["Umoja"].savings[savings["Group Fund"]].amount == D("0.00")
+    assert {rows[name].savings[savings["Group Fund"]].amount for name in (
+        "Amina Wanjiku", "Baraka Mutua", "Chiku Akinyi", "Dalia Njeri")} == {D("0.00")}
     # Amina owed installment 3 only, due that very day: no arrears.
     cell = rows["Amina Wanjiku"].repayments[1]
     assert (cell.amount, cell.days_in_arrears) == (D("925.64"), 0)
@@ -191,10 +199,11 @@ def test_a_group_meeting_on_its_own(kilimani, tmp_path):
         (RowKind.GROUP, "Tegemeo"), (RowKind.CLIENT, "Auma Owino"),
         (RowKind.CLIENT, "Juma Owino")]
     assert sheet.center_id is None and sheet.title == "Tegemeo"
-    # By branch: the group meets on Mondays, next on 2026-03-09 (within 7 days).
+    # By branch: the group meets on Mondays; by default its last meeting day, 2026-03-02
+    # (not entered yet).
     made = generate_collection_sheets(kilimani.ctx, actor_id=None, out_dir=tmp_path,
                                       office_id=kilimani.ref.branches["Kisumu"])
-    assert [(m.group_id, m.meeting_date) for m in made] == [(group_id, dt.date(2026, 3, 9))]
+    assert [(m.group_id, m.meeting_date) for m in made] == [(group_id, dt.date(2026, 3, 2))]
 
 
 def _second_center_sharing_amina(world):
@@ -273,3 +282,23 @@ def test_a_batch_costs_the_queries_of_one_sheet(kilimani):
                      DueRequest(dt.date(2026, 3, 2), center_id=bidii),
                      DueRequest(dt.date(2026, 2, 17), center_id=kilimani.center_id)])
     assert one == three <= 20
+
+
+def test_a_member_owes_the_per_client_fund_only_from_the_meeting_after_joining(kilimani):
+    from workbook_engine.services.setup.demo import _Builder
+
+    _, savings = _ids(kilimani)
+    with kilimani.ctx.unit_of_work(None) as uow:
+        umoja = uow.session.scalar(select(Group).where(Group.name == "Umoja"))
+        _Builder(uow.session).client(umoja, "Eva", "Moraa", dt.date(2026, 3, 1))
+        uow.commit()
+    fund = savings["Group Fund"]
+    now = _rows(_sheet(kilimani))
+    # Eva joined between the meetings: she owes this meeting's 20, no share of the 80
+    # deposited at the opening (the four founders' 20 each) and nothing before she joined.
+    assert now["Eva Moraa"].savings[fund].amount == D("20.00")
+    assert now["Amina Wanjiku"].savings[fund].amount == D("20.00")
+    # At the meeting of 2026-02-17 (a sheet generated later for it) she was not a member yet.
+    before = _rows(_sheet(kilimani, meeting=dt.date(2026, 2, 17)))
+    assert before["Eva Moraa"].savings[fund].amount == D("0.00")
+    assert before["Umoja"].savings[fund].by_member

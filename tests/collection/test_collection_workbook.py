@@ -37,7 +37,7 @@ def _cells(expected, key):
 
 def test_expected_payload_records_the_hand_figures(generated, kilimani):
     sheet, expected = generated
-    assert sheet.meeting_date == KILIMANI_MEETING  # today's (next) meeting by default
+    assert sheet.meeting_date == KILIMANI_MEETING  # today's meeting by default
     assert expected["totals"] == {**expected["totals"], "collected": "3769.74",
                                   "paid_out": "8000.00", "cash_to_hand_over": "-4230.26"}
     assert [r["key"] for r in expected["rows"]][:2] == [
@@ -55,7 +55,10 @@ def test_expected_payload_records_the_hand_figures(generated, kilimani):
     assert chiku["cells"]["disbursal:1"]["due"] == "8000.00"
     assert chiku["cells"]["charges"]["charges"][0]["amount"] == "200.00"
     dalia = next(r for r in expected["rows"] if r["name"] == "Dalia Njeri")
-    assert set(dalia["cells"]) == {"attendance"}
+    # Her only money cell: her share of Umoja's Group Fund (per client).
+    assert set(dalia["cells"]) == {"attendance", "deposit:3"}
+    assert (dalia["cells"]["deposit:3"]["due"], dalia["cells"]["deposit:3"]["share_of"]) == (
+        "20.00", "group:1")
     assert expected["accounts"]["loan:1"]["last_transaction_id"] is not None
     json.dumps(expected)  # JSON as stored
 
@@ -102,7 +105,8 @@ def test_workbook_cells_protection_and_validations(generated):
     cached = load_workbook(sheet.path, data_only=True)[COLLECTION_SHEET.data_sheet]
     assert cached[cash_cell].value == pytest.approx(-4230.26)
     assert cached[f"{columns['collected']}{totals_row}"].value == pytest.approx(3769.74)
-    assert cached[f"{columns['collected']}{row}"].value == pytest.approx(1951.28)
+    # Amina: 1,851.28 + Lazima 100 + her Group Fund share 20.
+    assert cached[f"{columns['collected']}{row}"].value == pytest.approx(1971.28)
     assert ws[f"{columns['collected']}{row}"].value.startswith("=SUM(")
 
 

@@ -14,7 +14,7 @@ from workbook_engine.domain import Client, Group, GroupMembership, Office
 from workbook_engine.services.clients import lifecycle
 from workbook_engine.services.collection.due import compute_due
 from workbook_engine.services.ledger.integrity import run_check
-from workbook_engine.services.setup.institution import add_group_member, create_group
+from workbook_engine.services.setup.institution import create_group
 
 
 def test_a_member_who_moves_away_keeps_the_group_fund_history(
@@ -42,8 +42,7 @@ def test_a_member_who_moves_away_keeps_the_group_fund_history(
     # Back in Nairobi East, Dalia joins Umoja again: her membership is taken up again.
     nairobi = world.ref.branches["Nairobi East"]  # type: ignore[attr-defined]
     lifecycle.propose_transfer(ctx, actor_id=None, client_id=dalia, to_office_id=nairobi)
-    lifecycle.accept_transfer(ctx, actor_id=None, client_id=dalia)
-    add_group_member(ctx, actor_id=None, group_id=umoja, client_id=dalia)
+    lifecycle.accept_transfer(ctx, actor_id=None, client_id=dalia, group_id=umoja)
     with ctx.session_factory() as s:
         assert s.execute(select(GroupMembership.group_id, GroupMembership.left_on)
                          .where(GroupMembership.client_id == dalia)

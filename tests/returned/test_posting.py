@@ -26,10 +26,13 @@ from workbook_engine.services.collection.posting import PostingRefused, post_pla
 from workbook_engine.services.ledger.loans import repay_loan
 
 D = Decimal
-ALL_DUE = {("Kilimani", "deposit"): "50", ("Umoja", "deposit"): "80",
+MEMBERS = ("Amina Wanjiku", "Baraka Mutua", "Chiku Akinyi", "Dalia Njeri")
+ALL_DUE = {("Kilimani", "deposit"): "50",
            ("Amina Wanjiku", "repayment"): "1851.28", ("Amina Wanjiku", "deposit"): "100",
            ("Baraka Mutua", "repayment"): "1388.46", ("Baraka Mutua", "deposit"): "100",
-           ("Chiku Akinyi", "disbursal"): "8000", ("Chiku Akinyi", "charges"): "200"}
+           ("Chiku Akinyi", "disbursal"): "8000", ("Chiku Akinyi", "charges"): "200",
+           # the Group Fund is per client: each member's share on the member's row
+           **{(name, "deposit:Group Fund"): "20" for name in MEMBERS}}
 
 
 def _post(world, wb, sheet_entries, submission_id=None):
@@ -98,7 +101,7 @@ def test_half_way_failure_leaves_no_trace(kilimani, monkeypatch):
     with pytest.raises(PostingRefused) as caught:  # the defect is reported on its cell
         _post(kilimani, wb, entries(wb.expected, ALL_DUE, {"Amina Wanjiku": "P"}))
     assert [(c.error.code, c.name) for c in caught.value.cells] == [
-        ("posting-defect", "Umoja")]  # the cell of the Group Fund deposit
+        ("posting-defect", "Chiku Akinyi")]  # the cell of her Group Fund share
     assert "RuntimeError: disk full" in caught.value.cells[0].message
     with kilimani.ctx.session_factory() as s:
         for model in (LoanTransaction, SavingsTransaction):

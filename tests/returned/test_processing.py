@@ -85,7 +85,7 @@ def test_typing_errors_one_per_cell(sheet, tmp_path):
     bad = _fill(sheet, tmp_path, cells={
         ("Amina Wanjiku", "repayment"): "three hundred", ("Baraka Mutua", "deposit"): -100,
         ("Kilimani", "deposit"): 50.505, ("Chiku Akinyi", "attendance"): "X",
-        ("Umoja", "deposit"): "=40*2"})
+        ("Umoja", "withdrawal"): "=40*2"})
     result = process_file(world.ctx, bad, actor_id=None)
     assert _codes(result) == [
         ("bad-attendance", "Chiku Akinyi"), ("formula-in-input", "Umoja"),
@@ -311,7 +311,8 @@ def test_exclude_invalid_posts_valid_rows_and_writes_the_rest(sheet, tmp_path):
     view = approve_submission(world.ctx, submission_id=result.submission_id, by="Grace Wambui",
                               exclude_invalid=True, write_excluded=write_excluded_sheet)
     assert view["status"] == "posted" and len(view["excluded_rows"]) == 1
-    assert D(view["posting"]["collected"]) == D("3769.74") - D("1851.28") - D("100")
+    # Amina's row is left out: her repayment, her Lazima and her share of the Group Fund.
+    assert D(view["posting"]["collected"]) == D("3769.74") - D("1851.28") - D("100") - D("20")
     new_book = load_workbook(view["excluded_sheet"])
     names = [c.value for c in new_book["Collection sheet"]["B"] if c.value]
     assert "Amina Wanjiku" in names and "Baraka Mutua" not in names

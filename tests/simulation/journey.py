@@ -68,7 +68,6 @@ class Journey:
                 twin = generate(self.world, self.unit, self.meeting)
                 self.count("sheets generated twice")
         filled = self.season.officer.fill(sheet.expected, self.season.header(sheet))
-        self.season.skip_known_faults(sheet.expected, filled)
         if self.chance(habits.office_repayment_before_processing):
             self.repay_at_office(sheet, "before processing")
         path = self.write(sheet, filled, sheet.path, "returned")
@@ -129,7 +128,6 @@ class Journey:
         if twin is not None:
             self.count("second copy returned as due")
             copy = self.season.officer.fill(twin.expected, self.season.header(twin))
-            self.season.skip_known_faults(twin.expected, copy)
             self.settle(twin, copy, send(self.world, self.write(twin, copy, twin.path,
                                                                 "returned"), self.unit))
 
@@ -154,9 +152,7 @@ class Journey:
                 if "already-posted" in codes:
                     self.count("refused: already posted")
                     return
-                rows = {str(e.get("row_key")) for e in errors}
-                if all(e.get("row_key") for e in errors) and self.chance(habits.exclude_invalid) \
-                        and self.season.may_exclude(sheet.expected, rows):
+                if all(e.get("row_key") for e in errors) and self.chance(habits.exclude_invalid):
                     self.approve_valid_rows(sheet, filled, result)
                     return
                 again = {(e.get("row_key"), e.get("column"), e.get("code")) for e in errors}
@@ -236,7 +232,6 @@ class Journey:
             sheet = Sheet(self.unit, self.meeting, record.id, path, record.expected)
         self.count("excluded-rows sheets returned")
         filled = self.season.officer.fill(sheet.expected, self.season.header(sheet))
-        self.season.skip_known_faults(sheet.expected, filled)
         self.settle(sheet, filled, send(self.world, self.write(sheet, filled, path, "returned"),
                                         self.unit))
 

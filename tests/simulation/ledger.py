@@ -71,19 +71,24 @@ def posting_faults(world: World, submission_id: int, expected: dict[str, Any],
 
 
 def double_postings(world: World) -> list[str]:
-    """Accounts posted by more than one submission for the same meeting and kind."""
+    """Accounts posted by more than one submission for the same meeting and kind (a
+    member's share of a per-client group account counting as an account of its own: the
+    members' rows of one meeting may come on two sheets, e.g. the excluded-rows sheet)."""
     found = []
     with world.ctx.session_factory() as s:
         for model, account, kind, what in MOVEMENTS:
             kind_column = kind if kind is not None else func.min("payment")
+            share = [SavingsTransaction.client_id] if model is SavingsTransaction else []
             query = (select(account, kind_column, Submission.meeting_date,
-                            func.count(func.distinct(model.submission_id)))  # type: ignore[attr-defined]
+                            func.count(func.distinct(model.submission_id)), *share)  # type: ignore[attr-defined]
                      .join(Submission, Submission.id == model.submission_id)  # type: ignore[attr-defined]
                      .where(Submission.kind == "collection_sheet")
                      .group_by(account, *([kind] if kind is not None else []),
-                               Submission.meeting_date)
+                               Submission.meeting_date, *share)
                      .having(func.count(func.distinct(model.submission_id)) > 1))  # type: ignore[attr-defined]
-            for account_id, kind_value, meeting, count in s.execute(query):
-                found.append(f"{what} {account_id}: {getattr(kind_value, 'value', kind_value)} "
-                             f"posted by {count} sheets for the meeting of {meeting}")
+            for account_id, kind_value, meeting, count, *client in s.execute(query):
+                whose = f" (client {client[0]}'s share)" if client and client[0] else ""
+                found.append(f"{what} {account_id}{whose}: "
+                             f"{getattr(kind_value, 'value', kind_value)} posted by {count} "
+                             f"sheets for the meeting of {meeting}")
     return found

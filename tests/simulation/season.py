@@ -10,7 +10,7 @@ cash to hand over is what was posted, no account is posted twice for one meeting
 command that replays it.
 
     python -m tests.simulation.season --seed 7 --days 30 [--start 2026-12-07] [--scale 2]
-        [--backend postgresql] [--habits field|busy|as-due] [--expect-valid] [--all-faults]
+        [--backend postgresql] [--habits field|busy|as-due] [--expect-valid]
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,22 +31,8 @@ from tests.simulation.journey import Journey
 from tests.simulation.ledger import books_faults, double_postings
 from tests.simulation.meeting import Sheet, Tally
 from tests.simulation.office import Office
-from tests.simulation.officers import HABITS, Filled, Habits, Officer
+from tests.simulation.officers import HABITS, Habits, Officer
 from tests.simulation.world import World, demo_world
-
-KNOWN_FAULTS: frozenset[str] = frozenset({
-    # #15 valid-posts: an interest-at-disbursement loan's disbursal cleared while its interest
-    # is kept is reported valid and cannot post (tests/simulation/test_found_faults.py).
-    "disbursal-cleared-interest-kept",
-    # #15 valid-posts: a group's per-client deposit on the sheet of excluded rows posts without
-    # recording which member paid (test_found_faults.py).
-    "excluded-rows-per-client-deposit",
-    # #15 valid-posts: a sheet generated again for a meeting already posted pre-fills what was
-    # posted (voluntary deposits, funds) and posts it again (their tests/returned).
-    "regenerated-after-posting",
-})
-"""Classes of faults the officers avoid until they are fixed (each has a failing test)."""
-
 
 @dataclass(frozen=True)
 class Plan:
@@ -62,7 +47,6 @@ class Plan:
     office_work: bool = True
     resaves: int = 1
     """LibreOffice re-saves allowed (each costs seconds)."""
-    skip: frozenset[str] = KNOWN_FAULTS
     expect_valid: bool = False
     """Every sheet must be reported valid as returned (sheets returned as due)."""
 
@@ -79,8 +63,7 @@ class Plan:
                 f"--seed {self.seed} --start {self.start} --days {days} --scale {self.scale} "
                 f"--backend {self.backend} --habits {habits} --resaves {self.resaves}"
                 + (" --expect-valid" if self.expect_valid else "")
-                + ("" if self.office_work else " --no-office-work")
-                + (" --all-faults" if not self.skip else ""))
+                + ("" if self.office_work else " --no-office-work"))
 
 
 class SeasonFault(AssertionError):
@@ -153,32 +136,10 @@ class Season:
     def later(self, day: dt.date, work: Callable[[], None]) -> None:
         self.pending.setdefault(day, []).append(work)
 
-    def skip_known_faults(self, expected: dict[str, Any], filled: Filled) -> None:
-        """Keep the officers away from the fault classes of ``plan.skip``."""
-        if "disbursal-cleared-interest-kept" in self.plan.skip:
-            for row in expected["rows"]:
-                at_disbursal = {share["loan_id"] for key, spec in row["cells"].items()
-                                if key.startswith("repayment:")
-                                for share in spec.get("loans", []) if share.get("at_disbursal")}
-                for key, spec in row["cells"].items():
-                    cell = (row["key"], key)
-                    cleared = key.startswith("disbursal:") and not filled.amounts.get(cell)
-                    if cleared and {s["loan_id"] for s in spec["loans"]} & at_disbursal:
-                        due = Decimal(spec["due"])
-                        filled.type(cell, float(due), due, due)
-
     def regenerate_after_posting(self) -> bool:
         """Whether a sheet generated twice is generated the second time after the first one
-        posted (half the time), unless that fault class is skipped."""
-        return "regenerated-after-posting" not in self.plan.skip and self.rng.random() < 0.5
-
-    def may_exclude(self, expected: dict[str, Any], rows: set[str]) -> bool:
-        """Whether leaving these rows out with --exclude-invalid avoids the known faults."""
-        if "excluded-rows-per-client-deposit" not in self.plan.skip:
-            return True
-        return not any(row["key"] in rows and row["kind"] != "client" and any(
-            spec.get("deposit_unit") == "per_client" for spec in row["cells"].values())
-            for row in expected["rows"])
+        posted (half the time)."""
+        return self.rng.random() < 0.5
 
     def day(self, day: dt.date) -> None:
         """One day; raises :class:`SeasonFault` when its checks fail."""
@@ -233,14 +194,11 @@ def parse_plan(argv: list[str] | None = None) -> Plan:
     parser.add_argument("--expect-valid", action="store_true",
                         help="a sheet reported with errors is a fault (with --habits as-due)")
     parser.add_argument("--no-office-work", action="store_true")
-    parser.add_argument("--all-faults", action="store_true",
-                        help="also exercise the known fault classes (KNOWN_FAULTS)")
     args = parser.parse_args(argv)
     return Plan(seed=args.seed, start=args.start, days=args.days, scale=args.scale,
                 backend=args.backend, habits=HABITS[args.habits],
                 expect_valid=args.expect_valid,
-                office_work=not args.no_office_work, resaves=args.resaves,
-                skip=frozenset() if args.all_faults else KNOWN_FAULTS)
+                office_work=not args.no_office_work, resaves=args.resaves)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,7 +32,8 @@ def add_submission(ctx: AppContext, *, loan_officer_id: int, office_id: int,
                          status=status, loan_officer_id=loan_officer_id,
                          submitted_by_id=submitted_by_id or loan_officer_id,
                          office_id=office_id, center_id=center_id,
-                         meeting_date=dt.date(2026, 3, 3), error_count=error_count,
+                         meeting_date=extra.pop("meeting_date", dt.date(2026, 3, 3)),
+                         error_count=error_count,
                          cash_collected=Decimal(collected), cash_paid_out=Decimal(paid_out),
                          **extra)
         s.add(row)
@@ -53,10 +54,13 @@ def sign_in(client: Any, login: str, password: str = PASSWORD) -> Any:
                        follow_redirects=True)
 
 
-KILIMANI_AS_DUE = {("Kilimani", "deposit"): "50", ("Umoja", "deposit"): "80",
+KILIMANI_AS_DUE = {("Kilimani", "deposit"): "50",
                    ("Amina Wanjiku", "repayment"): "1851.28", ("Amina Wanjiku", "deposit"): "100",
                    ("Baraka Mutua", "repayment"): "1388.46", ("Baraka Mutua", "deposit"): "100",
-                   ("Chiku Akinyi", "disbursal"): "8000", ("Chiku Akinyi", "charges"): "200"}
+                   ("Chiku Akinyi", "disbursal"): "8000", ("Chiku Akinyi", "charges"): "200",
+                   # Umoja's Group Fund is per client: a share on each member's row
+                   **{(name, "deposit:Group Fund"): "20" for name in (
+                       "Amina Wanjiku", "Baraka Mutua", "Chiku Akinyi", "Dalia Njeri")}}
 
 
 def add_approvable_submission(world: Any, *, submitted_by_id: int | None = None) -> int:

@@ -88,7 +88,7 @@ def _returned_with_errors(web, tmp_path: Path):
     path, expected = generate(web.world, tmp_path / "generated")
     returned = edit(path, tmp_path / "kilimani-returned.xlsx", {}, header=FILLED_HEADER,
                     expected=expected, by_name={("Amina Wanjiku", "repayment"): "-5",
-                                                ("Umoja", "deposit"): "lots"})
+                                                ("Umoja", "withdrawal"): "lots"})
     return process_file(web.world.ctx, returned, actor_id=web.faith,
                         loan_officer_id=web.wanjiru)
 

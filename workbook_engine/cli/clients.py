@@ -439,11 +439,13 @@ def transfer_propose(ctx: typer.Context, client_id: ClientId,
 @transfer_app.command("accept")
 def transfer_accept(ctx: typer.Context, client_id: ClientId, date: DateOption = None,
                     group: Annotated[Optional[int], Opt(
-                        "--group", help="Join this group of the new office.")] = None,
+                        "--to-group", "--group", help="The group of the new office the "
+                        "client joins (required for a member of a group).")] = None,
                     staff: Annotated[Optional[int], Opt(
                         "--staff", help="Assign this staff of the new office.")] = None,
                     as_json: JsonOption = False) -> None:
-    """Accept a proposed transfer: the client moves to the new office."""
+    """Accept a proposed transfer: the client moves to the new office, with its loans (to
+    the new loan officer: --staff, else the group's)."""
     _change(ctx, as_json, f"Client {client_id} transferred.",
             "accept_transfer", client_id,
             on_date=option_date(date, "--date"), group_id=group, staff_id=staff)

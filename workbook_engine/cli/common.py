@@ -14,7 +14,6 @@ from workbook_engine.config import Settings, parse_iso_date
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.cli import ACTOR_REQUIRED
 from workbook_engine.errors.general import (
-    CONFIGURATION,
     DATABASE_UNAVAILABLE,
     INVALID_VALUE,
     NOT_ALLOWED,
@@ -61,15 +60,11 @@ class CliState:
         named = os.environ.get(ENV_AS, "").strip()
         if named:
             return named, ENV_AS
-        logins = ctx.rules.section("cli").get("logins") or {}
-        if not isinstance(logins, dict):
-            raise EngineError(CONFIGURATION, "rules/cli.yaml: logins must map a login to a "
-                              "member of staff (login: id, e-mail or full name); correct it.")
+        from workbook_engine.services.access.logins import mapped_reference
+
         login = current_login()
-        mapped = logins.get(login)
-        if mapped is not None and str(mapped).strip():
-            return str(mapped).strip(), f"the login '{login}' in rules/cli.yaml"
-        return None
+        mapped = mapped_reference(ctx, login)
+        return (mapped, f"the login '{login}' in rules/cli.yaml") if mapped else None
 
     def viewer_id(self, ctx: AppContext) -> int | None:
         """The member of staff named as acting, if any (reads need nobody)."""
@@ -97,12 +92,9 @@ class CliState:
 
 def current_login() -> str:
     """The operating-system login of the person running the command."""
-    import getpass
+    from workbook_engine.services.access.logins import current_login as login
 
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a container)
-        return str(os.getuid())
+    return login()
 
 
 def cli_staff_id(ctx: AppContext, reference: str) -> int | None:

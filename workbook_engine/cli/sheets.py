@@ -19,8 +19,9 @@ def collection(
     out: Annotated[Path, typer.Option(
         "--out", help="Folder to write the sheets into.", callback=out_folder)],
     date: Annotated[Optional[str], typer.Option(
-        "--date", help="Meeting date (YYYY-MM-DD). Default: each center's next meeting on "
-        "or after today.")] = None,
+        "--date", help="Meeting date (YYYY-MM-DD). Default: each center's last meeting day "
+        "(today's meeting, or yesterday's for a sheet entered the day after); once that "
+        "meeting's sheet is entered, its next meeting.")] = None,
     center: Annotated[Optional[int], typer.Option("--center", help="One center.")] = None,
     group: Annotated[Optional[int], typer.Option(
         "--group", help="One group (an MFI without centers).")] = None,

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workbook_engine.domain.base import Base, CreatedAtMixin, enum_column, utcnow
+from workbook_engine.domain.labels import center_spellings, group_spellings
 from workbook_engine.domain.enums import (
     ClientStatus,
     CustomFieldType,
@@ -63,6 +64,11 @@ class Center(CreatedAtMixin, MeetingCalendarMixin, Base):
     staff: Mapped[Staff | None] = relationship()
     groups: Mapped[list[Group]] = relationship(back_populates="center", order_by="Group.id")
 
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        """Every label a list may give the center (:mod:`workbook_engine.domain.labels`)."""
+        return center_spellings(self.name, self.office.name, self.id)
+
 
 class Group(CreatedAtMixin, MeetingCalendarMixin, Base):
     """5-30 clients who guarantee each other; meets with its center, or alone."""
@@ -91,6 +97,12 @@ class Group(CreatedAtMixin, MeetingCalendarMixin, Base):
         """How lists show the group: "Umoja (Kilimani)" with its center, so two groups of
         the same name in one office are told apart."""
         return f"{self.name} ({self.center.name})" if self.center is not None else self.name
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        """Every label a list may give the group (:mod:`workbook_engine.domain.labels`)."""
+        return group_spellings(self.name, self.center.name if self.center else None,
+                               self.office.name, self.id)
 
     @property
     def effective_meeting_rule(self) -> MeetingRule | None:

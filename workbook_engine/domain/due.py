@@ -61,6 +61,11 @@ class SavingsCell:
     ``posted`` names the families (``deposit``, ``withdrawal``) a sheet already posted into
     the account for this meeting: those cells are left off the sheet (one meeting, one
     posting per account and kind).
+
+    A group or center account whose recommended deposit is "per client" takes its deposits
+    on its members' rows: each member's row holds a cell of the account with that member's
+    share (``share_of``: the owner's row key and name), and the owner's own row keeps only
+    the withdrawal (``by_member``: no deposit cell there).
     """
 
     product_id: int
@@ -71,6 +76,10 @@ class SavingsCell:
     deposit_type: SavingsDepositType
     deposit_unit: DepositUnit
     posted: frozenset[str] = frozenset()
+    share_of: tuple[str, str] | None = None
+    by_member: bool = False
+    members: tuple[int, ...] = ()
+    """The clients a withdrawal from a per-client account is logged for (owner's row)."""
 
 
 @dataclass(frozen=True)

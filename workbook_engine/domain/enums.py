@@ -111,6 +111,9 @@ class SubmissionStatus(StrEnum):
     REJECTED = "rejected"
     SUPERSEDED = "superseded"
     QUARANTINED = "quarantined"
+    DISMISSED = "dismissed"
+    """Quarantined junk a supervisor set aside with a reason: kept (row, file, history),
+    hidden from the queue unless asked for."""
 
 
 class CustomFieldType(StrEnum):

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workbook_engine.domain.base import Base, CreatedAtMixin
+from workbook_engine.domain.labels import staff_spellings
 
 
 class Office(CreatedAtMixin, Base):
@@ -61,6 +62,11 @@ class Staff(CreatedAtMixin, Base):
     @property
     def display_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        """Every label a list may give them (:mod:`workbook_engine.domain.labels`)."""
+        return staff_spellings(self.display_name, self.office.name, self.id)
 
     @property
     def roles(self) -> list[str]:

@@ -21,8 +21,9 @@ What each cell does (:class:`PlannedCell`, its :class:`Movement` s in posting or
   a savings product the MFI names, or refused; it is never dropped;
 * **deposit** and **withdrawal**: into or out of the cell's savings account. A group or
   center account whose recommended deposit is "per client" takes its deposits on each
-  client's row (the client's share, logged with that client); a withdrawal from it, on the
-  group's (or center's) row, is logged as one share per active client, split evenly;
+  member's row (the member's share, logged with that member: the sheet records who paid); a
+  withdrawal from it, on the group's (or center's) row, is logged as one share per member
+  the cell names (``members``, else the client rows of the sheet), split evenly;
 * **charges**: paid oldest due first, each charge at most what it owes; an excess as above
   (never paid in advance: a fee is exact);
 * **attendance**: written for each client row with a code.
@@ -494,7 +495,8 @@ class _Planner:
                  spec: Mapping[str, Any], amount: Decimal, source: str) -> list[Movement]:
         account = f"savings:{spec['savings_account_id']}"
         label = spec["account_no"]
-        clients = self.clients_of.get(row["key"], [])
+        # The members a sheet names for the account (its rows may be only some of them).
+        clients = spec.get("members") or self.clients_of.get(row["key"], [])
         if row["kind"] != "client" and clients and self._per_client(row, column_key, spec):
             return [Movement(family, account, part, f"{source}#client:{client_id}", label,
                              client_id=client_id)

@@ -31,6 +31,11 @@ IMPORT_UNKNOWN_NAME = define(
     "import-unknown-name", "The office, staff or group name is not known",
     "Choose the value from the drop-down; a name typed by hand must match the record exactly "
     "(`offices list`, `staff list`, `groups list`).", area=AREA)
+IMPORT_AMBIGUOUS_NAME = define(
+    "import-ambiguous-name", "Several records answer to the staff or group name given",
+    "Choose the value from the drop-down, which tells them apart (a group as 'Group "
+    "(Center)', with its office or id when needed; a member of staff with their id).",
+    area=AREA)
 IMPORT_WRONG_LEGAL_FORM = define(
     "import-wrong-legal-form", "The row's legal form is not the template's",
     "Leave the legal form blank, or import persons and entities with a template of each "

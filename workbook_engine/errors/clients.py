@@ -36,7 +36,8 @@ STAFF_NOT_ASSIGNABLE = define(
 TRANSFER_NOT_ALLOWED = define(
     "client-transfer-not-allowed", "This transfer is not possible",
     "Choose another office than the client's own, opened on or before the transfer date; "
-    "a group to join must belong to the destination office.", area=AREA)
+    "a group to join must belong to the destination office, and a member of a group must be "
+    "given one there (--to-group), so that its loans stay on a collection sheet.", area=AREA)
 DOCUMENT_TOO_LARGE = define(
     "document-too-large", "The document is larger than allowed",
     "Attach a smaller file (scan at a lower resolution, or split it); the limit is "

@@ -53,6 +53,7 @@ from workbook_engine.intake.settings import IntakeRules, intake_rules
 from workbook_engine.intake.status import WatchStatus
 from workbook_engine.fileio import write_text_atomically
 from workbook_engine.intake.templates import render
+from workbook_engine.services.access.logins import dropped_by
 from workbook_engine.services.pipeline import intake as claims
 from workbook_engine.services.context import AppContext
 
@@ -188,6 +189,8 @@ class Intake:
             sha = file_sha256(path)
         except FileNotFoundError:
             return None
+        if actor_id is None and source == "inbox":  # who saved it, if their login is known
+            actor_id = _machine_guarded(lambda: dropped_by(self.ctx, path))
         claim = _machine_guarded(lambda: claims.claim_item(
             self.ctx, sha256=sha, original_name=name, worker=self.worker,
             lease_seconds=self.rules.lease_seconds, source=source, source_path=str(path),

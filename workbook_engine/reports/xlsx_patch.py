@@ -33,6 +33,7 @@ from html import escape, unescape
 from pathlib import Path
 from typing import Any
 
+from workbook_engine.workbooks.declaration import column_letters
 from workbook_engine.workbooks.print_setup import PrintSetup
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -85,14 +86,6 @@ def column_number(letters: str) -> int:
     for ch in letters:
         number = number * 26 + ord(ch) - 64
     return number
-
-
-def column_letters(number: int) -> str:
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def split_ref(ref: str) -> tuple[int, int]:

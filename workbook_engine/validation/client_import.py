@@ -32,6 +32,7 @@ from typing import Any
 from workbook_engine.bulk import all_text, each_distinct, paused_gc, per_value
 from workbook_engine.errors import ErrorType, Location, Problem
 from workbook_engine.errors.client_import import (
+    IMPORT_AMBIGUOUS_NAME,
     IMPORT_BAD_YES_NO,
     IMPORT_DUPLICATE_IN_FILE,
     IMPORT_OFFICE_NOT_ALLOWED,
@@ -88,23 +89,28 @@ class OfficeRef:
 
 @dataclass(frozen=True)
 class StaffRef:
-    """A member of staff a row may name."""
-
-    id: int
-    name: str
-    office_id: int
-    active: bool
-
-
-@dataclass(frozen=True)
-class GroupRef:
-    """A group a row may name: by its name, or as lists show it, "Group (Center)"."""
+    """A member of staff a row may name: by their name, or as the drop-down lists them
+    (``label``, one of ``spellings``: "Name (staff 7)" when two share a name)."""
 
     id: int
     name: str
     office_id: int
     active: bool
     label: str = ""
+    spellings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupRef:
+    """A group a row may name: by its name, or as the drop-down lists it (``label``, one of
+    ``spellings``: "Group (Center)", with the office or the id when still not unique)."""
+
+    id: int
+    name: str
+    office_id: int
+    active: bool
+    label: str = ""
+    spellings: tuple[str, ...] = ()
 
 
 @dataclass
@@ -126,9 +132,12 @@ class ImportReference:
     def __post_init__(self) -> None:
         self._offices = _index((o.name, o) for o in self.offices)
         self._office_ids = {o.id: o for o in self.offices}
-        self._staff = _index((s.name, s) for s in self.staff)
+        self._staff = _index((name, s) for s in self.staff
+                             for name in dict.fromkeys((s.name, s.label or s.name,
+                                                        *s.spellings)))
         self._groups = _index((name, g) for g in self.groups
-                              for name in dict.fromkeys((g.name, g.label or g.name)))
+                              for name in dict.fromkeys((g.name, g.label or g.name,
+                                                         *g.spellings)))
 
     def office(self, office_id: int | None) -> OfficeRef | None:
         return self._office_ids.get(office_id) if office_id is not None else None
@@ -550,6 +559,8 @@ def _staff(text: str | None, office: OfficeRef | None,
         return None, [(STAFF_NOT_ASSIGNABLE, "staff", f"{text} does not work in office "
                        f"{office.name if office else ''}; choose a member of staff of the "
                        "client's office.", text)]
+    if len(mine) > 1:
+        return None, [_ambiguous(mine, "members of staff", text)]
     if not mine[0].active:
         return None, [(STAFF_NOT_ASSIGNABLE, "staff", f"{text} is not active and cannot be "
                        "assigned to a client.", text)]
@@ -566,14 +577,20 @@ def _group(text: str | None, office: OfficeRef | None,
                        f"{office.name if office else ''}; choose the group from the list.",
                        text)]
     if len(found) > 1:
-        return None, [(IMPORT_UNKNOWN_NAME, "group", f"{len(found)} groups of the office are "
-                       f"called '{text}' (" + "; ".join(g.label for g in found[:5]) + "); "
-                       "choose the one meant from the list, which names each with its "
-                       "center.", text)]
+        return None, [_ambiguous(found, "groups", text)]
     if not found[0].active:
         return None, [(IMPORT_UNKNOWN_NAME, "group", f"group '{text}' is not active; a client "
                        "can only join an active group.", text)]
     return found[0].id, []
+
+
+def _ambiguous(found: Sequence[StaffRef | GroupRef], what: str, text: str) -> Finding:
+    """Several records answer to a name: refused with each of them named, never guessed."""
+    key = "group" if isinstance(found[0], GroupRef) else "staff"
+    return (IMPORT_AMBIGUOUS_NAME, key, f"{len(found)} {what} of the office answer to "
+            f"'{text}' (" + "; ".join(r.label or r.name for r in found[:5])
+            + ("; ..." if len(found) > 5 else "") + "); choose the one meant from the list, "
+            "which tells them apart.", text)
 
 
 def _check_dates(submitted: dt.date, active: bool, activation: Any,

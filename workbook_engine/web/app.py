@@ -11,6 +11,7 @@ Security in one place:
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import logging
 import secrets
@@ -19,6 +20,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -45,7 +47,7 @@ from workbook_engine.services.access.auth import SignedIn
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.imports.setup_import import RECONCILIATION_MEASURES, SETUP_KINDS
 from workbook_engine.services.access.web_rules import web_rules
-from workbook_engine.web import downloads
+from workbook_engine.web import downloads, exports
 from workbook_engine.web.render import STATIC_DIR, error_page, page
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,8 @@ FLASH = {
     "resolved": "The cash difference was resolved.",
     "uploaded": "The workbook was received and checked.",
     "signed-out": "You are signed out.",
+    "dismissed": "The file was dismissed: it is kept with your reason and hidden from the "
+                 "queue (choose the status 'dismissed' to see it).",
 }
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -125,6 +129,33 @@ def _int(value: Any, what: str) -> int | None:
         raise EngineError(NOT_FOUND, f"{what} '{value}' is not a number.") from None
 
 
+PER_PAGE = (20, 50, 100)
+
+
+def _number(value: Any) -> int | None:
+    """A whole number from an address, or None (a filter that is not one is ignored)."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def _date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _per_page(request: Request) -> int:
+    wanted = _number(request.query_params.get("per"))
+    return wanted if wanted in PER_PAGE else PER_PAGE[0]
+
+
+def _query_without(request: Request, *names: str) -> str:
+    """The page's query string without ``names`` (for the paging and export links)."""
+    return urlencode([(k, v) for k, v in request.query_params.multi_items()
+                      if k not in names and v != ""])
+
+
 # --- signing in -----------------------------------------------------------------------------
 
 async def signin_form(request: Request, message: str | None = None,
@@ -179,16 +210,38 @@ async def home(request: Request) -> Response:
     return RedirectResponse("/queue", status_code=303)
 
 
+def _queue_filter(request: Request) -> approval_queue.QueueFilter:
+    """The queue's filters from the address (unknown or malformed values are ignored, so a
+    stale bookmark still opens the queue)."""
+    q = request.query_params
+    status = q.get("status") or None
+    dates = [_date(q.get(name)) for name in ("from", "to")]
+    return approval_queue.QueueFilter(
+        status=status if status in {s.value for s in approval_queue.STATUS_ORDER} else None,
+        office_id=_number(q.get("office")), loan_officer_id=_number(q.get("officer")),
+        place=q.get("place") or None, kind=q.get("kind") or None, date_from=dates[0],
+        date_to=dates[1], search=(q.get("q") or "").strip()[:100] or None)
+
+
 @signed_in
 async def queue_page(request: Request, user: SignedIn) -> Response:
-    status = request.query_params.get("status") or None
-    statuses = [s.value for s in approval_queue.STATUS_ORDER]
-    if status not in statuses:
-        status = None
-    rows = await call(approval_queue.queue, _ctx(request), viewer_id=user.staff_id,
-                      status=status)
-    return page("queue.html.j2", title="Submissions", user=user, rows=rows,
-                statuses=statuses, selected_status=status, flash=_flash(request))
+    filters = _queue_filter(request)
+    per_page = _per_page(request)
+    found = await call(approval_queue.queue, _ctx(request), viewer_id=user.staff_id,
+                       filters=filters, page=_number(request.query_params.get("page")) or 1,
+                       per_page=per_page)
+    choices = await call(approval_queue.queue_choices, _ctx(request), viewer_id=user.staff_id)
+    return page("queue.html.j2", title="Submissions", user=user, found=found, f=filters,
+                statuses=[s.value for s in approval_queue.STATUS_ORDER], choices=choices,
+                query=_query_without(request, "page"), flash=_flash(request),
+                per_page_choices=PER_PAGE)
+
+
+@signed_in
+async def queue_export(request: Request, user: SignedIn) -> Response:
+    rows = await call(approval_queue.queue_rows, _ctx(request), viewer_id=user.staff_id,
+                      filters=_queue_filter(request))
+    return await call(exports.queue_download, _ctx(request), rows)
 
 
 @signed_in
@@ -196,7 +249,8 @@ async def submission_page(request: Request, user: SignedIn) -> Response:
     sid = _int(request.path_params["sid"], "Submission")
     view = await call(approval_queue.submission_page, _ctx(request), sid,
                       viewer_id=user.staff_id)
-    return page("submission.html.j2", title=f"Submission {sid}", user=user, s=view,
+    title = f"Submission {sid}" + (f", group {view['group']}" if view["group"] else "")
+    return page("submission.html.j2", title=title, user=user, s=view,
                 flash=_flash(request), measures=RECONCILIATION_MEASURES)
 
 
@@ -258,6 +312,15 @@ async def reject(request: Request, user: SignedIn, form: FormData) -> Response:
     await call(submissions.reject_submission, _ctx(request), submission_id=sid,
                by=str(user.staff_id), reason=reason)
     return RedirectResponse(f"/submissions/{sid}?done=rejected", status_code=303)
+
+
+@form_post
+async def dismiss(request: Request, user: SignedIn, form: FormData) -> Response:
+    sid = _int(request.path_params["sid"], "Submission")
+    await call(approval_queue.submission_page, _ctx(request), sid, viewer_id=user.staff_id)
+    await call(submissions.dismiss_submission, _ctx(request), submission_id=sid,
+               by=str(user.staff_id), reason=str(form.get("reason", "")))
+    return RedirectResponse(f"/submissions/{sid}?done=dismissed", status_code=303)
 
 
 async def _check_may_decide(request: Request, user: SignedIn, sid: int | None) -> None:
@@ -377,18 +440,33 @@ async def setup_template_post(request: Request, user: SignedIn, form: FormData) 
     return await call(downloads.setup_template_download, _ctx(request), user, form)
 
 
+def _cash_query(request: Request) -> dict[str, Any]:
+    day_text = request.query_params.get("day")
+    day = _date(day_text)
+    if day_text and day is None:
+        raise EngineError(NOT_FOUND, f"The day '{day_text}' is not a date; use YYYY-MM-DD, "
+                          "e.g. 2026-03-03.")
+    return {"day": day, "loan_officer_id": _number(request.query_params.get("officer"))}
+
+
 @signed_in
 async def cash_page(request: Request, user: SignedIn) -> Response:
-    from workbook_engine.config import parse_iso_date
-
-    day_text = request.query_params.get("day")
-    try:
-        day = parse_iso_date(day_text, "day") if day_text else None
-    except ValueError as exc:
-        raise EngineError(NOT_FOUND, str(exc)) from None
-    view = await call(cash.reconciliation, _ctx(request), viewer_id=user.staff_id, day=day)
-    return page("cash.html.j2", title="Cash handed over", user=user, v=view,
+    view = await call(cash.reconciliation, _ctx(request), viewer_id=user.staff_id,
+                      page=_number(request.query_params.get("page")) or 1,
+                      per_page=_per_page(request), **_cash_query(request))
+    found = approval_queue.QueuePage(rows=view["sheets"], total=view["total"],
+                                     page=view["page"], per_page=view["per_page"])
+    return page("cash.html.j2", title="Cash handed over", user=user, v=view, found=found,
+                officers=await _officers(request, user), query=_query_without(request, "page"),
+                selected_officer=_cash_query(request)["loan_officer_id"],
                 flash=_flash(request))
+
+
+@signed_in
+async def cash_export(request: Request, user: SignedIn) -> Response:
+    view = await call(cash.reconciliation, _ctx(request), viewer_id=user.staff_id,
+                      per_page=None, **_cash_query(request))
+    return await call(exports.cash_download, _ctx(request), view)
 
 
 @form_post
@@ -459,9 +537,11 @@ def create_app(ctx: AppContext) -> Starlette:
         Route("/signin", signin_post, methods=["POST"]),
         Route("/signout", signout, methods=["POST"]),
         Route("/queue", queue_page),
+        Route("/queue.xlsx", queue_export),
         Route("/submissions/{sid}", submission_page),
         Route("/submissions/{sid}/approve", approve, methods=["POST"]),
         Route("/submissions/{sid}/reject", reject, methods=["POST"]),
+        Route("/submissions/{sid}/dismiss", dismiss, methods=["POST"]),
         Route("/submissions/{sid}/{which}", submission_file),
         Route("/upload", upload_form, methods=["GET"]),
         Route("/upload", upload_post, methods=["POST"]),
@@ -474,6 +554,7 @@ def create_app(ctx: AppContext) -> Starlette:
         Route("/loans/{rid}", loan_page),
         Route("/savings/{rid}", savings_page),
         Route("/cash", cash_page),
+        Route("/cash.xlsx", cash_export),
         Route("/cash/{sid}/count", cash_count, methods=["POST"]),
         Route("/cash/resolve/{hid}", cash_resolve, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),

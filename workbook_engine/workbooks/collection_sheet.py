@@ -67,8 +67,13 @@ The expected payload (JSON, ``GeneratedWorkbook.expected``), format 1::
 Only cells that apply to a row are listed in its ``cells`` (all other cells of the grid are
 locked and blank). Amounts are strings of Decimals. ``at_disbursal`` marks the interest
 deducted at disbursement of a loan disbursed at this meeting (post it after the disbursal).
-A group or center account with a "per client" recommended amount appears on the group's (or
-center's) row, its due being the amount times the active clients. A cell a sheet already
+A group or center account with a "per client" recommended amount takes its deposits on its
+members' rows: each member's row has a cell of that account (``share_of``: the owner's row key,
+``owner_name``: its name) due with the member's share (a member who joined after the meeting
+owes nothing for it), so the sheet records which member paid; the owner's row keeps the
+withdrawal cell, which lists the ``members`` a withdrawal is logged for, split evenly. (When a
+member also has an account of that product of its own, the owner's row takes the deposits, due
+the amount times the active members, split evenly when posted.) A cell a sheet already
 posted for this meeting (one meeting, one posting per account and kind) is left off its
 row's ``cells`` and listed in the row's ``posted``.
 """
@@ -237,16 +242,24 @@ def cell_due(row: DueRow, column: Column, digits: int = 2) -> CellDue | None:
                        "Enter the whole amount or 0.")
     if family in ("deposit", "withdrawal"):
         account = row.savings.get(pid)  # type: ignore[arg-type]
-        if account is None or family in account.posted:
+        if account is None or family in account.posted or (
+                account.by_member if family == "deposit" else account.share_of is not None):
             return None
         details = {"savings_account_id": account.account_id, "account_no": account.account_no}
         if family == "deposit":
             details.update(deposit_type=account.deposit_type.value,
                            deposit_unit=account.deposit_unit.value)
+            whose = ""
+            if account.share_of is not None:
+                details.update(share_of=account.share_of[0], owner_name=account.share_of[1])
+                whose = f"{row.name}'s share, {account.share_of[1]}'s "
             return CellDue(account.amount, account.amount, details,
                            f"Deposit due: {_money(account.amount, digits)} "
-                           f"({account.deposit_type.value}, account {account.account_no}).")
+                           f"({account.deposit_type.value}, {whose}account "
+                           f"{account.account_no}).")
         details.update(limit=str(account.balance), deposit_unit=account.deposit_unit.value)
+        if account.members:
+            details["members"] = list(account.members)
         return CellDue(Decimal(0), None, details,
                        f"Balance {_money(account.balance, digits)}: a withdrawal may not "
                        "be more.")

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 
-from openpyxl.utils import get_column_letter
 
 
 class CellType(StrEnum):
@@ -212,8 +211,18 @@ class WorkbookKind:
 
 
 def column_letter(index: int) -> str:
-    """The letter of a 0-based column index (0 -> A)."""
-    return get_column_letter(index + 1)
+    """The letter of a 0-based column index (0 -> A); without openpyxl, which commands that
+    only read the database do not load."""
+    return column_letters(index + 1)
+
+
+def column_letters(number: int) -> str:
+    """The letters of a 1-based column number (1 -> A, 27 -> AA)."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def header_text(spec: ColumnSpec, header: str | None = None) -> str:

@@ -557,11 +557,16 @@ def propose_transfer(ctx: AppContext, *, actor_id: int | None, client_id: int,
 def accept_transfer(ctx: AppContext, *, actor_id: int | None, client_id: int,
                     on_date: dt.date | None = None, group_id: int | None = None,
                     staff_id: int | None = None) -> None:
-    """The destination office takes the client in.
+    """The destination office takes the client in (as Fineract accepts a transfer).
 
-    The client moves to the new office and becomes active; its staff is unassigned; it leaves
-    the groups of its old office and, when ``group_id`` is given, joins that group of the new
-    office (``staff_id`` may assign a member of staff of the new office at once).
+    The client moves to the new office and becomes active; it leaves the groups of its old
+    office and, when ``group_id`` is given, joins that group of the new office. A member of
+    a group must be given one (else its loans would be on no collection sheet any more). Its
+    member of staff becomes ``staff_id`` (of the new office), else the loan officer of the
+    group joined (the group's, else its center's), else none; its loans not yet closed move
+    with it to that loan officer. Savings accounts follow the client (they have no office of
+    their own), and the loans' repayments must fit the new group's meetings
+    (``loan-calendar-mismatch``).
     """
     with ctx.unit_of_work(actor_id) as uow:
         s = uow.session
@@ -572,34 +577,79 @@ def accept_transfer(ctx: AppContext, *, actor_id: int | None, client_id: int,
         day = on_date or ctx.today()
         _check_date("transfer acceptance date", day, ctx.today(),
                     [(client.transfer_proposed_on, "the transfer was proposed")])
-        group = None
-        if group_id is not None:
-            group = get_or_fail(s, Group, group_id, "group")
-            if group.office_id != target.id:
-                raise EngineError(TRANSFER_NOT_ALLOWED, f"Group '{group.name}' (id {group.id})"
-                                  f" belongs to office {group.office.name}, not to the "
-                                  f"destination office {target.name}.", field="group",
-                                  value=str(group_id))
-            _check_group(group, target)
+        left = [m.group.label for m in client.memberships]
+        group = _destination_group(s, client, target, group_id, left)
         if staff_id is not None:
             check_assignable_staff(s, staff_id, target)
-        left = [m.group.name for m in client.memberships]
         s.execute(update(GroupMembership).where(GroupMembership.client_id == client.id,
                                                 GroupMembership.left_on.is_(None))
                   .values(left_on=day))
         s.expire(client, ["memberships"])
         old_office = client.office.name
+        officer = staff_id if staff_id is not None else group_officer(group)
         client.office_id = target.id
-        client.staff_id = staff_id
+        client.staff_id = officer
         client.transfer_to_office_id = None
         _record_status(s, client, S.ACTIVE, day, actor_id,
                        note=f"transferred from {old_office} to {target.name}")
         if group is not None:
             require_loans_fit_group(s, client, group)
             join_group(s, group.id, client.id, day)
-        note = f"left groups: {', '.join(left)}" if left else None
-        uow.audit("client.accept_transfer", client, before=before, note=note)
+        moved = _move_loans(s, client.id, officer)
+        notes = ([f"left groups: {', '.join(left)}"] if left else []) + (
+            [f"loans moved to the new loan officer: {', '.join(moved)}"] if moved else [])
+        uow.audit("client.accept_transfer", client, before=before,
+                  note="; ".join(notes) or None)
         uow.commit()
+
+
+def group_officer(group: Group | None) -> int | None:
+    """Who collects from a group's members: its loan officer, else its center's."""
+    if group is None:
+        return None
+    if group.staff_id is not None:
+        return group.staff_id
+    return group.center.staff_id if group.center is not None else None
+
+
+def _destination_group(session: Session, client: Client, target: Office,
+                       group_id: int | None, member_of: list[str]) -> Group | None:
+    """The group of the destination office the client joins; a member of a group must be
+    given one (Fineract's CLIENT_DESTINATION_GROUP_NOT_SPECIFIED)."""
+    if group_id is None:
+        if member_of:
+            active = session.scalars(select(Group).where(
+                Group.office_id == target.id, Group.status == GroupStatus.ACTIVE)
+                .order_by(Group.id).limit(6)).all()
+            offer = (" Groups of " + target.name + ": " + "; ".join(
+                f"{g.label} (group {g.id})" for g in active[:5])
+                + ("; ..." if len(active) > 5 else "") + "."
+                if active else f" {target.name} has no active group yet: create one first.")
+            raise EngineError(TRANSFER_NOT_ALLOWED, f"{_who(client)} is a member of group "
+                              f"{', '.join(member_of)}, so it must join a group of "
+                              f"{target.name}, where its loans are collected: give the "
+                              f"destination group (--to-group GROUP).{offer}",
+                              field="group", value="")
+        return None
+    group = get_or_fail(session, Group, group_id, "group")
+    if group.office_id != target.id:
+        raise EngineError(TRANSFER_NOT_ALLOWED, f"Group '{group.name}' (id {group.id})"
+                          f" belongs to office {group.office.name}, not to the "
+                          f"destination office {target.name}.", field="group",
+                          value=str(group_id))
+    _check_group(group, target)
+    return group
+
+
+def _move_loans(session: Session, client_id: int, officer_id: int | None) -> list[str]:
+    """The client's loans not yet closed now belong to ``officer_id`` (their account numbers)."""
+    loans = session.scalars(select(Loan).where(
+        Loan.client_id == client_id,
+        Loan.status.in_([LoanStatus.SUBMITTED, LoanStatus.APPROVED, LoanStatus.ACTIVE]))
+        .order_by(Loan.id)).all()
+    for loan in loans:
+        loan.loan_officer_id = officer_id
+    return [loan.account_no for loan in loans]
 
 
 def reject_transfer(ctx: AppContext, *, actor_id: int | None, client_id: int,

@@ -40,11 +40,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
-from typing import Any, TypeVar
+from functools import lru_cache, partial
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     Integer,
@@ -111,7 +111,7 @@ from workbook_engine.domain.due import (
 from workbook_engine.domain.schedule import InterestMethod, LoanTerms, PeriodUnit, total_interest
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import INVALID_VALUE
-from workbook_engine.money import round_money
+from workbook_engine.money import round_money, split_evenly
 from workbook_engine.services.collection.calendars import office_holidays
 from workbook_engine.services.setup.lookup import get_or_fail
 
@@ -261,35 +261,43 @@ def _active_members(group_ids: list[int], *columns: Any) -> Select[Any]:
                    Client.status == ClientStatus.ACTIVE))
 
 
-def _members(session: Session, group_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+class _Member(NamedTuple):
+    """An active client of a group, with its sheet name and the day it joined."""
+
+    id: int
+    name: str
+    joined_on: dt.date | None
+
+
+def _members(session: Session, group_ids: list[int]) -> dict[int, list[_Member]]:
     """The active clients of each group, in client order, with their sheet names (1 query)."""
-    members: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    members: dict[int, list[_Member]] = defaultdict(list)
     if not group_ids:
         return members
-    for gid, cid, legal, first, last, full in session.connection().execute(
+    for gid, cid, legal, first, last, full, joined in session.connection().execute(
             _active_members(group_ids, GroupMembership.group_id, Client.id, Client.legal_form,
-                            Client.first_name, Client.last_name, Client.full_name)
+                            Client.first_name, Client.last_name, Client.full_name,
+                            GroupMembership.joined_on)
             .order_by(GroupMembership.group_id, Client.id)):
         name = (full or "") if legal == LegalForm.ENTITY else \
             " ".join(p for p in (first, last) if p)
-        members[gid].append((cid, name))
+        members[gid].append(_Member(cid, name, joined))
     return members
 
 
-def _sheet_rows(unit: _Unit, members: dict[int, list[tuple[int, str]]],
+def _sheet_rows(unit: _Unit, members: dict[int, list[_Member]],
                 loans: _LoanFacts, savings: _SavingsFacts, charges: _Owned,
                 attendance: dict[tuple[int, dt.date], AttendanceCode], posted: _Posted,
                 holidays: frozenset[dt.date]) -> tuple[list[DueRow], list[AccountSnapshot]]:
     """The rows of one sheet and the accounts behind them, from the batch's facts."""
     group_ids = [gid for gid, _ in unit.groups]
-    client_ids = [cid for gid in group_ids for cid, _ in members[gid]]
+    client_ids = [m.id for gid in group_ids for m in members[gid]]
     center_id = unit.center.id if unit.center is not None else None
     meeting = unit.meeting
     marks: dict[Owner, list[PostedCell]] = defaultdict(list)
     loan_result = _loan_cells(loans, client_ids, group_ids, meeting, posted, marks)
     savings_cells, savings_snaps = _savings_cells(
-        savings, client_ids, group_ids, center_id, meeting, unit.rule, holidays,
-        {gid: len(members[gid]) for gid in group_ids}, posted, marks)
+        savings, _Shares(unit, members, meeting, unit.rule, holidays), posted, marks)
     charge_cells, charge_snaps = _charge_cells(charges, client_ids, group_ids, center_id,
                                                meeting, posted, marks)
 
@@ -308,7 +316,7 @@ def _sheet_rows(unit: _Unit, members: dict[int, list[tuple[int, str]]],
         rows.append(row(RowKind.CENTER, unit.center.id, unit.center.name, None))
     for gid, name in unit.groups:
         rows.append(row(RowKind.GROUP, gid, name, gid))
-        rows.extend(row(RowKind.CLIENT, cid, cname, gid) for cid, cname in members[gid])
+        rows.extend(row(RowKind.CLIENT, m.id, m.name, gid) for m in members[gid])
     return rows, loan_result.snapshots + savings_snaps + charge_snaps
 
 
@@ -515,6 +523,9 @@ class _SavingsFacts:
 
     accounts: _Owned
     deposits: dict[int, tuple[Decimal, int | None]]
+    by_client: dict[int, dict[int | None, Decimal]] = field(default_factory=dict)
+    """Deposits into each group or center account, by the client they were logged for
+    (None: not logged for a client, e.g. made at the office)."""
 
 
 def _load_savings(session: Session, owners: _Owners) -> _SavingsFacts:
@@ -536,62 +547,163 @@ def _load_savings(session: Session, owners: _Owners) -> _SavingsFacts:
                   SavingsAccount.id)).all()
     t = SavingsTransaction
     deposits: dict[int, tuple[Decimal, int | None]] = {}
+    by_client: dict[int, dict[int | None, Decimal]] = defaultdict(dict)
     if accounts:
-        for account_id, deposited, last_id in session.connection().execute(
-                select(t.account_id,
+        shared = {a.id for a in accounts if a.client_id is None}
+        for account_id, client_id, deposited, last_id in session.connection().execute(
+                select(t.account_id, t.client_id,
                        func.sum(case((t.type == SavingsTransactionType.DEPOSIT, t.amount),
                                      else_=0)),
                        func.max(t.id))
                 .where(t.account_id.in_(select(SavingsAccount.id).where(
                     or_(*filters), SavingsAccount.status == SavingsStatus.ACTIVE)),
                     t.reversed.is_(False))
-                .group_by(t.account_id)):
+                .group_by(t.account_id, t.client_id)):
             # SUM over NUMERIC may come back as a float on SQLite: restore the exact amount.
-            deposits[account_id] = (round_money(Decimal(str(deposited or 0)), 4), last_id)
-    return _SavingsFacts(_Owned(accounts), deposits)
+            amount = round_money(Decimal(str(deposited or 0)), 4)
+            total, last = deposits.get(account_id, (ZERO, None))
+            deposits[account_id] = (total + amount, max(last or 0, last_id or 0) or None)
+            if account_id in shared:
+                by_client[account_id][client_id] = amount
+    return _SavingsFacts(_Owned(accounts), deposits, by_client)
 
 
-def _savings_cells(facts: _SavingsFacts, client_ids: list[int], group_ids: list[int],
-                   center_id: int | None, meeting: dt.date, rule: MeetingRule | None,
-                   holidays: frozenset[dt.date], active_members: dict[int, int],
-                   posted: _Posted, marks: dict[Owner, list[PostedCell]],
+@dataclass(frozen=True)
+class _Shares:
+    """Who takes a share of a per-client group or center account on one sheet: the members
+    of the group (of every group, for the center's account), and what each one owes."""
+
+    unit: _Unit
+    members: dict[int, list[_Member]]
+    meeting: dt.date
+    rule: MeetingRule | None
+    holidays: frozenset[dt.date]
+
+    @property
+    def group_ids(self) -> list[int]:
+        return [gid for gid, _ in self.unit.groups]
+
+    @property
+    def client_ids(self) -> list[int]:
+        return [m.id for gid in self.group_ids for m in self.members[gid]]
+
+    @property
+    def center_id(self) -> int | None:
+        return self.unit.center.id if self.unit.center is not None else None
+
+    def of(self, owner: Owner) -> list[_Member]:
+        if owner[0] is RowKind.GROUP:
+            return self.members.get(owner[1], [])
+        return [m for gid in self.group_ids for m in self.members[gid]]
+
+    def owner(self, owner: Owner) -> tuple[str, str]:
+        """(row key, name) of the group or center owning an account."""
+        if owner[0] is RowKind.GROUP:
+            name = next((n for gid, n in self.unit.groups if gid == owner[1]), "")
+        else:
+            name = self.unit.center.name if self.unit.center is not None else ""
+        return f"{owner[0].value}:{owner[1]}", name
+
+    def meetings(self, since: dt.date) -> int:
+        """The meetings from ``since`` up to and including this one."""
+        if self.rule is None:
+            return 1 if since <= self.meeting else 0
+        return _meetings_between(self.rule, since, self.meeting, self.holidays)
+
+    def dues(self, a: Any, recommended: Decimal, members: list[_Member],
+             paid: Mapping[int | None, Decimal]) -> list[Decimal]:
+        """Each member's share due: what the member owes since joining (a member who joined
+        after the meeting owes nothing for it), less what was logged for the member and an
+        even part of what was deposited without naming a member (made at the office, or
+        migrated), which counts for the members who were there when the account opened."""
+        opened = a.activated_on or a.submitted_on
+        unnamed = paid.get(None, ZERO)
+        founders = [m.id for m in members if (m.joined_on or opened) <= opened] or \
+            [m.id for m in members]
+        evenly = dict(zip(founders, split_evenly(unnamed, len(founders), 4), strict=True)) \
+            if unnamed else {}
+        out = []
+        for member in members:
+            part = evenly.get(member.id, ZERO)
+            since = max(opened, member.joined_on or opened)
+            if a.deposit_type == SavingsDepositType.MANDATORY:
+                owed = recommended * self.meetings(since)
+                due = owed - paid.get(member.id, ZERO) - part
+            else:
+                due = recommended if since <= self.meeting else ZERO
+            out.append(round_money(max(due, ZERO), a.currency_digits))
+        return out
+
+
+def _savings_cells(facts: _SavingsFacts, shares: _Shares, posted: _Posted,
+                   marks: dict[Owner, list[PostedCell]],
                    ) -> tuple[dict[Owner, dict[int, SavingsCell]], list[AccountSnapshot]]:
     """Deposit and withdrawal cells of one sheet (a deposit or withdrawal a sheet already
-    posted for this meeting is left out, and marked)."""
+    posted for this meeting is left out, and marked). A per-client group or center account
+    takes its deposits on its members' rows, unless a member has an account of that product
+    of its own (then the owner's row takes them, split evenly when posted)."""
+    meeting = shares.meeting
     chosen: dict[tuple[Owner, int], Any] = {}
-    for acc in facts.accounts.of(client_ids, group_ids, center_id):
+    for acc in facts.accounts.of(shares.client_ids, shares.group_ids, shares.center_id):
         chosen.setdefault((_owner(acc), acc.product_id), acc)  # earliest opened only
-    total_members = sum(active_members.values())
     cells: dict[Owner, dict[int, SavingsCell]] = {}
     snaps: list[AccountSnapshot] = []
     for (owner, product_id), a in chosen.items():
         digits = a.currency_digits
         recommended = a.recommended_deposit if a.recommended_deposit is not None \
             else a.product_recommended
+        balance = round_money(a.balance, digits)
+        snaps.append(AccountSnapshot("savings", a.id, a.status.value,
+                                     facts.deposits.get(a.id, (ZERO, None))[1], balance))
+        cell = partial(SavingsCell, product_id=product_id, account_id=a.id,
+                       account_no=a.account_no, balance=balance,
+                       deposit_type=SavingsDepositType(a.deposit_type),
+                       deposit_unit=DepositUnit(a.deposit_unit))
+        members = shares.of(owner) if owner[0] is not RowKind.CLIENT else []
         if owner[0] is not RowKind.CLIENT and a.deposit_unit == DepositUnit.PER_CLIENT:
-            count = active_members.get(owner[1], 0) if owner[0] is RowKind.GROUP \
-                else total_members
-            recommended = recommended * count
-        deposited, last_id = facts.deposits.get(a.id, (ZERO, None))
+            if members and not any(((RowKind.CLIENT, m.id), product_id) in chosen
+                                   for m in members):
+                taken = _taken(posted, a, owner, product_id, ("withdrawal",), marks, meeting)
+                cells.setdefault(owner, {})[product_id] = cell(
+                    amount=ZERO, posted=frozenset(taken), by_member=True,
+                    members=tuple(m.id for m in members))
+                share_of = shares.owner(owner)
+                dues = shares.dues(a, recommended, members, facts.by_client.get(a.id, {}))
+                for member, due in zip(members, dues, strict=True):
+                    mine = (RowKind.CLIENT, member.id)
+                    taken = _taken(posted, a, mine, product_id, ("deposit",), marks, meeting,
+                                   client_id=member.id)
+                    cells.setdefault(mine, {})[product_id] = cell(
+                        amount=ZERO if taken else due, posted=frozenset(taken),
+                        share_of=share_of)
+                continue
+            recommended = recommended * len(members)
+        deposited = facts.deposits.get(a.id, (ZERO, None))[0]
         if a.deposit_type == SavingsDepositType.MANDATORY:
             opened = a.activated_on or a.submitted_on
-            meetings = _meetings_between(rule, opened, meeting, holidays) \
-                if rule is not None else 1
-            due = max(recommended * meetings - deposited, ZERO)
+            due = max(recommended * shares.meetings(opened) - deposited, ZERO)
         else:
             due = recommended
-        balance = round_money(a.balance, digits)
-        taken = {family: submission for family in ("deposit", "withdrawal")
-                 if (submission := posted.savings_kind(a.id, family, meeting)) is not _NOT_POSTED}
-        for family, submission in taken.items():
-            marks[owner].append(PostedCell(family, product_id, a.account_no, submission))
-        cells.setdefault(owner, {})[product_id] = SavingsCell(
-            product_id=product_id, account_id=a.id, account_no=a.account_no,
-            amount=ZERO if "deposit" in taken else round_money(due, digits), balance=balance,
-            deposit_type=SavingsDepositType(a.deposit_type),
-            deposit_unit=DepositUnit(a.deposit_unit), posted=frozenset(taken))
-        snaps.append(AccountSnapshot("savings", a.id, a.status.value, last_id, balance))
+        taken = _taken(posted, a, owner, product_id, ("deposit", "withdrawal"), marks, meeting)
+        cells.setdefault(owner, {})[product_id] = cell(
+            amount=ZERO if "deposit" in taken else round_money(due, digits),
+            posted=frozenset(taken), members=tuple(
+                m.id for m in members if a.deposit_unit == DepositUnit.PER_CLIENT))
     return cells, snaps
+
+
+def _taken(posted: _Posted, a: Any, owner: Owner, product_id: int, families: Iterable[str],
+           marks: dict[Owner, list[PostedCell]], meeting: dt.date,
+           client_id: int | None = None) -> set[str]:
+    """The families a sheet already posted into the account for this meeting (a member's
+    share only, with ``client_id``), each marked on the owner's row."""
+    taken = set()
+    for family in families:
+        submission = posted.savings_kind(a.id, family, meeting, client_id)
+        if submission is not _NOT_POSTED:
+            taken.add(family)
+            marks[owner].append(PostedCell(family, product_id, a.account_no, submission))
+    return taken
 
 
 @lru_cache(maxsize=4096)

@@ -4,9 +4,14 @@ Selection follows the seed: a branch (``office_id``), a loan officer (``staff_id
 officer's centers), a center, or, in an MFI without centers, a group. A branch or a loan
 officer also brings the groups that meet on their own (no center).
 
-The meeting date defaults to each center's next meeting on or after today; a given date may
-be any past meeting, or a coming one at most ``generation_horizon_days`` ahead
-(``rules/collection.yaml``). For a single center or group, a date that is not one of its
+The meeting date defaults, for each center (or group), to its **last meeting day** (the seed:
+"Transaction date: defaulted to the last meeting day"): the last meeting on or before today,
+so a center meeting today gets today's sheet and a clerk entering yesterday's sheet the day
+after needs no date. Once a past meeting is entered (a sheet of it was processed valid:
+awaiting approval, approved or posted), the default moves on to the next meeting if that one
+is within the horizon, so a loan officer printing the coming meeting's sheets needs no date
+either (on the meeting day itself, the default stays that day's meeting). A given date may be any past
+meeting, or a coming one at most ``generation_horizon_days`` ahead (``rules/collection.yaml``). For a single center or group, a date that is not one of its
 meetings is refused, naming the nearest meetings; for a branch or an officer, the centers
 that do not meet that day are left out (and it is refused if none does).
 """
@@ -26,7 +31,15 @@ from sqlalchemy.orm import Session
 
 from workbook_engine.bulk import paused_gc
 from workbook_engine.db.uow import UnitOfWork
-from workbook_engine.domain import Center, GeneratedWorkbook, Group, Office, PaymentType, Staff
+from workbook_engine.domain import (
+    Center,
+    GeneratedWorkbook,
+    Group,
+    Office,
+    PaymentType,
+    Staff,
+    Submission,
+)
 from workbook_engine.domain.calendar import (
     MeetingRule,
     is_meeting_date,
@@ -34,7 +47,7 @@ from workbook_engine.domain.calendar import (
     previous_meeting_on_or_before,
 )
 from workbook_engine.domain.due import DueSheet
-from workbook_engine.domain.enums import GroupStatus
+from workbook_engine.domain.enums import GroupStatus, SubmissionStatus
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.collection import (
     MEETING_TOO_FAR_AHEAD,
@@ -234,14 +247,17 @@ def _plan_dates(s: Session, units: list[_Unit], meeting_date: dt.date | None, to
     holidays_of: dict[int, frozenset[dt.date]] = {}
     refusals: list[EngineError] = []
     for unit in units:
+        if unit.office_id not in holidays_of:
+            holidays_of[unit.office_id] = office_holidays(s, unit.office_id)
+    defaults = {} if meeting_date is not None else \
+        _default_dates(s, units, today, horizon, holidays_of)
+    for unit in units:
         if unit.rule is None:
             refusals.append(EngineError(NOT_A_MEETING_DATE, f"The {unit.what} has no meeting "
                                         "calendar; set one before generating its sheets."))
             continue
-        if unit.office_id not in holidays_of:
-            holidays_of[unit.office_id] = office_holidays(s, unit.office_id)
         holidays = holidays_of[unit.office_id]
-        date = meeting_date or next_meeting_on_or_after(unit.rule, today, holidays)
+        date = meeting_date or defaults[(unit.center_id, unit.group_id)]
         if meeting_date is not None and not is_meeting_date(unit.rule, date, holidays):
             before = previous_meeting_on_or_before(unit.rule, date, holidays)
             after = next_meeting_on_or_after(unit.rule, date, holidays)
@@ -270,6 +286,43 @@ def _plan_dates(s: Session, units: list[_Unit], meeting_date: dt.date | None, to
                           f"None of the {len(units)} centers and groups selected meets on "
                           f"{when}; give a --date they meet on.")
     return plan
+
+
+_ENTERED = (SubmissionStatus.AWAITING_APPROVAL, SubmissionStatus.APPROVED,
+            SubmissionStatus.POSTED)
+
+
+def _default_dates(s: Session, units: list[_Unit], today: dt.date, horizon: dt.date,
+                   holidays_of: Mapping[int, frozenset[dt.date]],
+                   ) -> dict[tuple[int | None, int | None], dt.date]:
+    """Each unit's last meeting day, or its next meeting once the last one is entered (the
+    module docstring); one query for the whole selection."""
+    last: dict[tuple[int | None, int | None], dt.date | None] = {}
+    for unit in units:
+        if unit.rule is not None:
+            last[(unit.center_id, unit.group_id)] = previous_meeting_on_or_before(
+                unit.rule, today, holidays_of[unit.office_id])
+    days = {d for d in last.values() if d is not None}
+    entered: set[tuple[int | None, int | None, dt.date | None]] = set()
+    if days:
+        w = GeneratedWorkbook
+        entered = {(center, None if center is not None else group, day)
+                   for center, group, day in s.execute(
+                       select(w.center_id, w.group_id, w.meeting_date).distinct()
+                       .join(Submission, Submission.workbook_id == w.id)
+                       .where(w.meeting_date.in_(days), Submission.status.in_(_ENTERED)))}
+    out = {}
+    for unit in units:
+        if unit.rule is None:
+            continue
+        key = (unit.center_id, unit.group_id)
+        day = last[key]
+        coming = next_meeting_on_or_after(unit.rule, today + dt.timedelta(days=1),
+                                          holidays_of[unit.office_id])
+        if day is None or (day < today and (*key, day) in entered and coming <= horizon):
+            day = coming
+        out[key] = day
+    return out
 
 
 def _file_name(unit: _Unit, date: dt.date) -> str:

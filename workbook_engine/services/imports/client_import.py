@@ -45,6 +45,7 @@ from workbook_engine.domain import (
     Submission,
 )
 from workbook_engine.domain.enums import ClientStatus, GroupStatus, LegalForm, SubmissionStatus
+from workbook_engine.domain.labels import distinct_labels
 from workbook_engine.errors import EngineError, Location, Problem
 from workbook_engine.errors.client_import import IMPORT_NO_VALID_ROWS
 from workbook_engine.errors.general import CONFIGURATION, INVALID_VALUE
@@ -166,11 +167,17 @@ def load_reference(ctx: AppContext, session: Session, *, office_id: int | None,
     offices = _offices(session, office_id)
     ids = [o.id for o in offices]
     # All staff, so that one of another office is named as such (not as unknown).
-    staff = [StaffRef(s.id, s.display_name, s.office_id, s.active) for s in session.scalars(
-        select(Staff).order_by(Staff.id))]
-    groups = [GroupRef(g.id, g.name, g.office_id, g.status == GroupStatus.ACTIVE, g.label)
-              for g in session.scalars(select(Group).where(Group.office_id.in_(ids))
-                                       .order_by(Group.id))]
+    everyone = list(session.scalars(select(Staff).order_by(Staff.id)))
+    staff_labels = {o: distinct_labels({m.id: m.spellings for m in everyone
+                                        if m.office_id == o})
+                    for o in {m.office_id for m in everyone}}
+    staff = [StaffRef(m.id, m.display_name, m.office_id, m.active,
+                      staff_labels[m.office_id][m.id], m.spellings) for m in everyone]
+    found = list(session.scalars(select(Group).where(Group.office_id.in_(ids))
+                                 .order_by(Group.id)))
+    labels = distinct_labels({g.id: g.spellings for g in found}, {g.id: g.name for g in found})
+    groups = [GroupRef(g.id, g.name, g.office_id, g.status == GroupStatus.ACTIVE, labels[g.id],
+                       g.spellings) for g in found]
     live = SessionLookups(session)
     lookups = StaticLookups(
         codes={c.name: list(live.code_values(c.name)) for c in session.scalars(select(Code))},
@@ -206,7 +213,7 @@ def _template_data(ref: ImportReference, legal_form: str, office: Office,
     by_office: dict[int, list[str]] = {o.id: [] for o in ref.offices}
     for s in ref.staff:
         if s.active and s.office_id in by_office and (staff is None or s.id == staff.id):
-            by_office[s.office_id].append(s.name)
+            by_office[s.office_id].append(s.label or s.name)
     codes = {name: [c.name for c in choices if c.active]
              for name, choices in ref.lookups.codes.items()}
     return TemplateData(

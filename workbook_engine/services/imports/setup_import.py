@@ -54,6 +54,7 @@ from workbook_engine.domain import (
     Submission,
 )
 from workbook_engine.domain.enums import ClientStatus, GroupStatus, SubmissionStatus
+from workbook_engine.domain.labels import answering, distinct_labels
 from workbook_engine.domain.schedule import (
     InterestMethod,
     LoanTerms,
@@ -187,15 +188,20 @@ def _lists(session: Session, office_ids: list[int] | None) -> dict[str, list[str
                                  .order_by(Staff.id)))
     clients = session.scalars(select(Client).where(
         within(Client.office_id), Client.status == ClientStatus.ACTIVE).order_by(Client.id))
+    centers = list(session.scalars(select(Center).where(
+        within(Center.office_id), Center.status == GroupStatus.ACTIVE).order_by(Center.id)))
+    groups = list(session.scalars(select(Group).where(
+        within(Group.office_id), Group.status == GroupStatus.ACTIVE).order_by(Group.id)))
+    staff_labels = distinct_labels({s.id: s.spellings for s in staff})
+    center_labels = distinct_labels({c.id: c.spellings for c in centers})
+    group_labels = distinct_labels({g.id: g.spellings for g in groups},
+                                   {g.id: g.name for g in groups})
     return {
         "offices": offices,
-        "staff": [s.display_name for s in staff],
-        "loan_officers": [s.display_name for s in staff if s.is_loan_officer],
-        "centers": list(session.scalars(select(Center.name).where(
-            within(Center.office_id), Center.status == GroupStatus.ACTIVE)
-            .order_by(Center.id))),
-        "groups": [g.label for g in session.scalars(select(Group).where(
-            within(Group.office_id), Group.status == GroupStatus.ACTIVE).order_by(Group.id))],
+        "staff": [staff_labels[s.id] for s in staff],
+        "loan_officers": [staff_labels[s.id] for s in staff if s.is_loan_officer],
+        "centers": [center_labels[c.id] for c in centers],
+        "groups": [group_labels[g.id] for g in groups],
         "clients": [_client_label(c) for c in clients],
         "loan_products": list(session.scalars(select(LoanProduct.name).where(
             LoanProduct.active.is_(True)).order_by(LoanProduct.id))),
@@ -389,17 +395,16 @@ class _Context:
         text = self.text(key)
         if text is None:
             return None
-        names = _spellings(text)
-        everyone = list(self.session.scalars(select(Staff)))
-        found = next(([s for s in everyone if s.display_name.casefold() == name]
-                      for name in names if any(s.display_name.casefold() == name
-                                               for s in everyone)), [])
+        everyone = {s.id: s for s in self.session.scalars(select(Staff))}
+        found = [everyone[i] for i in answering(
+            ((s.id, s.spellings) for s in everyone.values()), _spellings(text))]
         if not found:
             self.missing("member of staff", "staff", key, text)
             return None
         mine = [s for s in found if office is not None and s.office_id == office.id]
-        return self.one(mine or found, "members of staff", key, text,
-                        lambda s: f"{s.display_name} (staff {s.id}, {s.office.name})")
+        chosen = mine or found
+        labels = distinct_labels({s.id: s.spellings for s in chosen})
+        return self.one(chosen, "members of staff", key, text, lambda s: labels[s.id])
 
     def one(self, found: Sequence[Any], what: str, key: str, text: str,
             label: Callable[[Any], str]) -> Any:
@@ -421,21 +426,16 @@ class _Context:
         query = select(model)
         if office is not None:
             query = query.where(model.office_id == office.id)
-        candidates = list(self.session.scalars(query))
-        labels = {r.id: [r.name.casefold()] for r in candidates}
-        if model is Group:
-            for group in candidates:
-                labels[group.id].append(group.label.casefold())
-        found = next(([r for r in candidates if name in labels[r.id]]
-                      for name in _spellings(text)
-                      if any(name in labels[r.id] for r in candidates)), [])
+        candidates = {r.id: r for r in self.session.scalars(query)}
+        found = [candidates[i] for i in answering(
+            ((r.id, (r.name, *r.spellings)) for r in candidates.values()), _spellings(text))]
         if not found:
             self.missing(what, list_name, key, text,
                          f" in office {office.name}" if office is not None else "")
             return None
         plural = "groups" if model is Group else "centers"
-        return self.one(found, plural, key, text,
-                        lambda r: r.label if model is Group else r.name)
+        labels = distinct_labels({r.id: r.spellings for r in found})
+        return self.one(found, plural, key, text, lambda r: labels[r.id])
 
     def product(self, model: type, list_name: str) -> Any:
         text = self.text("product")

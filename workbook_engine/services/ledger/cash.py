@@ -8,13 +8,20 @@ and on the daily per-officer summary, until a supervisor resolves it with a note
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased
 
-from workbook_engine.domain import CashHandover, Staff, Submission
+from workbook_engine.domain import (
+    CashHandover,
+    Center,
+    GeneratedWorkbook,
+    Group,
+    Staff,
+    Submission,
+)
 from workbook_engine.domain.enums import SubmissionStatus
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import INVALID_VALUE, MISSING_VALUE, NOT_ALLOWED, WRONG_STATE
@@ -115,58 +122,111 @@ def resolve_difference(ctx: AppContext, *, actor_id: int | None, handover_id: in
         uow.commit()
 
 
-def reconciliation(ctx: AppContext, *, viewer_id: int,
-                   day: dt.date | None = None) -> dict[str, Any]:
-    """The page of cash reconciliation for ``viewer_id``.
+def _pending_or_on(day: dt.date) -> Any:
+    """A posted sheet of ``day`` (its meeting, else the day posted), or one whose cash is not
+    counted yet or whose difference is open (those stay on the page until done)."""
+    start = dt.datetime.combine(day, dt.time())
+    end = start + dt.timedelta(days=1)
+    posted = func.coalesce(Submission.posted_at, Submission.received_at)
+    on_day = or_(Submission.meeting_date == day,
+                 and_(Submission.meeting_date.is_(None), posted >= start, posted < end))
+    return or_(on_day, CashHandover.id.is_(None),
+               and_(CashHandover.difference != 0, CashHandover.resolved_at.is_(None)))
 
-    ``sheets``: the posted sheets of ``day`` (default today) and every posted sheet whose
-    cash is not counted yet or whose difference is open; ``summary``: per meeting day and
-    loan officer, the totals, with the open differences of earlier days kept on it.
+
+def reconciliation(ctx: AppContext, *, viewer_id: int, day: dt.date | None = None,
+                   loan_officer_id: int | None = None, page: int = 1,
+                   per_page: int | None = 50) -> dict[str, Any]:
+    """The page of cash reconciliation for ``viewer_id``, selected and paged in the database.
+
+    ``sheets``: one page (``per_page`` None: all) of the posted sheets of ``day`` (default
+    today) and every posted sheet whose cash is not counted yet or whose difference is open,
+    each with who counted it and who resolved its difference, with their notes; ``summary``:
+    per meeting day and loan officer, the totals of all of them (not only the page), with the
+    open differences of earlier days kept on it; ``total``: how many sheets in all.
     """
     day = day or ctx.today()
+    officer, counter, resolver = aliased(Staff), aliased(Staff), aliased(Staff)
+    sheet_group = aliased(Group)
     with ctx.session_factory() as s:
         viewer = get_or_fail(s, Staff, viewer_id, "member of staff")
+        conditions = [Submission.status == SubmissionStatus.POSTED, visible_to(s, viewer),
+                      _pending_or_on(day)]
+        if loan_officer_id is not None:
+            conditions.append(Submission.loan_officer_id == loan_officer_id)
+        joined = (select(Submission)
+                  .outerjoin(CashHandover, CashHandover.submission_id == Submission.id)
+                  .outerjoin(officer, officer.id == Submission.loan_officer_id)
+                  .where(*conditions))
+        total = s.scalar(joined.with_only_columns(func.count(Submission.id))) or 0
+        per = per_page or max(total, 1)
+        pages = max(1, -(-total // per))
+        page = min(max(1, page), pages)
         rows = s.execute(
-            select(Submission, CashHandover, Staff)
-            .outerjoin(CashHandover, CashHandover.submission_id == Submission.id)
-            .outerjoin(Staff, Staff.id == Submission.loan_officer_id)
-            .where(Submission.status == SubmissionStatus.POSTED)
-            .where(visible_to(s, viewer))
-            .order_by(Submission.meeting_date, Submission.id)).all()
-    sheets = []
-    for submission, handover, officer in rows:
-        meeting = submission.meeting_date or (submission.posted_at or submission.received_at).date()
-        pending = handover is None or handover.is_open
-        if meeting != day and not pending:
-            continue
-        sheets.append({
-            "submission_id": submission.id, "meeting_date": meeting,
-            "loan_officer": officer.display_name if officer else "(unknown)",
-            "loan_officer_id": submission.loan_officer_id,
-            "expected": cash_to_hand_over(submission),
-            "handover_id": handover.id if handover else None,
-            "handed_over": handover.handed_over if handover else None,
-            "difference": handover.difference if handover else None,
-            "open": bool(handover and handover.is_open), "counted": handover is not None,
-            "note": handover.note if handover else None,
-            "resolution_note": handover.resolution_note if handover else None,
-            "may_count": viewer.is_supervisor and viewer.id != submission.loan_officer_id,
-        })
-    groups: dict[tuple[dt.date, str], dict[str, Any]] = defaultdict(
-        lambda: {"sheets": 0, "expected": Decimal(0), "handed_over": Decimal(0),
-                 "open_difference": Decimal(0), "open": 0, "not_counted": 0})
-    for sheet in sheets:
-        g = groups[(sheet["meeting_date"], sheet["loan_officer"])]
-        g["sheets"] += 1
-        g["expected"] += sheet["expected"]
-        if sheet["counted"]:
-            g["handed_over"] += sheet["handed_over"]
-        else:
-            g["not_counted"] += 1
-        if sheet["open"]:
-            g["open"] += 1
-            g["open_difference"] += sheet["difference"]
-    summary = [{"meeting_date": d, "loan_officer": name, **totals}
-               for (d, name), totals in sorted(groups.items())]
-    return {"day": day, "sheets": sheets, "summary": summary,
-            "may_count": viewer.is_supervisor}
+            joined.add_columns(CashHandover, officer, counter, resolver, Center.name,
+                               sheet_group.name)
+            .outerjoin(counter, counter.id == CashHandover.recorded_by_id)
+            .outerjoin(resolver, resolver.id == CashHandover.resolved_by_id)
+            .outerjoin(Center, Center.id == Submission.center_id)
+            .outerjoin(GeneratedWorkbook, GeneratedWorkbook.id == Submission.workbook_id)
+            .outerjoin(sheet_group, sheet_group.id == GeneratedWorkbook.group_id)
+            .order_by(Submission.meeting_date, Submission.id)
+            .limit(per).offset((page - 1) * per)).all()
+        summary = _summary(s, joined, officer)
+    sheets = [_sheet(viewer, *row) for row in rows]
+    return {"day": day, "sheets": sheets, "summary": summary, "total": total, "page": page,
+            "per_page": per, "may_count": viewer.is_supervisor}
+
+
+def _sheet(viewer: Staff, submission: Submission, handover: CashHandover | None,
+           officer: Staff | None, counter: Staff | None, resolver: Staff | None,
+           center: str | None, group: str | None) -> dict[str, Any]:
+    meeting = submission.meeting_date or (submission.posted_at or submission.received_at).date()
+    return {
+        "submission_id": submission.id, "meeting_date": meeting,
+        "loan_officer": officer.display_name if officer else "(unknown)",
+        "loan_officer_id": submission.loan_officer_id, "center": center, "group": group,
+        "expected": cash_to_hand_over(submission),
+        "handover_id": handover.id if handover else None,
+        "handed_over": handover.handed_over if handover else None,
+        "difference": handover.difference if handover else None,
+        "open": bool(handover and handover.is_open), "counted": handover is not None,
+        "counted_by": counter.display_name if counter else None,
+        "counted_at": handover.recorded_at if handover else None,
+        "note": handover.note if handover else None,
+        "resolved_by": resolver.display_name if resolver else None,
+        "resolved_at": handover.resolved_at if handover else None,
+        "resolution_note": handover.resolution_note if handover else None,
+        "may_count": viewer.is_supervisor and viewer.id != submission.loan_officer_id,
+    }
+
+
+def _summary(s: Any, joined: Any, officer: Any) -> list[dict[str, Any]]:
+    """Per meeting day and loan officer: sheets, cash to hand over, handed over, sheets not
+    counted, open differences (count and amount); one grouped query."""
+    is_open = and_(CashHandover.difference != 0, CashHandover.resolved_at.is_(None))
+    zero = Decimal(0)
+    grouped = s.execute(joined.with_only_columns(
+        Submission.meeting_date, Submission.loan_officer_id, officer.first_name,
+        officer.last_name, func.count(Submission.id),
+        func.sum(Submission.cash_collected - Submission.cash_paid_out),
+        func.sum(func.coalesce(CashHandover.handed_over, 0)),
+        func.sum(case((CashHandover.id.is_(None), 1), else_=0)),
+        func.sum(case((is_open, 1), else_=0)),
+        func.sum(case((is_open, CashHandover.difference), else_=0)))
+        .group_by(Submission.meeting_date, Submission.loan_officer_id, officer.first_name,
+                  officer.last_name)).all()
+    summary = [{"meeting_date": meeting, "loan_officer":
+                " ".join(p for p in (first, last) if p) or "(unknown)",
+                "sheets": sheets, "expected": _money(expected), "handed_over": _money(handed),
+                "not_counted": int(not_counted or 0), "open": int(open_count or 0),
+                "open_difference": _money(open_amount) if open_count else zero}
+               for (meeting, _, first, last, sheets, expected, handed, not_counted,
+                    open_count, open_amount) in grouped]
+    return sorted(summary, key=lambda g: (g["meeting_date"] or dt.date.min,
+                                          g["loan_officer"]))
+
+
+def _money(value: Any) -> Decimal:
+    """A sum from the database (Decimal, or float/int on some drivers) as money."""
+    return round_money(Decimal(str(value or 0)), 2)

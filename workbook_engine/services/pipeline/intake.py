@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from workbook_engine.domain import (
     Center,
@@ -32,6 +33,7 @@ from workbook_engine.domain import (
 )
 from workbook_engine.domain.base import utcnow
 from workbook_engine.domain.enums import SubmissionStatus
+from workbook_engine.errors import ErrorType
 from workbook_engine.errors.intake import GROUP_NOT_ASSIGNED, SENDER_NOT_ASSIGNED
 from workbook_engine.services.context import AppContext
 
@@ -298,12 +300,9 @@ def active_staff_by_email(ctx: AppContext, address: str) -> Sender | None:
 
 
 def sender_refusal(ctx: AppContext, submission_id: int, sender: Sender) -> str | None:
-    """Why ``sender`` may not hand in this submission's sheet, or None when they may.
-
-    Supervisors and clerks may hand in any sheet; a loan officer only the sheets of the
-    centers and groups they run (a group of a center is run by the center's loan officer
-    too). The sentence starts with the catalogued code (``intake-center-not-assigned``,
-    ``intake-group-not-assigned``).
+    """Why ``sender`` may not hand in this submission's sheet, or None when they may (the
+    rule of :func:`hand_in_refusal`). The sentence starts with the catalogued code
+    (``intake-center-not-assigned``, ``intake-group-not-assigned``).
     """
     if sender.may_submit_any_center:
         return None
@@ -311,28 +310,41 @@ def sender_refusal(ctx: AppContext, submission_id: int, sender: Sender) -> str |
         submission = session.get(Submission, submission_id)
         if submission is None:
             return None
+        for error in (submission.content or {}).get("errors", []):  # refused in processing
+            if error.get("code") in (SENDER_NOT_ASSIGNED.code, GROUP_NOT_ASSIGNED.code):
+                message = str(error.get("message", ""))
+                return f"{error['code']}: {message[:1].lower()}{message[1:].rstrip('.')}"
         workbook = (session.get(GeneratedWorkbook, submission.workbook_id)
                     if submission.workbook_id else None)
-        center_id = submission.center_id or (workbook.center_id if workbook else None)
-        group_id = workbook.group_id if workbook else None
-        if center_id is not None:
-            center = session.get(Center, center_id)
-            if center is None or center.staff_id == sender.id:
-                return None
-            return (f"{SENDER_NOT_ASSIGNED.code}: the sheet is for center '{center.name}', "
-                    f"which is not assigned to {sender.name} ({sender.email}); only its own "
-                    "loan officer, a supervisor or a clerk may send it")
-        if group_id is not None:
-            group = session.get(Group, group_id)
-            runs = {group.staff_id, group.center.staff_id if group.center else None} \
-                if group is not None else {sender.id}
-            if sender.id in runs:
-                return None
-            assert group is not None
-            return (f"{GROUP_NOT_ASSIGNED.code}: the sheet is for group '{group.name}', which "
-                    f"is not assigned to {sender.name} ({sender.email}); only its own loan "
-                    "officer, a supervisor or a clerk may send it")
-        return None
+        found = hand_in_refusal(session, sender.id, f"{sender.name} ({sender.email})",
+                                center_id=submission.center_id or (
+                                    workbook.center_id if workbook else None),
+                                group_id=workbook.group_id if workbook else None)
+        return f"{found[0].code}: {found[1]}" if found else None
+
+
+def hand_in_refusal(session: Session, staff_id: int, who: str, *, center_id: int | None,
+                    group_id: int | None) -> tuple[ErrorType, str] | None:
+    """Why a loan officer may not hand in the sheet of this center or group, whatever the
+    path (e-mail, the inbox, `process --as`, the web): a loan officer hands in only the
+    sheets of the centers and groups they run (a group of a center is run by the center's
+    loan officer too). Supervisors and clerks are not asked (the caller knows them)."""
+    if center_id is not None:
+        center = session.get(Center, center_id)
+        if center is None or center.staff_id == staff_id:
+            return None
+        return SENDER_NOT_ASSIGNED, (
+            f"the sheet is for center '{center.name}', which is not assigned to {who}; only "
+            "its own loan officer, a supervisor or a clerk may hand it in")
+    if group_id is not None:
+        group = session.get(Group, group_id)
+        if group is None or staff_id in {group.staff_id,
+                                         group.center.staff_id if group.center else None}:
+            return None
+        return GROUP_NOT_ASSIGNED, (
+            f"the sheet is for group '{group.name}', which is not assigned to {who}; only "
+            "its own loan officer, a supervisor or a clerk may hand it in")
+    return None
 
 
 def reject_submission_from_sender(ctx: AppContext, submission_id: int, *, reason: str,
@@ -356,4 +368,4 @@ def reject_submission_from_sender(ctx: AppContext, submission_id: int, *, reason
 __all__ = ["Claim", "ClaimRefused", "Sender", "active_staff_by_email", "claim_item",
            "claim_rows", "finish_claim", "give_back", "holder_is_dead", "new_worker_id", "reclaim",
            "record_archive", "recoverable", "reject_submission_from_sender", "release_claim",
-           "renew_lease", "sender_refusal"]
+           "renew_lease", "sender_refusal", "hand_in_refusal"]

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from workbook_engine.domain import Center, GeneratedWorkbook, Office, Staff, Submission
 from workbook_engine.domain.enums import SubmissionStatus
-from workbook_engine.errors import EngineError, Location, Problem
+from workbook_engine.errors import EngineError, ErrorType, Location, Problem
 from workbook_engine.errors.collection import WORKBOOK_NOT_RECOGNISED
 from workbook_engine.errors.general import INVALID_VALUE
 from workbook_engine.errors.returned import (
@@ -56,6 +56,7 @@ from workbook_engine.services.collection.rebuild import rebuild_as_xlsx
 from workbook_engine.services.collection.rules import collection_rules
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.setup.lookup import get_or_fail
+from workbook_engine.services.pipeline.intake import hand_in_refusal
 from workbook_engine.services.pipeline.submissions import set_status
 from workbook_engine.validation.collection import Validation, validate_sheet
 from workbook_engine.validation.values import office_locale
@@ -237,7 +238,27 @@ def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
         return _refused(ctx, stored, name, received, who,
                         _sheet_problem(WRONG_KIND, f"{name} is a '{metadata.kind}' workbook, "
                                        "not a collection sheet.", name), not_ours=True)
+    refusal = _hand_in_refusal(ctx, who.actor_id, metadata)
+    if refusal is not None:
+        return _refused(ctx, stored, name, received, who,
+                        _sheet_problem(refusal[0], refusal[1][0].upper() + refusal[1][1:]
+                                       + ".", name), not_ours=False)
     return _process_collection_sheet(ctx, book, stored, name, received, metadata, ring, who)
+
+
+def _hand_in_refusal(ctx: AppContext, actor_id: int | None,
+                     metadata: Any) -> tuple[ErrorType, str] | None:
+    """A loan officer hands in only the sheets of their own centers and groups, whatever
+    the path (``process --as``, an inbox drop by a known login, the web, e-mail)."""
+    if actor_id is None:
+        return None
+    with ctx.session_factory() as session:
+        actor = session.get(Staff, actor_id)
+        if actor is None or actor.is_supervisor or actor.is_clerk:
+            return None
+        who = actor.display_name + (f" ({actor.email})" if actor.email else "")
+        return hand_in_refusal(session, actor.id, who, center_id=metadata.center_id,
+                               group_id=metadata.group_id)
 
 
 def _check_loan_officer(ctx: AppContext, staff_id: int) -> None:

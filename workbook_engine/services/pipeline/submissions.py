@@ -324,5 +324,33 @@ def reject_submission(ctx: AppContext, *, submission_id: int, by: str,
     return show_submission(ctx, submission_id)
 
 
-__all__ = ["approve_submission", "find_duplicate", "history", "list_submissions",
-           "reject_submission", "set_status", "show_submission"]
+def dismiss_submission(ctx: AppContext, *, submission_id: int, by: str,
+                       reason: str) -> dict[str, Any]:
+    """Set a quarantined file (not a workbook of the engine) aside with a reason: it is kept,
+    with its original and history, and hidden from the queue unless asked for."""
+    if not reason or not reason.strip():
+        raise EngineError(INVALID_VALUE, "Say why the file is dismissed (e.g. 'a photo sent "
+                          "by mistake'); it is kept with the reason.")
+    with ctx.unit_of_work(None) as uow:
+        s = uow.session
+        sub = lock_submission(s, submission_id)
+        staff = resolve_staff(s, by)
+        uow.actor_id = staff.id
+        if not (staff.is_supervisor and staff.active and supervises(s, staff, sub.office_id)):
+            raise EngineError(NOT_SUPERVISOR, f"{staff.display_name} is not a supervisor of "
+                              f"the office of submission {sub.id}, so cannot dismiss it; ask "
+                              "a supervisor of that branch.")
+        if sub.status != SubmissionStatus.QUARANTINED:
+            raise EngineError(WRONG_STATE, f"Submission {sub.id} is "
+                              f"{sub.status.value.replace('_', ' ')}; only a quarantined file "
+                              "(not a workbook of the engine) can be dismissed.")
+        sub.decided_by_id = staff.id
+        sub.decided_at = uow.now
+        sub.decision_reason = reason.strip()[:500]
+        set_status(uow, sub, SubmissionStatus.DISMISSED, note=reason.strip())
+        uow.commit()
+    return show_submission(ctx, submission_id)
+
+
+__all__ = ["approve_submission", "dismiss_submission", "find_duplicate", "history",
+           "list_submissions", "reject_submission", "set_status", "show_submission"]
