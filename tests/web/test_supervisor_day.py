@@ -106,6 +106,11 @@ def test_after_posting_the_page_shows_what_was_posted_per_client_and_account(web
     amina_rows = [r for r in rows if f'href="/clients/{amina}"' in r]
     assert amina_rows and "Amina Wanjiku" in amina_rows[0]
     assert "repayment 1,851.28" in section
+    # Each client is one line, linked, whether the account is theirs or a share of the
+    # group's (Chiku's own loan, and her share of the Group Fund).
+    chiku = _client_id(ctx, "Chiku Akinyi")
+    assert section.count(f'<a href="/clients/{chiku}">Chiku Akinyi</a>') == 1
+    assert ">Chiku Akinyi<" in section and section.count("Chiku Akinyi") == 1
     assert "disbursal 8,000.00" in section  # Chiku's loan paid out, formatted as money
     assert re.search(r'href="/loans/\d+"', section) and re.search(r'href="/savings/\d+"',
                                                                    section)
