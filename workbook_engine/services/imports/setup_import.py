@@ -94,6 +94,12 @@ from workbook_engine.reports.client_import_report import write_import_html
 from workbook_engine.services.setup import institution as setup
 from workbook_engine.services.imports.client_import import import_rules
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.pipeline.submissions import (
+    check_decider,
+    lock_submission,
+    set_status,
+    show_submission,
+)
 from workbook_engine.services.imports.common import (
     archived_metadata,
     check_approvable,
@@ -105,7 +111,7 @@ from workbook_engine.services.imports.common import (
     sign_and_record,
 )
 from workbook_engine.services.ledger.loans import MoneyMovementSource, repayment_calendar
-from workbook_engine.services.setup.lookup import get_or_fail
+from workbook_engine.services.setup.lookup import get_or_fail, has_active_supervisor
 from workbook_engine.services.imports.migration import (
     LoanMigration,
     OfficeTotals,
@@ -1265,8 +1271,6 @@ def process_setup_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, name
                 "report_workbook_id": signed.metadata.workbook_id},
                 "reconciliation": _recon_json(run.reconciliation)})
         s.add(sub)
-        from workbook_engine.services.pipeline.submissions import set_status
-
         set_status(uow, sub, SubmissionStatus.RECEIVED, note=name)
         set_status(uow, sub, status, note=f"{valid} valid row(s), {len(errors)} error(s)")
         message = preview_message(name, "row", valid, run.count("invalid"),
@@ -1285,9 +1289,6 @@ def process_setup_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, name
 def _decider(session: Session, by: str, sub: Submission) -> Staff | None:
     """The approving supervisor (maker-checker); None for the bootstrap approval of a new
     institution's offices or staff while it has no active supervisor yet."""
-    from workbook_engine.services.pipeline.submissions import check_decider
-    from workbook_engine.services.setup.lookup import has_active_supervisor
-
     if not has_active_supervisor(session) and sub.kind in BOOTSTRAP_KINDS:
         return None
     return check_decider(session, by, sub, "approve")
@@ -1296,12 +1297,6 @@ def _decider(session: Session, by: str, sub: Submission) -> Staff | None:
 def approve_setup_import(ctx: AppContext, *, submission_id: int, by: str) -> dict[str, Any]:
     """Approve a setup workbook: post its valid rows (each whole or not at all), record which
     row became which record; the invalid rows wait for corrections."""
-    from workbook_engine.services.pipeline.submissions import (
-        lock_submission,
-        set_status,
-        show_submission,
-    )
-
     with ctx.unit_of_work(None) as uow:
         s = uow.session
         sub = lock_submission(s, submission_id)
