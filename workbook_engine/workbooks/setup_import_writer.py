@@ -64,10 +64,12 @@ class SetupTemplateData:
     lists: dict[str, list[str]]  # record lists by name (offices, loan_officers, ...)
     template_rows: int = 500
     reconciliation: Sequence[Mapping[str, Any]] = field(default_factory=list)
+    variant: str | None = None  # "fineract": the report of a Fineract file keeps its columns
 
     def grids(self) -> list[tuple[str, tuple[Column, ...]]]:
-        """(sheet name, columns) of each grid sheet (template columns only)."""
-        return [(sheet.name, self.kind.workbook.expand({}, None, sheet.columns))
+        """(sheet name, columns) of each grid sheet: the template's, and for the report of a
+        Mifos X / Fineract file also the columns only Fineract has (the loan's terms)."""
+        return [(sheet.name, self.kind.workbook.expand({}, self.variant, sheet.columns))
                 for sheet in self.kind.sheets]
 
     def locate(self, errors: Sequence[Mapping[str, Any]], row_shift: int

@@ -64,6 +64,12 @@ from workbook_engine.services.clients.lifecycle import (
     client_rules,
 )
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.pipeline.submissions import (
+    check_decider,
+    lock_submission,
+    set_status,
+    show_submission,
+)
 from workbook_engine.services.imports.common import (
     archived_metadata,
     check_approvable,
@@ -423,8 +429,6 @@ def process_client_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, nam
                 "already": validation.count("already"),
                 "report_workbook_id": signed.metadata.workbook_id}})
         s.add(sub)
-        from workbook_engine.services.pipeline.submissions import set_status
-
         set_status(uow, sub, SubmissionStatus.RECEIVED, note=name)
         set_status(uow, sub, status, note=f"{valid} valid row(s), {len(errors)} error(s)")
         message = preview_message(name, "client", valid, validation.count("invalid"),
@@ -452,13 +456,6 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
     taken only when nothing validation reads changed since (:mod:`.validated`), otherwise the
     archived file is read and validated again.
     """
-    from workbook_engine.services.pipeline.submissions import (
-        check_decider,
-        lock_submission,
-        set_status,
-        show_submission,
-    )
-
     with ctx.unit_of_work(None) as uow:
         s = uow.session
         sub = lock_submission(s, submission_id)
