@@ -122,14 +122,19 @@ def test_a_disk_fault_costs_the_file_nothing(world, where: str, fault: str) -> N
     assert not sheet.exists()
 
 
-def test_a_full_quarantine_sets_nothing_aside_and_keeps_the_file(world) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("fault", ["full", "read-only"])
+def test_a_quarantine_disk_fault_sets_nothing_aside_and_keeps_the_file(
+        world, fault: str) -> None:  # noqa: ANN001
     settings = world.ctx.settings
     world.mount(settings.quarantine, "64k")
-    _fill(settings.quarantine)
+    (_fill if fault == "full" else _read_only)(settings.quarantine)
     garbage = settings.inbox / "photo.xlsx"
     garbage.write_bytes(os.urandom(20_000))
     waited = _watch_once(world)
-    assert waited.returncode == 1 and "the disk is full" in waited.stderr
+    says = " ".join(waited.stderr.split())
+    cause = "the disk is full" if fault == "full" else "on a read-only disk (EROFS"
+    assert waited.returncode == 1 and cause in says, says
+    assert "nothing was set aside" in says and "Traceback" not in says
     assert garbage.exists() and not list(settings.outbox.glob("*.not-taken-in.txt"))
     assert _partial_files(settings.outbox, settings.quarantine) == []
     assert _state(world)[0] == []
