@@ -8,12 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
-import pytest
 from sqlalchemy import select
 
 from tests.support.libreoffice import SOFFICE, convert
-from workbook_engine.domain import Client, Loan, Office, Staff
+from workbook_engine.domain import Client, Loan, Office, SavingsAccount, Staff
 from workbook_engine.services.collection.due import compute_due
+from workbook_engine.services.ledger.integrity import run_check
 from workbook_engine.services.pipeline.processing import process_file
 from workbook_engine.services.pipeline.submissions import approve_submission
 
@@ -38,8 +38,9 @@ def _workbook(path: Path, sheet: str, headers: list[str], rows: list[list[object
     return path
 
 
-def test_fineract_offices_and_staff_are_mapped_by_name(kilimani, tmp_path: Path) -> None:
-    ctx = kilimani.ctx
+def test_fineract_offices_and_staff_are_mapped_by_name(any_kilimani, tmp_path: Path) -> None:
+    """On each database; `check` is clean after each approval."""
+    ctx = any_kilimani.ctx
     offices = _workbook(tmp_path / "Offices.xlsx", "Offices", [
         "Office Name*", "Parent Office*", "Parent OfficeId*", "Opened On Date*",
         "External Id*", None, None, "Lookup Offices", "Lookup OfficeId*"], [
@@ -49,6 +50,7 @@ def test_fineract_offices_and_staff_are_mapped_by_name(kilimani, tmp_path: Path)
     result = process_file(ctx, offices, actor_id=None)
     assert result.status == "awaiting_approval", result.errors
     approve_submission(ctx, submission_id=result.submission_id, by="Grace Wambui")
+    assert run_check(ctx).ok
     with ctx.session_factory() as s:
         mombasa = s.scalar(select(Office).where(Office.name == "Mombasa"))
         likoni = s.scalar(select(Office).where(Office.name == "Likoni"))
@@ -69,6 +71,7 @@ def test_fineract_offices_and_staff_are_mapped_by_name(kilimani, tmp_path: Path)
     # row as the person sees it in the file they sent.
     assert (error["code"], error["row"], error["cell"]) == ("setup-not-loaded-yet", 3, "A3")
     approve_submission(ctx, submission_id=result.submission_id, by="Grace Wambui")
+    assert run_check(ctx).ok
     with ctx.session_factory() as s:
         halima = s.scalar(select(Staff).where(Staff.first_name == "Halima"))
         assert (halima.office.name, halima.is_loan_officer, halima.mobile_no) == (
@@ -114,15 +117,19 @@ def test_fineract_loan_rebuilt_from_its_terms_and_amount_repaid(kilimani, tmp_pa
     assert (cell.amount, cell.days_in_arrears) == (D(3370), 14)
 
 
-@pytest.mark.parametrize("sheet", ["SavingsAccounts"])
-def test_fineract_savings_without_a_balance_column_is_refused_as_a_whole(
-        kilimani, tmp_path: Path, sheet: str) -> None:
-    book = _workbook(tmp_path / "Savings.xlsx", sheet, [
+def test_fineract_savings_account_opens_at_zero_its_history_brings_the_balance(
+        kilimani, tmp_path: Path) -> None:
+    """Fineract's SavingsAccounts sheet has no balance (its SavingsTransaction workbook
+    brings the history): the account is opened with 0, not refused for a missing column."""
+    book = _workbook(tmp_path / "Savings.xlsx", "SavingsAccounts", [
         "Office Name*", "Individual/Group*", "Client Name*", "Product*", "Field Officer*",
-        "Submitted On*", "Approved On*", "Activation Date*"], [
-        ["Nairobi East", "Individual", "Dalia Njeri", "Lazima", "Wanjiru Kamau",
-         dt.datetime(2026, 1, 6), dt.datetime(2026, 1, 6), dt.datetime(2026, 1, 6)]])
+        "Submitted On*", "Approved On*", "Activation Date*", "External Id"], [
+        ["Nairobi East", "Individual", "Dalia Njeri", "Hiari", "Kamau, Wanjiru",
+         dt.datetime(2026, 1, 6), dt.datetime(2026, 1, 6), dt.datetime(2026, 1, 6),
+         "F-SV-7"]])
     result = process_file(kilimani.ctx, book, actor_id=None)
-    assert result.status == "invalid"
-    assert result.errors[0]["code"] == "setup-column-missing"
-    assert "Balance" in result.errors[0]["message"]
+    assert result.status == "awaiting_approval", result.errors
+    approve_submission(kilimani.ctx, submission_id=result.submission_id, by="Grace Wambui")
+    with kilimani.ctx.session_factory() as s:
+        account = s.scalar(select(SavingsAccount).where(SavingsAccount.external_id == "F-SV-7"))
+        assert (account.balance, account.transactions) == (D(0), [])

@@ -40,12 +40,11 @@ from workbook_engine.domain.posting_plan import PostingPlan, SheetEntries, plan_
 from workbook_engine.services.collection.posting import CellFailure, PostingRefused, post_plan
 from workbook_engine.services.collection.rules import collection_rules
 from workbook_engine.services.pipeline.approval_queue import supervises
+from workbook_engine.services.pipeline.import_kinds import signed_import
 from workbook_engine.rules import Rules
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.setup.lookup import get_or_fail, resolve_staff
-from workbook_engine.workbooks.client_import_sheet import KIND as CLIENT_IMPORT_KIND
 from workbook_engine.validation.values import office_locale
-from workbook_engine.workbooks.setup_import_sheet import kind_of
 
 ExcludedSheetWriter = Callable[[AppContext, int, list[str]], str | None]
 """Writes a new sheet holding only some rows of a submission; returns its path."""
@@ -201,14 +200,9 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
     """
     with ctx.session_factory() as session:
         kind = session.scalar(select(Submission.kind).where(Submission.id == submission_id))
-    if kind == CLIENT_IMPORT_KIND:  # each kind of workbook posts its own way
-        from workbook_engine.services.imports.client_import import approve_client_import
-
-        return approve_client_import(ctx, submission_id=submission_id, by=by)
-    if kind is not None and kind_of(kind) is not None:
-        from workbook_engine.services.imports.setup_import import approve_setup_import
-
-        return approve_setup_import(ctx, submission_id=submission_id, by=by)
+    imported = signed_import(kind) if kind is not None else None
+    if imported is not None:  # each kind of import workbook posts its own way
+        return imported.approve(ctx, submission_id=submission_id, by=by)
     excluded: list[str] = []
     try:
         with ctx.unit_of_work(None) as uow:
