@@ -204,3 +204,26 @@ def test_client_list_searches_and_pages_within_the_viewers_offices(web, client_f
     # Paging: 2 per page is not offered, 20 is; a page past the end shows the last one.
     paged = grace.get("/clients?page=999")
     assert paged.status_code == 200 and f"of {total}</span>" in paged.text
+
+
+def test_approvers_nearest_office_first_never_the_maker(web):
+    """The service behind "Who can approve": the branch's supervisors, then the head
+    office's; never who submitted the sheet nor its loan officer, nor an inactive one."""
+    from workbook_engine.services.pipeline.approval_queue import approvers
+    from workbook_engine.services.setup.institution import create_staff
+
+    ctx = web.world.ctx
+    _jane(web)
+    create_staff(ctx, actor_id=None, office_id=web.world.ref.head_office, first_name="Ida",
+                 last_name="Gone", is_supervisor=True, active=False)
+    create_staff(ctx, actor_id=None, office_id=web.nairobi, first_name="Zawadi",
+                 last_name="Otieno", is_supervisor=True)
+    by_faith = add_submission(ctx, loan_officer_id=web.wanjiru, office_id=web.nairobi,
+                              submitted_by_id=web.faith)
+    by_grace = add_submission(ctx, loan_officer_id=web.wanjiru, office_id=web.nairobi,
+                              submitted_by_id=web.grace, name="by-grace.xlsx")
+    with ctx.session_factory() as s:
+        names = [a["name"] for a in approvers(s, s.get(Submission, by_faith))]
+        assert names == ["Grace Wambui", "Zawadi Otieno", "Jane Mutiso"]
+        names = [a["name"] for a in approvers(s, s.get(Submission, by_grace))]
+        assert names == ["Zawadi Otieno", "Jane Mutiso"]
