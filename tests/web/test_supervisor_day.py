@@ -29,13 +29,6 @@ def _loan_transactions(ctx, client_id: int, sid: int) -> int:
                                LoanTransaction.submission_id == sid)) or 0
 
 
-def _post(client, url: str, **data: str):
-    page = client.get(url.rsplit("/", 1)[0] if url.endswith(("approve", "reject"))
-                      else url)
-    return client.post(url, data={"csrf_token": csrf_of(page.text), **data},
-                       follow_redirects=True)
-
-
 def test_approve_valid_rows_lists_the_excluded_rows_and_posts_the_rest(web, client_for):
     ctx = web.world.ctx
     sid = add_approvable_submission(web.world, submitted_by_id=web.faith,
@@ -95,7 +88,8 @@ def test_after_posting_the_page_shows_what_was_posted_per_client_and_account(web
     sid = add_approvable_submission(web.world, submitted_by_id=web.faith)
     grace = client_for(web.grace)
     page = grace.get(f"/submissions/{sid}")
-    done = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page.text)},
+    done = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page.text),
+                                                         "confirmed": "yes"},
                       follow_redirects=True)
     assert done.status_code == 200
     section = done.text.split('id="posted-by-client"')[1].split("</section>")[0]
@@ -172,7 +166,8 @@ def test_sheet_of_the_only_supervisor_is_approved_by_a_parent_office(web, client
     head = client_for(jane)
     page = head.get(f"/submissions/{sid}")
     assert 'id="approve"' in page.text
-    done = head.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page.text)},
+    done = head.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page.text),
+                                                         "confirmed": "yes"},
                      follow_redirects=True)
     assert done.status_code == 200 and '<span class="badge posted" id="status">' in done.text
     assert "Jane Mutiso" in done.text.split('id="status-changes"')[1]
