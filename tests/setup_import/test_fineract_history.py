@@ -14,15 +14,15 @@ from pathlib import Path
 from sqlalchemy import select
 
 from tests.fixtures.fineract.populators import (
-    FineractLoan,
     FineractRepayment,
     FineractSavings,
     FineractSavingsTransaction,
-    loans_workbook,
+    loans_workbook_of,
     repayments_workbook,
     savings_transactions_workbook,
     savings_workbook,
     staff_label,
+    two_percent_a_month,
 )
 from workbook_engine.domain import Client, Loan, LoanTransaction, Office, SavingsAccount
 from workbook_engine.domain.enums import LoanTransactionType, SavingsTransactionType
@@ -56,14 +56,9 @@ def _approved(ctx, path: Path) -> dict:  # noqa: ANN001
 
 
 def _loan(ctx, amani: Client, tmp_path: Path, external_id: str = "F-LN-9") -> None:  # noqa: ANN001
-    loan = FineractLoan(
-        office="Nairobi East", client=f"Amani Otieno({amani.id + 300})", product="Biashara",
-        loan_officer=staff_label("Wanjiru", "Kamau"), disbursed_on=dt.date(2025, 10, 6),
-        principal=10000, repayments=5, every=1, unit="Months", rate=2, rate_period="Per month",
-        external_id=external_id)
-    _approved(ctx, loans_workbook(tmp_path / f"Loans-{external_id}.xlsx", [loan],
-                                  offices=["Nairobi East"], clients=[loan.client],
-                                  staff=[loan.loan_officer], products=["Biashara"]))
+    loan = two_percent_a_month(f"Amani Otieno({amani.id + 300})", dt.date(2025, 10, 6),
+                               external_id=external_id)
+    _approved(ctx, loans_workbook_of(tmp_path / f"Loans-{external_id}.xlsx", [loan]))
 
 
 def test_a_fineract_portfolio_and_its_histories_balance_on_each_database(
@@ -100,10 +95,10 @@ def test_a_fineract_portfolio_and_its_histories_balance_on_each_database(
         dt.date(2025, 10, 1), "F-SV-1")], offices=["Nairobi East"], clients=[label],
         products=["Hiari"]))
     _approved(ctx, savings_transactions_workbook(tmp_path / "SavingsTransaction.xlsx", [
-        FineractSavingsTransaction("Deposit", 1000, dt.date(2025, 10, 10), label,
-                                   "000000003", "Nairobi East"),
-        FineractSavingsTransaction("Deposit", 500, dt.date(2025, 11, 10)),
-        FineractSavingsTransaction("Withdrawal", 250.5, dt.date(2026, 1, 15))],
+        FineractSavingsTransaction(1000, dt.date(2025, 10, 10), label, "000000003",
+                                   "Nairobi East"),
+        FineractSavingsTransaction(500, dt.date(2025, 11, 10)),
+        FineractSavingsTransaction(250.5, dt.date(2026, 1, 15), kind="Withdrawal")],
         offices=["Nairobi East"], accounts=[(label, "000000003", "Hiari")]))
     with ctx.session_factory() as s:
         account = s.scalar(select(SavingsAccount).where(SavingsAccount.external_id == "F-SV-1"))
@@ -153,14 +148,9 @@ def test_a_history_repayment_on_the_day_of_the_loans_amount_repaid_keeps_check_c
     ctx = kilimani.ctx
     amani = _amani(ctx)
     label = f"Amani Otieno({amani.id + 300})"
-    loan = FineractLoan(
-        office="Nairobi East", client=label, product="Biashara",
-        loan_officer=staff_label("Wanjiru", "Kamau"), disbursed_on=dt.date(2025, 10, 6),
-        principal=10000, repayments=5, every=1, unit="Months", rate=2, rate_period="Per month",
-        amount_repaid=2200, last_repayment_on=dt.date(2025, 11, 6), external_id="F-LN-5")
-    _approved(ctx, loans_workbook(tmp_path / "Loans.xlsx", [loan], offices=["Nairobi East"],
-                                  clients=[label], staff=[loan.loan_officer],
-                                  products=["Biashara"]))
+    loan = two_percent_a_month(label, dt.date(2025, 10, 6), amount_repaid=2200,
+                               last_repayment_on=dt.date(2025, 11, 6), external_id="F-LN-5")
+    _approved(ctx, loans_workbook_of(tmp_path / "Loans.xlsx", [loan]))
     _approved(ctx, repayments_workbook(tmp_path / "LoanRepayment.xlsx", [
         FineractRepayment(100, dt.date(2025, 11, 6), label, "F-LN-5", "Nairobi East")],
         offices=["Nairobi East"], loans=[(label, "000000001-Active", "Biashara", 10000)]))
