@@ -25,7 +25,11 @@ from tests.fixtures.fineract.populators import (
     two_percent_a_month,
 )
 from workbook_engine.domain import Client, Loan, LoanTransaction, Office, SavingsAccount
-from workbook_engine.domain.enums import LoanTransactionType, SavingsTransactionType
+from workbook_engine.domain.enums import (
+    LoanStatus,
+    LoanTransactionType,
+    SavingsTransactionType,
+)
 from workbook_engine.services.clients.lifecycle import create_client
 from workbook_engine.services.ledger.integrity import run_check
 from workbook_engine.services.pipeline.processing import process_file
@@ -154,3 +158,33 @@ def test_a_history_repayment_on_the_day_of_the_loans_amount_repaid_keeps_check_c
     _approved(ctx, repayments_workbook(tmp_path / "LoanRepayment.xlsx", [
         FineractRepayment(100, dt.date(2025, 11, 6), label, "F-LN-5", "Nairobi East")],
         offices=["Nairobi East"], loans=[(label, "000000001-Active", "Biashara", 10000)]))
+
+
+def test_our_history_templates_post_on_the_engines_own_account_numbers(kilimani, tmp_path: Path
+                                                                      ) -> None:
+    """`template setup --kind repayments` and `--kind savings_history`, filled: the loan and
+    the account by the engine's account number, a row without one is the row above's."""
+    from tests.setup_import.filling import load
+
+    ctx = kilimani.ctx
+    with ctx.session_factory() as s:
+        account = s.scalar(select(SavingsAccount).where(SavingsAccount.client_id.in_(
+            select(Loan.client_id).where(Loan.status == LoanStatus.ACTIVE))).limit(1))
+        loan = s.scalar(select(Loan).where(Loan.client_id == account.client_id,
+                                           Loan.status == LoanStatus.ACTIVE))
+        name, office = account.client.display_name, account.client.office.name
+        owed, balance = loan.outstanding, account.balance
+    day = dt.date(2026, 3, 2)
+    load(ctx, "repayments", [
+        {"office": office, "borrower": name, "loan": loan.account_no,
+         "amount": 100, "on_date": day, "receipt_no": "R-9"},
+        {"amount": 50, "on_date": day}], tmp_path / "r", by="Grace Wambui")
+    load(ctx, "savings_history", [
+        {"office": office, "borrower": name, "account": account.account_no,
+         "transaction_type": "Deposit", "amount": 70, "on_date": day},
+        {"transaction_type": "Withdrawal", "amount": 20, "on_date": day}],
+         tmp_path / "s", by="Grace Wambui")
+    with ctx.session_factory() as s:
+        assert s.get(Loan, loan.id).outstanding == owed - 150
+        assert s.get(SavingsAccount, account.id).balance == balance + 50
+    assert run_check(ctx).ok
