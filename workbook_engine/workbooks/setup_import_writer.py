@@ -23,6 +23,7 @@ from workbook_engine.workbooks.grid_writer import (
     Formats,
     GridLayout,
     ReportContent,
+    SplicedRows,
     cell_kind,
     errors_sheet,
     list_name,
@@ -102,6 +103,7 @@ def write_setup_workbook(path: Path, data: SetupTemplateData, signed: SignedMeta
     lists = [(name, values) for name, values in data.lists.items()]
     lists += [(name, list(choices)) for name, choices in CHOICES.items()]
     sources = write_lookups(book, book.add_worksheet(LOOKUP_SHEET), LOOKUP_SHEET, lists)
+    spliced = SplicedRows(Path(path).parent)
     for name, columns in grids:
         rows = report.rows.get(name, ()) if report else ()
         last = max((r.row for r in rows), default=layout.first_data_row - 1)
@@ -111,7 +113,8 @@ def write_setup_workbook(path: Path, data: SetupTemplateData, signed: SignedMeta
                    kinds={c.key: cell_kind(c.spec) for c in columns}, notes={},
                    validations=lambda ws, cols, first, last_, s=sources: _validations(
                        ws, cols, s, first, last_),
-                   prefill_keys=True, freeze_columns=2, printed=replace(printed, sheet=name))
+                   prefill_keys=True, freeze_columns=2, printed=replace(printed, sheet=name),
+                   spliced=spliced)
     if errors_ws is not None and report is not None:
         errors_sheet(errors_ws, fmt, data.locate(report.errors, report.row_shift),
                      replace(printed, sheet="Errors"))
@@ -121,6 +124,7 @@ def write_setup_workbook(path: Path, data: SetupTemplateData, signed: SignedMeta
     write_metadata_sheet(book, signed, kind.metadata_sheet)
     book.worksheets()[1].activate()
     book.close()
+    spliced.apply(Path(path))
     return path
 
 

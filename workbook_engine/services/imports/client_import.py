@@ -80,6 +80,14 @@ from workbook_engine.services.imports.common import (
     resign,
     sign_and_record,
 )
+from workbook_engine.services.imports.validated import (
+    Validated,
+    discard,
+    keep,
+    kept_path,
+    reference_marker,
+    take,
+)
 from workbook_engine.services.setup.lookup import get_or_fail
 from workbook_engine.validation.client_import import (
     VALID,
@@ -106,6 +114,7 @@ from workbook_engine.workbooks.client_import_writer import (
     write_client_workbook,
 )
 from workbook_engine.workbooks.metadata import WorkbookMetadata
+from workbook_engine.workbooks.signing import load_key_ring
 
 EXPECTED_FORMAT = 1
 
@@ -428,6 +437,10 @@ def process_client_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, nam
                                     message=message, signed=signed, errors=errors)
         sub.report_xlsx_path, sub.report_html_path = str(xlsx), str(html)
         uow.commit()
+        if valid:  # approval takes this result when nothing it depends on changed
+            keep(load_key_ring(ctx.settings.secret_file), kept_path(stored.path, sub.id),
+                 sha256=stored.sha256, marker=reference_marker(ref),
+                 validated=Validated(found.book, validation))
         return {"submission_id": sub.id, "status": status.value, "duplicate_of": None,
                 "error_count": len(errors), "report_xlsx": xlsx, "report_html": html,
                 "message": message, "errors": tuple(errors)}
@@ -438,8 +451,10 @@ def process_client_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, nam
 def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> dict[str, Any]:
     """Approve a client import: post its valid rows (the invalid ones wait for corrections).
 
-    The archived file is read and validated again against the database as it is now, so a
-    mobile number or external id taken since the preview is refused, not duplicated.
+    The rows are validated against the database as it is now, so a mobile number or
+    external id taken since the preview is refused, not duplicated: the preview's result is
+    taken only when nothing validation reads changed since (:mod:`.validated`), otherwise the
+    archived file is read and validated again.
     """
     with ctx.unit_of_work(None) as uow:
         s = uow.session
@@ -447,11 +462,16 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
         approver = check_decider(s, by, sub, "approve")
         uow.actor_id = approver.id
         check_approvable(sub)
-        raw = read_archived(ctx, sub)
-        metadata = archived_metadata(ctx, raw, sub.original_name,
-                                     CLIENT_IMPORT.metadata_sheet)
-        found = _identify(s, raw, metadata, sub.original_name)
-        ref, validation = _validate(ctx, s, found, sub.original_name)
+        kept = kept_path(sub.archive_path or "", sub.id)
+        previewed = _previewed(ctx, s, sub, kept)
+        if previewed is not None:
+            found, ref, validation = previewed
+        else:
+            raw = read_archived(ctx, sub)
+            metadata = archived_metadata(ctx, raw, sub.original_name,
+                                         CLIENT_IMPORT.metadata_sheet)
+            found = _identify(s, raw, metadata, sub.original_name)
+            ref, validation = _validate(ctx, s, found, sub.original_name)
         valid = validation.indices(VALID)
         if not valid:
             raise EngineError(IMPORT_NO_VALID_ROWS, f"Submission {sub.id} has no row that can "
@@ -484,7 +504,29 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
         sub.report_xlsx_path, sub.report_html_path = str(xlsx), str(html)
         sub.content = content
         uow.commit()
+    discard(kept)
     return show_submission(ctx, submission_id)
+
+
+def _previewed(ctx: AppContext, session: Session, sub: Submission, kept: Path
+               ) -> tuple[_Identified, ImportReference, ImportValidation] | None:
+    """The preview's rows and their validation, when the file is the one previewed and
+    nothing validation reads changed since (else None: read and validate again)."""
+    form = (sub.content or {}).get("import", {}).get("legal_form")
+    if form is None or not sub.archive_path or not kept.exists():
+        return None
+    workbook = session.get(GeneratedWorkbook, sub.workbook_id) if sub.workbook_id else None
+    if sub.workbook_id is not None and workbook is None:
+        return None  # reading the file again says what is wrong
+    ref = load_reference(ctx, session, office_id=sub.office_id, legal_form=form,
+                         workbook_id=sub.workbook_id)
+    validated = take(load_key_ring(ctx.settings.secret_file), kept, sha256=sub.file_sha256,
+                     marker=reference_marker(ref))
+    if validated is None:
+        return None
+    found = _Identified(validated.book, workbook, sub.office_id, form,
+                        workbook.staff_id if workbook else None)
+    return found, ref, validated.validation
 
 
 def _batches(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:

@@ -182,6 +182,13 @@ def row_errors(content: dict[str, Any]) -> tuple[set[str], list[dict[str, Any]]]
     return rows, whole
 
 
+def valid_rows_postable(content: dict[str, Any]) -> bool:
+    """Whether the valid rows of a sheet with errors may be posted without the others
+    (``approve --exclude-invalid``): its errors are all of rows, none of the whole sheet,
+    and its entries were read."""
+    return "entries" in content and not row_errors(content)[1]
+
+
 def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
                        exclude_invalid: bool = False,
                        write_excluded: ExcludedSheetWriter | None = None) -> dict[str, Any]:
@@ -210,8 +217,8 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
                 raise EngineError(WRONG_STATE, f"Submission {sub.id} is "
                                   f"{sub.status.value.replace('_', ' ')}; only a submission "
                                   "awaiting approval can be approved.")
-            if sub.status == SubmissionStatus.INVALID and (
-                    not exclude_invalid or whole or "entries" not in content):
+            if sub.status == SubmissionStatus.INVALID and not (
+                    exclude_invalid and valid_rows_postable(content)):
                 raise EngineError(NOT_VALID, f"Submission {sub.id} has "
                                   f"{sub.error_count} error(s)"
                                   + (" that concern the whole sheet" if whole else "")
@@ -347,4 +354,5 @@ def dismiss_submission(ctx: AppContext, *, submission_id: int, by: str,
 
 
 __all__ = ["approve_submission", "dismiss_submission", "find_duplicate", "history",
-           "list_submissions", "reject_submission", "set_status", "show_submission"]
+           "list_submissions", "reject_submission", "set_status", "show_submission",
+           "valid_rows_postable"]
