@@ -24,7 +24,7 @@ from tests.fixtures.fineract.populators import (
     staff_label,
     two_percent_a_month,
 )
-from workbook_engine.domain import Client, Loan, LoanTransaction, Office, SavingsAccount
+from workbook_engine.domain import Client, Loan, Office, SavingsAccount
 from workbook_engine.domain.enums import (
     LoanStatus,
     LoanTransactionType,
