@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 from sqlalchemy import select
 
 from tests.fixtures.fineract.populators import (
@@ -175,7 +176,7 @@ def test_our_history_templates_post_on_the_engines_own_account_numbers(kilimani,
         name, office = account.client.display_name, account.client.office.name
         owed, balance = loan.outstanding, account.balance
     day = dt.date(2026, 3, 2)
-    load(ctx, "repayments", [
+    repaid = load(ctx, "repayments", [
         {"office": office, "borrower": name, "loan": loan.account_no,
          "amount": 100, "on_date": day, "receipt_no": "R-9"},
         {"amount": 50, "on_date": day}], tmp_path / "r", by="Grace Wambui")
@@ -188,3 +189,10 @@ def test_our_history_templates_post_on_the_engines_own_account_numbers(kilimani,
         assert s.get(Loan, loan.id).outstanding == owed - 150
         assert s.get(SavingsAccount, account.id).balance == balance + 50
     assert run_check(ctx).ok
+    # The report shows what the loan owes after each row; sent again, its rows are known.
+    report = openpyxl.load_workbook(repaid.report_xlsx)["Repayments"]
+    column = next(c.column for c in report[2] if c.value == "owed_after")
+    assert [report.cell(r, column).value for r in (3, 4)] == [
+        float(owed - 100), float(owed - 150)]
+    again = process_file(ctx, Path(repaid.report_xlsx), actor_id=None)
+    assert "2 already imported" in again.message
