@@ -105,10 +105,6 @@ def test_every_response_refuses_to_be_framed(web, client_for) -> None:
     for response in (anonymous.get("/queue", follow_redirects=False),
                      anonymous.post("/signout", data={})):
         assert response.headers.get("x-frame-options") == "DENY"
-    # The report keeps its sandbox and may be framed by this site only (the submission page).
-    report_csp = grace.get(f"/submissions/{sid}/report.html").headers.get(
-        "content-security-policy", "")
-    assert report_csp == "" or "frame-ancestors 'self'" in report_csp
 
 
 def test_report_html_keeps_its_sandbox_and_is_framed_by_this_site_only(web, client_for,
@@ -130,8 +126,9 @@ def test_a_crash_page_is_not_framed_and_shows_no_log_path(web, client_for,
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
+    grace = client_for(web.grace)
     monkeypatch.setattr(approval_queue, "queue", broken)
-    response = client_for(web.grace).get("/queue")
+    response = grace.get("/queue")
     assert response.status_code == 500
     assert response.headers.get("x-frame-options") == "DENY"
     log_dir = web.world.ctx.settings.log_dir
@@ -304,7 +301,7 @@ def test_every_route_with_an_id_answers_404_for_ids_out_of_range(web, client_for
                 assert response.status_code == 404, (method, url, response.status_code)
                 assert "errors.log" not in response.text and "Traceback" not in response.text
                 checked += 1
-    assert checked >= 12 * len(BAD_IDS)
+    assert checked >= 11 * len(BAD_IDS)
 
 
 def test_an_upload_naming_a_huge_loan_officer_id_is_refused_not_a_500(web, client_for,

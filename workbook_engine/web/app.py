@@ -49,6 +49,7 @@ from workbook_engine.services.imports.setup_import import RECONCILIATION_MEASURE
 from workbook_engine.services.access.web_rules import web_rules
 from workbook_engine.web import downloads, exports
 from workbook_engine.web.render import STATIC_DIR, error_page, page
+from workbook_engine.web.security import GuardedStarlette, record_id
 
 log = logging.getLogger(__name__)
 
@@ -121,12 +122,16 @@ def _flash(request: Request) -> str | None:
 
 
 def _int(value: Any, what: str) -> int | None:
+    """An id from an address or a form (None when empty); anything but an id that a record
+    may have is refused as not found, never passed on to the database."""
     if value in (None, ""):
         return None
-    try:
-        return int(str(value))
-    except ValueError:
-        raise EngineError(NOT_FOUND, f"{what} '{value}' is not a number.") from None
+    found = record_id(value)
+    if found is None:
+        shown = str(value) if len(str(value)) <= 24 else str(value)[:20] + "..."
+        raise EngineError(NOT_FOUND, f"There is no {what.lower()} '{shown}': an id is a whole "
+                          "number such as 12, as in the links of the pages.")
+    return found
 
 
 PER_PAGE = (20, 50, 100)
@@ -277,7 +282,8 @@ def _report_page(path: Path) -> Response:
     return HTMLResponse(html, headers={
         "content-security-policy": "sandbox allow-top-navigation-by-user-activation; "
                                    "default-src 'none'; style-src 'unsafe-inline'; "
-                                   "img-src data:; frame-ancestors 'self'"})
+                                   "img-src data:; frame-ancestors 'self'",
+        "x-frame-options": "SAMEORIGIN"})
 
 
 @signed_in
@@ -512,21 +518,23 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def crash(request: Request, exc: Exception) -> Response:
+    # The page names a reference to the details in the server's log, never the log's path
+    # (nor anything else about the server).
     ctx = _ctx(request)
-    where = ""
+    reference = secrets.token_hex(6)
     try:
         ctx.settings.log_dir.mkdir(parents=True, exist_ok=True)
         path = ctx.settings.log_dir / "errors.log"
         with path.open("a", encoding="utf-8") as fh:
-            fh.write(f"{request.method} {request.url.path}\n")
+            fh.write(f"[{reference}] {request.method} {request.url.path}\n")
             fh.write("".join(traceback.format_exception(exc)))
-        where = f" The details are in {path}."
     except OSError:
-        log.exception("web request failed")
+        log.exception("web request failed (reference %s)", reference)
     return error_page(500, "Something went wrong", "The engine failed unexpectedly "
-                      f"({type(exc).__name__}); nothing was changed by this request.{where}",
-                      "Try again; if it happens again, send the log file to support.",
-                      user=request.scope.get("user"))
+                      f"({type(exc).__name__}); nothing was changed by this request.",
+                      "Try again; if it happens again, tell support the reference below "
+                      "(the details are in the server's error log under it).",
+                      user=request.scope.get("user"), reference=reference)
 
 
 def create_app(ctx: AppContext) -> Starlette:
@@ -559,7 +567,7 @@ def create_app(ctx: AppContext) -> Starlette:
         Route("/cash/resolve/{hid}", cash_resolve, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={
+    app = GuardedStarlette(routes=routes, exception_handlers={
         EngineError: engine_error, HTTPException: http_error, Exception: crash})
     app.state.ctx = ctx
     return app
