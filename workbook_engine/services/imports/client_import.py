@@ -100,6 +100,7 @@ from workbook_engine.workbooks.client_import_writer import (
     write_client_workbook,
 )
 from workbook_engine.workbooks.metadata import WorkbookMetadata
+from workbook_engine.services.pipeline.ownership import owned_or
 
 EXPECTED_FORMAT = 1
 
@@ -406,7 +407,9 @@ def process_client_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, nam
             kind=KIND, workbook_id=original_workbook, file_sha256=stored.sha256,
             original_name=name[:255], archive_path=str(stored.path), received_at=received,
             submitted_by_id=actor_id, loan_officer_id=found.staff_id or loan_officer_id,
-            sender_email=sender_email, office_id=found.office_id,
+            sender_email=sender_email,
+            office_id=owned_or(s, found.office_id, actor_id=actor_id, sender_email=sender_email,
+                               loan_officer_id=found.staff_id or loan_officer_id),
             status=SubmissionStatus.RECEIVED, error_count=len(errors),
             content={"errors": errors, "import": {
                 "layout": found.book.layout, "legal_form": found.legal_form,

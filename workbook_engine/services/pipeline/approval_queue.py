@@ -32,6 +32,7 @@ from workbook_engine.domain.enums import SubmissionStatus
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import NOT_FOUND
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.pipeline.ownership import is_head_office_staff
 from workbook_engine.services.setup.lookup import get_or_fail
 
 STATUS_ORDER = [SubmissionStatus.AWAITING_APPROVAL, SubmissionStatus.RECEIVED,
@@ -59,15 +60,19 @@ def visible_to(s: Session, viewer: Staff) -> Any:
     """The condition selecting the submissions ``viewer`` may see."""
     own = or_(Submission.loan_officer_id == viewer.id, Submission.submitted_by_id == viewer.id)
     if viewer.is_supervisor or viewer.is_clerk:
-        offices = office_subtree(s, viewer.office_id)
-        return or_(own, Submission.office_id.in_(offices), Submission.office_id.is_(None))
+        offices = Submission.office_id.in_(office_subtree(s, viewer.office_id))
+        if is_head_office_staff(s, viewer):  # a file from nobody known: see ownership.py
+            offices = or_(offices, Submission.office_id.is_(None))
+        return or_(own, offices)
     return own
 
 
 def supervises(s: Session, staff: Staff, office_id: int | None) -> bool:
     """Whether ``staff`` belongs to this office or to an office above it (a sheet without an
-    office is everyone's, as in :func:`visible_to`)."""
-    return office_id is None or office_id in office_subtree(s, staff.office_id)
+    office is a head office's, as in :func:`visible_to`)."""
+    if office_id is None:
+        return is_head_office_staff(s, staff)
+    return office_id in office_subtree(s, staff.office_id)
 
 
 def may_decide(s: Session, viewer: Staff, submission: Submission) -> bool:

@@ -1,0 +1,49 @@
+"""Which office a submission belongs to, whatever its content.
+
+A sheet the engine reads names its own office (signed when it was generated). A file it
+cannot read (a sheet saved as .xls, a PDF, a photo, junk) or a workbook naming no office
+(a Fineract import) belongs to the office of whoever handed it in: the member of staff who
+uploaded it or dropped it in the inbox (their mapped login), else the member of staff whose
+e-mail address sent it, else the loan officer it was handed in for. Only a file from nobody
+known has no office; it is seen by the supervisors and clerks of a head office (an office
+with no office above it) and on the command line, never by a branch: it may hold any
+branch's clients.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workbook_engine.domain import Office, Staff
+
+
+def sender_office(session: Session, *, actor_id: int | None, sender_email: str | None,
+                  loan_officer_id: int | None = None) -> int | None:
+    """The office of whoever handed a file in (see the module), or None if nobody known."""
+    actor = session.get(Staff, actor_id) if actor_id is not None else None
+    if actor is not None:
+        return actor.office_id
+    address = (sender_email or "").strip().lower()
+    if address:
+        office = session.scalar(select(Staff.office_id).where(
+            func.lower(Staff.email) == address).order_by(Staff.active.desc(), Staff.id)
+            .limit(1))
+        if office is not None:
+            return office
+    officer = session.get(Staff, loan_officer_id) if loan_officer_id is not None else None
+    return officer.office_id if officer is not None else None
+
+
+def is_head_office_staff(session: Session, staff: Staff) -> bool:
+    """Whether a member of staff works at a head office (one with no office above it): only
+    they see, besides the command line, a submission that belongs to no office."""
+    return session.scalar(select(Office.parent_id).where(Office.id == staff.office_id)) is None
+
+
+def owned_or(session: Session, office_id: int | None, **handed_in: Any) -> int | None:
+    """``office_id`` when the content named one, else the office of whoever handed it in
+    (``handed_in``: the keywords of :func:`sender_office`)."""
+    return office_id if office_id is not None else sender_office(session, **handed_in)
