@@ -47,7 +47,7 @@ from workbook_engine.services.access.auth import SignedIn
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.imports.setup_import import RECONCILIATION_MEASURES, SETUP_KINDS
 from workbook_engine.services.access.web_rules import web_rules
-from workbook_engine.web import downloads, exports
+from workbook_engine.web import confirm, downloads, exports
 from workbook_engine.web.render import STATIC_DIR, error_page, page
 from workbook_engine.web.security import GuardedStarlette, record_id
 
@@ -304,7 +304,9 @@ async def submission_file(request: Request, user: SignedIn) -> Response:
 @form_post
 async def approve(request: Request, user: SignedIn, form: FormData) -> Response:
     sid = _int(request.path_params["sid"], "Submission")
-    await _check_may_decide(request, user, sid)
+    view = await _check_may_decide(request, user, sid)
+    if not confirm.confirmed(form):  # one click never posts: see web/confirm.py
+        return await call(confirm.approval_page, _ctx(request), user, view, form)
     await call(submissions.approve_submission, _ctx(request), submission_id=sid,
                by=str(user.staff_id))
     return RedirectResponse(f"/submissions/{sid}?done=approved", status_code=303)
@@ -329,7 +331,8 @@ async def dismiss(request: Request, user: SignedIn, form: FormData) -> Response:
     return RedirectResponse(f"/submissions/{sid}?done=dismissed", status_code=303)
 
 
-async def _check_may_decide(request: Request, user: SignedIn, sid: int | None) -> None:
+async def _check_may_decide(request: Request, user: SignedIn,
+                            sid: int | None) -> dict[str, Any]:
     # The submissions service enforces maker-checker itself; this adds "you must be able to
     # see it", so a loan officer cannot act on another officer's sheet by guessing its id.
     view = await call(approval_queue.submission_page, _ctx(request), sid,
@@ -340,6 +343,7 @@ async def _check_may_decide(request: Request, user: SignedIn, sid: int | None) -
     if user.staff_id in (view["submitted_by_id"], view["loan_officer_id"]):
         raise EngineError(NOT_ALLOWED, f"You submitted submission {sid} (or it is your own "
                           "sheet); another supervisor must approve or reject it.")
+    return view  # type: ignore[no-any-return]
 
 
 # --- upload ---------------------------------------------------------------------------------
