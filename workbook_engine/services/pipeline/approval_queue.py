@@ -69,10 +69,9 @@ def visible_to(s: Session, viewer: Staff) -> Any:
 
 def supervises(s: Session, staff: Staff, office_id: int | None) -> bool:
     """Whether ``staff`` belongs to this office or to an office above it (a sheet without an
-    office is a head office's, as in :func:`visible_to`)."""
-    if office_id is None:
-        return is_head_office_staff(s, staff)
-    return office_id in office_subtree(s, staff.office_id)
+    office, from nobody known, any supervisor may decide on the command line; the web pages
+    show it to a head office only, as in :func:`visible_to`)."""
+    return office_id is None or office_id in office_subtree(s, staff.office_id)
 
 
 def may_decide(s: Session, viewer: Staff, submission: Submission) -> bool:
