@@ -177,7 +177,7 @@ def test_forty_wrong_passwords_then_the_right_one_is_refused(web, client_for) ->
         assert len(failed) == 41
         assert {r.entity_id for r in failed} == {str(web.grace)}
         assert all(r.after["address"] == "testclient" for r in failed)
-        assert all("password" not in str(r.after).replace("password_", "") for r in failed)
+        assert not any("guess number" in str(r.after) for r in failed)  # never the password
         assert not s.scalars(select(AuditRecord).where(AuditRecord.action == "sign_in")).all()
 
 
@@ -230,9 +230,9 @@ def _signin_cookie(base: str, forwarded_proto: str | None) -> str:
     import httpx
 
     headers = {"x-forwarded-proto": forwarded_proto} if forwarded_proto else {}
-    with httpx.Client(base_url=base, headers=headers) as client:
-        form = client.get("/signin")
-        response = client.post("/signin", data={
+    with httpx.Client(base_url=base) as client:
+        form = client.get("/signin")  # (over HTTPS its cookie would be Secure: not sent back)
+        response = client.post("/signin", headers=headers, data={
             "csrf_token": csrf_of(form.text), "login": GRACE_EMAIL, "password": PASSWORD,
             "next": "/queue"})
         assert response.status_code == 303, response.text

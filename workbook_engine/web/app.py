@@ -163,12 +163,13 @@ def _query_without(request: Request, *names: str) -> str:
 
 # --- signing in -----------------------------------------------------------------------------
 
-async def signin_form(request: Request, message: str | None = None,
-                      status: int = 200) -> Response:
+async def signin_form(request: Request, message: str | None = None, status: int = 200,
+                      code: str | None = None, headers: dict[str, str] | None = None
+                      ) -> Response:
     token = secrets.token_urlsafe(24)
-    response = page("signin.html.j2", status=status, title="Sign in", signin_token=token,
-                    message=message, next=_safe_next(request.query_params.get("next")),
-                    flash=_flash(request))
+    response = page("signin.html.j2", status=status, headers=headers, title="Sign in",
+                    signin_token=token, message=message, code=code,
+                    next=_safe_next(request.query_params.get("next")), flash=_flash(request))
     response.set_cookie(SIGNIN_COOKIE, token, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", path="/signin")
     return response
@@ -191,9 +192,13 @@ async def signin_post(request: Request) -> Response:
     try:
         opened = await call(auth.sign_in, _ctx(request), str(form.get("login", "")),
                             str(form.get("password", "")),
-                            user_agent=request.headers.get("user-agent"))
+                            user_agent=request.headers.get("user-agent"),
+                            address=request.client.host if request.client else "unknown")
     except EngineError as exc:
-        return await signin_form(request, message=exc.message, status=401)
+        wait = exc.details.get("retry_after")  # throttled: services/access/throttle.py
+        return await signin_form(request, message=exc.message, code=exc.code,
+                                 status=429 if wait else 401,
+                                 headers={"retry-after": str(wait)} if wait else None)
     response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
     response.set_cookie(SESSION_COOKIE, opened.token, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https", path="/")

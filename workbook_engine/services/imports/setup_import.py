@@ -97,7 +97,6 @@ from workbook_engine.services.imports.common import (
     sign_and_record,
 )
 from workbook_engine.services.ledger.loans import MoneyMovementSource, repayment_calendar
-from workbook_engine.services.pipeline.ownership import owned_or
 from workbook_engine.services.setup.lookup import get_or_fail
 from workbook_engine.services.imports.migration import (
     LoanMigration,
@@ -1121,9 +1120,7 @@ def process_setup_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, name
             kind=kind.name, workbook_id=original, file_sha256=stored.sha256,
             original_name=name[:255], archive_path=str(stored.path), received_at=received,
             submitted_by_id=actor_id, loan_officer_id=loan_officer_id,
-            sender_email=sender_email,
-            office_id=owned_or(s, found.office_id, actor_id=actor_id, sender_email=sender_email,
-                               loan_officer_id=loan_officer_id),
+            sender_email=sender_email, office_id=found.office_id,
             status=SubmissionStatus.RECEIVED, error_count=len(errors),
             content={"errors": errors, "import": {
                 "kind": kind.key, "layout": found.book.layout, "valid": valid,

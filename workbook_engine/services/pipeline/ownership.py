@@ -1,13 +1,15 @@
 """Which office a submission belongs to, whatever its content.
 
 A sheet the engine reads names its own office (signed when it was generated). A file it
-cannot read (a sheet saved as .xls, a PDF, a photo, junk) or a workbook naming no office
-(a Fineract import) belongs to the office of whoever handed it in: the member of staff who
+cannot read (a sheet saved as .xls, a PDF, a photo, junk) or a client import naming no
+office (a Fineract file) belongs to the office of whoever handed it in: the member of staff who
 uploaded it or dropped it in the inbox (their mapped login), else the member of staff whose
 e-mail address sent it, else the loan officer it was handed in for. Only a file from nobody
-known has no office; it is seen by the supervisors and clerks of a head office (an office
-with no office above it) and on the command line, never by a branch: it may hold any
-branch's clients.
+known has no office, and so has a set-up workbook of the whole institution (offices,
+products); such a submission is seen on the web pages by its sender and by the supervisors
+and clerks of a head office (an office with no office above it), never by another branch:
+it may hold any branch's clients. Any supervisor may still decide on it on the command line
+(``approval_queue.supervises``), as the bootstrap of a new institution needs.
 """
 
 from __future__ import annotations
