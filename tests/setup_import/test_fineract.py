@@ -8,11 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
-import pytest
 from sqlalchemy import select
 
 from tests.support.libreoffice import SOFFICE, convert
-from workbook_engine.domain import Client, Loan, Office, Staff
+from workbook_engine.domain import Client, Loan, Office, SavingsAccount, Staff
 from workbook_engine.services.collection.due import compute_due
 from workbook_engine.services.pipeline.processing import process_file
 from workbook_engine.services.pipeline.submissions import approve_submission
@@ -114,15 +113,19 @@ def test_fineract_loan_rebuilt_from_its_terms_and_amount_repaid(kilimani, tmp_pa
     assert (cell.amount, cell.days_in_arrears) == (D(3370), 14)
 
 
-@pytest.mark.parametrize("sheet", ["SavingsAccounts"])
-def test_fineract_savings_without_a_balance_column_is_refused_as_a_whole(
-        kilimani, tmp_path: Path, sheet: str) -> None:
-    book = _workbook(tmp_path / "Savings.xlsx", sheet, [
+def test_fineract_savings_account_opens_at_zero_its_history_brings_the_balance(
+        kilimani, tmp_path: Path) -> None:
+    """Fineract's SavingsAccounts sheet has no balance (its SavingsTransaction workbook
+    brings the history): the account is opened with 0, not refused for a missing column."""
+    book = _workbook(tmp_path / "Savings.xlsx", "SavingsAccounts", [
         "Office Name*", "Individual/Group*", "Client Name*", "Product*", "Field Officer*",
-        "Submitted On*", "Approved On*", "Activation Date*"], [
-        ["Nairobi East", "Individual", "Dalia Njeri", "Lazima", "Wanjiru Kamau",
-         dt.datetime(2026, 1, 6), dt.datetime(2026, 1, 6), dt.datetime(2026, 1, 6)]])
+        "Submitted On*", "Approved On*", "Activation Date*", "External Id"], [
+        ["Nairobi East", "Individual", "Dalia Njeri", "Hiari", "Kamau, Wanjiru",
+         dt.datetime(2026, 1, 6), dt.datetime(2026, 1, 6), dt.datetime(2026, 1, 6),
+         "F-SV-7"]])
     result = process_file(kilimani.ctx, book, actor_id=None)
-    assert result.status == "invalid"
-    assert result.errors[0]["code"] == "setup-column-missing"
-    assert "Balance" in result.errors[0]["message"]
+    assert result.status == "awaiting_approval", result.errors
+    approve_submission(kilimani.ctx, submission_id=result.submission_id, by="Grace Wambui")
+    with kilimani.ctx.session_factory() as s:
+        account = s.scalar(select(SavingsAccount).where(SavingsAccount.external_id == "F-SV-7"))
+        assert (account.balance, account.transactions) == (D(0), [])

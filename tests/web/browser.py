@@ -55,14 +55,24 @@ def chromium(tmp: Path, width: int = 1280, height: int = 900,
 
 
 def downloaded(folder: Path, suffix: str, timeout: float = 30) -> Path:
-    """The one file with ``suffix`` that the browser finished downloading into ``folder``."""
+    """The one file with ``suffix`` that the browser finished downloading into ``folder``.
+
+    Chromium reserves the final name with an empty file before it writes the ``.crdownload``
+    (or a hidden temporary file) beside it, and deletes that placeholder if it quits first; so a download counts as finished
+    only when its file has content, no partial file is left, and its size held for a moment.
+    """
     deadline = time.monotonic() + timeout
+    last_size = -1
     while time.monotonic() < deadline:
         done = [p for p in folder.glob(f"*{suffix}") if not p.name.endswith(".crdownload")]
-        partial = list(folder.glob("*.crdownload"))
+        partial = [p for p in folder.iterdir()
+                   if p.name.endswith(".crdownload") or p.name.startswith(".")]
         if len(done) == 1 and not partial:
-            return done[0]
-        time.sleep(0.1)
+            size = done[0].stat().st_size
+            if size > 0 and size == last_size:
+                return done[0]
+            last_size = size
+        time.sleep(0.2)
     raise AssertionError(f"no {suffix} download in {folder}: {sorted(folder.iterdir())}")
 
 

@@ -13,7 +13,8 @@ from workbook_engine.cli.output import print_json, say
 #: The setup workbook kinds, in the order an institution loads them (checked against
 #: ``workbooks/setup_import_sheet.SETUP_KINDS`` by a test; spelled here so that the command
 #: line starts without loading the workbook code).
-SETUP_KINDS_HELP = ("offices", "staff", "centers", "groups", "products", "loans", "savings")
+SETUP_KINDS_HELP = ("offices", "staff", "centers", "groups", "products", "loans", "savings",
+                    "repayments", "savings_history")
 
 template_app = typer.Typer(help="Templates to fill in and import.", no_args_is_help=True)
 

@@ -39,6 +39,7 @@ from workbook_engine.domain.enums import LegalForm
 from workbook_engine.services.pipeline import approval_queue
 from workbook_engine.services.access import auth
 from workbook_engine.services.ledger import cash
+from workbook_engine.services.clients import directory
 from workbook_engine.services.clients import views as client_views
 from workbook_engine.services.pipeline import processing
 from workbook_engine.services.pipeline import submissions
@@ -354,7 +355,7 @@ async def _check_may_decide(request: Request, user: SignedIn,
 # --- upload ---------------------------------------------------------------------------------
 
 async def _officers(request: Request, user: SignedIn) -> list[dict[str, Any]]:
-    return await call(visibility.loan_officers_for, _ctx(request),  # type: ignore[no-any-return]
+    return await call(directory.loan_officers_for, _ctx(request),  # type: ignore[no-any-return]
                       viewer_id=user.staff_id)
 
 
@@ -433,9 +434,9 @@ savings_page = record_page(client_views.show_savings, "savings.html.j2", "Saving
 async def generate_form(request: Request, user: SignedIn) -> Response:
     ctx = _ctx(request)
     return page("generate.html.j2", title="Generate sheets", user=user,
-                offices=await call(visibility.offices_for, ctx, viewer_id=user.staff_id),
+                offices=await call(directory.offices_for, ctx, viewer_id=user.staff_id),
                 officers=await _officers(request, user),
-                centers=await call(visibility.centers_for, ctx, viewer_id=user.staff_id),
+                centers=await call(directory.centers_for, ctx, viewer_id=user.staff_id),
                 today=ctx.today(), legal_forms=[f.value for f in LegalForm],
                 setup_kinds=SETUP_KINDS.values())
 

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from workbook_engine.config import parse_iso_date
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import INVALID_VALUE, NOT_ALLOWED, NOT_FOUND
-from workbook_engine.services.access import visibility
+from workbook_engine.services.clients import directory
 from workbook_engine.services.access.auth import SignedIn
 from workbook_engine.services.imports.client_import import generate_client_template
 from workbook_engine.services.collection.sheets import generate_collection_sheets
@@ -56,7 +56,7 @@ def _own_officer(user: SignedIn, staff_id: int | None) -> int | None:
 def _office(ctx: AppContext, viewer: int, form: FormData, what: str) -> int:
     """The office chosen on the form: one the viewer may see, and mandatory."""
     office_id = _allowed(_id(form.get("office_id"), "Office"),
-                         visibility.offices_for(ctx, viewer_id=viewer), "office")
+                         directory.offices_for(ctx, viewer_id=viewer), "office")
     if office_id is None:
         raise EngineError(INVALID_VALUE, f"Choose the office {what}.")
     return office_id
@@ -76,10 +76,10 @@ def generate_download(ctx: AppContext, user: SignedIn, form: FormData) -> Respon
         raise EngineError(INVALID_VALUE, str(exc)) from None
     viewer = user.staff_id
     staff_id = _allowed(_own_officer(user, _id(form.get("staff_id"), "Loan officer")),
-                        visibility.loan_officers_for(ctx, viewer_id=viewer), "loan officer")
+                        directory.loan_officers_for(ctx, viewer_id=viewer), "loan officer")
     office_id = _allowed(_id(form.get("office_id"), "Branch"),
-                         visibility.offices_for(ctx, viewer_id=viewer), "office")
-    own_centers = visibility.centers_for(ctx, viewer_id=viewer)
+                         directory.offices_for(ctx, viewer_id=viewer), "office")
+    own_centers = directory.centers_for(ctx, viewer_id=viewer)
     centers = [_allowed(_id(c, "Center"), own_centers, "center")
                for c in form.getlist("center_id")]
     # The service takes exactly one selection: each center ticked, else the loan officer,
@@ -120,7 +120,7 @@ def template_download(ctx: AppContext, user: SignedIn, form: FormData) -> Respon
     viewer = user.staff_id
     office_id = _office(ctx, viewer, form, "whose clients the template is for")
     staff_id = _allowed(_own_officer(user, _id(form.get("staff_id"), "Staff")),
-                        visibility.loan_officers_for(ctx, viewer_id=viewer), "loan officer")
+                        directory.loan_officers_for(ctx, viewer_id=viewer), "loan officer")
     with tempfile.TemporaryDirectory(prefix="template-", dir=ctx.home) as folder:
         result = generate_client_template(ctx, actor_id=viewer, office_id=office_id,
                                           legal_form=str(form.get("legal_form", "person")),

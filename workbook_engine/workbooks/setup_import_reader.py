@@ -28,7 +28,8 @@ from workbook_engine.workbooks.setup_import_sheet import (
 )
 
 # The most specific first: several Fineract workbooks carry an "Offices" lookup sheet.
-_FINERACT_ORDER = ("loans", "savings", "groups", "centers", "staff", "offices")
+_FINERACT_ORDER = ("repayments", "savings_history", "loans", "savings", "groups", "centers",
+                   "staff", "offices")
 
 
 @dataclass
@@ -57,15 +58,14 @@ def read_setup_template(book: RawWorkbook, kind: SetupKind) -> SetupFile:
         grid = empty_grid(sheet.name) if raw is None else read_grid(
             raw, columns_for(sheet, "template"), None, layout.header_row, layout.key_row,
             problems, missing=SETUP_COLUMN_MISSING)
-        grids.append((sheet, grid))
+        grids.append((sheet, carry_down(grid, sheet.carried)))
     return SetupFile(kind, "template", grids, problems)
 
 
 def _required(sheet: SetupSheet) -> list[set[str]]:
     """For each mandatory column of a Fineract sheet, the headers it may go by."""
     return [{norm(h) for h in (c.header, *c.aliases)} for c in columns_for(sheet, FINERACT)
-            if c.mandatory and c.key != ROW_KEY and c.key not in FINERACT_DERIVED
-            and c.key not in sheet.fineract_lacks]
+            if c.mandatory and c.key != ROW_KEY and c.key not in FINERACT_DERIVED]
 
 
 def fineract_setup_layout(book: RawWorkbook,
@@ -99,8 +99,25 @@ def read_setup_fineract(book: RawWorkbook) -> SetupFile:
     _add_unnamed(raw, sheet, grid, header_row)
     names = {c.key for c in columns_for(sheet, FINERACT)
              if c.type is CellType.TEXT or c.choices is not None}
-    return SetupFile(kind, FINERACT, [(sheet, without_formula_rows(raw, grid, names))],
-                     problems)
+    grid = carry_down(without_formula_rows(raw, grid, names), sheet.carried)
+    return SetupFile(kind, FINERACT, [(sheet, grid)], problems)
+
+
+def carry_down(grid: GridSheet, carried: tuple[str, ...]) -> GridSheet:
+    """A row whose first ``carried`` cell is blank takes the ``carried`` cells it leaves
+    blank from the row above (as Fineract's history handlers do: a repayment or savings
+    transaction without an account number belongs to the account of the row above)."""
+    if not carried or carried[0] not in grid.columns:
+        return grid
+    trigger = grid.columns[carried[0]]
+    for i in range(1, len(grid.rows)):
+        if trigger[i] is not None:
+            continue
+        for key in carried:
+            column = grid.columns.get(key)
+            if column is not None and column[i] is None:
+                column[i] = column[i - 1]
+    return grid
 
 
 def _add_unnamed(raw: RawSheet, sheet: SetupSheet, grid: GridSheet, header_row: int) -> None:
@@ -159,5 +176,5 @@ def without_formula_rows(raw: RawSheet, grid: GridSheet,
                      [grid.statuses[i] for i in keep])
 
 
-__all__ = ["SetupFile", "fineract_setup_layout", "read_setup_fineract", "read_setup_template",
+__all__ = ["SetupFile", "carry_down", "fineract_setup_layout", "read_setup_fineract", "read_setup_template",
            "without_formula_rows"]

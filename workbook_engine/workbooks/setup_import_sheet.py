@@ -19,6 +19,9 @@ products           Loan products,              a loan product / savings product 
 (clients)          the client import template  ``template clients`` (issue 6)     Clients
 loans              Loans                       a live loan (migrate_loan)         Loans
 savings            Savings                     a savings account with its balance SavingsAccounts
+repayments         Repayments                  one repayment of a loan's history  LoanRepayment
+savings_history    Savings transactions        one deposit or withdrawal of an    SavingsTransaction
+                                               account's history
 =================  ==========================  =================================  ==========
 
 Every grid sheet: row 1 the headers ("*" marks a mandatory column, a comment says what it
@@ -65,6 +68,7 @@ CHOICES: dict[str, dict[str, str]] = {
     "rate_periods": {"Per month": "month", "Per year": "year"},
     "amortizations": {"Equal installments": "equal_installments",
                       "Equal principal payments": "equal_principal"},
+    "savings_transaction_types": {"Deposit": "deposit", "Withdrawal": "withdrawal"},
 }
 """Fixed vocabularies: the label shown in the dropdown -> the value the service takes."""
 
@@ -354,13 +358,66 @@ SAVINGS_COLUMNS = (
           "client's external id.", width=14, aliases=("Client ExternalID",)),
     _choice("product", "Product", "savings_products", "The savings product.", mandatory=True,
             width=18, aliases=("Product",)),
-    _money("balance", "Balance", "The balance at the close of the migration date.",
+    _money("balance", "Balance", "The balance at the close of the migration date (in a Mifos "
+           "X / Fineract workbook, which has none: 0, its transactions bring it).",
            mandatory=True, aliases=("Account Balance", "Balance")),
     _date("opened_on", "Opened on", "When the account was opened in the old system (blank: "
           "the migration date).", aliases=("Activation Date",)),
     _money("recommended_deposit", "Recommended deposit", "This account's own recommended "
            "deposit (blank: the product's)."),
     _EXTERNAL,
+    _STATUS,
+)
+
+
+_HISTORY_OWNER = _text("borrower", "Client", "The client as listed (name #id), or as Mifos X "
+                       "writes it, \"Name(12)\"; blank: the row above's.", mandatory=True,
+                       width=26, aliases=("Client Name",))
+_RECEIPT = _text("receipt_no", "Receipt number", "The receipt of the old system (kept with "
+                 "the transaction).", width=12, aliases=("Receipt No",))
+_PAYMENT_TYPE = _text("payment_type", "Payment type", "How it was paid (Cash, MPesa, ...), "
+                      "as the old system names it.", width=12, aliases=("Type",))
+
+REPAYMENT_COLUMNS = (
+    _ROW,
+    _OFFICE,
+    _HISTORY_OWNER,
+    _text("loan", "Loan", "The loan: its account number in the engine, its external id, or "
+          "the old system's account number when the client has one loan of the product; "
+          "blank: the row above's (Fineract's own rule).", mandatory=True, width=14,
+          aliases=("Loan Account No.", "Account No.")),
+    _text("product", "Product", "The loan's product (to tell the client's loans apart).",
+          width=16, aliases=("Product Name",)),
+    _money("principal", "Principal", "The loan's principal (to tell the client's loans "
+           "apart)."),
+    _money("amount", "Amount repaid", "What was repaid that day (more than 0).",
+           mandatory=True, aliases=("Amount Repaid",)),
+    _date("on_date", "Repaid on", "The day it was repaid (not in the future, not before the "
+          "disbursal, not before the loan's last transaction).", mandatory=True,
+          aliases=("Date",)),
+    _PAYMENT_TYPE,
+    _RECEIPT,
+    _STATUS,
+)
+
+SAVINGS_TRANSACTION_COLUMNS = (
+    _ROW,
+    _OFFICE,
+    _HISTORY_OWNER,
+    _text("account", "Savings account", "The account: its number in the engine, its "
+          "external id, or the old system's account number when the client has one account "
+          "of the product; blank: the row above's (Fineract's own rule).", mandatory=True,
+          width=14, aliases=("Account No.", "Savings Account No.")),
+    _text("product", "Product", "The account's product (to tell the client's accounts "
+          "apart).", width=16, aliases=("Product Name",)),
+    _choice("transaction_type", "Transaction", "savings_transaction_types", "Deposit or "
+            "Withdrawal.", mandatory=True, width=12, aliases=("Transaction Type",)),
+    _money("amount", "Amount", "The amount (more than 0).", mandatory=True),
+    _date("on_date", "On", "The day of the transaction (not in the future, not before the "
+          "account was opened, not before its last transaction).", mandatory=True,
+          aliases=("Date",)),
+    _PAYMENT_TYPE,
+    _RECEIPT,
     _STATUS,
 )
 
@@ -372,9 +429,8 @@ class SetupSheet:
 
     ``defines`` is the record list the sheet's rows add to (by their ``name`` column), so a
     later row of the same sheet may name an earlier one (a parent office above).
-    ``fineract_lacks`` are mandatory columns a Fineract sheet does not have (its savings
-    accounts carry no balance): the sheet is recognised without them, then refused for
-    lacking them, with the column to add.
+    ``carried`` are the columns a row takes from the row above when its first one is blank
+    (a Fineract history row without an account number is the account of the row above).
     """
 
     name: str
@@ -382,7 +438,7 @@ class SetupSheet:
     record: str  # what a row becomes: office, member of staff, ...
     fineract_sheets: tuple[str, ...] = ()
     defines: str | None = None
-    fineract_lacks: frozenset[str] = frozenset()  # mandatory here, not in a Fineract sheet
+    carried: tuple[str, ...] = ()
     fineract_unnamed: tuple[tuple[str, str], ...] = ()  # (key, key of the column to its left)
 
 
@@ -439,16 +495,22 @@ SETUP_KINDS: dict[str, SetupKind] = {k.key: k for k in (
           ("offices", "staff", "centers", "groups", "products", "clients"), migration=True),
     _kind("savings", "Savings balances", (SetupSheet("Savings", SAVINGS_COLUMNS,
                                                      "savings account",
-                                                     ("SavingsAccounts", "Savings"),
-                                                     fineract_lacks=frozenset({"balance"})),),
+                                                     ("SavingsAccounts", "Savings")),),
           ("offices", "centers", "groups", "products", "clients"), migration=True),
+    _kind("repayments", "Repayment history", (SetupSheet(
+        "Repayments", REPAYMENT_COLUMNS, "repayment", ("LoanRepayment",),
+        carried=("loan", "office", "borrower", "product", "principal")),), ("loans",)),
+    _kind("savings_history", "Savings transaction history", (SetupSheet(
+        "Savings transactions", SAVINGS_TRANSACTION_COLUMNS, "savings transaction",
+        ("SavingsTransaction",), carried=("account", "office", "borrower", "product")),),
+          ("savings",)),
 )}
 """Every setup kind, in the order an institution loads them."""
 
 LIST_KINDS: dict[str, str] = {
     "offices": "offices", "staff": "staff", "loan_officers": "staff", "centers": "centers",
     "groups": "groups", "clients": "clients", "loan_products": "products",
-    "savings_products": "products"}
+    "savings_products": "products", "loans": "loans", "savings_accounts": "savings"}
 """Which kind's template loads the records of each record list (for "load X first")."""
 
 
@@ -460,9 +522,10 @@ def kind_of(workbook_kind: str) -> SetupKind | None:
 
 
 FINERACT_DERIVED = frozenset({"as_of", "principal_outstanding", "interest_outstanding",
-                              "remaining_installments"})
+                              "remaining_installments", "balance"})
 """Columns a Fineract workbook does not have: the figures are as of the day it is processed,
-and a Fineract loan's outstanding figures are worked out from its terms and amount repaid."""
+a Fineract loan's outstanding figures are worked out from its terms and amount repaid, and a
+Fineract savings account opens at 0 (its savings transaction history brings the balance)."""
 
 
 def columns_for(sheet: SetupSheet, layout: str) -> tuple[ColumnSpec, ...]:

@@ -15,18 +15,14 @@ its existence is not revealed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workbook_engine.domain import Center, Client, Group, Loan, Office, SavingsAccount, Staff
+from workbook_engine.domain import Center, Client, Group, Loan, SavingsAccount, Staff
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import NOT_FOUND
 from workbook_engine.services.pipeline.approval_queue import office_subtree
-from workbook_engine.services.context import AppContext
-from workbook_engine.services.clients.directory import center_view, office_view, staff_view
 from workbook_engine.services.setup.lookup import get_or_fail
 
 
@@ -86,34 +82,3 @@ def check_visible(s: Session, viewer_id: int | None, record: Any, what: str,
     if not rule(s, viewer, record):
         raise EngineError(NOT_FOUND, f"There is no {what} with id {record_id} that you may "
                           "see.", entity=what, id=str(record_id))
-
-
-def offices_for(ctx: AppContext, *, viewer_id: int) -> list[dict[str, Any]]:
-    """The offices a member of staff works for: theirs and those below it."""
-    with ctx.session_factory() as s:
-        viewer = get_or_fail(s, Staff, viewer_id, "member of staff")
-        ids = office_subtree(s, viewer.office_id)
-        return [office_view(o) for o in s.scalars(select(Office).where(Office.id.in_(ids))
-                                                  .order_by(Office.id))]
-
-
-def loan_officers_for(ctx: AppContext, *, viewer_id: int) -> list[dict[str, Any]]:
-    """The active loan officers a member of staff may act for: a supervisor or clerk, those
-    of their offices; a loan officer, themselves."""
-    with ctx.session_factory() as s:
-        viewer = get_or_fail(s, Staff, viewer_id, "member of staff")
-        query = select(Staff).where(Staff.is_loan_officer.is_(True), Staff.active.is_(True))
-        if viewer.is_supervisor or viewer.is_clerk:
-            query = query.where(Staff.office_id.in_(office_subtree(s, viewer.office_id)))
-        else:
-            query = query.where(Staff.id == viewer.id)
-        return [staff_view(m) for m in s.scalars(query.order_by(Staff.office_id, Staff.id))]
-
-
-def centers_for(ctx: AppContext, *, viewer_id: int) -> list[dict[str, Any]]:
-    """The centers a member of staff may generate sheets for (the same rule as seeing)."""
-    with ctx.session_factory() as s:
-        viewer = get_or_fail(s, Staff, viewer_id, "member of staff")
-        centers: Iterable[Center] = s.scalars(select(Center).order_by(Center.name, Center.id))
-        today = ctx.today()
-        return [center_view(s, c, today) for c in centers if may_see_center(s, viewer, c)]

@@ -5,6 +5,7 @@ Views are what the CLI prints (as a table or ``--json``) and what the web pages 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,6 +22,7 @@ from workbook_engine.domain import (
 from workbook_engine.domain.calendar import describe, next_meeting_on_or_after
 from workbook_engine.services.collection.calendars import office_holidays
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.access.visibility import may_see_center, office_subtree
 from workbook_engine.services.setup.lookup import get_or_fail
 
 
@@ -169,8 +171,32 @@ def list_clients(ctx: AppContext, office_id: int | None = None, status: str | No
         return [client_summary(c) for c in s.scalars(query)]
 
 
-def show_client(ctx: AppContext, client_id: int) -> dict[str, Any]:
-    """A client's whole page (see :func:`workbook_engine.services.clients.views.client_page`)."""
-    from workbook_engine.services.clients.views import client_page
+def offices_for(ctx: AppContext, *, viewer_id: int) -> list[dict[str, Any]]:
+    """The offices a member of staff works for: theirs and those below it."""
+    with ctx.session_factory() as s:
+        viewer = get_or_fail(s, Staff, viewer_id, "member of staff")
+        ids = office_subtree(s, viewer.office_id)
+        return [office_view(o) for o in s.scalars(select(Office).where(Office.id.in_(ids))
+                                                  .order_by(Office.id))]
 
-    return client_page(ctx, client_id)
+
+def loan_officers_for(ctx: AppContext, *, viewer_id: int) -> list[dict[str, Any]]:
+    """The active loan officers a member of staff may act for: a supervisor or clerk, those
+    of their offices; a loan officer, themselves."""
+    with ctx.session_factory() as s:
+        viewer = get_or_fail(s, Staff, viewer_id, "member of staff")
+        query = select(Staff).where(Staff.is_loan_officer.is_(True), Staff.active.is_(True))
+        if viewer.is_supervisor or viewer.is_clerk:
+            query = query.where(Staff.office_id.in_(office_subtree(s, viewer.office_id)))
+        else:
+            query = query.where(Staff.id == viewer.id)
+        return [staff_view(m) for m in s.scalars(query.order_by(Staff.office_id, Staff.id))]
+
+
+def centers_for(ctx: AppContext, *, viewer_id: int) -> list[dict[str, Any]]:
+    """The centers a member of staff may generate sheets for (the same rule as seeing)."""
+    with ctx.session_factory() as s:
+        viewer = get_or_fail(s, Staff, viewer_id, "member of staff")
+        centers: Iterable[Center] = s.scalars(select(Center).order_by(Center.name, Center.id))
+        today = ctx.today()
+        return [center_view(s, c, today) for c in centers if may_see_center(s, viewer, c)]

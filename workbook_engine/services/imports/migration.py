@@ -28,6 +28,12 @@ The conventions (written for managers in docs/migration.md):
   transaction on the migration date and is activated the day after, so mandatory deposits are
   due from the first meeting after the migration (the balance is not a deposit made at a
   meeting).
+* A transaction history (Fineract's repayment and savings transaction workbooks) is replayed
+  on loans and accounts already migrated, one transaction per row, in date order: a
+  repayment as a ``migration`` loan transaction (allocated like any repayment, oldest
+  installment first), a deposit or withdrawal as ``migrated_deposit`` /
+  ``migrated_withdrawal``; so what is outstanding, in arrears and saved follows from the
+  history.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ from workbook_engine.domain import (
     Office,
     SavingsAccount,
     SavingsProduct,
+    SavingsTransaction,
     Staff,
 )
 from workbook_engine.domain.base import Money
@@ -563,6 +570,67 @@ def migrate_savings_in(session: Session, row: SavingsMigration, migration_date: 
             move_money(session, account, SavingsTransactionType.WITHDRAWAL, -balance,
                        migration_date, actor_id, source)
     return account
+
+
+# --------------------------------------------------------------------------- histories
+
+def replay_repayment_in(session: Session, loan: Loan, amount: Decimal, on_date: dt.date,
+                        today: dt.date, actor_id: int | None,
+                        source: MoneyMovementSource = NO_SOURCE) -> LoanTransaction:
+    """One repayment of a migrated loan's history in the old system, as a ``migration``
+    transaction on its date, allocated oldest installment first (interest, then principal);
+    refused when it is in the future, before the disbursal or before the loan's last
+    transaction (a history is replayed in date order), or more than is owed."""
+    amount = _history_amount(amount, loan.product.currency_digits, "amount repaid")
+    last = session.scalar(select(func.max(LoanTransaction.on_date)).where(
+        LoanTransaction.loan_id == loan.id, LoanTransaction.reversed.is_(False)))
+    _history_date(on_date, today, loan.disbursed_on, last, f"loan {loan.account_no}",
+                  "disbursed", "repaid on")
+    return repay(session, loan, amount, on_date, actor_id, source,
+                 kind=LoanTransactionType.MIGRATION)
+
+
+def replay_savings_transaction_in(session: Session, account: SavingsAccount, deposit: bool,
+                                  amount: Decimal, on_date: dt.date, today: dt.date,
+                                  actor_id: int | None,
+                                  source: MoneyMovementSource = NO_SOURCE
+                                  ) -> SavingsTransaction:
+    """One deposit or withdrawal of a migrated account's history, on its date, as
+    ``migrated_deposit`` / ``migrated_withdrawal`` (in the balance; neither a meeting's
+    deposit nor cash moved today); refused like :func:`replay_repayment_in`, and a
+    withdrawal above the balance of that day unless the product allows an overdraft."""
+    amount = _history_amount(amount, account.product.currency_digits, "amount")
+    last = session.scalar(select(func.max(SavingsTransaction.on_date)).where(
+        SavingsTransaction.account_id == account.id, SavingsTransaction.reversed.is_(False)))
+    _history_date(on_date, today, account.submitted_on, last,
+                  f"savings account {account.account_no}", "opened", "on")
+    kind = (SavingsTransactionType.MIGRATED_DEPOSIT if deposit
+            else SavingsTransactionType.MIGRATED_WITHDRAWAL)
+    return move_money(session, account, kind, amount, on_date, actor_id, source)
+
+
+def _history_amount(value: Any, digits: int, what: str) -> Decimal:
+    amount = _money(value, digits, what)
+    if amount == 0:
+        raise EngineError(INVALID_VALUE, f"The {what} is 0: a row of the history moves some "
+                          "money (leave the row out).", field=what, value="0")
+    return amount
+
+
+def _history_date(on_date: dt.date, today: dt.date, start: dt.date | None,
+                  last: dt.date | None, account: str, started: str, field: str) -> None:
+    if on_date > today:
+        raise EngineError(DATE_NOT_ALLOWED, f"{on_date} is in the future (today is {today}): "
+                          "a history brings what has already happened.", field=field,
+                          value=str(on_date))
+    if start is not None and on_date < start:
+        raise EngineError(DATE_NOT_ALLOWED, f"{on_date} is before {account} was {started} "
+                          f"({start}).", field=field, value=str(on_date))
+    if last is not None and on_date < last:
+        raise EngineError(DATE_NOT_ALLOWED, f"{on_date} is before the last transaction of "
+                          f"{account} ({last}): a history is brought in date order; sort the "
+                          "rows by date (or bring this one in a new loan's history).",
+                          field=field, value=str(on_date))
 
 
 # --------------------------------------------------------------------------- totals

@@ -36,7 +36,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,14 +46,22 @@ from workbook_engine.domain import (
     Client,
     GeneratedWorkbook,
     Group,
+    Loan,
     LoanProduct,
     Office,
+    SavingsAccount,
     SavingsProduct,
     SetupImportRow,
     Staff,
     Submission,
 )
-from workbook_engine.domain.enums import ClientStatus, GroupStatus, SubmissionStatus
+from workbook_engine.domain.enums import (
+    ClientStatus,
+    GroupStatus,
+    LoanStatus,
+    SavingsStatus,
+    SubmissionStatus,
+)
 from workbook_engine.domain.labels import answering, distinct_labels
 from workbook_engine.domain.schedule import (
     InterestMethod,
@@ -109,10 +117,12 @@ from workbook_engine.services.imports.migration import (
     migrate_savings_in,
     outstanding_from_repaid,
     portfolio_totals,
+    replay_repayment_in,
+    replay_savings_transaction_in,
 )
 from workbook_engine.validation.setup_import import Cells, parse_row, row_hashes, text_of, yes
 from workbook_engine.workbooks._types import RawWorkbook
-from workbook_engine.workbooks.fineract_names import spellings
+from workbook_engine.workbooks.fineract_names import account_number, spellings
 from workbook_engine.workbooks.grid import GridRow, GridSheet
 from workbook_engine.workbooks.grid_writer import ReportContent, ReportRow
 from workbook_engine.workbooks.metadata import SignedMetadata, WorkbookMetadata
@@ -377,7 +387,8 @@ class _Context:
         how = ("`workbook-engine template clients --office ID`" if loader == "clients"
                else f"`workbook-engine template setup --kind {loader}`")
         add(SETUP_NOT_LOADED_YET, key, f"there is no {what} '{text}'{suffix} in the engine "
-            f"yet. {loader.capitalize()} are loaded before {self.book.kind.key}: fill the "
+            f"yet. {loader.capitalize()} are loaded before {self.book.kind.title.lower()}: "
+            f"fill the "
             f"{loader} template ({how}), send it and have it approved, then send this "
             "workbook again.", text)
 
@@ -498,6 +509,57 @@ class _Context:
                          f" in office {office.name}" if office is not None else "")
             return None
         return matches[0]
+
+    def account(self, model: type[Loan] | type[SavingsAccount], key: str,
+                client: Client | None) -> Loan | SavingsAccount | None:
+        """The client's loan (savings account) a history row is about: by its account
+        number in the engine or its external id, else the client's one active loan
+        (account) of the row's product (and principal); several are refused, never guessed
+        between. Fineract's own account numbers ("000000012-Active") are not ours: they
+        find the loan only as its external id, or when the client has just one."""
+        text = self.text(key)
+        if text is None or client is None:
+            return None
+        what = "loan" if model is Loan else "savings account"
+        number = account_number(text)
+        found = [a for a in self.session.scalars(select(model).where(or_(
+            model.account_no.in_({text, number}), model.external_id.in_({text, number}))))]
+        if found:
+            if all(a.client_id != client.id for a in found):
+                self.cells.add(SETUP_BAD_VALUE, key, f"{what} {text} is not one of "
+                               f"{_client_label(client)}'s; correct the {what} or the "
+                               "client.", text)
+                return None
+            return next(a for a in found if a.client_id == client.id)
+        active = LoanStatus.ACTIVE if model is Loan else SavingsStatus.ACTIVE
+        candidates = list(self.session.scalars(select(model).where(
+            model.client_id == client.id, model.status == active).order_by(model.id)))
+        product = self.text("product")
+        if product is not None:
+            names = set(_spellings(product))
+            candidates = [a for a in candidates if a.product.name.casefold() in names
+                          or a.product.short_name.casefold() in names]
+        principal = self.values.get("principal")
+        if principal is not None and model is Loan:
+            candidates = [a for a in candidates if a.principal == principal]  # type: ignore[union-attr]
+        if len(candidates) == 1:
+            return candidates[0]
+        kind = "loans" if model is Loan else "savings"
+        of = f" of product '{product}'" if product else ""
+        if not candidates:
+            self.cells.add(SETUP_NOT_LOADED_YET, key, f"{_client_label(client)} has no active "
+                           f"{what}{of} in the engine that '{text}' could be. A {what} is "
+                           f"migrated before its history: send the {kind} workbook (Mifos X "
+                           f"'{'Loans' if model is Loan else 'SavingsAccounts'}', or "
+                           f"`workbook-engine template setup --kind {kind}`), have it "
+                           "approved, then send this workbook again.", text)
+        else:
+            self.cells.add(SETUP_AMBIGUOUS_NAME, key, f"{_client_label(client)} has "
+                           f"{len(candidates)} active {what}s{of} ("
+                           + ", ".join(a.account_no for a in candidates[:5])
+                           + f"), so '{text}' is not enough; write the {what}'s account "
+                           "number in the engine (or its external id).", text)
+        return None
 
 
 def _spellings(text: str) -> list[str]:
@@ -790,7 +852,7 @@ def _post_savings(c: _Context) -> Posted:
     c.check(as_of, office, product, client or group or center)
     assert as_of is not None and office is not None and product is not None  # checked
     row = SavingsMigration(
-        office=office.name, product_id=product.id, balance=v["balance"],
+        office=office.name, product_id=product.id, balance=v.get("balance") or Decimal(0),
         client_id=client.id if client else None, group_id=group.id if group else None,
         center_id=center.id if center else None, opened_on=v.get("opened_on"),
         recommended_deposit=v.get("recommended_deposit"), external_id=v.get("external_id"))
@@ -800,11 +862,57 @@ def _post_savings(c: _Context) -> Posted:
     return "savings_accounts", account.id, owner, row
 
 
+def _history_row(c: _Context, model: type[Loan] | type[SavingsAccount], key: str
+                 ) -> tuple[Client, Any, MoneyMovementSource]:
+    """The client, the loan (account) and the source of a history row; the row is stopped
+    here when any of them is wrong (each on its cell)."""
+    office = c.office()
+    client = c.client("borrower", office)
+    account = c.account(model, key, client)
+    c.check(office, client, account)
+    assert client is not None  # checked
+    receipt = c.values.get("receipt_no")
+    source = MoneyMovementSource(
+        submission_id=c.source.submission_id, workbook_id=c.source.workbook_id,
+        cell=c.source.cell, receipt_number=receipt[:50] if receipt else None,
+        receipt_date=c.values.get("on_date") if receipt else None)
+    return client, account, source
+
+
+def _post_repayment(c: _Context) -> Posted:
+    """One repayment of a migrated loan's history (Fineract's LoanRepayment sheet)."""
+    v = c.values
+    client, loan, source = _history_row(c, Loan, "loan")
+    transaction = replay_repayment_in(c.session, loan, v["amount"], v["on_date"], c.today,
+                                      c.uow.actor_id, source)
+    c.uow.audit("loan.migrate-repayment", loan, after={"transaction": transaction.id,
+                                                       "amount": str(v["amount"]),
+                                                       "on": str(v["on_date"])})
+    return ("loan_transactions", transaction.id,
+            f"{client.display_name}, loan {loan.account_no}", None)
+
+
+def _post_savings_transaction(c: _Context) -> Posted:
+    """One deposit or withdrawal of a migrated account's history (Fineract's
+    SavingsTransaction sheet)."""
+    v = c.values
+    client, account, source = _history_row(c, SavingsAccount, "account")
+    transaction = replay_savings_transaction_in(
+        c.session, account, v["transaction_type"] == "deposit", v["amount"], v["on_date"],
+        c.today, c.uow.actor_id, source)
+    c.uow.audit("savings.migrate-transaction", account, after={
+        "transaction": transaction.id, "type": v["transaction_type"],
+        "amount": str(v["amount"]), "on": str(v["on_date"])})
+    return ("savings_transactions", transaction.id,
+            f"{client.display_name}, account {account.account_no}", None)
+
+
 HANDLERS: dict[str, Callable[[_Context], Posted]] = {
     "office": _post_office, "member of staff": _post_staff, "center": _post_center,
     "group": _post_group, "loan product": _post_loan_product,
     "savings product": _post_savings_product, "loan": _post_loan,
-    "savings account": _post_savings}
+    "savings account": _post_savings, "repayment": _post_repayment,
+    "savings transaction": _post_savings_transaction}
 """What each kind of row becomes: a setup or migration service, in the run's transaction."""
 
 _FIELDS = {"e-mail": "email", "e-mail address": "email", "meeting start": "meeting_start",
@@ -814,7 +922,8 @@ _FIELDS = {"e-mail": "email", "e-mail address": "email", "meeting start": "meeti
            "group name": "name", "product name": "name", "client": "borrower",
            "group": "borrower", "currency": "currency", "annual interest rate":
            "annual_interest_rate", "staff": "staff", "loan officer": "loan_officer",
-           "parent": "parent", "disbursal date": "disbursed_on"}
+           "parent": "parent", "disbursal date": "disbursed_on", "repaid on": "on_date",
+           "on": "on_date", "amount repaid": "amount"}
 
 
 def _column_for(error: EngineError, columns: Iterable[str]) -> str:

@@ -1,0 +1,145 @@
+"""Mifos X / Fineract transaction histories: the LoanRepayment and SavingsTransaction
+workbooks (the layouts of Fineract's LoanRepaymentWorkbookPopulator and
+SavingsTransactionsWorkbookPopulator, tests/fixtures/fineract), replayed on the loans and
+savings accounts their Loans and SavingsAccounts workbooks brought in, so what is
+outstanding, in arrears and saved follows from the history; the books balance after each
+kind, on every database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+
+from tests.fixtures.fineract.populators import (
+    FineractLoan,
+    FineractRepayment,
+    FineractSavings,
+    FineractSavingsTransaction,
+    loans_workbook,
+    repayments_workbook,
+    savings_transactions_workbook,
+    savings_workbook,
+    staff_label,
+)
+from workbook_engine.domain import Client, Loan, LoanTransaction, Office, SavingsAccount
+from workbook_engine.domain.enums import LoanTransactionType, SavingsTransactionType
+from workbook_engine.services.clients.lifecycle import create_client
+from workbook_engine.services.ledger.integrity import run_check
+from workbook_engine.services.pipeline.processing import process_file
+from workbook_engine.services.pipeline.submissions import approve_submission
+
+D = Decimal
+TODAY = dt.date(2026, 3, 3)
+
+
+def _amani(ctx) -> Client:  # noqa: ANN001
+    """A Nairobi East client in no group (a monthly loan follows no meeting calendar)."""
+    with ctx.session_factory() as s:
+        office_id = s.scalar(select(Office.id).where(Office.name == "Nairobi East"))
+    client_id = create_client(ctx, actor_id=None, office_id=office_id, first_name="Amani",
+                              last_name="Otieno", submitted_on=dt.date(2025, 9, 1),
+                              active=True, activation_date=dt.date(2025, 9, 1))
+    with ctx.session_factory() as s:
+        return s.get(Client, client_id)
+
+
+def _approved(ctx, path: Path) -> dict:  # noqa: ANN001
+    result = process_file(ctx, path, actor_id=None)
+    assert result.status == "awaiting_approval", result.errors
+    approve_submission(ctx, submission_id=result.submission_id, by="Grace Wambui")
+    report = run_check(ctx)
+    assert report.ok, (path.name, [r.as_dict() for r in report.results if r.broken])
+    return result
+
+
+def _loan(ctx, amani: Client, tmp_path: Path, external_id: str = "F-LN-9") -> None:  # noqa: ANN001
+    loan = FineractLoan(
+        office="Nairobi East", client=f"Amani Otieno({amani.id + 300})", product="Biashara",
+        loan_officer=staff_label("Wanjiru", "Kamau"), disbursed_on=dt.date(2025, 10, 6),
+        principal=10000, repayments=5, every=1, unit="Months", rate=2, rate_period="Per month",
+        external_id=external_id)
+    _approved(ctx, loans_workbook(tmp_path / f"Loans-{external_id}.xlsx", [loan],
+                                  offices=["Nairobi East"], clients=[loan.client],
+                                  staff=[loan.loan_officer], products=["Biashara"]))
+
+
+def test_a_fineract_portfolio_and_its_histories_balance_on_each_database(
+        any_kilimani, tmp_path: Path) -> None:
+    """Loans, then their repayment history; savings accounts (no balance in Fineract's
+    workbook), then their transactions: `check` is clean after each; the 2 %-a-month loan
+    with 6,000 of its 11,000 repaid owes 4,600 + 400, of which 2,800 is in arrears."""
+    ctx = any_kilimani.ctx
+    amani = _amani(ctx)
+    _loan(ctx, amani, tmp_path)
+    label = f"Amani Otieno({amani.id + 300})"
+    _approved(ctx, repayments_workbook(tmp_path / "LoanRepayment.xlsx", [
+        FineractRepayment(2200, dt.date(2025, 11, 6), label, "000000007-Active",
+                          "Nairobi East", receipt="R-1"),
+        FineractRepayment(2200, dt.date(2025, 12, 8)),  # the row above's loan
+        FineractRepayment(1600, dt.date(2026, 1, 10), payment_type="MPesa")],
+        offices=["Nairobi East"], loans=[(label, "000000007-Active", "Biashara", 10000)]))
+    with ctx.session_factory() as s:
+        loan = s.scalar(select(Loan).where(Loan.external_id == "F-LN-9"))
+        assert [(t.type, t.on_date, t.amount) for t in sorted(
+            loan.transactions, key=lambda t: t.id)] == [
+            (LoanTransactionType.DISBURSEMENT, dt.date(2025, 10, 6), D(10000)),
+            (LoanTransactionType.MIGRATION, dt.date(2025, 11, 6), D(2200)),
+            (LoanTransactionType.MIGRATION, dt.date(2025, 12, 8), D(2200)),
+            (LoanTransactionType.MIGRATION, dt.date(2026, 1, 10), D(1600))]
+        assert loan.transactions[1].receipt_number == "R-1"
+        principal = sum(i.principal - i.principal_paid for i in loan.installments)
+        interest = sum(i.interest - i.interest_paid for i in loan.installments)
+        arrears = sum(i.outstanding for i in loan.installments if i.due_date <= TODAY)
+        assert (principal, interest, arrears) == (D(4600), D(400), D(2800))
+
+    _approved(ctx, savings_workbook(tmp_path / "SavingsAccounts.xlsx", [FineractSavings(
+        "Nairobi East", label, "Hiari", staff_label("Wanjiru", "Kamau"),
+        dt.date(2025, 10, 1), "F-SV-1")], offices=["Nairobi East"], clients=[label],
+        products=["Hiari"]))
+    _approved(ctx, savings_transactions_workbook(tmp_path / "SavingsTransaction.xlsx", [
+        FineractSavingsTransaction("Deposit", 1000, dt.date(2025, 10, 10), label,
+                                   "000000003", "Nairobi East"),
+        FineractSavingsTransaction("Deposit", 500, dt.date(2025, 11, 10)),
+        FineractSavingsTransaction("Withdrawal", 250.5, dt.date(2026, 1, 15))],
+        offices=["Nairobi East"], accounts=[(label, "000000003", "Hiari")]))
+    with ctx.session_factory() as s:
+        account = s.scalar(select(SavingsAccount).where(SavingsAccount.external_id == "F-SV-1"))
+        assert account.balance == D("1249.50")
+        assert [t.type for t in sorted(account.transactions, key=lambda t: t.id)] == [
+            SavingsTransactionType.MIGRATED_DEPOSIT, SavingsTransactionType.MIGRATED_DEPOSIT,
+            SavingsTransactionType.MIGRATED_WITHDRAWAL]
+
+
+def test_a_history_row_is_refused_on_its_cell_never_guessed(kilimani, tmp_path: Path
+                                                            ) -> None:
+    """Two active Biashara loans: Fineract's account number cannot tell them apart (it is
+    not ours), so the row names both of ours; the engine's own account number finds one; a
+    repayment dated before that loan's last one is refused on its date, one more than is
+    owed on its amount, a client with no loan on the loan's cell."""
+    ctx = kilimani.ctx
+    amani = _amani(ctx)
+    _loan(ctx, amani, tmp_path, "F-LN-1")
+    _loan(ctx, amani, tmp_path, "F-LN-2")
+    with ctx.session_factory() as s:
+        first, second = (s.scalar(select(Loan.account_no).where(Loan.external_id == e))
+                         for e in ("F-LN-1", "F-LN-2"))
+    label = f"Amani Otieno({amani.id + 300})"
+    path = repayments_workbook(tmp_path / "LoanRepayment.xlsx", [
+        FineractRepayment(2200, dt.date(2025, 11, 6), label, "000000007-Active",
+                          "Nairobi East"),
+        FineractRepayment(2200, dt.date(2025, 11, 6), label, first, "Nairobi East"),
+        FineractRepayment(100, dt.date(2025, 11, 1)),  # before the row above, same loan
+        FineractRepayment(99000, dt.date(2025, 12, 6), label, "F-LN-2", "Nairobi East"),
+        FineractRepayment(10, dt.date(2025, 12, 6), "Dalia Njeri(4)", "000000009",
+                          "Nairobi East")],
+        offices=["Nairobi East"], loans=[(label, "000000007-Active", "Biashara", 10000)])
+    result = process_file(ctx, path, actor_id=None)
+    assert result.status == "invalid"
+    found = {(e["row"], e["column"], e["code"]) for e in result.errors}
+    assert found == {(2, "loan", "setup-ambiguous-name"), (4, "on_date", "date-not-allowed"),
+                     (5, "amount", "invalid-value"), (6, "loan", "setup-not-loaded-yet")}
+    ambiguous = next(e for e in result.errors if e["row"] == 2)["message"]
+    assert first in ambiguous and second in ambiguous
