@@ -10,15 +10,10 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
-
-from workbook_engine.domain import GeneratedWorkbook, Staff, Submission
-from workbook_engine.errors import EngineError
-from workbook_engine.errors.general import NOT_FOUND
+from workbook_engine.domain import GeneratedWorkbook
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.pipeline.approval_queue import visible_to
+from workbook_engine.services.pipeline.approval_queue import visible_submission
 from workbook_engine.services.pipeline.submissions import row_errors
-from workbook_engine.services.setup.lookup import get_or_fail
 
 
 def _amount(text: Any) -> Decimal | None:
@@ -59,12 +54,7 @@ def approval_preview(ctx: AppContext, submission_id: int, *,
     ``rows`` (see :func:`_rows`), ``excluded`` (how many rows are left out), ``import``
     (an import's counts, or None)."""
     with ctx.session_factory() as s:
-        viewer = get_or_fail(s, Staff, viewer_id, "member of staff")
-        sub = s.scalar(select(Submission).where(Submission.id == submission_id)
-                       .where(visible_to(s, viewer)))
-        if sub is None:
-            raise EngineError(NOT_FOUND, f"There is no submission with id {submission_id} "
-                              "that you may see.")
+        sub = visible_submission(s, submission_id, viewer_id)
         content = dict(sub.content or {})
         workbook = s.get(GeneratedWorkbook, sub.workbook_id) if sub.workbook_id else None
         rows = _rows(content, workbook.expected or {}) \

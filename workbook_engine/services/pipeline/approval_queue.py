@@ -339,17 +339,23 @@ def submission_page(ctx: AppContext, submission_id: int, *, viewer_id: int) -> d
         return view
 
 
+def visible_submission(s: Session, submission_id: int, viewer_id: int) -> Submission:
+    """A submission the viewer may see; refused as not found otherwise."""
+    viewer = get_or_fail(s, Staff, viewer_id, "member of staff")
+    submission = s.scalar(select(Submission).where(Submission.id == submission_id)
+                          .where(visible_to(s, viewer)))
+    if submission is None:
+        raise EngineError(NOT_FOUND, f"There is no submission with id {submission_id} "
+                          "that you may see.")
+    return submission
+
+
 def submission_file(ctx: AppContext, submission_id: int, which: str, *,
                     viewer_id: int) -> tuple[str, str]:
     """The path and download name of a submission's file (``report_html``, ``report_xlsx``
     or ``original``), for a viewer allowed to see the submission."""
     with ctx.session_factory() as s:
-        viewer = get_or_fail(s, Staff, viewer_id, "member of staff")
-        submission = s.scalar(select(Submission).where(Submission.id == submission_id)
-                              .where(visible_to(s, viewer)))
-        if submission is None:
-            raise EngineError(NOT_FOUND, f"There is no submission with id {submission_id} "
-                              "that you may see.")
+        submission = visible_submission(s, submission_id, viewer_id)
         path = {"report_html": submission.report_html_path,
                 "report_xlsx": submission.report_xlsx_path,
                 "original": submission.archive_path}[which]
