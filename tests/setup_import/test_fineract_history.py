@@ -143,3 +143,24 @@ def test_a_history_row_is_refused_on_its_cell_never_guessed(kilimani, tmp_path: 
                      (5, "amount", "invalid-value"), (6, "loan", "setup-not-loaded-yet")}
     ambiguous = next(e for e in result.errors if e["row"] == 2)["message"]
     assert first in ambiguous and second in ambiguous
+
+
+def test_a_history_repayment_on_the_day_of_the_loans_amount_repaid_keeps_check_clean(
+        kilimani, tmp_path: Path) -> None:
+    """Fineract's Loans workbook replays its "Amount Repaid" on "Date-Last Repayment"; a
+    repayment history row of the same day (another workbook) is not a second posting of one
+    meeting: both are the old system's history."""
+    ctx = kilimani.ctx
+    amani = _amani(ctx)
+    label = f"Amani Otieno({amani.id + 300})"
+    loan = FineractLoan(
+        office="Nairobi East", client=label, product="Biashara",
+        loan_officer=staff_label("Wanjiru", "Kamau"), disbursed_on=dt.date(2025, 10, 6),
+        principal=10000, repayments=5, every=1, unit="Months", rate=2, rate_period="Per month",
+        amount_repaid=2200, last_repayment_on=dt.date(2025, 11, 6), external_id="F-LN-5")
+    _approved(ctx, loans_workbook(tmp_path / "Loans.xlsx", [loan], offices=["Nairobi East"],
+                                  clients=[label], staff=[loan.loan_officer],
+                                  products=["Biashara"]))
+    _approved(ctx, repayments_workbook(tmp_path / "LoanRepayment.xlsx", [
+        FineractRepayment(100, dt.date(2025, 11, 6), label, "F-LN-5", "Nairobi East")],
+        offices=["Nairobi East"], loans=[(label, "000000001-Active", "Biashara", 10000)]))

@@ -63,9 +63,11 @@ KILIMANI_AS_DUE = {("Kilimani", "deposit"): "50",
                        "Amina Wanjiku", "Baraka Mutua", "Chiku Akinyi", "Dalia Njeri")}}
 
 
-def add_approvable_submission(world: Any, *, submitted_by_id: int | None = None) -> int:
+def add_approvable_submission(world: Any, *, submitted_by_id: int | None = None,
+                              errors_on: tuple[str, ...] = ()) -> int:
     """Kilimani's sheet recorded as generated, returned with everything paid as due and
-    validated: what processing leaves for a supervisor (no files)."""
+    validated: what processing leaves for a supervisor (no files). With ``errors_on``
+    (client names), those rows have an error and the submission is invalid."""
     from tests.returned.helpers import entries, record_expected
 
     wb = record_expected(world)
@@ -75,7 +77,16 @@ def add_approvable_submission(world: Any, *, submitted_by_id: int | None = None)
 
         officer = s.get(Staff, wb.staff_id)
         office_id = officer.office_id
+    rows = {r["name"]: r for r in wb.expected["rows"]}
+    errors = [{"code": "repayment-not-due", "title": "Amount not due",
+               "message": f"The repayment of {name} is not what is due.",
+               "row_key": rows[name]["key"], "row": rows[name]["row"], "client": name,
+               "client_id": rows[name]["entity_id"] if rows[name]["kind"] == "client"
+               else None} for name in errors_on]
     return add_submission(world.ctx, loan_officer_id=wb.staff_id, office_id=office_id,
                           center_id=world.center_id, submitted_by_id=submitted_by_id,
                           workbook_id=wb.id, kind="collection_sheet",
-                          content={"entries": sheet.to_json(), "errors": []})
+                          status=(SubmissionStatus.INVALID if errors
+                                  else SubmissionStatus.AWAITING_APPROVAL),
+                          error_count=len(errors),
+                          content={"entries": sheet.to_json(), "errors": errors})

@@ -83,6 +83,11 @@ SAVINGS_CREDITS = (SavingsTransactionType.DEPOSIT, SavingsTransactionType.OPENIN
                    SavingsTransactionType.MIGRATED_DEPOSIT)
 """Savings transactions that add to the balance (the others take from it)."""
 
+SAVINGS_MIGRATED = (SavingsTransactionType.OPENING_BALANCE,
+                    SavingsTransactionType.MIGRATED_DEPOSIT,
+                    SavingsTransactionType.MIGRATED_WITHDRAWAL)
+"""Savings transactions of the old system's history (no meeting's posting, no cash today)."""
+
 
 class ChargeKind(StrEnum):
     FEE = "fee"

@@ -10,7 +10,7 @@ are the setup services' own (``services.setup_import`` runs them).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -57,11 +57,13 @@ class Cells:
              "value": None if value is None else str(value)}))
 
 
-def row_hashes(kind: str, sheet: str, grid: GridSheet) -> list[str]:
+def row_hashes(kind: str, sheet: str, grid: GridSheet,
+               skip: Collection[str] = ()) -> list[str]:
     """A fingerprint of what each row of ``grid`` (sheet ``sheet`` of the kind) says, not its
-    row key or status, to recognise a row imported before, whatever file or row it comes
-    back in."""
-    return content_hashes(f"{kind}/{sheet}", grid.columns, len(grid))
+    row key, status or the ``skip`` columns (figures the engine wrote into a report), to
+    recognise a row imported before, whatever file or row it comes back in."""
+    columns = {k: v for k, v in grid.columns.items() if k not in skip} if skip else grid.columns
+    return content_hashes(f"{kind}/{sheet}", columns, len(grid))
 
 
 def parse_row(cells: Cells, columns: Sequence[ColumnSpec]) -> dict[str, Any]:

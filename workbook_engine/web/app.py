@@ -43,6 +43,7 @@ from workbook_engine.services.clients import directory
 from workbook_engine.services.clients import views as client_views
 from workbook_engine.services.pipeline import processing
 from workbook_engine.services.pipeline import submissions
+from workbook_engine.services.pipeline.submission_view import submission_view
 from workbook_engine.services.access import visibility
 from workbook_engine.services.access.auth import SignedIn
 from workbook_engine.services.context import AppContext
@@ -60,6 +61,8 @@ CSRF_FIELD = "csrf_token"
 
 FLASH = {
     "approved": "The submission was approved and posted.",
+    "approved-valid-rows": "The valid rows were approved and posted; the rows with errors "
+                           "were left out, stay due and are on a new sheet.",
     "rejected": "The submission was rejected; the loan officer can correct and return it.",
     "counted": "The cash handed over was recorded.",
     "resolved": "The cash difference was resolved.",
@@ -258,8 +261,7 @@ async def queue_export(request: Request, user: SignedIn) -> Response:
 @signed_in
 async def submission_page(request: Request, user: SignedIn) -> Response:
     sid = _int(request.path_params["sid"], "Submission")
-    view = await call(approval_queue.submission_page, _ctx(request), sid,
-                      viewer_id=user.staff_id)
+    view = await call(submission_view, _ctx(request), sid, viewer_id=user.staff_id)
     title = f"Submission {sid}" + (f", group {view['group']}" if view["group"] else "")
     return page("submission.html.j2", title=title, user=user, s=view,
                 flash=_flash(request), measures=RECONCILIATION_MEASURES)
@@ -549,7 +551,13 @@ async def crash(request: Request, exc: Exception) -> Response:
 
 def create_app(ctx: AppContext) -> Starlette:
     """The web application over one engine context."""
+    # The page families in their own modules import this one's helpers, so they are
+    # imported here; their routes come first (before ``/submissions/{sid}/{which}``).
+    from workbook_engine.web import client_list, decisions
+
     routes = [
+        *decisions.routes(),
+        *client_list.routes(),
         Route("/", home),
         Route("/signin", signin_form, methods=["GET"]),
         Route("/signin", signin_post, methods=["POST"]),

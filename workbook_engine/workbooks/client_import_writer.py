@@ -34,6 +34,7 @@ from workbook_engine.workbooks.grid_writer import (
     GridLayout,
     ReportContent,
     ReportRow,
+    SplicedRows,
     cell_kind,
     errors_sheet,
     list_name,
@@ -109,16 +110,19 @@ def write_client_workbook(path: Path, data: TemplateData, signed: SignedMetadata
     sheets = {name: book.add_worksheet(name) for name, _ in grids}
     errors_ws = book.add_worksheet("Errors") if report is not None else None
     lists = _lookups(book, book.add_worksheet(LOOKUP_SHEET), data, last_rows[CLIENTS_SHEET])
+    spliced = SplicedRows(Path(path).parent)
     for name, columns in grids:
         rows = report.rows.get(name, ()) if report else ()
         _grid(sheets[name], fmt, name, columns, data, rows, last_rows[name], lists,
-              prefill_keys=name == CLIENTS_SHEET, printed=replace(printed, sheet=name))
+              prefill_keys=name == CLIENTS_SHEET, printed=replace(printed, sheet=name),
+              spliced=spliced)
     if errors_ws is not None and report is not None:
         errors_sheet(errors_ws, fmt, data.locate(report.errors, report.row_shift),
                      replace(printed, sheet="Errors"))
     write_metadata_sheet(book, signed, CLIENT_IMPORT.metadata_sheet)
     book.worksheets()[1].activate()
     book.close()
+    spliced.apply(Path(path))
     return path
 
 
@@ -188,7 +192,8 @@ def _lookups(book: Any, ws: Any, data: TemplateData, last_client_row: int) -> di
 
 def _grid(ws: Any, fmt: Formats, name: str, columns: Sequence[Column],
           data: TemplateData, rows: Sequence[ReportRow], last_row: int,
-          lists: Mapping[str, str], *, prefill_keys: bool, printed: PrintSetup) -> None:
+          lists: Mapping[str, str], *, prefill_keys: bool, printed: PrintSetup,
+          spliced: SplicedRows) -> None:
     notes = {key: f"{next(c.header for c in columns if c.key == key)}: an additional "
                   f"detail ({extra[0]})." for key, extra in data.additional.items()
              if any(c.key == key for c in columns)}
@@ -197,7 +202,7 @@ def _grid(ws: Any, fmt: Formats, name: str, columns: Sequence[Column],
                validations=lambda sheet, cols, first, last: _validations(
                    sheet, cols, data, lists, first, last),
                prefill_keys=prefill_keys, freeze_columns=2 if name == CLIENTS_SHEET else 1,
-               printed=printed)
+               printed=printed, spliced=spliced)
 
 
 def _validations(ws: Any, columns: Sequence[Column], data: TemplateData,

@@ -17,12 +17,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from xlsxwriter.utility import xl_col_to_name
 
+from workbook_engine.fileio import replaced_atomically
+from workbook_engine.workbooks import ooxml
 from workbook_engine.workbooks.declaration import CellType, Column, ColumnSpec, header_text
 from workbook_engine.workbooks.print_setup import CHARS_PER_WIDTH, PrintSetup, wrapped_height
 
@@ -200,10 +206,14 @@ Validations = Callable[[Any, Sequence[Column], int, int], None]
 def write_grid(ws: Any, fmt: Formats, layout: GridLayout, columns: Sequence[Column],
                rows: Sequence[ReportRow], last_row: int, *, kinds: Mapping[str, str],
                notes: Mapping[str, str], validations: Validations, prefill_keys: bool,
-               freeze_columns: int, printed: PrintSetup) -> None:
+               freeze_columns: int, printed: PrintSetup,
+               spliced: SplicedRows | None = None) -> None:
     """One grid sheet: headers (comment on each), hidden key row, validations, the rows;
     printed one page wide, landscape, the headers on every page, the rows of a report (an
-    empty template: a page of blank rows to fill by hand)."""
+    empty template: a page of blank rows to fill by hand).
+
+    With ``spliced`` the rows are not written through xlsxwriter (about 15 microseconds a
+    cell) but handed to it, which writes them as XML once the book is closed."""
     first = layout.first_data_row - 1
     for column in columns:
         ws.set_column(column.index, column.index, column.spec.width,
@@ -228,6 +238,13 @@ def write_grid(ws: Any, fmt: Formats, layout: GridLayout, columns: Sequence[Colu
     # a status longer than its cell wraps (on paper, it would run off the page)
     room = int(status.spec.width * CHARS_PER_WIDTH) if status is not None else 0
     written = first - 1
+    if spliced is not None:
+        # the rows' XML is kept aside and put into the package once xlsxwriter closed it;
+        # the comments of their cells are xlsxwriter's (a part of their own)
+        xml = _GridRowsXml(ws, fmt, first, by_key, kinds, rows, room,
+                           last_row if prefill_keys else None)
+        spliced.add(ws, xml, max(c.index for c in columns))
+        written, rows = xml.written, ()
     for report_row in rows:
         r = report_row.row - 1
         if r <= written:
@@ -254,12 +271,176 @@ def write_grid(ws: Any, fmt: Formats, layout: GridLayout, columns: Sequence[Colu
             column = by_key.get(key) or by_key[ROW_KEY]
             ws.write_comment(r, column.index, message[:2000], {"x_scale": 3, "y_scale": 2})
         written = r
-    if prefill_keys:
+    if prefill_keys and spliced is None:
         prefill(ws, fmt, first, written + 1, last_row)
     last_printed = written + 1 if written >= first else first + TEMPLATE_PRINT_ROWS
     last_column = xl_col_to_name(max(c.index for c in columns))
     replace(printed, repeat=(1, layout.key_row),
             area=f"A1:{last_column}{last_printed}").apply_xlsxwriter(ws)
+
+
+class _GridRowsXml:
+    """The XML of a grid's data rows, as xlsxwriter writes the same calls of
+    :func:`write_grid` (inline strings, as in its ``constant_memory`` mode), row by row."""
+
+    def __init__(self, ws: Any, fmt: Formats, first: int, by_key: Mapping[str, Column],
+                 kinds: Mapping[str, str], rows: Sequence[ReportRow], room: int,
+                 prefill_to: int | None) -> None:
+        self.ws, self.first, self.rows, self.room = ws, first, rows, room
+        self.prefill_to = prefill_to
+        self.status = by_key.get(STATUS_KEY)
+        self.key_style = {False: fmt.cell("text")._get_xf_index(),
+                          True: fmt.cell("text", True)._get_xf_index()}
+        self.ok, self.bad = fmt.ok._get_xf_index(), fmt.bad._get_xf_index()
+        # column key -> (index, letter, style index without and with an error)
+        self.columns = {key: (c.index, ooxml.letter(c.index),
+                              fmt.cell(kinds[key])._get_xf_index(),
+                              fmt.cell(kinds[key], True)._get_xf_index())
+                        for key, c in by_key.items() if key not in (ROW_KEY, STATUS_KEY)}
+        self.status_letter = ooxml.letter(self.status.index) if self.status else ""
+        self.by_key = by_key
+        self.written = first - 1  # the last data row written (0-based)
+        self.last = first  # the last row with a cell (1-based)
+
+    def __iter__(self) -> Iterator[str]:
+        """The rows' XML; each row's comments are given to xlsxwriter as it goes."""
+        for report_row in self.rows:
+            r = report_row.row - 1
+            if r <= self.written:
+                continue
+            if self.prefill_to is not None:
+                yield from self._prefill(self.written + 1, r)
+            yield self._row(r, report_row)
+            for key, message in report_row.errors.items():
+                column = self.by_key.get(key) or self.by_key[ROW_KEY]
+                self.ws.write_comment(r, column.index, message[:2000],
+                                      {"x_scale": 3, "y_scale": 2})
+            self.written, self.last = r, r + 1
+        if self.prefill_to is not None:
+            yield from self._prefill(self.written + 1, self.prefill_to)
+            self.last = max(self.last, self.prefill_to)
+
+    def _prefill(self, start: int, stop: int) -> Iterator[str]:
+        style = self.key_style[False]
+        for r in range(start, stop):
+            yield (f'<row r="{r + 1}"><c r="A{r + 1}" s="{style}" t="inlineStr"><is><t>'
+                   f"{r - self.first + 1}</t></is></c></row>")
+
+    def _row(self, r: int, row: ReportRow) -> str:
+        n = r + 1
+        errors = row.errors
+        cells = {0: _string_cell(f"A{n}", self.key_style[ROW_KEY in errors], row.key)}
+        for key, value in row.values.items():
+            column = self.columns.get(key)
+            if column is None:
+                continue
+            index, letter, plain, red = column
+            cells[index] = self._value_cell(f"{letter}{n}", red if key in errors else plain,
+                                            value)
+        for key in errors:
+            column = self.columns.get(key)
+            if column is not None and row.values.get(key) is None:
+                cells[column[0]] = f'<c r="{column[1]}{n}" s="{column[3]}"/>'
+        head = f'<row r="{n}">'
+        if self.status is not None:
+            cells[self.status.index] = _string_cell(f"{self.status_letter}{n}",
+                                                    self.ok if row.ok else self.bad,
+                                                    row.status[:32000])
+            if len(row.status) > self.room:
+                head = self._tall_row(n, wrapped_height(row.status[:2000],
+                                                        self.status.spec.width))
+        return head + "".join(cells[c] for c in sorted(cells)) + "</row>"
+
+    def _tall_row(self, n: int, height: float) -> str:
+        """A row's start tag with its height, as xlsxwriter's ``set_row`` writes it."""
+        pixels = int(height * 4.0 / 3.0 + 0.5)
+        ws = self.ws
+        if pixels == ws.original_row_height == ws.default_row_height:
+            return f'<row r="{n}">'
+        return f'<row r="{n}" ht="{pixels * 0.75:.16g}" customHeight="1">'
+
+    def _value_cell(self, ref: str, style: int, value: Any) -> str:
+        """A value of any type, as :func:`write_value` writes it."""
+        if value is None:
+            return f'<c r="{ref}" s="{style}"/>'
+        if isinstance(value, str):
+            return _string_cell(ref, style, value)
+        if isinstance(value, bool):
+            return f'<c r="{ref}" s="{style}" t="b"><v>{int(value)}</v></c>'
+        if isinstance(value, int | float):
+            return f'<c r="{ref}" s="{style}"><v>{value:.16G}</v></c>'
+        if isinstance(value, dt.date):
+            moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(
+                value, dt.time())
+            return f'<c r="{ref}" s="{style}"><v>{self.ws._convert_date_time(moment):.16G}</v></c>'
+        return _string_cell(ref, style, str(value))
+
+
+_STRING_MAX = 32767  # UTF-16 units, Excel's limit
+
+
+def _string_cell(ref: str, style: int, value: str) -> str:
+    """An inline string cell (a text longer than Excel's limit cut to it, as xlsxwriter)."""
+    if len(value) > _STRING_MAX // 2 and len(value.encode("utf-16-le")) // 2 > _STRING_MAX:
+        value = value.encode("utf-16-le")[:2 * _STRING_MAX].decode("utf-16-le", "ignore")
+    escaped, preserve = ooxml.text(value)
+    space = ' xml:space="preserve"' if preserve else ""
+    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
+
+
+class SplicedRows:
+    """The data rows of a workbook's grid sheets, written as XML into the package that
+    xlsxwriter wrote: :func:`write_grid` adds each sheet's rows, :meth:`apply` writes them
+    once the book is closed (the sheets' other rows, comments, validations and print setup
+    are xlsxwriter's)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder  # where the rows wait, as xlsxwriter's own temporary files
+        self.sheets: dict[str, tuple[IO[bytes], str]] = {}
+
+    def add(self, ws: Any, rows: _GridRowsXml, last_col: int) -> None:
+        """Write the rows of worksheet ``ws`` aside (whose cells reach the column
+        ``last_col``, 0-based)."""
+        held = tempfile.TemporaryFile(dir=self.folder)
+        chunk: list[str] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) == 1000:
+                held.write("".join(chunk).encode("utf-8"))
+                chunk.clear()
+        held.write("".join(chunk).encode("utf-8"))
+        held.seek(0)
+        self.sheets[f"xl/worksheets/sheet{ws.index + 1}.xml"] = (
+            held, f"A1:{ooxml.letter(last_col)}{rows.last}")
+
+    def apply(self, path: Path) -> None:
+        """Rewrite the package at ``path`` with the rows in their sheets."""
+        if not self.sheets:
+            return
+        with zipfile.ZipFile(path) as source, replaced_atomically(path, ".xlsx") as tmp, \
+                zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED,
+                                compresslevel=ooxml.COMPRESS_LEVEL) as target:
+            for info in source.infolist():
+                data = source.read(info.filename)
+                spliced = self.sheets.get(info.filename)
+                if spliced is None:
+                    target.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED,
+                                    compresslevel=ooxml.COMPRESS_LEVEL)
+                    continue
+                held, dimension = spliced
+                xml = data.decode("utf-8")
+                xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>',
+                             xml, count=1)
+                head, tail = (xml.split("</sheetData>", 1) if "</sheetData>" in xml
+                              else xml.split("<sheetData/>", 1))
+                if "</sheetData>" not in xml:
+                    head += "<sheetData>"
+                with target.open(zipfile.ZipInfo(info.filename, info.date_time), "w",
+                                 force_zip64=True) as out:
+                    out.write(head.encode("utf-8"))
+                    shutil.copyfileobj(held, out, 1 << 20)
+                    out.write(("</sheetData>" + tail).encode("utf-8"))
+                held.close()
 
 
 def prefill(ws: Any, fmt: Formats, first: int, start: int, stop: int) -> None:

@@ -40,26 +40,24 @@ class SetupFile:
     layout: str  # "template" | "fineract"
     grids: list[tuple[SetupSheet, GridSheet]]
     problems: list[Problem] = field(default_factory=list)  # about the file as a whole
-
-    @property
-    def row_shift(self) -> int:
-        """How far a row moves down when written back into our layout (a Fineract sheet has
-        no hidden key row)."""
-        return 1 if self.layout == FINERACT else 0
+    row_shift: int = 0  # how far a row moves down in our layout (a Fineract sheet has no key row)
 
 
-def read_setup_template(book: RawWorkbook, kind: SetupKind) -> SetupFile:
-    """Read our own template of ``kind`` (identified by its signed metadata)."""
+def read_setup_template(book: RawWorkbook, kind: SetupKind,
+                        variant: str | None = None) -> SetupFile:
+    """Read our own template of ``kind`` (identified by its signed metadata); ``variant``
+    "fineract" for the report of a Mifos X / Fineract file, read as that file was."""
     problems: list[Problem] = []
     grids = []
     layout = kind.workbook
+    read_as = FINERACT if variant == FINERACT else "template"
     for sheet in kind.sheets:
         raw = book.sheet(sheet.name)
         grid = empty_grid(sheet.name) if raw is None else read_grid(
-            raw, columns_for(sheet, "template"), None, layout.header_row, layout.key_row,
+            raw, columns_for(sheet, read_as), None, layout.header_row, layout.key_row,
             problems, missing=SETUP_COLUMN_MISSING)
         grids.append((sheet, carry_down(grid, sheet.carried)))
-    return SetupFile(kind, "template", grids, problems)
+    return SetupFile(kind, read_as, grids, problems)
 
 
 def _required(sheet: SetupSheet) -> list[set[str]]:
@@ -100,7 +98,7 @@ def read_setup_fineract(book: RawWorkbook) -> SetupFile:
     names = {c.key for c in columns_for(sheet, FINERACT)
              if c.type is CellType.TEXT or c.choices is not None}
     grid = carry_down(without_formula_rows(raw, grid, names), sheet.carried)
-    return SetupFile(kind, FINERACT, [(sheet, grid)], problems)
+    return SetupFile(kind, FINERACT, [(sheet, grid)], problems, row_shift=1)
 
 
 def carry_down(grid: GridSheet, carried: tuple[str, ...]) -> GridSheet:

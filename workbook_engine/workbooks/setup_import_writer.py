@@ -23,6 +23,7 @@ from workbook_engine.workbooks.grid_writer import (
     Formats,
     GridLayout,
     ReportContent,
+    SplicedRows,
     cell_kind,
     errors_sheet,
     list_name,
@@ -63,10 +64,12 @@ class SetupTemplateData:
     lists: dict[str, list[str]]  # record lists by name (offices, loan_officers, ...)
     template_rows: int = 500
     reconciliation: Sequence[Mapping[str, Any]] = field(default_factory=list)
+    variant: str | None = None  # "fineract": the report of a Fineract file keeps its columns
 
     def grids(self) -> list[tuple[str, tuple[Column, ...]]]:
-        """(sheet name, columns) of each grid sheet (template columns only)."""
-        return [(sheet.name, self.kind.workbook.expand({}, None, sheet.columns))
+        """(sheet name, columns) of each grid sheet: the template's, and for the report of a
+        Mifos X / Fineract file also the columns only Fineract has (the loan's terms)."""
+        return [(sheet.name, self.kind.workbook.expand({}, self.variant, sheet.columns))
                 for sheet in self.kind.sheets]
 
     def locate(self, errors: Sequence[Mapping[str, Any]], row_shift: int
@@ -100,6 +103,7 @@ def write_setup_workbook(path: Path, data: SetupTemplateData, signed: SignedMeta
     lists = [(name, values) for name, values in data.lists.items()]
     lists += [(name, list(choices)) for name, choices in CHOICES.items()]
     sources = write_lookups(book, book.add_worksheet(LOOKUP_SHEET), LOOKUP_SHEET, lists)
+    spliced = SplicedRows(Path(path).parent)
     for name, columns in grids:
         rows = report.rows.get(name, ()) if report else ()
         last = max((r.row for r in rows), default=layout.first_data_row - 1)
@@ -109,7 +113,8 @@ def write_setup_workbook(path: Path, data: SetupTemplateData, signed: SignedMeta
                    kinds={c.key: cell_kind(c.spec) for c in columns}, notes={},
                    validations=lambda ws, cols, first, last_, s=sources: _validations(
                        ws, cols, s, first, last_),
-                   prefill_keys=True, freeze_columns=2, printed=replace(printed, sheet=name))
+                   prefill_keys=True, freeze_columns=2, printed=replace(printed, sheet=name),
+                   spliced=spliced)
     if errors_ws is not None and report is not None:
         errors_sheet(errors_ws, fmt, data.locate(report.errors, report.row_shift),
                      replace(printed, sheet="Errors"))
@@ -119,6 +124,7 @@ def write_setup_workbook(path: Path, data: SetupTemplateData, signed: SignedMeta
     write_metadata_sheet(book, signed, kind.metadata_sheet)
     book.worksheets()[1].activate()
     book.close()
+    spliced.apply(Path(path))
     return path
 
 

@@ -17,9 +17,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from workbook_engine.domain import Center, Client, Group, Loan, SavingsAccount, Staff
+from workbook_engine.domain import (
+    Center,
+    Client,
+    Group,
+    GroupMembership,
+    Loan,
+    SavingsAccount,
+    Staff,
+)
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import NOT_FOUND
 from workbook_engine.services.pipeline.approval_queue import office_subtree
@@ -68,6 +77,19 @@ def may_see_savings(s: Session, viewer: Staff, account: SavingsAccount) -> bool:
     return ((account.client is not None and may_see_client(s, viewer, account.client))
             or (account.group is not None and may_see_group(s, viewer, account.group))
             or (account.center is not None and may_see_center(s, viewer, account.center)))
+
+
+def clients_visible_to(s: Session, viewer: Staff) -> Any:
+    """The condition selecting the clients ``viewer`` may see (:func:`may_see_client` in
+    SQL, for lists)."""
+    runs = (select(GroupMembership.client_id).join(Group, Group.id == GroupMembership.group_id)
+            .outerjoin(Center, Center.id == Group.center_id)
+            .where(GroupMembership.left_on.is_(None),
+                   or_(Group.staff_id == viewer.id, Center.staff_id == viewer.id)))
+    own = or_(Client.staff_id == viewer.id, Client.id.in_(runs))
+    if viewer.is_supervisor or viewer.is_clerk:
+        return or_(Client.office_id.in_(office_subtree(s, viewer.office_id)), own)
+    return own
 
 
 def check_visible(s: Session, viewer_id: int | None, record: Any, what: str,

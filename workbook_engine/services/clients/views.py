@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from workbook_engine.domain import (
@@ -20,7 +20,9 @@ from workbook_engine.domain import (
     CustomFieldValue,
     Group,
     Loan,
+    LoanTransaction,
     SavingsAccount,
+    SavingsTransaction,
     Staff,
 )
 from workbook_engine.domain.enums import SAVINGS_CREDITS, CustomFieldType, LegalForm
@@ -122,7 +124,35 @@ def client_page(ctx: AppContext, client_id: int, *,
             for c in client.status_history]
         view.update(_portfolio(s, Loan.client_id == client_id,
                                SavingsAccount.client_id == client_id, today))
+        view["recent_transactions"] = recent_transactions(s, client_id)
         return view
+
+
+def recent_transactions(s: Session, client_id: int, limit: int = 10) -> list[dict[str, Any]]:
+    """The client's latest loan and savings transactions, newest first: those of the
+    client's own accounts, and the client's shares of a group's per-client savings."""
+    loans = s.execute(
+        select(LoanTransaction, Loan).join(Loan, Loan.id == LoanTransaction.loan_id)
+        .where(Loan.client_id == client_id)
+        .order_by(LoanTransaction.on_date.desc(), LoanTransaction.id.desc()).limit(limit))
+    savings = s.execute(
+        select(SavingsTransaction, SavingsAccount)
+        .join(SavingsAccount, SavingsAccount.id == SavingsTransaction.account_id)
+        .where(or_(SavingsAccount.client_id == client_id,
+                   SavingsTransaction.client_id == client_id))
+        .order_by(SavingsTransaction.on_date.desc(), SavingsTransaction.id.desc())
+        .limit(limit))
+    found = [{"on_date": t.on_date, "id": t.id, "type": t.type.value, "reversed": t.reversed,
+              "amount": round_money(t.amount, loan.product.currency_digits),
+              "account": loan.account_no or str(loan.id), "href": f"/loans/{loan.id}",
+              "submission_id": t.submission_id} for t, loan in loans]
+    found += [{"on_date": t.on_date, "id": t.id, "type": t.type.value, "reversed": t.reversed,
+               "amount": round_money(t.amount, account.product.currency_digits),
+               "account": account.account_no or str(account.id),
+               "href": f"/savings/{account.id}", "submission_id": t.submission_id}
+              for t, account in savings]
+    found.sort(key=lambda t: (t["on_date"], t["href"], t["id"]), reverse=True)
+    return found[:limit]
 
 
 def _portfolio(s: Session, loans_of: Any, savings_of: Any,

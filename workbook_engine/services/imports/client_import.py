@@ -64,6 +64,12 @@ from workbook_engine.services.clients.lifecycle import (
     client_rules,
 )
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.pipeline.submissions import (
+    check_decider,
+    lock_submission,
+    set_status,
+    show_submission,
+)
 from workbook_engine.services.imports.common import (
     archived_metadata,
     check_approvable,
@@ -73,6 +79,14 @@ from workbook_engine.services.imports.common import (
     report_path,
     resign,
     sign_and_record,
+)
+from workbook_engine.services.imports.validated import (
+    Validated,
+    discard,
+    keep,
+    kept_path,
+    reference_marker,
+    take,
 )
 from workbook_engine.services.setup.lookup import get_or_fail
 from workbook_engine.validation.client_import import (
@@ -100,7 +114,7 @@ from workbook_engine.workbooks.client_import_writer import (
     write_client_workbook,
 )
 from workbook_engine.workbooks.metadata import WorkbookMetadata
-from workbook_engine.services.pipeline.ownership import owned_or
+from workbook_engine.workbooks.signing import load_key_ring
 
 EXPECTED_FORMAT = 1
 
@@ -407,9 +421,7 @@ def process_client_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, nam
             kind=KIND, workbook_id=original_workbook, file_sha256=stored.sha256,
             original_name=name[:255], archive_path=str(stored.path), received_at=received,
             submitted_by_id=actor_id, loan_officer_id=found.staff_id or loan_officer_id,
-            sender_email=sender_email,
-            office_id=owned_or(s, found.office_id, actor_id=actor_id, sender_email=sender_email,
-                               loan_officer_id=found.staff_id or loan_officer_id),
+            sender_email=sender_email, office_id=found.office_id,
             status=SubmissionStatus.RECEIVED, error_count=len(errors),
             content={"errors": errors, "import": {
                 "layout": found.book.layout, "legal_form": found.legal_form,
@@ -417,8 +429,6 @@ def process_client_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, nam
                 "already": validation.count("already"),
                 "report_workbook_id": signed.metadata.workbook_id}})
         s.add(sub)
-        from workbook_engine.services.pipeline.submissions import set_status
-
         set_status(uow, sub, SubmissionStatus.RECEIVED, note=name)
         set_status(uow, sub, status, note=f"{valid} valid row(s), {len(errors)} error(s)")
         message = preview_message(name, "client", valid, validation.count("invalid"),
@@ -427,6 +437,10 @@ def process_client_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, nam
                                     message=message, signed=signed, errors=errors)
         sub.report_xlsx_path, sub.report_html_path = str(xlsx), str(html)
         uow.commit()
+        if valid:  # approval takes this result when nothing it depends on changed
+            keep(load_key_ring(ctx.settings.secret_file), kept_path(stored.path, sub.id),
+                 sha256=stored.sha256, marker=reference_marker(ref),
+                 validated=Validated(found.book, validation))
         return {"submission_id": sub.id, "status": status.value, "duplicate_of": None,
                 "error_count": len(errors), "report_xlsx": xlsx, "report_html": html,
                 "message": message, "errors": tuple(errors)}
@@ -437,27 +451,27 @@ def process_client_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, nam
 def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> dict[str, Any]:
     """Approve a client import: post its valid rows (the invalid ones wait for corrections).
 
-    The archived file is read and validated again against the database as it is now, so a
-    mobile number or external id taken since the preview is refused, not duplicated.
+    The rows are validated against the database as it is now, so a mobile number or
+    external id taken since the preview is refused, not duplicated: the preview's result is
+    taken only when nothing validation reads changed since (:mod:`.validated`), otherwise the
+    archived file is read and validated again.
     """
-    from workbook_engine.services.pipeline.submissions import (
-        check_decider,
-        lock_submission,
-        set_status,
-        show_submission,
-    )
-
     with ctx.unit_of_work(None) as uow:
         s = uow.session
         sub = lock_submission(s, submission_id)
         approver = check_decider(s, by, sub, "approve")
         uow.actor_id = approver.id
         check_approvable(sub)
-        raw = read_archived(ctx, sub)
-        metadata = archived_metadata(ctx, raw, sub.original_name,
-                                     CLIENT_IMPORT.metadata_sheet)
-        found = _identify(s, raw, metadata, sub.original_name)
-        ref, validation = _validate(ctx, s, found, sub.original_name)
+        kept = kept_path(sub.archive_path or "", sub.id)
+        previewed = _previewed(ctx, s, sub, kept)
+        if previewed is not None:
+            found, ref, validation = previewed
+        else:
+            raw = read_archived(ctx, sub)
+            metadata = archived_metadata(ctx, raw, sub.original_name,
+                                         CLIENT_IMPORT.metadata_sheet)
+            found = _identify(s, raw, metadata, sub.original_name)
+            ref, validation = _validate(ctx, s, found, sub.original_name)
         valid = validation.indices(VALID)
         if not valid:
             raise EngineError(IMPORT_NO_VALID_ROWS, f"Submission {sub.id} has no row that can "
@@ -490,7 +504,29 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
         sub.report_xlsx_path, sub.report_html_path = str(xlsx), str(html)
         sub.content = content
         uow.commit()
+    discard(kept)
     return show_submission(ctx, submission_id)
+
+
+def _previewed(ctx: AppContext, session: Session, sub: Submission, kept: Path
+               ) -> tuple[_Identified, ImportReference, ImportValidation] | None:
+    """The preview's rows and their validation, when the file is the one previewed and
+    nothing validation reads changed since (else None: read and validate again)."""
+    form = (sub.content or {}).get("import", {}).get("legal_form")
+    if form is None or not sub.archive_path or not kept.exists():
+        return None
+    workbook = session.get(GeneratedWorkbook, sub.workbook_id) if sub.workbook_id else None
+    if sub.workbook_id is not None and workbook is None:
+        return None  # reading the file again says what is wrong
+    ref = load_reference(ctx, session, office_id=sub.office_id, legal_form=form,
+                         workbook_id=sub.workbook_id)
+    validated = take(load_key_ring(ctx.settings.secret_file), kept, sha256=sub.file_sha256,
+                     marker=reference_marker(ref))
+    if validated is None:
+        return None
+    found = _Identified(validated.book, workbook, sub.office_id, form,
+                        workbook.staff_id if workbook else None)
+    return found, ref, validated.validation
 
 
 def _batches(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:

@@ -18,6 +18,7 @@ from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import WRONG_STATE
 from workbook_engine.errors.returned import NOT_VALID, UNKNOWN_WORKBOOK, UNREADABLE
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.pipeline.submissions import row_errors
 from workbook_engine.workbooks._types import RawWorkbook, UnreadableFile
 from workbook_engine.workbooks.metadata import (
     SignedMetadata,
@@ -120,8 +121,6 @@ def read_archived(ctx: AppContext, sub: Submission) -> RawWorkbook:
 
 def check_approvable(sub: Submission) -> None:
     """Refuse to approve an import in the wrong state, or whose file as a whole is wrong."""
-    from workbook_engine.services.pipeline.submissions import row_errors
-
     if sub.status not in (SubmissionStatus.AWAITING_APPROVAL, SubmissionStatus.INVALID):
         raise EngineError(WRONG_STATE, f"Submission {sub.id} is "
                           f"{sub.status.value.replace('_', ' ')}; only a submission "

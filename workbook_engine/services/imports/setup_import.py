@@ -94,6 +94,12 @@ from workbook_engine.reports.client_import_report import write_import_html
 from workbook_engine.services.setup import institution as setup
 from workbook_engine.services.imports.client_import import import_rules
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.pipeline.submissions import (
+    check_decider,
+    lock_submission,
+    set_status,
+    show_submission,
+)
 from workbook_engine.services.imports.common import (
     archived_metadata,
     check_approvable,
@@ -105,7 +111,7 @@ from workbook_engine.services.imports.common import (
     sign_and_record,
 )
 from workbook_engine.services.ledger.loans import MoneyMovementSource, repayment_calendar
-from workbook_engine.services.setup.lookup import get_or_fail
+from workbook_engine.services.setup.lookup import get_or_fail, has_active_supervisor
 from workbook_engine.services.imports.migration import (
     LoanMigration,
     OfficeTotals,
@@ -235,7 +241,7 @@ def _sign(ctx: AppContext, session: Session, kind: SetupKind, office_id: int | N
                            template_version=kind.workbook.template_version,
                            office_id=office_id, staff_id=None, actor_id=actor_id,
                            expected=_expected(kind, office_id, data), file_name=file_name,
-                           now=now)
+                           now=now, variant=data.variant)
 
 
 def setup_kind(key: str) -> SetupKind:
@@ -976,7 +982,8 @@ def run_rows(ctx: AppContext, uow: UnitOfWork, book: SetupFile, *, file_name: st
                 if name:
                     defined.setdefault(name.casefold(), row.row)
         seen: dict[str, int] = {}
-        for row, digest in zip(grid.each_row(), row_hashes(kind.name, sheet.name, grid)):
+        for row, digest in zip(grid.each_row(), row_hashes(
+                kind.name, sheet.name, grid, COMPUTED if book.layout == FINERACT else ())):
             cells = Cells(grid, row, file_name)
             result = RowResult(sheet, grid, row, digest)
             results.append(result)
@@ -1110,7 +1117,8 @@ def _identify(session: Session, raw: RawWorkbook, metadata: WorkbookMetadata | N
     if kind is None:
         raise EngineError(SETUP_WRONG_KIND, f"{name} is a '{metadata.kind}' workbook, not a "
                           "setup workbook.")
-    return _Identified(read_setup_template(raw, kind), workbook, metadata.office_id)
+    return _Identified(read_setup_template(raw, kind, metadata.variant), workbook,
+                       metadata.office_id)
 
 
 def _signature(ctx: AppContext, session: Session, found: _Identified, actor_id: int | None,
@@ -1118,20 +1126,45 @@ def _signature(ctx: AppContext, session: Session, found: _Identified, actor_id: 
     """The report keeps the template's identity; a Fineract file's report becomes a new
     template of ours (recorded), so its corrected copy comes back signed."""
     if found.workbook is not None:
-        return resign(ctx, found.workbook, None)
+        return resign(ctx, found.workbook, data.variant)
     signed = _sign(ctx, session, found.book.kind, None, actor_id, data, f"report of {name}",
                    now)
     found.workbook = session.get(GeneratedWorkbook, signed.metadata.workbook_id)
     return signed
 
 
-def _report_content(run: RunResult, shift: int, summary: str) -> ReportContent:
+def _report_content(run: RunResult, book: SetupFile, summary: str) -> ReportContent:
     rows: dict[str, list[ReportRow]] = {}
+    shift = book.row_shift
     for result in run.rows:
+        values = result.row.values
+        if book.layout == FINERACT:
+            values = {**computed(result), **values}
         rows.setdefault(result.sheet.name, []).append(ReportRow(
-            result.row.row + shift, result.row.key, result.row.values, result.status_text,
+            result.row.row + shift, result.row.key, values, result.status_text,
             result.state != "invalid", marks(result.problems)))
     return ReportContent(rows, _errors(run), summary, shift)
+
+
+COMPUTED = frozenset({"principal_outstanding", "interest_outstanding", "arrears_amount",
+                      "arrears_since", "arrears_interest", "remaining_installments",
+                      "next_due_date", "interest_paid"})
+"""What the engine works out for a Mifos X / Fineract loan from its terms and what was repaid,
+shown in its report's columns of the same name; read back, they are not the row's content
+(its terms are), so they are left out of its fingerprint."""
+
+
+def computed(result: RowResult) -> dict[str, Any]:
+    """The figures the engine worked out for a Fineract loan row (what it still owes, in
+    arrears, ...), by column key."""
+    if not isinstance(result.migration, LoanMigration):
+        return {}
+    out: dict[str, Any] = {}
+    for key in COMPUTED:
+        value = getattr(result.migration, key, None)
+        if value is not None:
+            out[key] = float(value) if isinstance(value, Decimal) else value
+    return out
 
 
 def _errors(run: RunResult) -> list[dict[str, Any]]:
@@ -1161,7 +1194,7 @@ def _write_reports(ctx: AppContext, session: Session, found: _Identified, run: R
                    posted: int | None = None) -> tuple[Path, Path]:
     office = session.get(Office, found.office_id) if found.office_id else None
     data.reconciliation = run.reconciliation
-    content = _report_content(run, found.book.row_shift, message)
+    content = _report_content(run, found.book, message)
     stem = f"setup-{found.book.kind.key}"
     xlsx = write_setup_workbook(report_path(ctx, name, submission.id, f"{suffix}.xlsx", stem),
                                 data, signed, report=content)
@@ -1187,7 +1220,8 @@ def _write_reports(ctx: AppContext, session: Session, found: _Identified, run: R
 def _template_data(session: Session, found: _Identified, name: str) -> SetupTemplateData:
     kind = found.book.kind
     return SetupTemplateData(kind, f"{kind.title}: report on {name}",
-                             _lists(session, _office_ids(session, found.office_id)), 0)
+                             _lists(session, _office_ids(session, found.office_id)), 0,
+                             variant=FINERACT if found.book.layout == FINERACT else None)
 
 
 # ---------------------------------------------------------------- process
@@ -1237,8 +1271,6 @@ def process_setup_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, name
                 "report_workbook_id": signed.metadata.workbook_id},
                 "reconciliation": _recon_json(run.reconciliation)})
         s.add(sub)
-        from workbook_engine.services.pipeline.submissions import set_status
-
         set_status(uow, sub, SubmissionStatus.RECEIVED, note=name)
         set_status(uow, sub, status, note=f"{valid} valid row(s), {len(errors)} error(s)")
         message = preview_message(name, "row", valid, run.count("invalid"),
@@ -1257,9 +1289,6 @@ def process_setup_import(ctx: AppContext, raw: RawWorkbook, stored: Any, *, name
 def _decider(session: Session, by: str, sub: Submission) -> Staff | None:
     """The approving supervisor (maker-checker); None for the bootstrap approval of a new
     institution's offices or staff while it has no active supervisor yet."""
-    from workbook_engine.services.pipeline.submissions import check_decider
-    from workbook_engine.services.setup.lookup import has_active_supervisor
-
     if not has_active_supervisor(session) and sub.kind in BOOTSTRAP_KINDS:
         return None
     return check_decider(session, by, sub, "approve")
@@ -1268,12 +1297,6 @@ def _decider(session: Session, by: str, sub: Submission) -> Staff | None:
 def approve_setup_import(ctx: AppContext, *, submission_id: int, by: str) -> dict[str, Any]:
     """Approve a setup workbook: post its valid rows (each whole or not at all), record which
     row became which record; the invalid rows wait for corrections."""
-    from workbook_engine.services.pipeline.submissions import (
-        lock_submission,
-        set_status,
-        show_submission,
-    )
-
     with ctx.unit_of_work(None) as uow:
         s = uow.session
         sub = lock_submission(s, submission_id)

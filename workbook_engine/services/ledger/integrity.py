@@ -65,6 +65,7 @@ from workbook_engine.domain.enums import (
     LoanStatus,
     LOAN_SETTLEMENTS,
     SAVINGS_CREDITS,
+    SAVINGS_MIGRATED,
     LoanTransactionType,
     SavingsTransactionType,
     SubmissionStatus,
@@ -524,7 +525,8 @@ def _posted_once_per_meeting(scope: Scope) -> Select[Any]:
                     LoanTransaction.source_workbook_id.label("workbook"))
              .join(Loan, Loan.id == LoanTransaction.loan_id)
              .where(LoanTransaction.source_workbook_id.is_not(None),
-                    LoanTransaction.reversed.is_(False), scope.loan()))
+                    LoanTransaction.reversed.is_(False),
+                    LoanTransaction.type != LoanTransactionType.MIGRATION, scope.loan()))
     savings = (select(literal("savings").label("ledger"),
                       SavingsAccount.account_no.label("account"),
                       cast(SavingsTransaction.client_id, String(20)).label("client_id"),
@@ -533,7 +535,8 @@ def _posted_once_per_meeting(scope: Scope) -> Select[Any]:
                       SavingsTransaction.source_workbook_id.label("workbook"))
                .join(SavingsAccount, SavingsAccount.id == SavingsTransaction.account_id)
                .where(SavingsTransaction.source_workbook_id.is_not(None),
-                      SavingsTransaction.reversed.is_(False), scope.savings()))
+                      SavingsTransaction.reversed.is_(False),
+                      SavingsTransaction.type.not_in(SAVINGS_MIGRATED), scope.savings()))
     charges = (select(literal("charge").label("ledger"),
                       cast(Charge.id, String(20)).label("account"),
                       literal(None, String(20)).label("client_id"),

@@ -83,6 +83,25 @@ def may_decide(s: Session, viewer: Staff, submission: Submission) -> bool:
             and supervises(s, viewer, submission.office_id))
 
 
+def approvers(s: Session, submission: Submission) -> list[dict[str, Any]]:
+    """Who may approve or reject ``submission`` (maker-checker): the active supervisors of its
+    office and of the offices above it, but not who submitted it nor its loan officer. When
+    an office's only supervisor submitted the sheet, these are the parent offices'
+    supervisors. Nearest office first."""
+    office = s.get(Office, submission.office_id) if submission.office_id else None
+    chain = [office, *office.ancestors()] if office else []
+    rank = {o.id: i for i, o in enumerate(chain)}
+    query = select(Staff).where(Staff.is_supervisor.is_(True), Staff.active.is_(True),
+                                Staff.id.not_in([i for i in (submission.submitted_by_id,
+                                                             submission.loan_officer_id)
+                                                 if i is not None]))
+    if office is not None:
+        query = query.where(Staff.office_id.in_(rank))
+    found = sorted(s.scalars(query), key=lambda m: (rank.get(m.office_id, 0),
+                                                    m.display_name, m.id))
+    return [{"id": m.id, "name": m.display_name, "office": m.office.name} for m in found]
+
+
 def _row(submission: Submission, names: dict[str, Any],
          handover: CashHandover | None) -> dict[str, Any]:
     return {

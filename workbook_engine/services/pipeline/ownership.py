@@ -1,20 +1,21 @@
 """Which office a submission belongs to, whatever its content.
 
 A sheet the engine reads names its own office (signed when it was generated). A file it
-cannot read (a sheet saved as .xls, a PDF, a photo, junk) or a client import naming no
-office (a Fineract file) belongs to the office of whoever handed it in: the member of staff who
-uploaded it or dropped it in the inbox (their mapped login), else the member of staff whose
-e-mail address sent it, else the loan officer it was handed in for. Only a file from nobody
-known has no office, and so has a set-up workbook of the whole institution (offices,
-products); such a submission is seen on the web pages by its sender and by the supervisors
-and clerks of a head office (an office with no office above it), never by another branch:
-it may hold any branch's clients. Any supervisor may still decide on it on the command line
+cannot read or refuses (a sheet saved as .xls, a PDF, a photo, junk) belongs to the office
+of whoever handed it in: the member of staff who uploaded it or dropped it in the inbox
+(their mapped login), else the member of staff whose e-mail address sent it, else the loan
+officer it was handed in for.
+
+Only a file from nobody known has no office, and so has an import naming no office (a
+set-up workbook of the whole institution, a Fineract file spanning offices: their office is
+the scope their preview and their posting read, so it is not changed here). Such a
+submission is seen on the web pages by its sender and by the supervisors and clerks of a
+head office (an office with no office above it), never by another branch: it may hold any
+branch's clients. Any supervisor may still decide on it on the command line
 (``approval_queue.supervises``), as the bootstrap of a new institution needs.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -44,8 +45,3 @@ def is_head_office_staff(session: Session, staff: Staff) -> bool:
     they see, besides the command line, a submission that belongs to no office."""
     return session.scalar(select(Office.parent_id).where(Office.id == staff.office_id)) is None
 
-
-def owned_or(session: Session, office_id: int | None, **handed_in: Any) -> int | None:
-    """``office_id`` when the content named one, else the office of whoever handed it in
-    (``handed_in``: the keywords of :func:`sender_office`)."""
-    return office_id if office_id is not None else sender_office(session, **handed_in)

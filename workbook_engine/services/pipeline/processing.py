@@ -20,7 +20,6 @@ import dataclasses
 import datetime as dt
 import logging
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,13 +48,16 @@ from workbook_engine.reports.collection_report import (
     write_html_report,
     write_xlsx_report,
 )
-from workbook_engine.services.imports.client_import import is_fineract, process_client_import
-from workbook_engine.services.imports.setup_import import is_fineract_setup, process_setup_import
 from workbook_engine.services.collection.posting import Rehearsal, rehearse_posting
 from workbook_engine.services.collection.rebuild import rebuild_as_xlsx
 from workbook_engine.services.collection.rules import collection_rules
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.setup.lookup import get_or_fail
+from workbook_engine.services.pipeline.import_kinds import (
+    ImportProcess,
+    signed_import,
+    unsigned_import,
+)
 from workbook_engine.services.pipeline.intake import hand_in_refusal
 from workbook_engine.services.pipeline.ownership import sender_office
 from workbook_engine.services.pipeline.submissions import set_status
@@ -63,11 +65,9 @@ from workbook_engine.validation.collection import Validation, validate_sheet
 from workbook_engine.validation.values import office_locale
 from workbook_engine.workbooks._types import RawWorkbook, UnreadableFile
 from workbook_engine.workbooks.collection_reader import ReturnedSheet, read_collection_sheet
-from workbook_engine.workbooks.client_import_sheet import KIND as CLIENT_IMPORT_KIND
 from workbook_engine.workbooks.collection_sheet import COLLECTION_SHEET
 from workbook_engine.workbooks.collection_writer import INPUT_FILL, NA_FILL
 from workbook_engine.workbooks.declaration import column_letter
-from workbook_engine.workbooks.setup_import_sheet import kind_of
 from workbook_engine.workbooks.metadata import (
     SignedMetadata,
     WorkbookMetadata,
@@ -270,22 +270,17 @@ def _check_loan_officer(ctx: AppContext, staff_id: int) -> None:
                               "not a loan officer; hand the file in for a loan officer.")
 
 
-ImportProcess = Callable[..., dict[str, Any]]
-
-
 def _import_process(kind: str) -> ImportProcess | None:
     """The service of a signed import kind (client import, setup workbooks), or None."""
-    if kind == CLIENT_IMPORT_KIND:
-        return process_client_import
-    return process_setup_import if kind_of(kind) is not None else None
+    found = signed_import(kind)
+    return found.process if found is not None else None
 
 
 def _fineract_process(book: RawWorkbook) -> ImportProcess | None:
     """The service of an unsigned Mifos X / Fineract workbook (clients, or offices, staff,
-    loans, ...), or None."""
-    if is_fineract(book):
-        return process_client_import
-    return process_setup_import if is_fineract_setup(book) else None
+    loans, histories, ...), or None."""
+    found = unsigned_import(book)
+    return found.process if found is not None else None
 
 
 def _import_kind(ctx: AppContext, book: RawWorkbook, stored: Any, name: str,

@@ -40,12 +40,11 @@ from workbook_engine.domain.posting_plan import PostingPlan, SheetEntries, plan_
 from workbook_engine.services.collection.posting import CellFailure, PostingRefused, post_plan
 from workbook_engine.services.collection.rules import collection_rules
 from workbook_engine.services.pipeline.approval_queue import supervises
+from workbook_engine.services.pipeline.import_kinds import signed_import
 from workbook_engine.rules import Rules
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.setup.lookup import get_or_fail, resolve_staff
-from workbook_engine.workbooks.client_import_sheet import KIND as CLIENT_IMPORT_KIND
 from workbook_engine.validation.values import office_locale
-from workbook_engine.workbooks.setup_import_sheet import kind_of
 
 ExcludedSheetWriter = Callable[[AppContext, int, list[str]], str | None]
 """Writes a new sheet holding only some rows of a submission; returns its path."""
@@ -183,6 +182,13 @@ def row_errors(content: dict[str, Any]) -> tuple[set[str], list[dict[str, Any]]]
     return rows, whole
 
 
+def valid_rows_postable(content: dict[str, Any]) -> bool:
+    """Whether the valid rows of a sheet with errors may be posted without the others
+    (``approve --exclude-invalid``): its errors are all of rows, none of the whole sheet,
+    and its entries were read."""
+    return "entries" in content and not row_errors(content)[1]
+
+
 def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
                        exclude_invalid: bool = False,
                        write_excluded: ExcludedSheetWriter | None = None) -> dict[str, Any]:
@@ -194,14 +200,9 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
     """
     with ctx.session_factory() as session:
         kind = session.scalar(select(Submission.kind).where(Submission.id == submission_id))
-    if kind == CLIENT_IMPORT_KIND:  # each kind of workbook posts its own way
-        from workbook_engine.services.imports.client_import import approve_client_import
-
-        return approve_client_import(ctx, submission_id=submission_id, by=by)
-    if kind is not None and kind_of(kind) is not None:
-        from workbook_engine.services.imports.setup_import import approve_setup_import
-
-        return approve_setup_import(ctx, submission_id=submission_id, by=by)
+    imported = signed_import(kind) if kind is not None else None
+    if imported is not None:  # each kind of import workbook posts its own way
+        return imported.approve(ctx, submission_id=submission_id, by=by)
     excluded: list[str] = []
     try:
         with ctx.unit_of_work(None) as uow:
@@ -216,8 +217,8 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
                 raise EngineError(WRONG_STATE, f"Submission {sub.id} is "
                                   f"{sub.status.value.replace('_', ' ')}; only a submission "
                                   "awaiting approval can be approved.")
-            if sub.status == SubmissionStatus.INVALID and (
-                    not exclude_invalid or whole or "entries" not in content):
+            if sub.status == SubmissionStatus.INVALID and not (
+                    exclude_invalid and valid_rows_postable(content)):
                 raise EngineError(NOT_VALID, f"Submission {sub.id} has "
                                   f"{sub.error_count} error(s)"
                                   + (" that concern the whole sheet" if whole else "")
@@ -353,4 +354,5 @@ def dismiss_submission(ctx: AppContext, *, submission_id: int, by: str,
 
 
 __all__ = ["approve_submission", "dismiss_submission", "find_duplicate", "history",
-           "list_submissions", "reject_submission", "set_status", "show_submission"]
+           "list_submissions", "reject_submission", "set_status", "show_submission",
+           "valid_rows_postable"]
