@@ -104,6 +104,8 @@ def test_spliced_rows_are_the_cells_xlsxwriter_writes(writing, tmp_path: Path, r
     for sheet in (2, 3, 4):  # Clients, Family members, Addresses
         part = f"xl/worksheets/sheet{sheet}.xml"
         assert _sheet_xml(spliced, part) == _sheet_xml(plain, part), part
+        with zipfile.ZipFile(spliced) as package:  # compressed as the other parts
+            assert package.getinfo(part).compress_type == zipfile.ZIP_DEFLATED
     cells = _cells(spliced)
     assert cells == _cells(plain)
     if report:  # what the rows hold came through: comments of the red cells, tall rows

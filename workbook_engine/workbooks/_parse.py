@@ -22,9 +22,11 @@ parses every cell in Python even when there is no formula.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import math
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -246,7 +248,7 @@ class _FormulaScan:
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         self.depth += 1
-        local = tag.rsplit("}", 1)[-1]
+        local = tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
         if local == "c":
             self.cells.append([attrs.get("r"), None, "", self.depth])
         elif (local == "f" and self.cells and self.cells[-1][1] is None
@@ -266,7 +268,8 @@ class _FormulaScan:
             self.in_f = False
             self.cells[-1][2] = "".join(self.text)
         self.depth -= 1
-        if self.cells and tag.rsplit("}", 1)[-1] == "c" and self.cells[-1][3] == self.depth + 1:
+        if (self.cells and tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1] == "c"
+                and self.cells[-1][3] == self.depth + 1):
             ref, attrs, text, _ = self.cells.pop()
             if attrs is not None and ref:
                 self._cell(str(ref), attrs, str(text))  # type: ignore[arg-type]
@@ -293,9 +296,64 @@ def _refuse_dtd(*_: object) -> None:
     raise UnreadableFile("xml-unsafe", detail="a DTD or entity declaration in a sheet")
 
 
+# A cell's start and end tag, a formula's start tag (any namespace prefix).
+_CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?c[\s/>]")
+_CELL_END = re.compile(rb"</(?:[A-Za-z_][\w.\-]*:)?c\s*>")
+_FORMULA_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?f[\s/>]")
+_MARKUP_DECLARATION = re.compile(rb"<[!?]")
+_FRAGMENTS_UP_TO = 16 << 20  # bytes of sheet XML held whole for the cell-by-cell scan
+
+
 def _formulas(path: str, part: str) -> dict[tuple[int, int], str]:
-    """(row, col) -> formula text with leading '=' from one sheet XML, streamed through
-    pyexpat (no DTD, no entity: refused, as the parent's scan already did)."""
+    """(row, col) -> formula text with leading '=' from one sheet XML, through pyexpat (no
+    DTD, no entity: refused, as the parent's scan already did).
+
+    Only the cells that hold a formula go through the handlers when the XML has no
+    comment, CDATA section or processing instruction (where a ``<`` may not start a tag):
+    each cell from its start tag to the first end tag after its ``<f``, parsed alone, in
+    document order. Anything else, or a cell that is not a well-formed element on its
+    own, is scanned whole, as before."""
+    with zipfile.ZipFile(path) as zf:
+        if zf.getinfo(part).file_size <= _FRAGMENTS_UP_TO:
+            found = _formula_cells(zf.read(part))
+            if found is not None:
+                return found
+    return _formulas_streamed(path, part)
+
+
+def _formula_cells(xml: bytes) -> dict[tuple[int, int], str] | None:
+    """The formulas of the cells that have one, or None (scan the whole sheet)."""
+    body = xml[xml.index(b"?>") + 2:] if xml.startswith(b"<?xml") and b"?>" in xml else xml
+    if _MARKUP_DECLARATION.search(body):
+        return None
+    starts = [m.start() for m in _CELL_START.finditer(body)]
+    scan = _FormulaScan()
+    done = 0  # where the last cell scanned ends
+    for formula in _FORMULA_START.finditer(body):
+        at = bisect.bisect_right(starts, formula.start()) - 1
+        if at < 0:
+            return None  # a formula outside any cell: let the full scan judge it
+        start = starts[at]
+        if start < done:
+            continue  # a second formula in a cell already scanned
+        end = _CELL_END.search(body, formula.end())
+        if end is None:
+            return None
+        parser = expat.ParserCreate()
+        parser.StartElementHandler = scan.start
+        parser.EndElementHandler = scan.end
+        parser.CharacterDataHandler = scan.chars
+        parser.buffer_text = True
+        try:
+            parser.Parse(body[start:end.end()], True)
+        except expat.ExpatError:
+            return None
+        done = end.end()
+    return scan.out
+
+
+def _formulas_streamed(path: str, part: str) -> dict[tuple[int, int], str]:
+    """The formulas of one sheet XML, every element of it through the handlers."""
     scan = _FormulaScan()
     parser = expat.ParserCreate(namespace_separator="}")
     parser.StartElementHandler = scan.start

@@ -435,8 +435,8 @@ class SplicedRows:
                               else xml.split("<sheetData/>", 1))
                 if "</sheetData>" not in xml:
                     head += "<sheetData>"
-                with target.open(zipfile.ZipInfo(info.filename, info.date_time), "w",
-                                 force_zip64=True) as out:
+                # by name: deflated as the package's other parts
+                with target.open(info.filename, "w", force_zip64=True) as out:
                     out.write(head.encode("utf-8"))
                     shutil.copyfileobj(held, out, 1 << 20)
                     out.write(("</sheetData>" + tail).encode("utf-8"))
