@@ -41,3 +41,27 @@ def test_a_client_is_created_only_in_an_office_of_ones_own(home: Path) -> None:
     made = cli(home, "--as", MWANGI, "clients", "create", "--office", "3", "--first-name",
                "Amani", "--last-name", "Kisumu", "--json")
     assert made.returncode == 0, made.stderr
+
+
+def test_reading_as_someone_shows_only_what_they_may_see(home: Path) -> None:
+    """`--as` given to a read is applied, as on the web: a Kisumu loan officer is refused a
+    Nairobi client's, loan's and savings account's page, as not found; nobody named reads all."""
+    client = _nairobi_pending(home)
+    for args, what in ((("clients", "show", str(client)), "client"),
+                       (("loans", "show", "1"), "loan"),
+                       (("savings", "show", "1"), "savings account"),
+                       (("groups", "show", "1"), "group"),
+                       (("centers", "show", "1"), "center")):
+        refused = cli(home, "--as", MWANGI, *args)
+        assert refused.returncode == 1, (args, refused.stdout)
+        assert "that you may see" in " ".join(refused.stderr.split()), args
+        assert what in refused.stderr, args
+        assert cli(home, "--as", FAITH, *args).returncode == 0, args
+        assert cli(home, *args).returncode == 0, args
+
+
+def test_an_unknown_name_given_to_a_read_is_refused_not_ignored(home: Path) -> None:
+    refused = cli(home, "--as", "Nobody Here", "clients", "list")
+    assert refused.returncode == 1
+    assert "Nobody Here" in refused.stderr
+    assert refused.stdout == ""

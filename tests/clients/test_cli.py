@@ -18,7 +18,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_json(home: Path, *args: str, actor: str = "Faith Chebet"):
-    """A command's JSON, run by the demo's clerk (reads ignore who acts)."""
+    """A command's JSON, run by the demo's Nairobi East clerk (who reads her offices' records)."""
     result = cli(home, "--as", actor, *args, "--json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -100,5 +100,6 @@ def test_transfer_of_a_group_member_names_the_destination_group_option(home: Pat
     assert "Kisumu Ushindi (group 24)" in said
     moved = run_json(home, "clients", "transfer", "accept", str(member), "--to-group", "24")
     assert (moved["office"], moved["staff"]) == ("Kisumu", "Mwangi Njoroge")
-    page = run_json(home, "clients", "show", str(member))
+    assert cli(home, "--as", "Faith Chebet", "clients", "show", str(member)).returncode == 1
+    page = run_json(home, "clients", "show", str(member), actor="Mwangi Njoroge")
     assert [g for g in page["groups"] if "Kisumu Ushindi" in str(g)], page["groups"]

@@ -241,7 +241,8 @@ def render_client(view: dict[str, Any]) -> None:
 @clients_app.command("show")
 def show_client(ctx: typer.Context, client_id: ClientId, as_json: JsonOption = False) -> None:
     """Show a client's whole page: details, family, addresses, documents, portfolio."""
-    view = _service("views").client_page(state(ctx).context(), client_id)
+    view = _service("views").client_page(
+        state(ctx).viewing("Client", client_id, "client"), client_id)
     if as_json:
         print_json(view)
     else:
@@ -729,7 +730,7 @@ def codes_add(ctx: typer.Context, code: Annotated[str, typer.Argument(help="e.g.
 @loans_app.command("show")
 def loan_show(ctx: typer.Context, loan_id: RecordId, as_json: JsonOption = False) -> None:
     """Show a loan: its repayment schedule and transactions."""
-    view = _service("views").show_loan(state(ctx).context(), loan_id)
+    view = _service("views").show_loan(state(ctx).viewing("Loan", loan_id, "loan"), loan_id)
     if as_json:
         print_json(view)
         return
@@ -756,7 +757,8 @@ def loan_show(ctx: typer.Context, loan_id: RecordId, as_json: JsonOption = False
 @savings_app.command("show")
 def savings_show(ctx: typer.Context, account_id: RecordId, as_json: JsonOption = False) -> None:
     """Show a savings account and its transactions."""
-    view = _service("views").show_savings(state(ctx).context(), account_id)
+    view = _service("views").show_savings(
+        state(ctx).viewing("SavingsAccount", account_id, "savings account"), account_id)
     if as_json:
         print_json(view)
         return

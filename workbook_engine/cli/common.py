@@ -35,6 +35,7 @@ class CliState:
     today: str | None = None
     acting_as: str | None = None
     _ctx: AppContext | None = None
+    _acting_checked: bool = False
 
     def context(self, *, require_schema: bool = True) -> AppContext:
         """The engine context; refuses politely when the database is not initialised."""
@@ -49,7 +50,19 @@ class CliState:
             self._ctx = AppContext(settings)
         if require_schema:
             ensure_initialised(self._ctx)
+            if self.acting_as and self.acting_as.strip() and not self._acting_checked:
+                # --as is applied or refused, whatever the command: a name that is nobody's
+                # is refused before anything runs, a read as much as a change.
+                _active_staff(self._ctx, self.acting_as.strip(), "--as")
+                self._acting_checked = True
         return self._ctx
+
+    def viewing(self, model: str, record_id: int, what: str) -> AppContext:
+        """The context for reading one record: refused as not found when the member of staff
+        named as acting may not see it (the web's rule; nobody named reads everything)."""
+        ctx = self.context()
+        check_scope(ctx, self.viewer_id(ctx), model, record_id, what)
+        return ctx
 
     def acting_reference(self, ctx: AppContext) -> tuple[str, str] | None:
         """Who is named as acting, and where: ``--as``, then $WORKBOOK_ENGINE_AS, then the

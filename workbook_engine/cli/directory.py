@@ -38,10 +38,18 @@ def _list_command(app: typer.Typer, title: str, columns: list[tuple[str, str]],
     app.command("list")(list_cmd)
 
 
+_SCOPED = {"center": "Center", "group": "Group"}
+"""The records whose page a member of staff named by ``--as`` sees only when they may."""
+
+
 def _show_command(app: typer.Typer, what: str, shower: str) -> None:
     def show_cmd(ctx: typer.Context, record_id: Annotated[int, typer.Argument(
             metavar="ID", help=f"The {what}'s id.")], as_json: JsonOption = False) -> None:
-        view = getattr(_directory(), shower)(state(ctx).context(), record_id)
+        cli_state = state(ctx)
+        model = _SCOPED.get(what)
+        engine = (cli_state.viewing(model, record_id, what) if model
+                  else cli_state.context())
+        view = getattr(_directory(), shower)(engine, record_id)
         if as_json:
             print_json(view)
         else:
