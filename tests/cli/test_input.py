@@ -65,3 +65,17 @@ def test_person_details_given_to_an_entity_are_refused(home: Path) -> None:
     message = refused(home, "clients", "create", "--office", "2", "--legal-form", "entity",
                       "--name", "Wema Traders", "--date-of-birth", "1990-01-01")
     assert "date of birth is a detail of a person, and this client is an entity" in message
+
+
+@pytest.mark.parametrize("args", [
+    ("savings", "deposit", "1", "10.123"), ("savings", "withdraw", "1", "0.005"),
+    ("loans", "repay", "1", "925.645"),
+    ("charges", "add", "Card fee", "--amount", "10.005", "--client", "1")],
+    ids=["deposit", "withdrawal", "repayment", "charge"])
+def test_an_amount_with_more_decimals_than_the_currency_is_refused_not_rounded(
+        home: Path, args: tuple[str, ...]) -> None:
+    books = (("savings", "show", "1"), ("loans", "show", "1"), ("clients", "show", "1"))
+    before = [run(home, *show) for show in books]
+    message = refused(home, *args)
+    assert "has more than 2 decimals" in message, message
+    assert [run(home, *show) for show in books] == before  # nothing recorded, nothing rounded

@@ -75,3 +75,28 @@ def test_the_exit_codes_are_documented_once_for_every_command() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for words in ("| 0 |", "| 1 |", "| 2 |", "| 3 |"):
         assert words in readme
+
+
+WRONG_KIND = [
+    (("--today", "2026-13-01", "clients", "list"),
+     "today must be a date written YYYY-MM-DD, not '2026-13-01'"),
+    (("loans", "repay", "1", "abc"), "The repayment amount 'abc' is not an amount"),
+    (("loans", "repay", "1", "10", "--on", "2026-02-30"),
+     "repayment date must be a date written YYYY-MM-DD, not '2026-02-30'"),
+    (("charges", "add", "Fee", "--amount", "10", "--kind", "tax", "--client", "1"),
+     "--kind 'tax' is not known"),
+    (("centers", "add", "X", "--office", "2", "--staff", "2", "--meets", "daily",
+      "--from", "2026-01-05"), "--meets 'daily' is not known"),
+]
+
+
+@pytest.mark.parametrize("args, says", WRONG_KIND, ids=[" ".join(a[:3]) for a, _ in WRONG_KIND])
+def test_a_value_of_the_wrong_kind_is_a_usage_mistake(home: Path, args: tuple[str, ...],
+                                                      says: str) -> None:
+    """The README's convention: a value of the wrong kind exits 2, nothing tried."""
+    loan = cli(home, "loans", "show", "1", "--json").stdout
+    result = cli(home, "--as", "Grace Wambui", *args)
+    message = " ".join(result.stderr.split())
+    assert (result.returncode, says in message) == (2, True), message
+    assert "unexpectedly" not in message and "Traceback" not in message
+    assert cli(home, "loans", "show", "1", "--json").stdout == loan

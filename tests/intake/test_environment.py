@@ -122,14 +122,19 @@ def test_a_disk_fault_costs_the_file_nothing(world, where: str, fault: str) -> N
     assert not sheet.exists()
 
 
-def test_a_full_quarantine_sets_nothing_aside_and_keeps_the_file(world) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("fault", ["full", "read-only"])
+def test_a_quarantine_disk_fault_sets_nothing_aside_and_keeps_the_file(
+        world, fault: str) -> None:  # noqa: ANN001
     settings = world.ctx.settings
     world.mount(settings.quarantine, "64k")
-    _fill(settings.quarantine)
+    (_fill if fault == "full" else _read_only)(settings.quarantine)
     garbage = settings.inbox / "photo.xlsx"
     garbage.write_bytes(os.urandom(20_000))
     waited = _watch_once(world)
-    assert waited.returncode == 1 and "the disk is full" in waited.stderr
+    says = " ".join(waited.stderr.split())
+    cause = "the disk is full" if fault == "full" else "on a read-only disk (EROFS"
+    assert waited.returncode == 1 and cause in says, says
+    assert "nothing was set aside" in says and "Traceback" not in says
     assert garbage.exists() and not list(settings.outbox.glob("*.not-taken-in.txt"))
     assert _partial_files(settings.outbox, settings.quarantine) == []
     assert _state(world)[0] == []
@@ -137,6 +142,15 @@ def test_a_full_quarantine_sets_nothing_aside_and_keeps_the_file(world) -> None:
     done = _watch_once(world)
     [outcome] = json.loads(done.stdout)
     assert outcome["state"] == "quarantined" and not garbage.exists(), outcome
+
+
+def _same_wait(before: list[dict], after: list[dict]) -> bool:
+    """Both health outputs show the same wait: no retry began or ended between them (a
+    retry holds a claim while it runs, and sets the state, its time and the next retry's)."""
+    def wait(found: list[dict]) -> tuple | None:
+        return ((found[0].get("state"), found[0].get("since"), found[0].get("retry_at"))
+                if found else None)
+    return wait(before) is not None and wait(before) == wait(after)
 
 
 def test_a_running_watcher_waits_out_a_full_disk_and_says_so(world) -> None:  # noqa: ANN001
@@ -156,13 +170,18 @@ def test_a_running_watcher_waits_out_a_full_disk_and_says_so(world) -> None:  # 
 
     try:
         deadline = time.monotonic() + 600  # a hang guard, not a timing
-        code, found = health()
-        while not (found and found[0].get("state") == "waiting"):
-            assert watcher.poll() is None and time.monotonic() < deadline, found
-            time.sleep(0.5)
+        while True:  # the books, looked at while the watcher waits (not mid-retry)
             code, found = health()
+            while not (found and found[0].get("state") == "waiting"):
+                assert watcher.poll() is None and time.monotonic() < deadline, found
+                time.sleep(0.5)
+                code, found = health()
+            claims, submissions = _state(world)
+            if _same_wait(found, health()[1]):
+                break
+            assert time.monotonic() < deadline, found
         assert code == 1 and "the disk is full" in found[0]["fault"]
-        assert sheet.exists() and _state(world)[0] == []
+        assert sheet.exists() and claims == [] and submissions == []
         (settings.outbox / "ballast").unlink()  # space again
         while sheet.exists():
             assert watcher.poll() is None and time.monotonic() < deadline

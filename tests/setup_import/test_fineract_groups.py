@@ -17,6 +17,7 @@ from tests.support.libreoffice import convert
 from workbook_engine.domain import Center, Client, Group, GroupMembership
 from workbook_engine.domain.calendar import is_meeting_date
 from workbook_engine.services.clients.lifecycle import create_client
+from workbook_engine.services.ledger.integrity import run_check
 from workbook_engine.services.pipeline.processing import process_file
 from workbook_engine.services.pipeline.submissions import approve_submission
 
@@ -70,9 +71,10 @@ def _fineract_book(path: Path, sheet: str, headers: list[str], list_col: int,
     return path
 
 
-def test_fineract_centers_with_their_meetings_and_activation(kilimani, tmp_path: Path
+def test_fineract_centers_with_their_meetings_and_activation(any_kilimani, tmp_path: Path
                                                               ) -> None:
-    ctx = kilimani.ctx
+    """On each database; `check` is clean after the approval."""
+    ctx = any_kilimani.ctx
     book = _fineract_book(tmp_path / "Centers.xlsx", "Centers", CENTER_HEADERS,
                           CENTER_LIST_COL, "Group Names* (Enter in consecutive cells "
                           "horizontally)", [
@@ -112,6 +114,7 @@ def test_fineract_centers_with_their_meetings_and_activation(kilimani, tmp_path:
         assert is_meeting_date(mavuno.meeting_rule, dt.date(2026, 3, 10))
         assert not is_meeting_date(mavuno.meeting_rule, dt.date(2026, 3, 3))
         assert is_meeting_date(jua_kali.meeting_rule, dt.date(2026, 3, 2))
+    assert run_check(ctx).ok
 
 
 def _client(ctx, office_id: int, first: str, last: str, on: str) -> int:
@@ -121,7 +124,10 @@ def _client(ctx, office_id: int, first: str, last: str, on: str) -> int:
 
 
 @pytest.mark.libreoffice
-def test_fineract_groups_with_their_clients_across_the_row(kilimani, tmp_path: Path) -> None:
+def test_fineract_groups_with_their_clients_across_the_row(any_kilimani, tmp_path: Path
+                                                           ) -> None:
+    """On each database; `check` is clean after each approval."""
+    kilimani = any_kilimani
     ctx = kilimani.ctx
     nairobi = kilimani.ref.branches["Nairobi East"]
     neema = _client(ctx, nairobi, "Neema", "Achieng", "2026-02-10")
@@ -155,6 +161,7 @@ def test_fineract_groups_with_their_clients_across_the_row(kilimani, tmp_path: P
     assert "2 clients are called 'Sara Kiptoo(901)'" in messages
     assert all(f"Sara Kiptoo #{sara}" in messages for sara in saras)
     posted = approve_submission(ctx, submission_id=result.submission_id, by="Grace Wambui")
+    assert run_check(ctx).ok
     with ctx.session_factory() as s:
         groups = {g.name: g for g in s.scalars(select(Group))}
         assert "Shida" not in groups
@@ -184,6 +191,7 @@ def test_fineract_groups_with_their_clients_across_the_row(kilimani, tmp_path: P
     assert again.status == "awaiting_approval", again.errors
     assert "2 already imported" in again.message
     approve_submission(ctx, submission_id=again.submission_id, by="Grace Wambui")
+    assert run_check(ctx).ok
     with ctx.session_factory() as s:
         shida_id = s.scalar(select(Group.id).where(Group.name == "Shida"))
         assert set(s.scalars(select(GroupMembership.client_id).where(

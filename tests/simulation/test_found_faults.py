@@ -107,3 +107,37 @@ def test_a_per_client_group_deposit_on_the_excluded_rows_sheet_is_logged_per_mem
                                   SavingsTransaction.on_date == KILIMANI_MEETING)).all()
     members = {r["entity_id"] for r in sheet.expected["rows"] if r["key"] in shares}
     assert sorted(logged) == sorted((client, D("20.00")) for client in members)
+
+
+def test_up_front_interest_kept_while_its_disbursal_is_cleared_is_an_error_on_its_cell(
+        kilimani: KilimaniWorld) -> None:
+    """Issue 15: a Haraka loan (interest deducted at disbursement) due to be disbursed at the
+    meeting: the officer clears the disbursal but leaves the repayment cell as generated, so
+    the up-front interest would be taken from a loan that was never paid out. It is an error
+    on the repayment cell that says what to enter; the sheet is not reported valid."""
+    ctx = kilimani.ctx
+    with ctx.session_factory() as s:
+        dalia = s.scalar(select(Client.id).where(Client.first_name == "Dalia"))
+    with ctx.unit_of_work(None) as uow:
+        s = uow.session
+        haraka = s.get(LoanProduct, kilimani.ref.loan_products["Haraka"])  # type: ignore[attr-defined]
+        loan = _Builder(s).loan(haraka, D(5000), client=s.get(Client, dalia),
+                                approved_on=dt.date(2026, 2, 20), expected=KILIMANI_MEETING,
+                                officer=None)
+        uow.commit()
+        account_no = loan.account_no
+    world, unit = _kilimani_unit(kilimani)
+    sheet = generate(world, unit, KILIMANI_MEETING)
+    [row] = [r for r in sheet.expected["rows"] if r["name"] == "Dalia Njeri"]
+    [disbursal] = [spec for key, spec in row["cells"].items() if key.startswith("disbursal:")
+                   and Decimal(spec.get("due") or 0)]
+    [repayment] = [spec for key, spec in row["cells"].items() if key.startswith("repayment:")]
+    assert any(share.get("at_disbursal") for share in repayment["loans"])
+    values: dict[str, object] = {address: "P" for address in attendance_cells(sheet.expected)}
+    values[disbursal["cell"]] = None  # the loan was not taken after all
+    result = send(world, fill(sheet, ctx.home / "cleared.xlsx", values), unit)
+    assert result.status == "invalid"
+    [error] = [e for e in result.errors if e["client"] == "Dalia Njeri"]
+    assert (error["code"], error["cell"]) == ("interest-without-disbursal", repayment["cell"])
+    assert f"the disbursal of {account_no} was cleared" in error["message"]
+    assert "clear it too" in error["message"]

@@ -12,10 +12,9 @@ import typer
 
 from workbook_engine.config import Settings, parse_iso_date
 from workbook_engine.errors import EngineError
-from workbook_engine.errors.cli import ACTOR_REQUIRED
+from workbook_engine.errors.cli import ACTOR_REQUIRED, USAGE
 from workbook_engine.errors.general import (
     DATABASE_UNAVAILABLE,
-    INVALID_VALUE,
     NOT_ALLOWED,
 )
 
@@ -43,8 +42,8 @@ class CliState:
             try:
                 settings = Settings.resolve(home=self.home, database_url=self.database_url,
                                             today=self.today)
-            except ValueError as exc:
-                raise EngineError(INVALID_VALUE, str(exc)) from None
+            except ValueError as exc:  # --today, --db: a value of the wrong kind
+                raise EngineError(USAGE, str(exc)) from None
             from workbook_engine.services.context import AppContext
 
             self._ctx = AppContext(settings)
@@ -163,7 +162,7 @@ def option_date(value: str | None, what: str) -> dt.date | None:
     try:
         return parse_iso_date(value, what)
     except ValueError as exc:
-        raise EngineError(INVALID_VALUE, str(exc)) from None
+        raise EngineError(USAGE, str(exc)) from None
 
 
 def one_of(value: str | None, enum_name: str, option: str) -> str | None:

@@ -27,7 +27,8 @@ from workbook_engine.cli.output import (
     say,
 )
 from workbook_engine.errors import EngineError
-from workbook_engine.errors.general import INVALID_VALUE, MISSING_VALUE, NOT_FOUND
+from workbook_engine.errors.cli import USAGE
+from workbook_engine.errors.general import MISSING_VALUE, NOT_FOUND
 
 if TYPE_CHECKING:
     from workbook_engine.services.context import AppContext
@@ -120,7 +121,7 @@ def _amount(value: str | None, what: str) -> Decimal | None:
     except InvalidOperation:
         number = Decimal("NaN")
     if not number.is_finite():
-        raise EngineError(INVALID_VALUE, f"The {what} '{value}' is not an amount (write it "
+        raise EngineError(USAGE, f"The {what} '{value}' is not an amount (write it "
                           "like 1500 or 1500.50).", field=what, value=value)
     return number
 
@@ -161,7 +162,7 @@ def parse_meets(meets: str) -> tuple[str, int]:
     match = re.fullmatch(r"every-(\d+)-(week|month)s?", text)
     if match and int(match.group(1)) >= 1:
         return ("weekly" if match.group(2) == "week" else "monthly"), int(match.group(1))
-    raise EngineError(INVALID_VALUE, f"--meets '{meets}' is not known: use weekly, "
+    raise EngineError(USAGE, f"--meets '{meets}' is not known: use weekly, "
                       "every-2-weeks, every-N-weeks, monthly or every-N-months.",
                       field="meets", value=meets)
 
@@ -176,7 +177,7 @@ def parse_weekday(value: str | None) -> int | None:
     matches = [i for name, i in _WEEKDAYS.items() if len(text) >= 2 and name.startswith(text)]
     if len(matches) == 1:
         return matches[0]
-    raise EngineError(INVALID_VALUE, f"--weekday '{value}' is not a weekday: use mon, tue, "
+    raise EngineError(USAGE, f"--weekday '{value}' is not a weekday: use mon, tue, "
                       "wed, thu, fri, sat, sun (or 0-6, 0 = Monday).", field="weekday",
                       value=value)
 
@@ -190,7 +191,7 @@ def parse_week_of_month(value: str | None) -> int | None:
         return -1
     if text in ("1", "2", "3", "4"):
         return int(text)
-    raise EngineError(INVALID_VALUE, f"--week-of-month '{value}' is not known: use 1, 2, 3, 4 "
+    raise EngineError(USAGE, f"--week-of-month '{value}' is not known: use 1, 2, 3, 4 "
                       "or last.", field="week of month", value=value)
 
 
@@ -720,7 +721,7 @@ def _charges(app: typer.Typer) -> None:
         """Charge a fee or penalty to a client, group or center."""
         engine, actor = _engine(ctx)
         if kind not in ("fee", "penalty"):
-            raise EngineError(INVALID_VALUE, f"--kind '{kind}' is not known: use fee or "
+            raise EngineError(USAGE, f"--kind '{kind}' is not known: use fee or "
                               "penalty.", field="kind", value=kind)
         general = engine.rules.section("general")
         charge_id = _svc("ledger.charges").add_charge(

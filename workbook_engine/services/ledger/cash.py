@@ -25,9 +25,10 @@ from workbook_engine.domain import (
 from workbook_engine.domain.enums import SubmissionStatus
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import INVALID_VALUE, MISSING_VALUE, NOT_ALLOWED, WRONG_STATE
-from workbook_engine.money import round_money, to_decimal
+from workbook_engine.money import round_money
 from workbook_engine.services.pipeline.approval_queue import cash_to_hand_over, visible_to
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.ledger.amounts import typed_amount
 from workbook_engine.services.setup.lookup import get_or_fail
 from workbook_engine.services.access.web_rules import web_rules
 
@@ -43,24 +44,11 @@ def _supervisor(s: Any, actor_id: int | None, what: str) -> Staff:
     return actor
 
 
-def parse_amount(text: str | Decimal, digits: int, field: str) -> Decimal:
-    """An amount typed by a person ("1,200.50", " 300 "), refused in one sentence if not one."""
-    raw = text if isinstance(text, Decimal) else str(text).strip().replace(",", "")
-    try:
-        amount = to_decimal(raw)
-    except (TypeError, ValueError):
-        raise EngineError(INVALID_VALUE, f"{field} '{text}' is not an amount; type digits "
-                          "with an optional decimal point, e.g. 3769.74.") from None
-    if amount != round_money(amount, digits):
-        raise EngineError(INVALID_VALUE, f"{field} {text} has more than {digits} decimals.")
-    return round_money(amount, digits)
-
-
 def record_handover(ctx: AppContext, *, actor_id: int | None, submission_id: int,
                     amount: Decimal | str, note: str | None = None) -> int:
     """Record (or correct, while unresolved) the cash handed over for a posted sheet."""
     digits = _currency_digits(ctx)
-    handed = parse_amount(amount, digits, "Cash handed over")
+    handed = typed_amount(amount, digits, "Cash handed over")
     tolerance = web_rules(ctx).cash_difference_tolerance
     with ctx.unit_of_work(actor_id) as uow:
         s = uow.session

@@ -11,8 +11,8 @@ from workbook_engine.domain import Center, Charge, ChargePayment, Client, Group
 from workbook_engine.domain.enums import ChargeKind, ChargeStatus
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import INVALID_VALUE, WRONG_STATE
-from workbook_engine.money import round_money
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.ledger.amounts import typed_amount
 from workbook_engine.services.ledger.loans import NO_SOURCE, MoneyMovementSource
 from workbook_engine.services.setup.lookup import get_or_fail
 
@@ -26,7 +26,7 @@ def add_charge(ctx: AppContext, *, actor_id: int | None, name: str, kind: str, a
     if len(owners) != 1:
         raise EngineError(INVALID_VALUE, "A charge is made to exactly one client, group or "
                           "center.")
-    amount = round_money(amount, currency_digits)
+    amount = typed_amount(amount, currency_digits, "The charge amount")
     if amount <= 0:
         raise EngineError(INVALID_VALUE, "A charge must be more than zero.")
     with ctx.unit_of_work(actor_id) as uow:

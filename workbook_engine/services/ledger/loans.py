@@ -33,6 +33,7 @@ from workbook_engine.errors.loans import LOAN_CALENDAR_MISMATCH
 from workbook_engine.money import round_money
 from workbook_engine.services.collection.calendars import client_group, office_holidays
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.ledger.amounts import typed_amount
 from workbook_engine.services.setup.lookup import get_or_fail
 
 
@@ -87,7 +88,7 @@ def submit_loan(ctx: AppContext, *, actor_id: int | None, product_id: int, princ
                                   "client can apply for a loan.")
         else:
             get_or_fail(s, Group, group_id, "group")  # type: ignore[arg-type]
-        principal = round_money(principal, product.currency_digits)
+        principal = typed_amount(principal, product.currency_digits, "The loan principal")
         if principal <= 0:
             raise EngineError(INVALID_VALUE, "The loan principal must be more than zero.")
         for limit, ok in ((product.min_principal, lambda m: principal >= m),
@@ -345,7 +346,8 @@ def repay_loan(ctx: AppContext, *, actor_id: int | None, loan_id: int, amount: D
     not_in_future(ctx, on_date, "repayment date")
     with ctx.unit_of_work(actor_id) as uow:
         loan = get_or_fail(uow.session, Loan, loan_id, "loan")
-        transaction = repay(uow.session, loan, round_money(amount, loan.product.currency_digits),
+        transaction = repay(uow.session, loan, typed_amount(
+                                amount, loan.product.currency_digits, "The repayment amount"),
                             on_date, actor_id,
                             MoneyMovementSource(payment_type_id=payment_type_id,
                                                 receipt_number=receipt_number,

@@ -25,6 +25,7 @@ from workbook_engine.errors.general import (
 )
 from workbook_engine.money import round_money
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.ledger.amounts import typed_amount
 from workbook_engine.services.ledger.loans import NO_SOURCE, MoneyMovementSource, _next_account_no
 from workbook_engine.services.setup.lookup import get_or_fail
 
@@ -142,7 +143,8 @@ def record_savings_transaction(ctx: AppContext, *, actor_id: int | None, account
         account = get_or_fail(uow.session, SavingsAccount, account_id, "savings account")
         transaction = move_money(
             uow.session, account, SavingsTransactionType(kind),
-            round_money(amount, account.product.currency_digits), on_date, actor_id,
+            typed_amount(amount, account.product.currency_digits, f"The {kind} amount"),
+            on_date, actor_id,
             MoneyMovementSource(payment_type_id=payment_type_id, receipt_number=receipt_number,
                                 receipt_date=on_date), client_id=client_id)
         uow.audit(f"savings.{kind}", transaction)
