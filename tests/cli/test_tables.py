@@ -101,6 +101,17 @@ def test_a_client_listing_keeps_every_number_whole(busy: KilimaniWorld) -> None:
     assert all(row["name"] in piped for row in rows)  # one row per line in a pipe
 
 
+def test_a_record_page_in_a_pipe_is_as_wide_as_its_contents(busy: KilimaniWorld) -> None:
+    """A client's page (panels that fill the width they are given) printed to a pipe or a
+    file: every line was padded to 10,000 characters (140 kB for one client)."""
+    shown = json.loads(in_a_pipe(busy, "clients", "show", "1", "--json"))
+    piped = in_a_pipe(busy, "clients", "show", "1")
+    assert max(len(line) for line in piped.splitlines()) <= 120, len(piped)
+    for value in (shown["name"], shown["mobile_no"], shown["office"], "Office and status"):
+        assert value in piped
+    assert "…" not in piped
+
+
 @pytest.mark.parametrize("listing", [
     ("clients", "list"), ("offices", "list"), ("staff", "list"), ("centers", "list"),
     ("groups", "list"), ("codes", "list"), ("payment-types", "list"), ("holidays", "list"),

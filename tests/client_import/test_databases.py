@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from tests.client_import.filling import fill, keys_of, statuses
 from workbook_engine.domain import Client, ClientImportRow
+from workbook_engine.services.ledger.integrity import run_check
 from workbook_engine.services.imports import client_import
 from workbook_engine.services.imports.client_import import (
     ImportRules,
@@ -54,6 +55,7 @@ def test_post_and_reupload_on_each_database(any_kilimani, tmp_path: Path, monkey
 
     view = approve_submission(ctx, submission_id=result.submission_id, by="Grace Wambui")
     assert view["status"] == "posted" and view["posting"]["imported"] == ROWS
+    assert run_check(ctx).ok  # the books balance after a client import, on each database
     with ctx.session_factory() as s:
         ledger = {r.row_key: r.client_id for r in s.scalars(select(ClientImportRow))}
         assert set(ledger) == {str(i) for i in range(1, ROWS + 1)}
@@ -83,6 +85,7 @@ def test_post_and_reupload_on_each_database(any_kilimani, tmp_path: Path, monkey
     assert preview["5"] == f"Already imported: client {ledger['5']}"
     view = approve_submission(ctx, submission_id=again.submission_id, by="Grace Wambui")
     assert view["posting"] == {**view["posting"], "imported": 1, "already": ROWS}
+    assert run_check(ctx).ok
     with ctx.session_factory() as s:
         assert s.scalar(select(func.count()).select_from(Client)
                         .where(Client.external_id.like("DB-%"))) == ROWS + 1

@@ -10,6 +10,7 @@ from typing import Any
 import openpyxl
 
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.ledger.integrity import run_check
 from workbook_engine.services.pipeline.processing import ProcessResult, process_file
 from workbook_engine.services.imports.setup_import import generate_setup_template
 from workbook_engine.services.pipeline.submissions import approve_submission
@@ -58,9 +59,12 @@ def submit(ctx: AppContext, kind: str, rows: Sequence[Mapping[str, Any]] | Mappi
 
 def load(ctx: AppContext, kind: str, rows: Any, work: Path, *, by: str,
          actor_id: int | None = None) -> ProcessResult:
-    """Submit a fully valid workbook and approve it; returns the preview's result."""
+    """Submit a fully valid workbook and approve it; returns the preview's result. The books
+    balance after it (`check` is clean)."""
     result = submit(ctx, kind, rows, work, actor_id=actor_id)
     assert result.status == "awaiting_approval", (kind, result.message, result.errors)
     view = approve_submission(ctx, submission_id=result.submission_id, by=by)
     assert view["status"] == "posted", view
+    report = run_check(ctx)
+    assert report.ok, (kind, [r.as_dict() for r in report.results if r.broken])
     return result

@@ -11,21 +11,26 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 from sqlalchemy import select
 
 from tests.fixtures.fineract.populators import (
-    FineractLoan,
     FineractRepayment,
     FineractSavings,
     FineractSavingsTransaction,
-    loans_workbook,
+    loans_workbook_of,
     repayments_workbook,
     savings_transactions_workbook,
     savings_workbook,
     staff_label,
+    two_percent_a_month,
 )
-from workbook_engine.domain import Client, Loan, LoanTransaction, Office, SavingsAccount
-from workbook_engine.domain.enums import LoanTransactionType, SavingsTransactionType
+from workbook_engine.domain import Client, Loan, Office, SavingsAccount
+from workbook_engine.domain.enums import (
+    LoanStatus,
+    LoanTransactionType,
+    SavingsTransactionType,
+)
 from workbook_engine.services.clients.lifecycle import create_client
 from workbook_engine.services.ledger.integrity import run_check
 from workbook_engine.services.pipeline.processing import process_file
@@ -56,14 +61,9 @@ def _approved(ctx, path: Path) -> dict:  # noqa: ANN001
 
 
 def _loan(ctx, amani: Client, tmp_path: Path, external_id: str = "F-LN-9") -> None:  # noqa: ANN001
-    loan = FineractLoan(
-        office="Nairobi East", client=f"Amani Otieno({amani.id + 300})", product="Biashara",
-        loan_officer=staff_label("Wanjiru", "Kamau"), disbursed_on=dt.date(2025, 10, 6),
-        principal=10000, repayments=5, every=1, unit="Months", rate=2, rate_period="Per month",
-        external_id=external_id)
-    _approved(ctx, loans_workbook(tmp_path / f"Loans-{external_id}.xlsx", [loan],
-                                  offices=["Nairobi East"], clients=[loan.client],
-                                  staff=[loan.loan_officer], products=["Biashara"]))
+    loan = two_percent_a_month(f"Amani Otieno({amani.id + 300})", dt.date(2025, 10, 6),
+                               external_id=external_id)
+    _approved(ctx, loans_workbook_of(tmp_path / f"Loans-{external_id}.xlsx", [loan]))
 
 
 def test_a_fineract_portfolio_and_its_histories_balance_on_each_database(
@@ -100,10 +100,10 @@ def test_a_fineract_portfolio_and_its_histories_balance_on_each_database(
         dt.date(2025, 10, 1), "F-SV-1")], offices=["Nairobi East"], clients=[label],
         products=["Hiari"]))
     _approved(ctx, savings_transactions_workbook(tmp_path / "SavingsTransaction.xlsx", [
-        FineractSavingsTransaction("Deposit", 1000, dt.date(2025, 10, 10), label,
-                                   "000000003", "Nairobi East"),
-        FineractSavingsTransaction("Deposit", 500, dt.date(2025, 11, 10)),
-        FineractSavingsTransaction("Withdrawal", 250.5, dt.date(2026, 1, 15))],
+        FineractSavingsTransaction(1000, dt.date(2025, 10, 10), label, "000000003",
+                                   "Nairobi East"),
+        FineractSavingsTransaction(500, dt.date(2025, 11, 10)),
+        FineractSavingsTransaction(250.5, dt.date(2026, 1, 15), kind="Withdrawal")],
         offices=["Nairobi East"], accounts=[(label, "000000003", "Hiari")]))
     with ctx.session_factory() as s:
         account = s.scalar(select(SavingsAccount).where(SavingsAccount.external_id == "F-SV-1"))
@@ -153,14 +153,46 @@ def test_a_history_repayment_on_the_day_of_the_loans_amount_repaid_keeps_check_c
     ctx = kilimani.ctx
     amani = _amani(ctx)
     label = f"Amani Otieno({amani.id + 300})"
-    loan = FineractLoan(
-        office="Nairobi East", client=label, product="Biashara",
-        loan_officer=staff_label("Wanjiru", "Kamau"), disbursed_on=dt.date(2025, 10, 6),
-        principal=10000, repayments=5, every=1, unit="Months", rate=2, rate_period="Per month",
-        amount_repaid=2200, last_repayment_on=dt.date(2025, 11, 6), external_id="F-LN-5")
-    _approved(ctx, loans_workbook(tmp_path / "Loans.xlsx", [loan], offices=["Nairobi East"],
-                                  clients=[label], staff=[loan.loan_officer],
-                                  products=["Biashara"]))
+    loan = two_percent_a_month(label, dt.date(2025, 10, 6), amount_repaid=2200,
+                               last_repayment_on=dt.date(2025, 11, 6), external_id="F-LN-5")
+    _approved(ctx, loans_workbook_of(tmp_path / "Loans.xlsx", [loan]))
     _approved(ctx, repayments_workbook(tmp_path / "LoanRepayment.xlsx", [
         FineractRepayment(100, dt.date(2025, 11, 6), label, "F-LN-5", "Nairobi East")],
         offices=["Nairobi East"], loans=[(label, "000000001-Active", "Biashara", 10000)]))
+
+
+def test_our_history_templates_post_on_the_engines_own_account_numbers(kilimani, tmp_path: Path
+                                                                      ) -> None:
+    """`template setup --kind repayments` and `--kind savings_history`, filled: the loan and
+    the account by the engine's account number, a row without one is the row above's."""
+    from tests.setup_import.filling import load
+
+    ctx = kilimani.ctx
+    with ctx.session_factory() as s:
+        account = s.scalar(select(SavingsAccount).where(SavingsAccount.client_id.in_(
+            select(Loan.client_id).where(Loan.status == LoanStatus.ACTIVE))).limit(1))
+        loan = s.scalar(select(Loan).where(Loan.client_id == account.client_id,
+                                           Loan.status == LoanStatus.ACTIVE))
+        name, office = account.client.display_name, account.client.office.name
+        owed, balance = loan.outstanding, account.balance
+    day = dt.date(2026, 3, 2)
+    repaid = load(ctx, "repayments", [
+        {"office": office, "borrower": name, "loan": loan.account_no,
+         "amount": 100, "on_date": day, "receipt_no": "R-9"},
+        {"amount": 50, "on_date": day}], tmp_path / "r", by="Grace Wambui")
+    load(ctx, "savings_history", [
+        {"office": office, "borrower": name, "account": account.account_no,
+         "transaction_type": "Deposit", "amount": 70, "on_date": day},
+        {"transaction_type": "Withdrawal", "amount": 20, "on_date": day}],
+         tmp_path / "s", by="Grace Wambui")
+    with ctx.session_factory() as s:
+        assert s.get(Loan, loan.id).outstanding == owed - 150
+        assert s.get(SavingsAccount, account.id).balance == balance + 50
+    assert run_check(ctx).ok
+    # The report shows what the loan owes after each row; sent again, its rows are known.
+    report = openpyxl.load_workbook(repaid.report_xlsx)["Repayments"]
+    column = next(c.column for c in report[2] if c.value == "owed_after")
+    assert [report.cell(r, column).value for r in (3, 4)] == [
+        float(owed - 100), float(owed - 150)]
+    again = process_file(ctx, Path(repaid.report_xlsx), actor_id=None)
+    assert "2 already imported" in again.message

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.fixtures.fineract.populators import FineractLoan, loans_workbook, staff_label
+from tests.fixtures.fineract.populators import (
+    FineractLoan,
+    loans_workbook,
+    loans_workbook_of,
+    staff_label,
+    two_percent_a_month,
+)
 from tests.support.libreoffice import SOFFICE, convert
 from workbook_engine.domain import Client, Loan, LoanTransaction, Office
 from workbook_engine.domain.enums import LoanTransactionType
@@ -90,14 +96,10 @@ def test_a_loan_at_2_percent_a_month_flat_migrates_with_its_schedule(
     if suffix == ".xls" and not Path(SOFFICE).exists():
         pytest.skip("LibreOffice is needed to save the workbook as .xls")
     amani = _individual(kilimani)
-    loan = FineractLoan(
-        office="Nairobi East", client=f"Amani Otieno({amani.id + 300})", product="Biashara",
-        loan_officer=staff_label("Wanjiru", "Kamau"), disbursed_on=dt.date(2026, 1, 6),
-        principal=10000, repayments=5, every=1, unit="Months", rate=2, rate_period="Per month",
-        amount_repaid=6000, last_repayment_on=dt.date(2026, 2, 17), external_id="F-LN-2PM")
-    path = loans_workbook(tmp_path / "Loans.xlsx", [loan], offices=["Nairobi East"],
-                          clients=[loan.client], staff=[loan.loan_officer],
-                          products=["Biashara"])
+    loan = two_percent_a_month(f"Amani Otieno({amani.id + 300})", dt.date(2026, 1, 6),
+                               amount_repaid=6000, last_repayment_on=dt.date(2026, 2, 17),
+                               external_id="F-LN-2PM")
+    path = loans_workbook_of(tmp_path / "Loans.xlsx", [loan])
     if suffix == ".xls":
         path = convert(path, "xls", tmp_path)
     result = process_file(kilimani.ctx, path, actor_id=None)

@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 from sqlalchemy import select
 
-from tests.fixtures.fineract.populators import FineractLoan, loans_workbook, staff_label
+from tests.fixtures.fineract.populators import loans_workbook_of, two_percent_a_month
 from tests.setup_import.test_fineract_history import _amani
 from workbook_engine.domain import Loan
 from workbook_engine.services.pipeline.processing import process_file
@@ -28,18 +28,12 @@ def test_a_corrected_report_of_a_fineract_loan_comes_back_complete(kilimani, tmp
                                                                    ) -> None:
     ctx = kilimani.ctx
     amani = _amani(ctx)
-    good = FineractLoan(
-        office="Nairobi East", client=f"Amani Otieno({amani.id + 300})", product="Biashara",
-        loan_officer=staff_label("Wanjiru", "Kamau"), disbursed_on=dt.date(2025, 10, 6),
-        principal=10000, repayments=5, every=1, unit="Months", rate=2, rate_period="Per month",
-        amount_repaid=6000, last_repayment_on=dt.date(2026, 1, 10), external_id="F-LN-A")
-    forgot = FineractLoan(
-        office="Nairobi East", client=good.client, product="", loan_officer=good.loan_officer,
-        disbursed_on=dt.date(2025, 11, 6), principal=5000, repayments=4, every=1,
-        unit="Months", rate=2, rate_period="Per month", external_id="F-LN-B")
-    path = loans_workbook(tmp_path / "Loans.xlsx", [good, forgot], offices=["Nairobi East"],
-                          clients=[good.client], staff=[good.loan_officer],
-                          products=["Biashara"])
+    good = two_percent_a_month(f"Amani Otieno({amani.id + 300})", dt.date(2025, 10, 6),
+                               amount_repaid=6000, last_repayment_on=dt.date(2026, 1, 10),
+                               external_id="F-LN-A")
+    forgot = two_percent_a_month(good.client, dt.date(2025, 11, 6), product="",
+                                 principal=5000, repayments=4, external_id="F-LN-B")
+    path = loans_workbook_of(tmp_path / "Loans.xlsx", [good, forgot])
     result = process_file(ctx, path, actor_id=None)
     assert result.status == "invalid"
     book = openpyxl.load_workbook(result.report_xlsx)

@@ -45,18 +45,25 @@ def _kilimani_unit(world: KilimaniWorld) -> tuple[World, Unit]:
     return World(world.ctx, world.ctx.home), unit
 
 
+def _dalias_loan_due_at_the_meeting(world: KilimaniWorld, product: str) -> str:
+    """An approved loan of 5000 on ``product`` for Dalia, to be disbursed at the Kilimani
+    meeting; its account number."""
+    with world.ctx.session_factory() as s:
+        dalia = s.scalar(select(Client.id).where(Client.first_name == "Dalia"))
+    with world.ctx.unit_of_work(None) as uow:
+        s = uow.session
+        terms = s.get(LoanProduct, world.ref.loan_products[product])  # type: ignore[attr-defined]
+        loan = _Builder(s).loan(terms, D(5000), client=s.get(Client, dalia),
+                                approved_on=dt.date(2026, 2, 20), expected=KILIMANI_MEETING,
+                                officer=None)
+        uow.commit()
+        return loan.account_no
+
+
 def test_a_disbursal_posting_would_refuse_is_an_error_on_its_cell(
         kilimani: KilimaniWorld) -> None:
     ctx = kilimani.ctx
-    with ctx.session_factory() as s:
-        dalia = s.scalar(select(Client.id).where(Client.first_name == "Dalia"))
-    with ctx.unit_of_work(None) as uow:
-        s = uow.session
-        kilimo = s.get(LoanProduct, kilimani.ref.loan_products["Kilimo"])  # type: ignore[attr-defined]
-        _Builder(s).loan(kilimo, D(5000), client=s.get(Client, dalia),
-                         approved_on=dt.date(2026, 2, 20), expected=KILIMANI_MEETING,
-                         officer=None)
-        uow.commit()
+    _dalias_loan_due_at_the_meeting(kilimani, "Kilimo")
     world, unit = _kilimani_unit(kilimani)
     sheet = generate(world, unit, KILIMANI_MEETING)
     returned = fill(sheet, ctx.home / "returned.xlsx",
@@ -116,16 +123,7 @@ def test_up_front_interest_kept_while_its_disbursal_is_cleared_is_an_error_on_it
     the up-front interest would be taken from a loan that was never paid out. It is an error
     on the repayment cell that says what to enter; the sheet is not reported valid."""
     ctx = kilimani.ctx
-    with ctx.session_factory() as s:
-        dalia = s.scalar(select(Client.id).where(Client.first_name == "Dalia"))
-    with ctx.unit_of_work(None) as uow:
-        s = uow.session
-        haraka = s.get(LoanProduct, kilimani.ref.loan_products["Haraka"])  # type: ignore[attr-defined]
-        loan = _Builder(s).loan(haraka, D(5000), client=s.get(Client, dalia),
-                                approved_on=dt.date(2026, 2, 20), expected=KILIMANI_MEETING,
-                                officer=None)
-        uow.commit()
-        account_no = loan.account_no
+    account_no = _dalias_loan_due_at_the_meeting(kilimani, "Haraka")
     world, unit = _kilimani_unit(kilimani)
     sheet = generate(world, unit, KILIMANI_MEETING)
     [row] = [r for r in sheet.expected["rows"] if r["name"] == "Dalia Njeri"]

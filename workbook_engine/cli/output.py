@@ -128,14 +128,21 @@ def _looks_like_amount(text: str) -> bool:
     return bool(stripped) and stripped.isdigit()
 
 
+_UNBOUNDED = 10_000
+"""The width a renderable is measured in to find its natural width."""
+
+
 def print_renderable(renderable: Any) -> None:  # noqa: ANN401 - any rich renderable
     """Print a table or panel without cutting it: in a pipe at its natural width; on a
     terminal too narrow for its unbreakable columns, wider than the terminal."""
     out = console()
-    measured = out.measure(renderable, options=out.options.update(width=10_000))
+    measured = out.measure(renderable, options=out.options.update(width=_UNBOUNDED))
     width = out.width
     if not out.is_terminal:
-        width = max(measured.maximum, 20)
+        # A panel fills whatever width it is given: it has no natural width of its own, so
+        # it takes the console's (COLUMNS, else 80); its contents wrap inside it.
+        natural = out.width if measured.maximum >= _UNBOUNDED else measured.maximum
+        width = max(natural, 20)
     elif measured.minimum > out.width:
         width = measured.minimum
     if width == out.width:

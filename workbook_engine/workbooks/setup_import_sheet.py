@@ -375,6 +375,10 @@ _HISTORY_OWNER = _text("borrower", "Client", "The client as listed (name #id), o
                        width=26, aliases=("Client Name",))
 _RECEIPT = _text("receipt_no", "Receipt number", "The receipt of the old system (kept with "
                  "the transaction).", width=12, aliases=("Receipt No",))
+HISTORY_FIGURES = frozenset({"owed_after", "balance_after"})
+"""The figures the engine writes beside each history row of a report (never read as input,
+never part of the row's fingerprint)."""
+
 _PAYMENT_TYPE = _text("payment_type", "Payment type", "How it was paid (Cash, MPesa, ...), "
                       "as the old system names it.", width=12, aliases=("Type",))
 
@@ -397,6 +401,8 @@ REPAYMENT_COLUMNS = (
           aliases=("Date",)),
     _PAYMENT_TYPE,
     _RECEIPT,
+    ColumnSpec("owed_after", "Owed after", _C.MONEY, width=14, help="Written by the engine: "
+               "what the loan still owes once this repayment is in."),
     _STATUS,
 )
 
@@ -418,6 +424,8 @@ SAVINGS_TRANSACTION_COLUMNS = (
           aliases=("Date",)),
     _PAYMENT_TYPE,
     _RECEIPT,
+    ColumnSpec("balance_after", "Balance after", _C.MONEY, width=14, help="Written by the "
+               "engine: the account's balance once this transaction is in."),
     _STATUS,
 )
 

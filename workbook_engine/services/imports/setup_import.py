@@ -140,6 +140,7 @@ from workbook_engine.workbooks.setup_import_reader import (
 )
 from workbook_engine.workbooks.setup_import_sheet import (
     FINERACT,
+    HISTORY_FIGURES,
     LIST_KINDS,
     ROW_KEY,
     SETUP_KINDS,
@@ -298,6 +299,7 @@ class RowResult:
     posted: bool = False
     label: str = ""
     migration: LoanMigration | SavingsMigration | None = None
+    figures: dict[str, Any] = field(default_factory=dict)  # computed, for the report
 
     @property
     def status_text(self) -> str:
@@ -349,6 +351,7 @@ class _Context:
     source: MoneyMovementSource
     today: dt.date
     clients_by_office: dict[int | None, list[Client]]  # the run's cache (none are created)
+    figures: dict[str, Any] = field(default_factory=dict)  # what the row comes to (report)
 
     @property
     def session(self) -> Session:
@@ -891,6 +894,7 @@ def _post_repayment(c: _Context) -> Posted:
     client, loan, source = _history_row(c, Loan, "loan")
     transaction = replay_repayment_in(c.session, loan, v["amount"], v["on_date"], c.today,
                                       c.uow.actor_id, source)
+    c.figures["owed_after"] = float(loan.outstanding)
     c.uow.audit("loan.migrate-repayment", loan, after={"transaction": transaction.id,
                                                        "amount": str(v["amount"]),
                                                        "on": str(v["on_date"])})
@@ -906,6 +910,7 @@ def _post_savings_transaction(c: _Context) -> Posted:
     transaction = replay_savings_transaction_in(
         c.session, account, v["transaction_type"] == "deposit", v["amount"], v["on_date"],
         c.today, c.uow.actor_id, source)
+    c.figures["balance_after"] = float(account.balance)
     c.uow.audit("savings.migrate-transaction", account, after={
         "transaction": transaction.id, "type": v["transaction_type"],
         "amount": str(v["amount"]), "on": str(v["on_date"])})
@@ -982,8 +987,8 @@ def run_rows(ctx: AppContext, uow: UnitOfWork, book: SetupFile, *, file_name: st
                 if name:
                     defined.setdefault(name.casefold(), row.row)
         seen: dict[str, int] = {}
-        for row, digest in zip(grid.each_row(), row_hashes(
-                kind.name, sheet.name, grid, COMPUTED if book.layout == FINERACT else ())):
+        skip = HISTORY_FIGURES | (COMPUTED if book.layout == FINERACT else frozenset())
+        for row, digest in zip(grid.each_row(), row_hashes(kind.name, sheet.name, grid, skip)):
             cells = Cells(grid, row, file_name)
             result = RowResult(sheet, grid, row, digest)
             results.append(result)
@@ -1064,6 +1069,7 @@ def _post_one(ctx: AppContext, uow: UnitOfWork, book: SetupFile, cells: Cells,
         return
     savepoint.commit()
     result.state, result.entity_type, result.entity_id = "valid", table, entity_id
+    result.figures = context.figures
     result.label, result.migration = label, migration
 
 
@@ -1137,7 +1143,7 @@ def _report_content(run: RunResult, book: SetupFile, summary: str) -> ReportCont
     rows: dict[str, list[ReportRow]] = {}
     shift = book.row_shift
     for result in run.rows:
-        values = result.row.values
+        values = {**result.row.values, **result.figures}
         if book.layout == FINERACT:
             values = {**computed(result), **values}
         rows.setdefault(result.sheet.name, []).append(ReportRow(
