@@ -8,7 +8,8 @@ Loads the demo institution into a fresh database (a SQLite file in a temporary f
 centers and groups (every status, several kinds, received over 90 days, some group sheets),
 signs in as the branch supervisor and requests, through the whole web application (routing,
 session, services, template), every page of:
-- the queue, 20 a page (the default) and 100 a page; each status; each loan officer; a search;
+- the queue, 20 a page (the default) and 100 a page; each status; each loan officer; each
+  kind of workbook; each week (a date range); a search;
 - the cash page (posted sheets not counted yet), 20 a page.
 It checks that the pages together list every submission exactly once, then prints each
 page's size and time to serve, and beside it the baseline: the same page's rows fetched with
@@ -187,6 +188,23 @@ def main() -> None:
                 by_officer += pages.walk(f"officer {officer}", f"/queue?officer={officer}",
                                          queue_ids, 100)
             assert set(by_officer) | set(dismissed) == everything
+            with ctx.session_factory() as s:
+                kinds = [k for k in s.scalars(select(Submission.kind).distinct()) if k]
+                untyped = set(s.scalars(select(Submission.id).where(
+                    Submission.kind.is_(None))))
+            by_kind: list[int] = []
+            for kind in kinds:
+                by_kind += pages.walk(f"kind {kind}", f"/queue?kind={kind}", queue_ids, 100)
+            assert set(by_kind) | untyped | set(dismissed) == everything
+            by_week: list[int] = []
+            week = dt.date(2025, 12, 1)
+            while week <= dt.date(2026, 3, 31):
+                end = week + dt.timedelta(days=6)
+                by_week += pages.walk(f"week {week}", f"/queue?from={week}&to={end}",
+                                      queue_ids, 100)
+                week = end + dt.timedelta(days=1)
+            assert len(by_week) == len(set(by_week)), "a submission in two weeks"
+            assert set(by_week) | set(dismissed) == everything
             pages.walk("search", "/queue?q=2026-01", queue_ids, 20)
             posted = pages.walk("cash/20", "/cash?day=2026-03-03", cash_ids, 20)
             with ctx.session_factory() as s:
@@ -203,7 +221,8 @@ def main() -> None:
         times = [f[2] for f in figures]
         base = [f[3] for f in figures]
         print(f"\n{args.submissions:,} submissions on {ctx.engine.dialect.name}: every one "
-              f"reachable through paging, by status and by loan officer; "
+              f"reachable through paging, by status, by loan officer, by kind of workbook "
+              f"and by week (date range); "
               f"{len(posted):,} posted sheets on the cash page.")
         print(f"{len(figures)} pages served: size max {max(sizes):.1f} KB (limit {KB_LIMIT}); "
               f"time median {statistics.median(times):.1f} ms, max {max(times):.1f} ms "

@@ -100,3 +100,15 @@ def test_a_value_of_the_wrong_kind_is_a_usage_mistake(home: Path, args: tuple[st
     assert (result.returncode, says in message) == (2, True), message
     assert "unexpectedly" not in message and "Traceback" not in message
     assert cli(home, "loans", "show", "1", "--json").stdout == loan
+
+
+@pytest.mark.parametrize("args", [("clients", "edit", "1"), ("clients", "family", "edit", "1"),
+                                  ("clients", "address", "edit", "1")],
+                         ids=["client", "family member", "address"])
+def test_an_edit_with_nothing_to_change_says_so(home: Path, args: tuple[str, ...]) -> None:
+    """It printed "Client 1 updated." with exit 0, though nothing was given or changed."""
+    result = cli(home, "--as", "Grace Wambui", *args)
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 2, (result.stdout, message)
+    assert "Nothing to change" in message and f"{' '.join(args[:-1])} --help" in message
+    assert "updated" not in result.stdout

@@ -53,3 +53,31 @@ def client_for(web: WebWorld) -> Iterator[Callable[[int | None], TestClient]]:
     yield make
     for client in clients:
         client.__exit__(None, None, None)
+
+
+# --- Playwright (pytest-playwright) on the system's Chromium -------------------------------
+# The browser is Debian's /usr/bin/chromium (Playwright's own browser download is never
+# used); the tests that need it skip when it or pytest-playwright is missing.
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:  # type: ignore[type-arg]
+    from tests.web.browser import CHROMIUM
+
+    return {**browser_type_launch_args, "executable_path": CHROMIUM,
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:  # type: ignore[type-arg]
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(scope="session")
+def readers_stop_before_playwright(playwright: object) -> Iterator[None]:
+    """Stop the pooled reader workers before Playwright stops: a worker forked while
+    Playwright's driver runs holds the driver's pipe open, and Playwright would wait for it
+    forever at the end of the session."""
+    yield
+    from workbook_engine.workbooks._isolation import shutdown_workers
+
+    shutdown_workers()

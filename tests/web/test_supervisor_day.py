@@ -29,13 +29,6 @@ def _loan_transactions(ctx, client_id: int, sid: int) -> int:
                                LoanTransaction.submission_id == sid)) or 0
 
 
-def _post(client, url: str, **data: str):
-    page = client.get(url.rsplit("/", 1)[0] if url.endswith(("approve", "reject"))
-                      else url)
-    return client.post(url, data={"csrf_token": csrf_of(page.text), **data},
-                       follow_redirects=True)
-
-
 def test_approve_valid_rows_lists_the_excluded_rows_and_posts_the_rest(web, client_for):
     ctx = web.world.ctx
     sid = add_approvable_submission(web.world, submitted_by_id=web.faith,
@@ -95,7 +88,8 @@ def test_after_posting_the_page_shows_what_was_posted_per_client_and_account(web
     sid = add_approvable_submission(web.world, submitted_by_id=web.faith)
     grace = client_for(web.grace)
     page = grace.get(f"/submissions/{sid}")
-    done = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page.text)},
+    done = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page.text),
+                                                         "confirmed": "yes"},
                       follow_redirects=True)
     assert done.status_code == 200
     section = done.text.split('id="posted-by-client"')[1].split("</section>")[0]
@@ -106,6 +100,11 @@ def test_after_posting_the_page_shows_what_was_posted_per_client_and_account(web
     amina_rows = [r for r in rows if f'href="/clients/{amina}"' in r]
     assert amina_rows and "Amina Wanjiku" in amina_rows[0]
     assert "repayment 1,851.28" in section
+    # Each client is one line, linked, whether the account is theirs or a share of the
+    # group's (Chiku's own loan, and her share of the Group Fund).
+    chiku = _client_id(ctx, "Chiku Akinyi")
+    assert section.count(f'<a href="/clients/{chiku}">Chiku Akinyi</a>') == 1
+    assert ">Chiku Akinyi<" in section and section.count("Chiku Akinyi") == 1
     assert "disbursal 8,000.00" in section  # Chiku's loan paid out, formatted as money
     assert re.search(r'href="/loans/\d+"', section) and re.search(r'href="/savings/\d+"',
                                                                    section)
@@ -167,7 +166,8 @@ def test_sheet_of_the_only_supervisor_is_approved_by_a_parent_office(web, client
     head = client_for(jane)
     page = head.get(f"/submissions/{sid}")
     assert 'id="approve"' in page.text
-    done = head.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page.text)},
+    done = head.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page.text),
+                                                         "confirmed": "yes"},
                      follow_redirects=True)
     assert done.status_code == 200 and '<span class="badge posted" id="status">' in done.text
     assert "Jane Mutiso" in done.text.split('id="status-changes"')[1]
@@ -199,3 +199,26 @@ def test_client_list_searches_and_pages_within_the_viewers_offices(web, client_f
     # Paging: 2 per page is not offered, 20 is; a page past the end shows the last one.
     paged = grace.get("/clients?page=999")
     assert paged.status_code == 200 and f"of {total}</span>" in paged.text
+
+
+def test_approvers_nearest_office_first_never_the_maker(web):
+    """The service behind "Who can approve": the branch's supervisors, then the head
+    office's; never who submitted the sheet nor its loan officer, nor an inactive one."""
+    from workbook_engine.services.pipeline.approval_queue import approvers
+    from workbook_engine.services.setup.institution import create_staff
+
+    ctx = web.world.ctx
+    _jane(web)
+    create_staff(ctx, actor_id=None, office_id=web.world.ref.head_office, first_name="Ida",
+                 last_name="Gone", is_supervisor=True, active=False)
+    create_staff(ctx, actor_id=None, office_id=web.nairobi, first_name="Zawadi",
+                 last_name="Otieno", is_supervisor=True)
+    by_faith = add_submission(ctx, loan_officer_id=web.wanjiru, office_id=web.nairobi,
+                              submitted_by_id=web.faith)
+    by_grace = add_submission(ctx, loan_officer_id=web.wanjiru, office_id=web.nairobi,
+                              submitted_by_id=web.grace, name="by-grace.xlsx")
+    with ctx.session_factory() as s:
+        names = [a["name"] for a in approvers(s, s.get(Submission, by_faith))]
+        assert names == ["Grace Wambui", "Zawadi Otieno", "Jane Mutiso"]
+        names = [a["name"] for a in approvers(s, s.get(Submission, by_grace))]
+        assert names == ["Zawadi Otieno", "Jane Mutiso"]

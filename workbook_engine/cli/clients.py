@@ -16,6 +16,7 @@ from workbook_engine.cli.common import (
     check_scope,
     one_of,
     option_date,
+    something_to_change,
     state,
 )
 from workbook_engine.cli.output import (
@@ -341,7 +342,7 @@ def edit(
     if detail:
         changes["additional"] = _pairs(detail, "detail")
     _change(ctx, as_json, f"Client {client_id} updated.",
-            "edit_client", client_id, changes=changes)
+            "edit_client", client_id, changes=something_to_change(changes, "clients edit"))
 
 
 # ---------------------------------------------------------------- lifecycle
@@ -521,12 +522,13 @@ def family_edit(ctx: typer.Context, member_id: RecordId, first_name: FirstName =
                 dependent: Dependent = None, contact: Contact = None,
                 replace_contact: ReplaceContact = False, as_json: JsonOption = False) -> None:
     """Change a family member's details."""
+    changes = something_to_change(_family_options(
+        first_name, middle_name, last_name, relationship, gender, marital_status, profession,
+        date_of_birth, age, mobile, dependent, contact), "clients family edit")
     engine, actor = _engine_and_actor(ctx)
     _service("contacts").edit_family_member(
         engine, actor_id=actor, member_id=member_id, replace_contact=replace_contact,
-        changes=_family_options(first_name, middle_name, last_name, relationship, gender,
-                                marital_status, profession, date_of_birth, age, mobile,
-                                dependent, contact))
+        changes=changes)
     _done(ctx, as_json, f"Family member {member_id} updated.", id=member_id)
 
 
@@ -588,13 +590,13 @@ def address_edit(ctx: typer.Context, address_id: RecordId, address_type: Address
                  country: Country = None, postal_code: Postal = None, active: Active = None,
                  as_json: JsonOption = False) -> None:
     """Change an address."""
+    changes = something_to_change(_address_options(
+        address_type=address_type, street=street, line_1=line_1, line_2=line_2,
+        line_3=line_3, city=city, state_province=state_province, country=country,
+        postal_code=postal_code, active=active), "clients address edit")
     engine, actor = _engine_and_actor(ctx)
     _service("contacts").edit_address(engine, actor_id=actor, address_id=address_id,
-                                 changes=_address_options(
-                                     address_type=address_type, street=street, line_1=line_1,
-                                     line_2=line_2, line_3=line_3, city=city,
-                                     state_province=state_province, country=country,
-                                     postal_code=postal_code, active=active))
+                                      changes=changes)
     _done(ctx, as_json, f"Address {address_id} updated.", id=address_id)
 
 

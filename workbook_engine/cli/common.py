@@ -89,6 +89,16 @@ class CliState:
                           "staff under `logins:` in rules/cli.yaml. Nothing was changed.")
 
 
+def something_to_change(changes: dict[str, object], command: str) -> dict[str, object]:
+    """The changes an ``edit`` command was given; a usage mistake (exit 2) when there are
+    none, rather than "updated" for a record nothing was done to."""
+    if not changes:
+        raise EngineError(USAGE, f"Nothing to change: give at least one option of "
+                          f"`workbook-engine {command}` (`workbook-engine {command} --help` "
+                          "lists them).")
+    return changes
+
+
 def current_login() -> str:
     """The operating-system login of the person running the command."""
     from workbook_engine.services.access.logins import current_login as login

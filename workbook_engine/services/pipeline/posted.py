@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workbook_engine.domain import Client
+from workbook_engine.domain import Charge, Client, Loan, SavingsAccount
 
 ACCOUNT_PAGES = {"loan": "/loans", "savings": "/savings"}
 """The page of each kind of account (a charge has none: it is shown on its loan)."""
@@ -70,13 +70,13 @@ def posted_by_client(s: Session, content: dict[str, Any]) -> list[PostedOwner]:
     if not isinstance(posting, dict) or not posting.get("movements"):
         return []
     changes = {c["account"]: c for c in posting.get("accounts", [])}
-    ids = {m["client_id"] for m in posting["movements"] if m.get("client_id") is not None}
-    names = {c.id: c for c in s.scalars(select(Client).where(Client.id.in_(ids)))} \
-        if ids else {}
+    holders = _account_clients(s, {m["account"] for m in posting["movements"]})
+    ids = {m.get("client_id") or holders.get(m["account"]) for m in posting["movements"]}
+    names = {c.id: c for c in s.scalars(select(Client).where(Client.id.in_(ids - {None})))}
     owners: dict[tuple[int | None, str], PostedOwner] = {}
     for movement in posting["movements"]:
         change = changes.get(movement["account"], {})
-        client_id = movement.get("client_id")
+        client_id = movement.get("client_id") or holders.get(movement["account"])
         client = names.get(client_id) if client_id is not None else None
         name = client.display_name if client is not None else change.get("owner") or "?"
         owner = owners.setdefault((client_id, name), PostedOwner(client_id, name))
@@ -90,6 +90,23 @@ def posted_by_client(s: Session, content: dict[str, Any]) -> list[PostedOwner]:
         account.amounts[kind] = account.amounts.get(kind, Decimal(0)) + Decimal(
             str(movement["amount"]))
     return list(owners.values())
+
+
+def _account_clients(s: Session, accounts: set[str]) -> dict[str, int]:
+    """account key (``loan:ID``, ``savings:ID``, ``charge:ID``) -> the client holding it (a
+    group's or center's account has none)."""
+    ids: dict[str, set[int]] = {"loan": set(), "savings": set(), "charge": set()}
+    for key in accounts:
+        kind, _, number = key.partition(":")
+        if kind in ids and number.isdigit():
+            ids[kind].add(int(number))
+    found: dict[str, int] = {}
+    for kind, model in (("loan", Loan), ("savings", SavingsAccount), ("charge", Charge)):
+        if ids[kind]:
+            found.update({f"{kind}:{i}": c for i, c in s.execute(
+                select(model.id, model.client_id).where(model.id.in_(ids[kind]),
+                                                        model.client_id.is_not(None)))})
+    return found
 
 
 def _decimal(value: Any) -> Decimal | None:
