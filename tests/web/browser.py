@@ -83,13 +83,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: object) -> Iterator[str]:
-    """Run the app with uvicorn on a free 127.0.0.1 port; yields its base URL."""
+def serving(app: object, **options: object) -> Iterator[str]:
+    """Run the app with uvicorn on a free 127.0.0.1 port; yields its base URL. ``options``
+    go to uvicorn (e.g. ``proxy_headers``); proxy headers are off unless given."""
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
+    options.setdefault("proxy_headers", False)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,  # type: ignore[arg-type]
+                                           log_level="warning", lifespan="off", **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 120

@@ -43,6 +43,9 @@ def test_supervisor_opens_and_approves_and_sees_posted(web, tmp_path: Path) -> N
         row.find_element(By.LINK_TEXT, str(sid)).click()
         assert driver.find_element(By.ID, "status").text == "awaiting approval"
         driver.find_element(By.ID, "approve").click()
+        # One click shows what will be posted; posting needs the confirmation.
+        assert "Amina Wanjiku" in _wait_for(driver, "#confirm-rows").text
+        driver.find_element(By.ID, "confirm-approve").click()
         flash = _wait_for(driver, ".flash, .message")
         assert "approved and posted" in flash.text, driver.page_source
         assert driver.find_element(By.ID, "status").text == "posted"
@@ -110,6 +113,7 @@ def test_clerk_uploads_returned_sheet_supervisor_approves(web, tmp_path: Path) -
         assert driver.find_element(By.ID, "download-report").get_attribute("href").endswith(
             "/report.xlsx")
         driver.find_element(By.ID, "approve").click()
+        _wait_for(driver, "#confirm-approve").click()
         assert "approved and posted" in _wait_for(driver, ".flash, .message").text
         assert driver.find_element(By.ID, "status").text == "posted"
         assert driver.find_element(By.ID, "decided").text.startswith("Grace Wambui")

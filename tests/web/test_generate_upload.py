@@ -195,7 +195,8 @@ def test_clerk_uploads_a_client_import_for_a_loan_officer(web, client_for,
     grace = client_for(web.grace)
     page = grace.get(f"/submissions/{sid}")
     assert 'id="approve"' in page.text
-    done = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page.text)})
+    done = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page.text),
+                                                          "confirmed": "yes"})
     assert done.status_code == 200 and 'id="status">posted' in done.text
     with web.world.ctx.session_factory() as s:
         neema = s.scalar(select(Client).where(Client.first_name == "Neema"))

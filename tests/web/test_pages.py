@@ -160,11 +160,13 @@ def test_supervisor_approves_and_sees_it_posted(web, client_for) -> None:
     sid = add_approvable_submission(web.world)
     grace = client_for(web.grace)
     page = grace.get(f"/submissions/{sid}")
-    done = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page.text)})
+    done = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page.text),
+                                                          "confirmed": "yes"})
     assert done.status_code == 200 and "approved and posted" in done.text
     assert 'id="status">posted' in done.text and "Grace Wambui" in done.text
     assert "What was posted" in done.text and "3,769.74" in done.text
-    again = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page.text)})
+    again = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page.text),
+                                                           "confirmed": "yes"})
     assert again.status_code in (403, 409) and "Traceback" not in again.text
 
 

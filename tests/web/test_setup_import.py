@@ -103,7 +103,8 @@ def test_a_live_loans_workbook_is_reconciled_then_approved_on_its_page(
     assert Decimal(cells[9].replace(",", "")) == before.principal_outstanding + 3000
     assert "Reconciliation (dry run)" in grace.get(f"/submissions/{sid}/report.html").text
 
-    done = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page)},
+    done = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page),
+                                                      "confirmed": "yes"},
                       follow_redirects=True)
     assert done.status_code == 200 and 'id="status">posted' in done.text
     assert "The submission was approved and posted." in done.text
@@ -137,7 +138,8 @@ def test_an_offices_workbook_is_nobodys_sheet_and_approved_on_its_page(
     grace = client_for(web.grace)
     page = grace.get(f"/submissions/{sid}").text
     assert 'id="approve"' in page and '<table id="reconciliation"' not in page
-    done = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page)},
+    done = grace.post(f"/submissions/{sid}/approve", data={"csrf_token": csrf_of(page),
+                                                      "confirmed": "yes"},
                       follow_redirects=True)
     assert 'id="status">posted' in done.text, done.text
     with web.world.ctx.session_factory() as s:

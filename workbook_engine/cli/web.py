@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -17,16 +17,27 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    proxy_headers: Annotated[bool, typer.Option(
+        "--proxy-headers", help="Behind a reverse proxy (HTTPS): believe its "
+        "X-Forwarded-Proto and X-Forwarded-For, from the addresses of "
+        "--forwarded-allow-ips only, so that session cookies are Secure and sign-in "
+        "throttling sees the real client address.")] = False,
+    forwarded_allow_ips: Annotated[Optional[str], typer.Option(
+        "--forwarded-allow-ips", help="The proxy's addresses or networks, comma-separated "
+        "(default 127.0.0.1); implies --proxy-headers.")] = None,
 ) -> None:
     """Start the web pages: approval queue, reports, uploads, sheets, cash."""
     import uvicorn
 
-    from workbook_engine.web import create_app
+    from workbook_engine.web import create_app, server_options
 
     engine = state(ctx).context()
-    say(f"Serving {engine.home} on http://{host}:{port}/ (Ctrl+C to stop)")
-    uvicorn.run(create_app(engine), host=host, port=port, log_level="warning",
-                proxy_headers=False)
+    options = server_options(proxy_headers=proxy_headers or forwarded_allow_ips is not None,
+                             forwarded_allow_ips=forwarded_allow_ips)
+    behind = (f", behind the proxy at {options['forwarded_allow_ips']}"
+              if options["proxy_headers"] else "")
+    say(f"Serving {engine.home} on http://{host}:{port}/{behind} (Ctrl+C to stop)")
+    uvicorn.run(create_app(engine), host=host, port=port, log_level="warning", **options)
 
 
 def set_password(

@@ -8,6 +8,11 @@ SIGN_IN_FAILED = define(
     "sign-in-failed", "The e-mail address or password is wrong",
     "Type your e-mail address (or staff id) and password again; if you forgot the password, "
     "ask an administrator to run `workbook-engine staff set-password ID`.", area=AREA)
+SIGN_IN_THROTTLED = define(
+    "sign-in-throttled", "Too many failed sign-ins: wait before trying again",
+    "Wait the time the message gives, then type the e-mail address and password carefully; "
+    "each further wrong password doubles the wait. If you forgot the password, ask an "
+    "administrator to run `workbook-engine staff set-password ID`.", area=AREA)
 NOT_SIGNED_IN = define(
     "not-signed-in", "You are not signed in, or your session has ended",
     "Sign in again; sessions end after a period without use.", area=AREA)

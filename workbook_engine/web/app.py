@@ -49,8 +49,9 @@ from workbook_engine.services.access.auth import SignedIn
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.imports.setup_import import RECONCILIATION_MEASURES, SETUP_KINDS
 from workbook_engine.services.access.web_rules import web_rules
-from workbook_engine.web import downloads, exports
+from workbook_engine.web import confirm, downloads, exports
 from workbook_engine.web.render import STATIC_DIR, error_page, page
+from workbook_engine.web.security import GuardedStarlette, record_id
 
 log = logging.getLogger(__name__)
 
@@ -125,12 +126,16 @@ def _flash(request: Request) -> str | None:
 
 
 def _int(value: Any, what: str) -> int | None:
+    """An id from an address or a form (None when empty); anything but an id that a record
+    may have is refused as not found, never passed on to the database."""
     if value in (None, ""):
         return None
-    try:
-        return int(str(value))
-    except ValueError:
-        raise EngineError(NOT_FOUND, f"{what} '{value}' is not a number.") from None
+    found = record_id(value)
+    if found is None:
+        shown = str(value) if len(str(value)) <= 24 else str(value)[:20] + "..."
+        raise EngineError(NOT_FOUND, f"There is no {what.lower()} '{shown}': an id is a whole "
+                          "number such as 12, as in the links of the pages.")
+    return found
 
 
 PER_PAGE = (20, 50, 100)
@@ -162,12 +167,13 @@ def _query_without(request: Request, *names: str) -> str:
 
 # --- signing in -----------------------------------------------------------------------------
 
-async def signin_form(request: Request, message: str | None = None,
-                      status: int = 200) -> Response:
+async def signin_form(request: Request, message: str | None = None, status: int = 200,
+                      code: str | None = None, headers: dict[str, str] | None = None
+                      ) -> Response:
     token = secrets.token_urlsafe(24)
-    response = page("signin.html.j2", status=status, title="Sign in", signin_token=token,
-                    message=message, next=_safe_next(request.query_params.get("next")),
-                    flash=_flash(request))
+    response = page("signin.html.j2", status=status, headers=headers, title="Sign in",
+                    signin_token=token, message=message, code=code,
+                    next=_safe_next(request.query_params.get("next")), flash=_flash(request))
     response.set_cookie(SIGNIN_COOKIE, token, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", path="/signin")
     return response
@@ -190,9 +196,13 @@ async def signin_post(request: Request) -> Response:
     try:
         opened = await call(auth.sign_in, _ctx(request), str(form.get("login", "")),
                             str(form.get("password", "")),
-                            user_agent=request.headers.get("user-agent"))
+                            user_agent=request.headers.get("user-agent"),
+                            address=request.client.host if request.client else "unknown")
     except EngineError as exc:
-        return await signin_form(request, message=exc.message, status=401)
+        wait = exc.details.get("retry_after")  # throttled: services/access/throttle.py
+        return await signin_form(request, message=exc.message, code=exc.code,
+                                 status=429 if wait else 401,
+                                 headers={"retry-after": str(wait)} if wait else None)
     response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
     response.set_cookie(SESSION_COOKIE, opened.token, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https", path="/")
@@ -280,7 +290,8 @@ def _report_page(path: Path) -> Response:
     return HTMLResponse(html, headers={
         "content-security-policy": "sandbox allow-top-navigation-by-user-activation; "
                                    "default-src 'none'; style-src 'unsafe-inline'; "
-                                   "img-src data:; frame-ancestors 'self'"})
+                                   "img-src data:; frame-ancestors 'self'",
+        "x-frame-options": "SAMEORIGIN"})
 
 
 @signed_in
@@ -301,7 +312,9 @@ async def submission_file(request: Request, user: SignedIn) -> Response:
 @form_post
 async def approve(request: Request, user: SignedIn, form: FormData) -> Response:
     sid = _int(request.path_params["sid"], "Submission")
-    await _check_may_decide(request, user, sid)
+    view = await _check_may_decide(request, user, sid)
+    if not confirm.confirmed(form):  # one click never posts: see web/confirm.py
+        return await call(confirm.approval_page, _ctx(request), user, view, form)
     await call(submissions.approve_submission, _ctx(request), submission_id=sid,
                by=str(user.staff_id))
     return RedirectResponse(f"/submissions/{sid}?done=approved", status_code=303)
@@ -326,7 +339,8 @@ async def dismiss(request: Request, user: SignedIn, form: FormData) -> Response:
     return RedirectResponse(f"/submissions/{sid}?done=dismissed", status_code=303)
 
 
-async def _check_may_decide(request: Request, user: SignedIn, sid: int | None) -> None:
+async def _check_may_decide(request: Request, user: SignedIn,
+                            sid: int | None) -> dict[str, Any]:
     # The submissions service enforces maker-checker itself; this adds "you must be able to
     # see it", so a loan officer cannot act on another officer's sheet by guessing its id.
     view = await call(approval_queue.submission_page, _ctx(request), sid,
@@ -337,6 +351,7 @@ async def _check_may_decide(request: Request, user: SignedIn, sid: int | None) -
     if user.staff_id in (view["submitted_by_id"], view["loan_officer_id"]):
         raise EngineError(NOT_ALLOWED, f"You submitted submission {sid} (or it is your own "
                           "sheet); another supervisor must approve or reject it.")
+    return view  # type: ignore[no-any-return]
 
 
 # --- upload ---------------------------------------------------------------------------------
@@ -515,21 +530,23 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def crash(request: Request, exc: Exception) -> Response:
+    # The page names a reference to the details in the server's log, never the log's path
+    # (nor anything else about the server).
     ctx = _ctx(request)
-    where = ""
+    reference = secrets.token_hex(6)
     try:
         ctx.settings.log_dir.mkdir(parents=True, exist_ok=True)
         path = ctx.settings.log_dir / "errors.log"
         with path.open("a", encoding="utf-8") as fh:
-            fh.write(f"{request.method} {request.url.path}\n")
+            fh.write(f"[{reference}] {request.method} {request.url.path}\n")
             fh.write("".join(traceback.format_exception(exc)))
-        where = f" The details are in {path}."
     except OSError:
-        log.exception("web request failed")
+        log.exception("web request failed (reference %s)", reference)
     return error_page(500, "Something went wrong", "The engine failed unexpectedly "
-                      f"({type(exc).__name__}); nothing was changed by this request.{where}",
-                      "Try again; if it happens again, send the log file to support.",
-                      user=request.scope.get("user"))
+                      f"({type(exc).__name__}); nothing was changed by this request.",
+                      "Try again; if it happens again, tell support the reference below "
+                      "(the details are in the server's error log under it).",
+                      user=request.scope.get("user"), reference=reference)
 
 
 def create_app(ctx: AppContext) -> Starlette:
@@ -568,7 +585,7 @@ def create_app(ctx: AppContext) -> Starlette:
         Route("/cash/resolve/{hid}", cash_resolve, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={
+    app = GuardedStarlette(routes=routes, exception_handlers={
         EngineError: engine_error, HTTPException: http_error, Exception: crash})
     app.state.ctx = ctx
     return app

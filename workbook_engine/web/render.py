@@ -55,7 +55,9 @@ def page(template: str, *, status: int = 200, headers: dict[str, str] | None = N
 
 
 def error_page(status: int, title: str, message: str, how_to_fix: str = "",
-               user: Any = None, code: str | None = None) -> HTMLResponse:
-    """A readable page for every refusal or failure (never a traceback)."""
+               user: Any = None, code: str | None = None,
+               reference: str | None = None) -> HTMLResponse:
+    """A readable page for every refusal or failure (never a traceback); ``reference``
+    names a crash's details in the server's error log."""
     return page("error.html.j2", status=status, title=title, message=message,
-                how_to_fix=how_to_fix, code=code, user=user)
+                how_to_fix=how_to_fix, code=code, user=user, reference=reference)

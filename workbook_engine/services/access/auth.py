@@ -24,6 +24,7 @@ from workbook_engine.errors import EngineError
 from workbook_engine.errors.web import SIGN_IN_FAILED, WEAK_PASSWORD
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.setup.lookup import get_or_fail
+from workbook_engine.services.access import throttle
 from workbook_engine.services.access.web_rules import web_rules
 
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
@@ -127,31 +128,41 @@ def _signed_in(staff: Staff, row: WebSession) -> SignedIn:
 def _find_staff(ctx: AppContext, login: str) -> Staff | None:
     text = login.strip()
     with ctx.session_factory() as s:
-        if text.isdigit():
-            return s.get(Staff, int(text))
+        if text.isdigit():  # a staff id (beyond any id: nobody)
+            return s.get(Staff, int(text)) if len(text) < 10 else None
         return s.scalar(select(Staff).where(Staff.email == text.lower()))
 
 
 def sign_in(ctx: AppContext, login: str, password: str, *, user_agent: str | None = None,
-            now: dt.datetime | None = None) -> NewSession:
-    """Open a session for the member of staff with this e-mail (or id) and password."""
+            address: str = "unknown", now: dt.datetime | None = None) -> NewSession:
+    """Open a session for the member of staff with this e-mail (or id) and password, signing
+    in from ``address`` (the client's); throttled per account and per address, and every
+    failure audited (``services/access/throttle.py``)."""
     rules = web_rules(ctx)
     now = now or utcnow()
     staff = _find_staff(ctx, login)
+    attempt = throttle.Attempt(login=login, staff_id=staff.id if staff else None,
+                               address=address)
+    throttle.check(ctx, attempt, rules, now)
     ok = verify_password(password, staff.password_hash if staff else _DUMMY_HASH)
     if staff is None or not ok or not staff.active:
+        reason = ("unknown login" if staff is None else "wrong password" if not ok
+                  else "account not active")
+        throttle.record(ctx, attempt, throttle.FAILED, now, reason=reason)
         # One message for every case: it must not reveal which e-mail addresses exist.
         raise EngineError(SIGN_IN_FAILED, "The e-mail address or password is wrong, or the "
                           "account is not active; check both and try again.")
     token = secrets.token_urlsafe(32)
     with ctx.unit_of_work(staff.id) as uow:
+        uow.now = now  # the throttle counts failures since this sign-in
         row = WebSession(id=_token_id(token), staff_id=staff.id,
                          csrf_token=secrets.token_urlsafe(32), created_at=now,
                          last_seen_at=now, user_agent=(user_agent or "")[:255] or None,
                          expires_at=now + dt.timedelta(minutes=rules.session_idle_minutes))
         uow.session.add(row)
         uow.session.execute(delete(WebSession).where(WebSession.expires_at < now))
-        uow.audit("sign_in", staff, after={"session": row.id[:12]})
+        uow.audit(throttle.SUCCEEDED, staff, after={"session": row.id[:12],
+                                                    "address": address[:64]})
         uow.commit()
         return NewSession(token=token, user=_signed_in(staff, row))
 

@@ -12,12 +12,18 @@ from workbook_engine.services.context import AppContext
 
 @dataclass(frozen=True)
 class WebRules:
-    """Session lifetimes, password length, upload size and the cash tolerance."""
+    """Session lifetimes, password length, sign-in throttling, upload size and the cash
+    tolerance."""
 
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     password_min_length: int = 10
     max_upload_mb: int = 20
+    sign_in_free_failures_per_account: int = 5
+    sign_in_free_failures_per_address: int = 20
+    sign_in_first_wait_seconds: int = 30
+    sign_in_max_wait_minutes: int = 15
+    sign_in_window_minutes: int = 60
     cash_difference_tolerance: Decimal = Decimal(0)
 
 
@@ -27,7 +33,9 @@ def web_rules(ctx: AppContext) -> WebRules:
     defaults = WebRules()
     values: dict[str, object] = {}
     for name in ("session_idle_minutes", "session_max_hours", "password_min_length",
-                 "max_upload_mb"):
+                 "max_upload_mb", "sign_in_free_failures_per_account",
+                 "sign_in_free_failures_per_address", "sign_in_first_wait_seconds",
+                 "sign_in_max_wait_minutes", "sign_in_window_minutes"):
         value = raw.get(name, getattr(defaults, name))
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise EngineError(CONFIGURATION, f"rules/web.yaml: {name} must be a whole number "

@@ -32,6 +32,7 @@ from workbook_engine.domain.enums import SubmissionStatus
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import NOT_FOUND
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.pipeline.ownership import is_head_office_staff
 from workbook_engine.services.setup.lookup import get_or_fail
 
 STATUS_ORDER = [SubmissionStatus.AWAITING_APPROVAL, SubmissionStatus.RECEIVED,
@@ -59,14 +60,17 @@ def visible_to(s: Session, viewer: Staff) -> Any:
     """The condition selecting the submissions ``viewer`` may see."""
     own = or_(Submission.loan_officer_id == viewer.id, Submission.submitted_by_id == viewer.id)
     if viewer.is_supervisor or viewer.is_clerk:
-        offices = office_subtree(s, viewer.office_id)
-        return or_(own, Submission.office_id.in_(offices), Submission.office_id.is_(None))
+        offices = Submission.office_id.in_(office_subtree(s, viewer.office_id))
+        if is_head_office_staff(s, viewer):  # a file from nobody known: see ownership.py
+            offices = or_(offices, Submission.office_id.is_(None))
+        return or_(own, offices)
     return own
 
 
 def supervises(s: Session, staff: Staff, office_id: int | None) -> bool:
     """Whether ``staff`` belongs to this office or to an office above it (a sheet without an
-    office is everyone's, as in :func:`visible_to`)."""
+    office, from nobody known, any supervisor may decide on the command line; the web pages
+    show it to a head office only, as in :func:`visible_to`)."""
     return office_id is None or office_id in office_subtree(s, staff.office_id)
 
 
@@ -354,17 +358,23 @@ def submission_page(ctx: AppContext, submission_id: int, *, viewer_id: int) -> d
         return view
 
 
+def visible_submission(s: Session, submission_id: int, viewer_id: int) -> Submission:
+    """A submission the viewer may see; refused as not found otherwise."""
+    viewer = get_or_fail(s, Staff, viewer_id, "member of staff")
+    submission = s.scalar(select(Submission).where(Submission.id == submission_id)
+                          .where(visible_to(s, viewer)))
+    if submission is None:
+        raise EngineError(NOT_FOUND, f"There is no submission with id {submission_id} "
+                          "that you may see.")
+    return submission
+
+
 def submission_file(ctx: AppContext, submission_id: int, which: str, *,
                     viewer_id: int) -> tuple[str, str]:
     """The path and download name of a submission's file (``report_html``, ``report_xlsx``
     or ``original``), for a viewer allowed to see the submission."""
     with ctx.session_factory() as s:
-        viewer = get_or_fail(s, Staff, viewer_id, "member of staff")
-        submission = s.scalar(select(Submission).where(Submission.id == submission_id)
-                              .where(visible_to(s, viewer)))
-        if submission is None:
-            raise EngineError(NOT_FOUND, f"There is no submission with id {submission_id} "
-                              "that you may see.")
+        submission = visible_submission(s, submission_id, viewer_id)
         path = {"report_html": submission.report_html_path,
                 "report_xlsx": submission.report_xlsx_path,
                 "original": submission.archive_path}[which]

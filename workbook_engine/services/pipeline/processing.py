@@ -59,6 +59,7 @@ from workbook_engine.services.pipeline.import_kinds import (
     unsigned_import,
 )
 from workbook_engine.services.pipeline.intake import hand_in_refusal
+from workbook_engine.services.pipeline.ownership import sender_office
 from workbook_engine.services.pipeline.submissions import set_status
 from workbook_engine.validation.collection import Validation, validate_sheet
 from workbook_engine.validation.values import office_locale
@@ -304,6 +305,9 @@ def _refused(ctx: AppContext, stored: Any, name: str, received: dt.datetime, who
                          archive_path=str(stored.path), received_at=received,
                          submitted_by_id=who.actor_id, loan_officer_id=who.loan_officer_id,
                          sender_email=who.sender_email,
+                         office_id=sender_office(uow.session, actor_id=who.actor_id,
+                                                 sender_email=who.sender_email,
+                                                 loan_officer_id=who.loan_officer_id),
                          status=SubmissionStatus.RECEIVED, error_count=1,
                          content={"errors": [error]})
         uow.session.add(sub)
