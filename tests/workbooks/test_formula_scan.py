@@ -58,3 +58,11 @@ def test_cell_by_cell_finds_what_the_whole_scan_finds(tmp_path: Path, prefix: st
 ])
 def test_xml_the_cell_scan_cannot_judge_goes_to_the_whole_scan(rows: str) -> None:
     assert _formula_cells(_sheet(rows)) is None
+
+
+def test_a_sheet_not_in_utf8_goes_to_the_whole_scan() -> None:
+    latin = _sheet(ROWS).replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"')
+    assert _formula_cells(latin) is None
+    utf16 = _sheet(ROWS).replace(b'encoding="UTF-8"', b'encoding="UTF-16"').decode()
+    assert _formula_cells(utf16.encode("utf-16")) is None
+    assert _formula_cells(_sheet(ROWS)) is not None

@@ -301,6 +301,7 @@ _CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?c[\s/>]")
 _CELL_END = re.compile(rb"</(?:[A-Za-z_][\w.\-]*:)?c\s*>")
 _FORMULA_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?f[\s/>]")
 _MARKUP_DECLARATION = re.compile(rb"<[!?]")
+_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _FRAGMENTS_UP_TO = 16 << 20  # bytes of sheet XML held whole for the cell-by-cell scan
 
 
@@ -323,9 +324,15 @@ def _formulas(path: str, part: str) -> dict[tuple[int, int], str]:
 
 def _formula_cells(xml: bytes) -> dict[tuple[int, int], str] | None:
     """The formulas of the cells that have one, or None (scan the whole sheet)."""
-    body = xml[xml.index(b"?>") + 2:] if xml.startswith(b"<?xml") and b"?>" in xml else xml
-    if _MARKUP_DECLARATION.search(body):
-        return None
+    body = xml
+    if xml.startswith(b"<?xml") and b"?>" in xml:
+        end = xml.index(b"?>")
+        encoding = _ENCODING.search(xml, 0, end)
+        if encoding is not None and encoding.group(1).lower() not in (b"utf-8", b"utf8"):
+            return None  # the cells alone would be read as UTF-8
+        body = xml[end + 2:]
+    if _MARKUP_DECLARATION.search(body) or b"\x00" in body:
+        return None  # also UTF-16 (a byte-order mark, or no declaration)
     starts = [m.start() for m in _CELL_START.finditer(body)]
     scan = _FormulaScan()
     done = 0  # where the last cell scanned ends
