@@ -40,7 +40,7 @@ from workbook_engine.domain.enums import SubmissionStatus
 from workbook_engine.services.access import auth
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.setup.system import initialise
-from workbook_engine.web import create_app
+from workbook_engine.web import app_for_serving
 
 PASSWORD = "benchmark password 1"
 KB_LIMIT, MS_LIMIT = 100, 100
@@ -166,7 +166,7 @@ def main() -> None:
         grace, ids = add_submissions(ctx, args.submissions)
         auth.set_password(ctx, actor_id=None, staff_id=grace, password=PASSWORD)
         opened = auth.sign_in(ctx, str(grace), PASSWORD)
-        with TestClient(create_app(ctx)) as client:
+        with TestClient(app_for_serving(ctx)) as client:  # as `serve` runs it
             client.cookies.set("wbe_session", opened.token)
             client.get("/queue")  # templates compiled, connections opened
             pages = Pages(client, ctx)

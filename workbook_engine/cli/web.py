@@ -29,7 +29,7 @@ def serve(
     """Start the web pages: approval queue, reports, uploads, sheets, cash."""
     import uvicorn
 
-    from workbook_engine.web import create_app, server_options
+    from workbook_engine.web import app_for_serving, server_options
 
     engine = state(ctx).context()
     options = server_options(proxy_headers=proxy_headers or forwarded_allow_ips is not None,
@@ -37,7 +37,7 @@ def serve(
     behind = (f", behind the proxy at {options['forwarded_allow_ips']}"
               if options["proxy_headers"] else "")
     say(f"Serving {engine.home} on http://{host}:{port}/{behind} (Ctrl+C to stop)")
-    uvicorn.run(create_app(engine), host=host, port=port, log_level="warning", **options)
+    uvicorn.run(app_for_serving(engine), host=host, port=port, log_level="warning", **options)
 
 
 def set_password(
