@@ -20,10 +20,8 @@ CPU time, not wall time: the machine is shared.
 from __future__ import annotations
 
 import datetime as dt
-import resource
 import sys
 import tempfile
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,6 +36,7 @@ from tests.fixtures.fineract.populators import (  # noqa: E402
     repayments_workbook,
     two_percent_a_month,
 )
+from benchmarks.setup_import import cpu, process_and_approve  # noqa: E402
 from tests.support.databases import fresh_database  # noqa: E402
 from workbook_engine.domain import Loan, Office  # noqa: E402
 from workbook_engine.services.clients.lifecycle import create_client  # noqa: E402
@@ -48,12 +47,6 @@ from workbook_engine.services.pipeline.submissions import approve_submission  # 
 from workbook_engine.services.setup.demo import build_kilimani, build_reference  # noqa: E402
 
 PAID = ((dt.date(2025, 11, 6), 2200), (dt.date(2025, 12, 8), 2200), (dt.date(2026, 1, 10), 1600))
-
-
-def cpu() -> float:
-    """CPU seconds of this process and its finished children."""
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def loans(ctx: AppContext, n: int, work: Path) -> str:
@@ -84,13 +77,7 @@ def main(n: int) -> None:
                 FineractRepayment(amount, on, label, f"F-{i}", "Nairobi East")
                 for i in range(1, n + 1) for on, amount in PAID],
                 offices=["Nairobi East"], loans=[])
-            start = cpu()
-            result = process_file(ctx, history, actor_id=None)
-            dry = cpu() - start
-            assert result.status == "awaiting_approval", result.errors[:3]
-            start = cpu()
-            approve_submission(ctx, submission_id=result.submission_id, by="Grace Wambui")
-            approve = cpu() - start
+            dry, approve = process_and_approve(ctx, history)
             ctx.dispose()
         with fresh_database("sqlite", work / "b") as url:
             ctx = make_context(work / "b", url, KILIMANI_MEETING)

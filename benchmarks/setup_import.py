@@ -52,6 +52,17 @@ def cpu() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
+def process_and_approve(ctx: AppContext, workbook: Path) -> tuple[float, float]:
+    """CPU seconds to process a workbook (the dry run) and to approve it (the posting)."""
+    start = cpu()
+    result = process_file(ctx, workbook, actor_id=None)
+    dry = cpu() - start
+    assert result.status == "awaiting_approval", result.errors[:3]
+    start = cpu()
+    approve_submission(ctx, submission_id=result.submission_id, by="Grace Wambui")
+    return dry, cpu() - start
+
+
 def world(ctx: AppContext, rows: int, work: Path) -> list[int]:
     """Kilimani and ``rows`` more clients in its group Umoja (through the client import)."""
     build_kilimani(ctx, build_reference(ctx))
@@ -94,13 +105,7 @@ def main() -> None:
                 {"as_of": AS_OF, "office": "Nairobi East", "borrower": f"Client{i} Migrated",
                  "product": "Biashara", "external_id": f"OLD-L-{i}", **loan_figures(i)}
                 for i in range(rows)]})
-            start = cpu()
-            result = process_file(ctx, filled, actor_id=None)
-            dry = cpu() - start
-            assert result.status == "awaiting_approval", result.errors[:3]
-            start = cpu()
-            approve_submission(ctx, submission_id=result.submission_id, by="Grace Wambui")
-            post = cpu() - start
+            dry, post = process_and_approve(ctx, filled)
             ctx.dispose()
         with fresh_database("sqlite", work / "b") as url:
             ctx = make_context(work / "b", url, KILIMANI_MEETING)
