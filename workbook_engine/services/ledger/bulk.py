@@ -448,7 +448,11 @@ def write_draft(session: Session, draft: Draft, on_date: dt.date,
     for e, tx in zip(entries["loan"], insert_returning_ids(session, _LOAN_TX, loan_rows),
                      strict=True):
         e.transaction_id = tx
-    allocations = [{"transaction_id": e.transaction_id, "installment_id": a.installment.id,
+    # An allocation names its installment by number: a cell undone after it may have put
+    # copies in the loan's place, and a new schedule's lines got their ids only above.
+    lines = {(s.id, line.number): line.id for s in loans.values() for line in s.installments}
+    allocations = [{"transaction_id": e.transaction_id,
+                    "installment_id": lines[(e.account_id, a.installment.number)],
                     **a.parts()}
                    for e in entries["loan"] if e.split for a in e.split.allocations]
     if allocations:
