@@ -21,12 +21,24 @@ The rehearsal of a sheet is steps 1 and 2 (nothing written); its posting is 1, 2
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, null, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.types import NullType
 from sqlalchemy.orm import Session
 
 from workbook_engine.domain import (
@@ -41,7 +53,7 @@ from workbook_engine.domain import (
     SavingsProduct,
     SavingsTransaction,
 )
-from workbook_engine.domain.base import utcnow
+from workbook_engine.domain.base import Money, utcnow
 from workbook_engine.domain.enums import LoanTransactionType, SavingsTransactionType
 from workbook_engine.domain.ledger import (
     ChargeState,
@@ -70,6 +82,8 @@ from workbook_engine.services.ledger.loans import (
 )
 
 State = LoanState | SavingsState | ChargeState
+
+_MONEY = Money()
 
 _LOANS = Loan.__table__
 _INSTALLMENTS = LoanInstallment.__table__
@@ -148,57 +162,108 @@ def load_books(session: Session, keys: Collection[str], *, meeting: dt.date,
     return books
 
 
+def _last(table: Any, account: Any, owner: Any) -> Any:
+    """The id of an account's last transaction (a correlated subquery)."""
+    return select(func.max(table.c.id)).where(account == owner).scalar_subquery()
+
+
+_IDS = bindparam("ids", expanding=True)
+_LOAN_COLUMNS = ("id", "account_no", "status", "principal", "annual_interest_rate",
+                 "interest_method", "repayment_every", "repayment_unit", "number_of_repayments",
+                 "interest_deducted_at_disbursement", "client_id", "group_id", "approved_on",
+                 "disbursed_on", "closed_on")
+_LINE_AMOUNTS = ("principal", "interest", "fees", "penalties", "principal_paid",
+                 "interest_paid", "fees_paid", "penalties_paid")
+_LOANS_QUERY = (
+    select(*(_LOANS.c[c] for c in _LOAN_COLUMNS), LoanProduct.__table__.c.name,
+           LoanProduct.__table__.c.currency_digits,
+           _last(_LOAN_TX, _LOAN_TX.c.loan_id, _LOANS.c.id))
+    .join_from(_LOANS, LoanProduct.__table__,
+               LoanProduct.__table__.c.id == _LOANS.c.product_id)
+    .where(_LOANS.c.id.in_(_IDS)))
+_LINES_QUERY = (
+    select(_INSTALLMENTS.c.loan_id, _INSTALLMENTS.c.id, _INSTALLMENTS.c.number,
+           _INSTALLMENTS.c.due_date, _INSTALLMENTS.c.completed_on,
+           *(type_coerce(_INSTALLMENTS.c[f], NullType()) for f in _LINE_AMOUNTS))
+    .where(_INSTALLMENTS.c.loan_id.in_(_IDS))
+    .order_by(_INSTALLMENTS.c.loan_id, _INSTALLMENTS.c.number))
+_SAVINGS_QUERY = (
+    select(_SAVINGS.c.id, _SAVINGS.c.account_no, _SAVINGS.c.status, _SAVINGS.c.balance,
+           SavingsProduct.__table__.c.allow_overdraft,
+           SavingsProduct.__table__.c.currency_digits,
+           _last(_SAVINGS_TX, _SAVINGS_TX.c.account_id, _SAVINGS.c.id))
+    .join_from(_SAVINGS, SavingsProduct.__table__,
+               SavingsProduct.__table__.c.id == _SAVINGS.c.product_id)
+    .where(_SAVINGS.c.id.in_(_IDS)))
+_CHARGES_QUERY = (
+    select(_CHARGES.c.id, _CHARGES.c.name, _CHARGES.c.status, _CHARGES.c.amount,
+           _CHARGES.c.amount_paid, _CHARGES.c.amount_waived,
+           _last(_PAYMENTS, _PAYMENTS.c.charge_id, _CHARGES.c.id))
+    .where(_CHARGES.c.id.in_(_IDS)))
+
+
+def _posted_query(table: Any, account: str, kind: str | None, client: str | None,
+                  reversed_: str | None) -> Any:
+    """A ledger's movements into the accounts ``ids`` that a sheet posted on ``meeting``, or
+    that came from the workbook ``workbook`` (columns a ledger has not: NULL)."""
+    c = table.c
+    return (select(c[account], c[kind] if kind else null(), c[client] if client else null(),
+                   c[reversed_] if reversed_ else null(), c.on_date, c.submission_id,
+                   c.source_workbook_id, c.source_cell)
+            .where(c[account].in_(_IDS),
+                   or_(and_(c.on_date == bindparam("meeting"),
+                            c.source_workbook_id.is_not(None)),
+                       c.source_workbook_id == bindparam("workbook"))))
+
+
+_POSTED_QUERIES = {
+    "loan": _posted_query(_LOAN_TX, "loan_id", "type", None, "reversed"),
+    "savings": _posted_query(_SAVINGS_TX, "account_id", "type", "client_id", "reversed"),
+    "charge": _posted_query(_PAYMENTS, "charge_id", None, None, None)}
+
+
 def _load_loans(session: Session, ids: list[int], books: Books) -> None:
-    loans, products = _LOANS.c, LoanProduct.__table__.c
-    last = (select(func.max(_LOAN_TX.c.id)).where(_LOAN_TX.c.loan_id == loans.id)
-            .scalar_subquery())
-    columns = ("id", "account_no", "status", "principal", "annual_interest_rate",
-               "interest_method", "repayment_every", "repayment_unit", "number_of_repayments",
-               "interest_deducted_at_disbursement", "client_id", "group_id", "approved_on",
-               "disbursed_on", "closed_on")
-    rows = session.execute(select(*(loans[c] for c in columns), products.name,
-                                  products.currency_digits, last)
-                           .join_from(_LOANS, LoanProduct.__table__,
-                                      products.id == loans.product_id)
-                           .where(loans.id.in_(ids)))
+    conn = session.connection()
     states: dict[int, LoanState] = {}
-    for row in rows:
-        values = dict(zip(columns, row[:len(columns)], strict=True))
-        name, digits, last_id = row[len(columns):]
-        state = LoanState(**values, product=ProductState(name, digits))
+    width = len(_LOAN_COLUMNS)
+    for row in conn.execute(_LOANS_QUERY, {"ids": ids}).all():
+        name, digits, last_id = row[width:]
+        state = LoanState(*row[:width], product=ProductState(name, digits))
         states[state.id] = state
         books.accounts[f"loan:{state.id}"] = state
         books.last_transaction[f"loan:{state.id}"] = last_id
-    i = _INSTALLMENTS.c
-    fields = ("id", "number", "due_date", "principal", "interest", "fees", "penalties",
-              "principal_paid", "interest_paid", "fees_paid", "penalties_paid", "completed_on")
-    for row in session.execute(select(i.loan_id, *(i[f] for f in fields))
-                               .where(i.loan_id.in_(ids)).order_by(i.loan_id, i.number)):
-        states[row[0]].installments.append(InstallmentState(*row[1:]))
+    money = _money_reader()
+    for (loan_id, line_id, number, due, completed, *amounts) in conn.execute(
+            _LINES_QUERY, {"ids": ids}).all():
+        states[loan_id].installments.append(InstallmentState(
+            line_id, number, due, *map(money, amounts), completed_on=completed))
+
+
+def _money_reader() -> Callable[[Any], Decimal | None]:
+    """:class:`Money`'s reading of a raw database value, once per distinct value: the lines of
+    a schedule repeat their amounts (and their zeros), and a schedule is most of what a
+    sheet's accounts hold (hundreds of lines, eight amounts each)."""
+    read = _MONEY.process_result_value
+    seen: dict[Any, Decimal | None] = {}
+
+    def money(value: Any) -> Decimal | None:
+        try:
+            return seen[value]
+        except KeyError:
+            amount = seen[value] = read(value, None)
+            return amount
+    return money
 
 
 def _load_savings(session: Session, ids: list[int], books: Books) -> None:
-    accounts, products = _SAVINGS.c, SavingsProduct.__table__.c
-    last = (select(func.max(_SAVINGS_TX.c.id)).where(_SAVINGS_TX.c.account_id == accounts.id)
-            .scalar_subquery())
-    for row in session.execute(
-            select(accounts.id, accounts.account_no, accounts.status, accounts.balance,
-                   products.allow_overdraft, products.currency_digits, last)
-            .join_from(_SAVINGS, SavingsProduct.__table__, products.id == accounts.product_id)
-            .where(accounts.id.in_(ids))):
+    for row in session.connection().execute(_SAVINGS_QUERY, {"ids": ids}).all():
         key = f"savings:{row[0]}"
         books.accounts[key] = SavingsState(*row[:6])
         books.last_transaction[key] = row[6]
 
 
 def _load_charges(session: Session, ids: list[int], books: Books) -> None:
-    charges = _CHARGES.c
-    last = (select(func.max(_PAYMENTS.c.id)).where(_PAYMENTS.c.charge_id == charges.id)
-            .scalar_subquery())
-    for row in session.execute(select(charges.id, charges.name, charges.status,
-                                      charges.amount, charges.amount_paid,
-                                      charges.amount_waived, last)
-                               .where(charges.id.in_(ids))):
+    for row in session.connection().execute(_CHARGES_QUERY, {"ids": ids}).all():
         key = f"charge:{row[0]}"
         books.accounts[key] = ChargeState(*row[:6])
         books.last_transaction[key] = row[6]
@@ -208,24 +273,13 @@ def _load_posted(session: Session, ids: Mapping[str, list[int]], meeting: dt.dat
                  workbook_id: str | None, books: Books) -> None:
     """What sheets posted into the accounts on the meeting date, and this workbook's cells
     posted already: one query per ledger."""
-    for ledger, table, account, kind, client, reversed_ in (
-            ("loan", _LOAN_TX, "loan_id", "type", None, "reversed"),
-            ("savings", _SAVINGS_TX, "account_id", "type", "client_id", "reversed"),
-            ("charge", _PAYMENTS, "charge_id", None, None, None)):
+    conn = session.connection()
+    for ledger, query in _POSTED_QUERIES.items():
         if not ids[ledger]:
             continue
-        c = table.c
-        on_meeting = and_(c.on_date == meeting, c.source_workbook_id.is_not(None))
-        this_workbook = (c.source_workbook_id == workbook_id if workbook_id is not None
-                         else None)
-        where = or_(on_meeting, this_workbook) if this_workbook is not None else on_meeting
-        none = null()  # a NULL column where the ledger has none
-        query = select(c[account], c[kind] if kind else none, c[client] if client else none,
-                       c[reversed_] if reversed_ else none, c.on_date, c.submission_id,
-                       c.source_workbook_id, c.source_cell).where(c[account].in_(ids[ledger]),
-                                                                  where)
         for (account_id, type_, client_id, reversed_flag, on_date, submission, workbook,
-             cell) in session.execute(query):
+             cell) in conn.execute(query, {"ids": ids[ledger], "meeting": meeting,
+                                           "workbook": workbook_id}).all():
             key = f"{ledger}:{account_id}"
             if workbook_id is not None and workbook == workbook_id:
                 books.cells.add((cell, key))
