@@ -24,7 +24,12 @@ from workbook_engine.domain import (
 from workbook_engine.domain.enums import LoanStatus
 from workbook_engine.domain.posting_plan import plan_posting
 from workbook_engine.errors import EngineError
-from workbook_engine.services.collection.posting import post_plan, rehearse_posting
+from workbook_engine.services.collection import posting
+from workbook_engine.services.collection.posting import (
+    PostingRefused,
+    post_plan,
+    rehearse_posting,
+)
 from workbook_engine.services.ledger.bulk import Draft, load_books, write_draft
 from workbook_engine.services.ledger.integrity import INVARIANTS, check_session
 from workbook_engine.services.ledger.loans import MoneyMovementSource
@@ -120,3 +125,39 @@ def test_a_cell_undone_leaves_the_new_schedule_of_an_earlier_cell_whole(any_kili
             LoanTransaction.loan_id == loan_id))
         assert allocation.installment_id == loan.installments[0].id
     assert _books_agree(world.ctx) == []
+
+
+def test_a_cell_written_meanwhile_by_another_posting_is_refused_not_posted_twice(
+        any_kilimani, monkeypatch):
+    """Between the loading and the writing another posting wrote the same cell: the
+    database's unique key stops the write, the books are loaded again, the cell is refused
+    and nothing of this posting is written."""
+    world = any_kilimani
+    wb = record_expected(world)
+    plan = plan_posting(wb.expected, entries(wb.expected, {("Baraka Mutua", "deposit"): "100"}))
+    with world.ctx.unit_of_work(None) as uow:
+        post_plan(uow.session, plan, expected=wb.expected, workbook_id=wb.id,
+                  submission_id=None, actor_id=None)
+        uow.commit()
+    before = _rows(world.ctx)
+    real = posting._load
+    loads = []
+
+    def as_before_the_other_posting(session, chosen, workbook_id):
+        books = real(session, chosen, workbook_id)
+        loads.append(books)
+        if len(loads) == 1:  # loaded before the other posting wrote its cell
+            books.cells.clear()
+            books.last_transaction = {k: wb.expected["accounts"].get(k, {}).get(
+                "last_transaction_id") for k in books.last_transaction}
+        return books
+
+    monkeypatch.setattr(posting, "_load", as_before_the_other_posting)
+    with world.ctx.unit_of_work(None) as uow:
+        with pytest.raises(PostingRefused) as caught:
+            post_plan(uow.session, plan, expected=wb.expected, workbook_id=wb.id,
+                      submission_id=None, actor_id=None)
+        uow.commit()
+    assert len(loads) == 2
+    assert [c.name for c in caught.value.cells] == ["Baraka Mutua"]
+    assert _rows(world.ctx) == before
