@@ -38,6 +38,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import NullType
 from sqlalchemy.orm import Session
 
@@ -70,7 +71,6 @@ from workbook_engine.domain.ledger import (
     require_disbursable,
 )
 from workbook_engine.domain.schedule import build_schedule
-from workbook_engine.errors import EngineError
 from workbook_engine.services.collection.calendars import office_holidays
 from workbook_engine.services.ledger.loans import (
     MoneyMovementSource,
@@ -110,7 +110,7 @@ class DisbursalCalendar:
     calendar: RepaymentCalendar | None
     borrower: str
     holidays: frozenset[dt.date]
-    missing: EngineError | None = None
+    missing: Exception | None = None
 
 
 @dataclass
@@ -297,13 +297,17 @@ def _load_posted(session: Session, ids: Mapping[str, list[int]], meeting: dt.dat
 
 
 def _disbursal_calendar(session: Session, loan: LoanState) -> DisbursalCalendar:
+    """A disbursed loan's calendar; what went wrong finding it is raised when the loan is
+    disbursed (a refusal, or a defect reported on its cell), unless the database failed."""
     try:
         calendar = repayment_calendar(session, client_id=loan.client_id,
                                       group_id=loan.group_id)
         return DisbursalCalendar(calendar, borrower_name(session, loan.client_id,
                                                          loan.group_id),
                                  office_holidays(session, calendar.office_id))
-    except EngineError as exc:  # the borrower is gone: refused when it is disbursed
+    except DBAPIError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. the borrower is gone
         return DisbursalCalendar(None, "", frozenset(), exc)
 
 
