@@ -447,13 +447,23 @@ class Draft:
 # --- write -------------------------------------------------------------------------------------
 
 
-def insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """One executemany INSERT of ``rows``; the ids given, in the order of ``rows``."""
+def insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]],
+                         keys: tuple[str, ...]) -> list[int]:
+    """Insert ``rows`` in batches (one statement for many rows); the ids given, in the
+    order of ``rows``.
+
+    The ids come back with the columns ``keys`` (unique among ``rows``), not in the rows'
+    order: asking the database for that order makes SQLAlchemy insert one row a statement
+    on SQLite.
+    """
     if not rows:
         return []
     result = session.connection().execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-    return list(result.scalars())
+        insert(table).returning(table.c.id, *(table.c[k] for k in keys)), rows)
+    ids = {tuple(row[1:]): row[0] for row in result}
+    if len(ids) != len(rows):
+        raise AssertionError(f"{table.name}: {keys} not unique among the rows inserted")
+    return [ids[tuple(row[k] for k in keys)] for row in rows]
 
 
 def update_by_id(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -474,6 +484,9 @@ def _source_columns(source: MoneyMovementSource, actor_id: int | None,
             "source_workbook_id": source.workbook_id, "source_cell": source.cell,
             "created_by_id": actor_id, "created_at": now}
 
+
+_CELL = ("source_workbook_id", "source_cell")
+"""With the account, what keys a movement: the database's unique key."""
 
 _PAID = ("principal_paid", "interest_paid", "fees_paid", "penalties_paid", "completed_on")
 
@@ -503,9 +516,7 @@ def write_draft(session: Session, draft: Draft, on_date: dt.date,
                           "interest_portion": split.interest, "fees_portion": split.fees,
                           "penalties_portion": split.penalties, "reversed": False,
                           **_source_columns(e.source, actor_id, now)})
-    for e, tx in zip(entries["loan"], insert_returning_ids(session, _LOAN_TX, loan_rows),
-                     strict=True):
-        e.transaction_id = tx
+    _insert_entries(session, _LOAN_TX, entries["loan"], loan_rows, "loan_id")
     # An allocation names its installment by number: a cell undone after it may have put
     # copies in the loan's place, and a new schedule's lines got their ids only above.
     lines = {(s.id, line.number): line.id for s in loans.values() for line in s.installments}
@@ -519,22 +530,26 @@ def write_draft(session: Session, draft: Draft, on_date: dt.date,
                      "on_date": on_date, "amount": e.amount, "client_id": e.client_id,
                      "reversed": False, **_source_columns(e.source, actor_id, now)}
                     for e in entries["savings"]]
-    for e, tx in zip(entries["savings"],
-                     insert_returning_ids(session, _SAVINGS_TX, savings_rows), strict=True):
-        e.transaction_id = tx
+    _insert_entries(session, _SAVINGS_TX, entries["savings"], savings_rows, "account_id")
     update_by_id(session, _SAVINGS, [{"id": s.id, "balance": s.balance}
                                       for s in draft.accounts.values()
                                       if isinstance(s, SavingsState)])
     payment_rows = [{"charge_id": e.account_id, "on_date": on_date, "amount": e.amount,
                      **_source_columns(e.source, actor_id, now)} for e in entries["charge"]]
-    for e, tx in zip(entries["charge"],
-                     insert_returning_ids(session, _PAYMENTS, payment_rows), strict=True):
-        e.transaction_id = tx
+    _insert_entries(session, _PAYMENTS, entries["charge"], payment_rows, "charge_id")
     update_by_id(session, _CHARGES, [{"id": s.id, "amount_paid": s.amount_paid,
                                        "status": s.status}
                                       for s in draft.accounts.values()
                                       if isinstance(s, ChargeState)])
     _expire(session, draft)
+
+
+def _insert_entries(session: Session, table: Any, entries: list[Entry],
+                    rows: list[dict[str, Any]], account: str) -> None:
+    """Insert one ledger's transactions; each entry gets its ``transaction_id``."""
+    ids = insert_returning_ids(session, table, rows, _CELL + (account,))
+    for entry, transaction_id in zip(entries, ids, strict=True):
+        entry.transaction_id = transaction_id
 
 
 def _changed(before: Any, after: Any, names: Iterable[str]) -> bool:
@@ -552,8 +567,8 @@ def _write_schedules(session: Session, draft: Draft, loans: Mapping[str, LoanSta
         rows = [{"loan_id": loan_id, **{k: getattr(line, k) for k in (
                  "number", "due_date", "principal", "interest", "fees", "penalties",
                  *_PAID)}} for loan_id, line in new]
-        for (_, line), line_id in zip(new, insert_returning_ids(session, _INSTALLMENTS, rows),
-                                      strict=True):
+        ids = insert_returning_ids(session, _INSTALLMENTS, rows, ("loan_id", "number"))
+        for (_, line), line_id in zip(new, ids, strict=True):
             line.id = line_id
     paid = []
     for key, state in loans.items():
