@@ -51,12 +51,16 @@ ExcludedSheetWriter = Callable[[AppContext, int, list[str]], str | None]
 
 
 def set_status(uow: UnitOfWork, submission: Submission, status: SubmissionStatus,
-               note: str | None = None) -> None:
-    """Change a submission's status, recording who and when in the audit log."""
+               note: str | None = None, *, flush: bool = True) -> None:
+    """Change a submission's status, recording who and when in the audit log.
+
+    ``flush=False`` (a submission that has its id) leaves the change and its record to be
+    written with the rest of the use case's changes."""
     before = submission.status.value if submission.status else None
     submission.status = status
     uow.audit(f"submission.{status.value}", submission, before={"status": before},
-              after={"status": status.value}, note=note[:500] if note else None)
+              after={"status": status.value}, note=note[:500] if note else None,
+              flush=flush or submission.id is None)
 
 
 def find_duplicate(session: Session, sha256: str) -> Submission | None:
