@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from workbook_engine.bulk import paused_gc
@@ -344,23 +344,34 @@ def _outbox_path(ctx: AppContext, name: str, submission_id: int, suffix: str) ->
     return ctx.settings.outbox / f"{stem}-report-{submission_id}{suffix}"
 
 
+# The statements of every file, built once (building one costs more than running it).
+_WORKBOOK = (select(GeneratedWorkbook, Center.name, Office, Staff)
+             .outerjoin(Center, Center.id == GeneratedWorkbook.center_id)
+             .outerjoin(Office, Office.id == GeneratedWorkbook.office_id)
+             .outerjoin(Staff, Staff.id == GeneratedWorkbook.staff_id)
+             .where(GeneratedWorkbook.id == bindparam("workbook_id")))
+_VERSIONS = (select(Submission.id, Submission.status, Submission.version)
+             .where(Submission.workbook_id == bindparam("workbook_id"))
+             .order_by(Submission.id))
+
+
 def _workbook(session: Session, workbook_id: str
-              ) -> tuple[GeneratedWorkbook, str | None, Office | None] | None:
-    """The generated workbook with its center's name and its office (one query)."""
-    found = session.execute(
-        select(GeneratedWorkbook, Center.name, Office)
-        .outerjoin(Center, Center.id == GeneratedWorkbook.center_id)
-        .outerjoin(Office, Office.id == GeneratedWorkbook.office_id)
-        .where(GeneratedWorkbook.id == workbook_id)).first()
-    return None if found is None else (found[0], found[1], found[2])
+              ) -> tuple[GeneratedWorkbook, str | None, Office | None, Staff | None] | None:
+    """The generated workbook with its center's name, its office and its loan officer (one
+    query)."""
+    found = session.execute(_WORKBOOK, {"workbook_id": workbook_id}).first()
+    return None if found is None else (found[0], found[1], found[2], found[3])
 
 
-def _staff_names(session: Session, *ids: int | None) -> list[str | None]:
-    """The display names of members of staff (None for None), in one query."""
-    wanted = {i for i in ids if i is not None}
-    names = {staff.id: staff.display_name for staff in session.scalars(
-        select(Staff).where(Staff.id.in_(wanted)))} if wanted else {}
-    return [names.get(i) if i is not None else None for i in ids]
+def _staff_names(session: Session, known: Staff | None, *ids: int | None
+                 ) -> list[str | None]:
+    """Members of staff's display names (None for None); ``known`` is one loaded already."""
+    names: list[str | None] = []
+    for staff_id in ids:
+        staff = (known if known is not None and known.id == staff_id else
+                 session.get(Staff, staff_id) if staff_id is not None else None)
+        names.append(staff.display_name if staff is not None else None)
+    return names
 
 
 @dataclass(frozen=True)
@@ -376,9 +387,7 @@ class _Versions:
 
 def _versions(session: Session, workbook_id: str) -> _Versions:
     """What the submissions of a workbook are (one query)."""
-    rows = session.execute(select(Submission.id, Submission.status, Submission.version)
-                           .where(Submission.workbook_id == workbook_id)
-                           .order_by(Submission.id)).all()
+    rows = session.execute(_VERSIONS, {"workbook_id": workbook_id}).all()
     live = (SubmissionStatus.AWAITING_APPROVAL, SubmissionStatus.INVALID,
             SubmissionStatus.RECEIVED)
     return _Versions(
@@ -404,10 +413,10 @@ def _process_collection_sheet(ctx: AppContext, connection: Connection, book: Raw
                                            f"{workbook_id}, which this engine never "
                                            "generated (or no longer knows).", name),
                             not_ours=False)
-        wb, center, office = found
+        wb, center, office, sheet_officer = found
         expected = wb.expected
         officer_id = wb.staff_id or who.loan_officer_id
-        officer, submitter = _staff_names(s, officer_id, actor_id)
+        officer, submitter = _staff_names(s, sheet_officer, officer_id, actor_id)
         locale = office_locale(ctx.rules, external_id=office.external_id if office else None,
                                name=office.name if office else None,
                                own_locale=office.locale if office else None)

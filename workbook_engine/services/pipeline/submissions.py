@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from workbook_engine.intake.faults import fault_point
@@ -63,10 +63,13 @@ def set_status(uow: UnitOfWork, submission: Submission, status: SubmissionStatus
               flush=flush or submission.id is None)
 
 
+_DUPLICATE = (select(Submission).where(Submission.file_sha256 == bindparam("sha256"))
+              .order_by(Submission.id).limit(1))
+
+
 def find_duplicate(session: Session, sha256: str) -> Submission | None:
     """The earliest submission of a file with exactly this content, if any."""
-    return session.scalar(select(Submission).where(Submission.file_sha256 == sha256)
-                          .order_by(Submission.id).limit(1))
+    return session.scalar(_DUPLICATE, {"sha256": sha256})
 
 
 def history(session: Session, submission_id: int) -> list[dict[str, Any]]:
