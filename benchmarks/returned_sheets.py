@@ -12,6 +12,8 @@ N files:
 * **engine, rehearsal of the posting**: what ``process`` adds to that since issue 15: the
   plan posted against the database in savepoints that are rolled back (stale accounts,
   one posting per meeting, every ledger rule), SQLite here;
+* **engine, posting**: what approval does with the plan (``post_plan``: the same loading
+  and computing, then the writes), of the rows without errors, rolled back after each sheet;
 * **engine, process_file**: the whole service of ``workbook-engine process`` (content hash,
   archive, all of the above, the rehearsal, and recording the submission in the database);
 * **baseline**: ``pandas.read_excel`` of the grid + a pandera schema (money >= 0, attendance
@@ -51,7 +53,11 @@ from tests.support.databases import fresh_database
 from workbook_engine.domain import GeneratedWorkbook
 from workbook_engine.reports.collection_report import ReportData, write_html_report, \
     write_xlsx_report
-from workbook_engine.services.collection.posting import rehearse_posting
+from workbook_engine.services.collection.posting import (
+    PostingRefused,
+    post_plan,
+    rehearse_posting,
+)
 from workbook_engine.services.collection.rules import collection_rules
 from workbook_engine.services.collection.sheets import generate_collection_sheets
 from workbook_engine.services.context import AppContext
@@ -157,6 +163,31 @@ def rehearse(ctx: AppContext, path: Path, expected: dict[str, Any]) -> int:
 
 REHEARSAL_CPU: list[float] = []
 REHEARSAL_IN_PROCESS_CPU: list[float] = []
+POSTING_CPU: list[float] = []
+
+
+def post(ctx: AppContext, path: Path, expected: dict[str, Any]) -> int:
+    """Approval's posting alone (``post_plan``) of the rows without errors, as ``approve
+    --exclude-invalid`` posts them, on a sheet read and validated beforehand; rolled back,
+    so that every sheet posts on the same books. Returns the cells refused."""
+    rules = collection_rules(ctx.rules)
+    sheet = read_collection_sheet(read_workbook(path), COLLECTION_SHEET, expected)
+    result = validate_sheet(sheet, expected, kind=COLLECTION_SHEET, rules=rules,
+                            today=KILIMANI_MEETING)
+    assert result.plan is not None
+    in_error = {p.details["row_key"] for p in result.problems if p.details.get("row_key")}
+    plan = result.plan.only_rows(r["key"] for r in expected["rows"]
+                                 if r["key"] not in in_error)
+    cpu0 = cpu_seconds()
+    with ctx.unit_of_work(None) as uow:  # not committed: rolled back
+        try:
+            post_plan(uow.session, plan, expected=expected,
+                      workbook_id=expected["workbook_id"], submission_id=None, actor_id=None)
+            refused = 0
+        except PostingRefused as exc:
+            refused = len(exc.cells)
+    POSTING_CPU.append(cpu_seconds() - cpu0)
+    return refused
 
 
 def timing_the_rehearsal_inside_process_file() -> None:
@@ -247,6 +278,12 @@ def main(n: int) -> None:
         rehearsal = sum(REHEARSAL_CPU) / len(REHEARSAL_CPU) * 1000
         print(f"  {'engine: rehearsal of the posting (part of process)':48s} cpu "
               f"{rehearsal:6.1f}", flush=True)
+        refused = [0]
+        timed("(reading again, for the posting below)", sheets,
+              lambda item: refused.append(post(ctx, *item)))
+        posting = sum(POSTING_CPU) / len(POSTING_CPU) * 1000
+        print(f"  {'engine: posting (approval, rolled back)':48s} cpu {posting:6.1f}"
+              f"   (cells refused: {sum(refused)})", flush=True)
         timing_the_rehearsal_inside_process_file()
         full = timed("engine: process_file (+ rehearsal, hash, archive, DB)", sheets,
                      lambda item: process_file(ctx, item[0], actor_id=None))
