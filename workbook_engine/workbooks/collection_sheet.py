@@ -83,7 +83,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from workbook_engine.domain.due import DueRow, DueSheet, RowKind
 from workbook_engine.workbooks.declaration import (
@@ -202,9 +202,8 @@ def layout(sheet: DueSheet, kind: WorkbookKind = COLLECTION_SHEET) -> SheetLayou
                                    for row in sheet.rows))
 
 
-@dataclass(frozen=True, slots=True)
-class CellDue:
-    """What one input cell of a row holds.
+class CellDue(NamedTuple):
+    """What one input cell of a row holds (a named tuple: a sheet has hundreds).
 
     ``due`` is the amount due (zero for withdrawals, None for attendance); ``prefill`` is what
     the writer puts in the cell; ``details`` are the JSON-ready accounts behind it.
@@ -352,14 +351,14 @@ def expected_payload(sheet: DueSheet, grid: SheetLayout, *, workbook_id: str,
                       else f.label}
               for f in kind.header_fields if not f.input and f.key in shown}
     rows = []
+    inputs = [(column.key, column.letter) for column, _ in (grid.cells[0] if grid.cells else ())]
     for (number, row), row_cells in zip(grid.rows, grid.cells, strict=True):
         cells: dict[str, Any] = {}
-        for column, due in row_cells:
-            if due is None:
-                continue
-            cells[column.key] = {"cell": f"{column.letter}{number}",
-                                 "due": None if due.due is None else str(due.due),
-                                 **due.details}
+        r = str(number)
+        for (key, x), (_, due) in zip(inputs, row_cells):
+            if due is not None:
+                cells[key] = {"cell": x + r, "due": None if due.due is None else str(due.due),
+                              **due.details}
         item = {"key": row.key, "kind": row.kind.value, "entity_id": row.entity_id,
                 "group_id": row.group_id, "row": number, "name": row.name,
                 "id": row.entity_id, "cells": cells}

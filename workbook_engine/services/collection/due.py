@@ -363,13 +363,15 @@ class _Owned:
     def __init__(self, rows: Sequence[Any]) -> None:
         self.rows = rows
         self._index: dict[tuple[str, int], list[int]] = defaultdict(list)
-        columns = [c for c in ("client_id", "group_id", "center_id")
-                   if rows and c in rows[0]._fields]
+        fields = rows[0]._fields if rows else ()
+        columns = [(c, fields.index(c)) for c in ("client_id", "group_id", "center_id")
+                   if c in fields]
+        index = self._index
         for i, r in enumerate(rows):
-            for column in columns:
-                value = getattr(r, column)
+            for column, position in columns:
+                value = r[position]
                 if value is not None:
-                    self._index[(column, value)].append(i)
+                    index[(column, value)].append(i)
 
     def of(self, client_ids: Iterable[int], group_ids: Iterable[int],
            center_id: int | None = None) -> list[Any]:
@@ -571,16 +573,18 @@ def _load_savings(session: Session, owners: _Owners) -> _SavingsFacts:
         shared = {a.id for a in accounts if a.client_id is None}
         for account_id, client_id, deposited, last_id in session.connection().execute(
                 select(t.account_id, t.client_id,
-                       func.sum(case((t.type == SavingsTransactionType.DEPOSIT, t.amount),
-                                     else_=0)),
+                       # SUM over NUMERIC may come back as a float on SQLite: the Money
+                       # type's quantizing restores the exact amount.
+                       type_coerce(func.sum(case(
+                           (t.type == SavingsTransactionType.DEPOSIT, t.amount), else_=0)),
+                           Money()),
                        func.max(t.id))
                 .where(t.account_id.in_(select(SavingsAccount.id).where(
                     or_(*filters), SavingsAccount.status == SavingsStatus.ACTIVE)),
                     t.reversed.is_(False))
                 .group_by(t.account_id, t.client_id)):
-            # SUM over NUMERIC may come back as a float on SQLite: restore the exact amount.
-            amount = round_money(Decimal(str(deposited or 0)), 4)
-            total, last = deposits.get(account_id, (ZERO, None))
+            amount = deposited or ZERO
+            total, last = deposits.get(account_id, _NO_DEPOSITS)
             deposits[account_id] = (total + amount, max(last or 0, last_id or 0) or None)
             if account_id in shared:
                 by_client[account_id][client_id] = amount
@@ -667,48 +671,59 @@ def _savings_cells(facts: _SavingsFacts, shares: _Shares, posted: _Posted,
         chosen.setdefault((_owner(acc), acc.product_id), acc)  # earliest opened only
     cells: dict[Owner, dict[int, SavingsCell]] = {}
     snaps: list[AccountSnapshot] = []
+    # Mostly nothing was posted for the meeting yet: then no cell is left off, or marked.
+    taken_of = partial(_taken, posted) if posted.savings else _nothing_taken
+    deposits = facts.deposits
     for (owner, product_id), a in chosen.items():
         digits = a.currency_digits
         recommended = a.recommended_deposit if a.recommended_deposit is not None \
             else a.product_recommended
         balance = round_money(a.balance, digits)
-        snaps.append(AccountSnapshot("savings", a.id, a.status.value,
-                                     facts.deposits.get(a.id, (ZERO, None))[1], balance))
-        cell = partial(SavingsCell, product_id=product_id, account_id=a.id,
-                       account_no=a.account_no, balance=balance,
-                       deposit_type=SavingsDepositType(a.deposit_type),
-                       deposit_unit=DepositUnit(a.deposit_unit))
+        deposited, last_id = deposits.get(a.id, _NO_DEPOSITS)
+        snaps.append(AccountSnapshot("savings", a.id, a.status.value, last_id, balance))
+        deposit_type, deposit_unit = a.deposit_type, a.deposit_unit
+        per_client = deposit_unit == DepositUnit.PER_CLIENT
         members = shares.of(owner) if owner[0] is not RowKind.CLIENT else []
-        if owner[0] is not RowKind.CLIENT and a.deposit_unit == DepositUnit.PER_CLIENT:
+        if per_client and owner[0] is not RowKind.CLIENT:
             if members and not any(((RowKind.CLIENT, m.id), product_id) in chosen
                                    for m in members):
-                taken = _taken(posted, a, owner, product_id, ("withdrawal",), marks, meeting)
-                cells.setdefault(owner, {})[product_id] = cell(
-                    amount=ZERO, posted=frozenset(taken), by_member=True,
-                    members=tuple(m.id for m in members))
+                taken = taken_of(a, owner, product_id, ("withdrawal",), marks, meeting)
+                cells.setdefault(owner, {})[product_id] = SavingsCell(
+                    product_id, a.id, a.account_no, ZERO, balance, deposit_type,
+                    deposit_unit, frozenset(taken), None, True,
+                    tuple(m.id for m in members))
                 share_of = shares.owner(owner)
                 dues = shares.dues(a, recommended, members, facts.by_client.get(a.id, {}))
                 for member, due in zip(members, dues, strict=True):
                     mine = (RowKind.CLIENT, member.id)
-                    taken = _taken(posted, a, mine, product_id, ("deposit",), marks, meeting,
-                                   client_id=member.id)
-                    cells.setdefault(mine, {})[product_id] = cell(
-                        amount=ZERO if taken else due, posted=frozenset(taken),
-                        share_of=share_of)
+                    taken = taken_of(a, mine, product_id, ("deposit",), marks, meeting,
+                                     client_id=member.id)
+                    cells.setdefault(mine, {})[product_id] = SavingsCell(
+                        product_id, a.id, a.account_no, ZERO if taken else due, balance,
+                        deposit_type, deposit_unit, frozenset(taken), share_of)
                 continue
             recommended = recommended * len(members)
-        deposited = facts.deposits.get(a.id, (ZERO, None))[0]
-        if a.deposit_type == SavingsDepositType.MANDATORY:
+        if deposit_type == SavingsDepositType.MANDATORY:
             opened = a.activated_on or a.submitted_on
             due = max(recommended * shares.meetings(opened) - deposited, ZERO)
         else:
             due = recommended
-        taken = _taken(posted, a, owner, product_id, ("deposit", "withdrawal"), marks, meeting)
-        cells.setdefault(owner, {})[product_id] = cell(
-            amount=ZERO if "deposit" in taken else round_money(due, digits),
-            posted=frozenset(taken), members=tuple(
-                m.id for m in members if a.deposit_unit == DepositUnit.PER_CLIENT))
+        taken = taken_of(a, owner, product_id, ("deposit", "withdrawal"), marks, meeting)
+        cells.setdefault(owner, {})[product_id] = SavingsCell(
+            product_id, a.id, a.account_no,
+            ZERO if "deposit" in taken else round_money(due, digits), balance,
+            deposit_type, deposit_unit, frozenset(taken), None, False,
+            tuple(m.id for m in members) if per_client else ())
     return cells, snaps
+
+
+_NO_DEPOSITS: tuple[Decimal, None] = (ZERO, None)
+_NOTHING: frozenset[str] = frozenset()
+
+
+def _nothing_taken(*_: Any, **__: Any) -> frozenset[str]:
+    """:func:`_taken` when nothing at all was posted for the batch's meetings."""
+    return _NOTHING
 
 
 def _taken(posted: _Posted, a: Any, owner: Owner, product_id: int, families: Iterable[str],
