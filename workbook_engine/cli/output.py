@@ -6,6 +6,13 @@ that does not fit the terminal, the table is printed wider than the terminal rat
 in a pipe it is printed at its natural width, one row per line. ``--json`` and ``--csv``
 print every listing for scripts and spreadsheets.
 
+Money is never a float, and is written at its currency's digits (the services round every
+amount they return to its product's ``currency_digits``): in a table or a record with its
+thousands grouped ("16,707.18", :func:`workbook_engine.money.money_text`); in CSV as a plain
+number a spreadsheet reads as one, no grouping, a decimal point ("16707.18"); in JSON as a
+string holding that exact number ("16707.18"), so that a script reads it as a decimal
+without a float's rounding (docs/operations.md).
+
 Consoles are made on first use (not at import), so they see the terminal of the process
 that prints.
 """
@@ -25,12 +32,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from workbook_engine.money import money_text
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV (for a spreadsheet).")]
+JsonOption = Annotated[bool, typer.Option(
+    "--json", help="Print JSON for scripts (amounts as strings: \"16707.18\").")]
+CsvOption = Annotated[bool, typer.Option(
+    "--csv", help="Print CSV for a spreadsheet (amounts as plain numbers: 16707.18).")]
 
 
 @cache
@@ -71,7 +82,21 @@ def print_json(data: Any) -> None:
 
 
 def cell_text(value: Any) -> str:
-    """How a value reads in a table or CSV cell."""
+    """How a value reads in a table's or a record's cell (an amount: "16,707.18")."""
+    if isinstance(value, Decimal):
+        return money_text(value, None)
+    return _plain_text(value)
+
+
+def csv_text(value: Any) -> str:
+    """How a value reads in a CSV cell (an amount: "16707.18", as a spreadsheet reads a
+    number in any locale's import)."""
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    return _plain_text(value)
+
+
+def _plain_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -94,7 +119,7 @@ def print_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([cell_text(v) for v in row])
+        writer.writerow([csv_text(v) for v in row])
 
 
 def make_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:

@@ -76,8 +76,9 @@ def _decider(ctx: typer.Context, engine: Any, by: str | None) -> str:
 
 
 def _money(value: Any, view: dict[str, Any]) -> str:
-    """An amount of a submission as its office writes it ("7,045.90")."""
-    return money_text(value, decimal_comma=bool(view.get("decimal_comma")))
+    """An amount of a submission (at its currency's digits) as its office writes it
+    ("7,045.90", or "7.045,90")."""
+    return money_text(value, None, decimal_comma=bool(view.get("decimal_comma")))
 
 
 def register(app: typer.Typer) -> None:

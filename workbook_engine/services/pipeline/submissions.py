@@ -16,13 +16,15 @@ cells as its errors.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workbook_engine.intake.faults import fault_point
+from workbook_engine.money import round_money
 from workbook_engine.db.uow import UnitOfWork
 from workbook_engine.domain import AuditRecord, GeneratedWorkbook, Office, Staff, Submission
 from workbook_engine.domain.enums import SubmissionStatus
@@ -85,7 +87,53 @@ def _names(session: Session, *ids: int | None) -> list[str | None]:
     return result
 
 
-def _summary(session: Session, sub: Submission, rules: Rules) -> dict[str, Any]:
+def currency_digits(session: Session, workbook_ids: Iterable[str | None]) -> dict[str, int]:
+    """The currency's digits of each generated workbook named (a collection sheet's amounts
+    are in one currency; an import workbook's, none: 2), in one query."""
+    wanted = {i for i in workbook_ids if i is not None}
+    if not wanted:
+        return {}
+    digits = GeneratedWorkbook.expected["currency_digits"].as_integer()
+    return {workbook_id: DEFAULT_DIGITS if value is None else int(value)
+            for workbook_id, value in session.execute(
+                select(GeneratedWorkbook.id, digits).where(GeneratedWorkbook.id.in_(wanted)))}
+
+
+DEFAULT_DIGITS = 2
+"""The digits of an amount of a workbook that names no currency."""
+
+
+def _at_digits(value: Any, digits: int) -> Any:
+    """An amount (Decimal, or text in a submission's stored JSON) rounded to the currency's
+    digits, of the same type; anything else as it is."""
+    if isinstance(value, Decimal | str) and value != "":
+        try:
+            rounded = round_money(value, digits)
+        except (TypeError, ValueError):
+            return value
+        return rounded if isinstance(value, Decimal) else str(rounded)
+    return value
+
+
+def _posting_at(posting: Any, digits: int) -> Any:
+    """What a submission posted, its amounts and balances at the currency's digits (the
+    balances before and after were stored at the database's scale)."""
+    if not isinstance(posting, dict):
+        return posting
+    view = {k: _at_digits(v, digits) if k in ("collected", "paid_out") else v
+            for k, v in posting.items()}
+    for key, fields in (("movements", ("amount",)), ("accounts", ("before", "after"))):
+        if isinstance(posting.get(key), list):
+            view[key] = [{k: _at_digits(v, digits) if k in fields else v
+                          for k, v in item.items()} if isinstance(item, dict) else item
+                         for item in posting[key]]
+    if isinstance(posting.get("typed"), dict):
+        view["typed"] = {k: _at_digits(v, digits) for k, v in posting["typed"].items()}
+    return view
+
+
+def _summary(session: Session, sub: Submission, rules: Rules,
+             digits: int = DEFAULT_DIGITS) -> dict[str, Any]:
     submitted_by, officer, decided_by = _names(session, sub.submitted_by_id,
                                                sub.loan_officer_id, sub.decided_by_id)
     office = session.get(Office, sub.office_id) if sub.office_id else None
@@ -98,7 +146,8 @@ def _summary(session: Session, sub: Submission, rules: Rules) -> dict[str, Any]:
         "original_name": sub.original_name, "received_at": sub.received_at,
         "submitted_by": submitted_by, "loan_officer": officer, "center_id": sub.center_id,
         "meeting_date": sub.meeting_date, "error_count": sub.error_count,
-        "cash_collected": sub.cash_collected, "cash_paid_out": sub.cash_paid_out,
+        "cash_collected": round_money(sub.cash_collected, digits),
+        "cash_paid_out": round_money(sub.cash_paid_out, digits),
         "decided_by": decided_by, "decided_at": sub.decided_at,
         "report_xlsx": sub.report_xlsx_path, "report_html": sub.report_html_path,
         "decimal_comma": locale.decimal_comma,  # how its office writes amounts
@@ -114,7 +163,10 @@ def list_submissions(ctx: AppContext, *, status: str | None = None) -> list[dict
         query = select(Submission).order_by(Submission.id.desc())
         if status is not None:
             query = query.where(Submission.status == SubmissionStatus(status))
-        return [_summary(session, sub, ctx.rules) for sub in session.scalars(query)]
+        found = list(session.scalars(query))
+        digits = currency_digits(session, (sub.workbook_id for sub in found))
+        return [_summary(session, sub, ctx.rules,
+                         digits.get(sub.workbook_id or "", DEFAULT_DIGITS)) for sub in found]
 
 
 def show_submission(ctx: AppContext, submission_id: int) -> dict[str, Any]:
@@ -122,10 +174,13 @@ def show_submission(ctx: AppContext, submission_id: int) -> dict[str, Any]:
     with ctx.session_factory() as session:
         sub = get_or_fail(session, Submission, submission_id, "submission")
         content = sub.content or {}
-        return {**_summary(session, sub, ctx.rules), "sha256": sub.file_sha256,
+        digits = currency_digits(session, [sub.workbook_id]).get(sub.workbook_id or "",
+                                                                 DEFAULT_DIGITS)
+        return {**_summary(session, sub, ctx.rules, digits), "sha256": sub.file_sha256,
                 "sender_email": sub.sender_email, "decision_reason": sub.decision_reason,
                 "posted_at": sub.posted_at, "errors": content.get("errors", []),
-                "posting": content.get("posting"), "history": history(session, sub.id)}
+                "posting": _posting_at(content.get("posting"), digits),
+                "history": history(session, sub.id)}
 
 
 def check_decider(session: Session, reference: str, sub: Submission, what: str) -> Staff:
