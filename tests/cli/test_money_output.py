@@ -18,15 +18,6 @@ from workbook_engine.money import money_text
 AT_TWO_DIGITS = re.compile(r"^-?\d+\.\d\d$")
 
 
-@pytest.fixture(scope="module")
-def toured(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A home after the demo's tour: a sheet returned twice, the second one posted."""
-    home = tmp_path_factory.mktemp("toured")
-    done = cli(home, "demo")
-    assert done.returncode == 0, done.stderr
-    return home
-
-
 def _run(home: Path, *args: str) -> str:
     done = cli(home, *args)
     assert done.returncode == 0, done.stderr
