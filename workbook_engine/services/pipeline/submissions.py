@@ -37,11 +37,11 @@ from workbook_engine.errors.returned import (
     SAME_PERSON,
     STALE,
 )
-from workbook_engine.errors.general import INVALID_VALUE, WRONG_STATE
+from workbook_engine.errors.general import INVALID_VALUE, NOT_FOUND, WRONG_STATE
 from workbook_engine.domain.posting_plan import PostingPlan, SheetEntries, plan_posting
 from workbook_engine.services.collection.posting import CellFailure, PostingRefused, post_plan
 from workbook_engine.services.collection.rules import collection_rules
-from workbook_engine.services.pipeline.approval_queue import supervises
+from workbook_engine.services.pipeline.approval_queue import supervises, visible_to
 from workbook_engine.services.pipeline.import_kinds import signed_import
 from workbook_engine.rules import Rules
 from workbook_engine.services.context import AppContext
@@ -154,13 +154,18 @@ def _summary(session: Session, sub: Submission, rules: Rules,
     }
 
 
-def list_submissions(ctx: AppContext, *, status: str | None = None) -> list[dict[str, Any]]:
-    """Submissions, newest first, optionally of one status."""
+def list_submissions(ctx: AppContext, *, status: str | None = None,
+                     viewer_id: int | None = None) -> list[dict[str, Any]]:
+    """Submissions, newest first, optionally of one status; with ``viewer_id``, only those
+    that member of staff may see (the approval queue's rule)."""
     if status is not None and status not in {s.value for s in SubmissionStatus}:
         raise EngineError(INVALID_VALUE, f"Status '{status}' is not one of "
                           + ", ".join(s.value for s in SubmissionStatus) + ".")
     with ctx.session_factory() as session:
         query = select(Submission).order_by(Submission.id.desc())
+        if viewer_id is not None:
+            viewer = get_or_fail(session, Staff, viewer_id, "member of staff")
+            query = query.where(visible_to(session, viewer))
         if status is not None:
             query = query.where(Submission.status == SubmissionStatus(status))
         found = list(session.scalars(query))
@@ -169,10 +174,17 @@ def list_submissions(ctx: AppContext, *, status: str | None = None) -> list[dict
                          digits.get(sub.workbook_id or "", DEFAULT_DIGITS)) for sub in found]
 
 
-def show_submission(ctx: AppContext, submission_id: int) -> dict[str, Any]:
-    """One submission: its summary, errors, posting result and history."""
+def show_submission(ctx: AppContext, submission_id: int,
+                    viewer_id: int | None = None) -> dict[str, Any]:
+    """One submission: its summary, errors, posting result and history; with ``viewer_id``,
+    refused as not found when that member of staff may not see it."""
     with ctx.session_factory() as session:
         sub = get_or_fail(session, Submission, submission_id, "submission")
+        if viewer_id is not None and not session.scalar(
+                select(Submission.id).where(Submission.id == submission_id, visible_to(
+                    session, get_or_fail(session, Staff, viewer_id, "member of staff")))):
+            raise EngineError(NOT_FOUND, f"There is no submission with id {submission_id} "
+                              "that you may see.", entity="submission", id=str(submission_id))
         content = sub.content or {}
         digits = currency_digits(session, [sub.workbook_id]).get(sub.workbook_id or "",
                                                                  DEFAULT_DIGITS)
