@@ -143,6 +143,7 @@ def _template() -> Template:
     environment = Environment(loader=FileSystemLoader(TEMPLATES),
                               autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
                               lstrip_blocks=True, auto_reload=False)
+    environment.filters["money"] = "{:,.2f}".format
     return environment.get_template("report.html.j2")
 
 

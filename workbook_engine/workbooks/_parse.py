@@ -333,6 +333,9 @@ def _formula_cells(xml: bytes) -> dict[tuple[int, int], str] | None:
         body = xml[end + 2:]
     if _MARKUP_DECLARATION.search(body) or b"\x00" in body:
         return None  # also UTF-16 (a byte-order mark, or no declaration)
+    simple = _simple_formulas(body)
+    if simple is not None:
+        return simple
     starts = [m.start() for m in _CELL_START.finditer(body)]
     scan = _FormulaScan()
     done = 0  # where the last cell scanned ends
@@ -357,6 +360,49 @@ def _formula_cells(xml: bytes) -> dict[tuple[int, int], str] | None:
             return None
         done = end.end()
     return scan.out
+
+
+# A cell whose first child is a formula without attributes (not shared, not an array), and
+# that holds nothing but it and its cached value: what the engine's writer, and most
+# producers for a plain formula, write. No prefix, no entity, no carriage return (nothing for
+# an XML parser to replace in the formula's text).
+_W = rb"[ \t\r\n]"
+_SIMPLE_FORMULA_CELL = re.compile(
+    rb'<c((?:' + _W + rb'+[A-Za-z_][\w.\-:]*="[^"<&]*")*)' + _W + rb'*>' + _W + rb'*'
+    rb'(<f>)([^<&\r]*)</f' + _W + rb'*>' + _W + rb'*'
+    rb'(?:<v' + _W + rb'*/>|<v>[^<&]*</v' + _W + rb'*>)?' + _W + rb'*</c' + _W + rb'*>')
+_ATTRIBUTE = re.compile(rb'([A-Za-z_][\w.\-:]*)="([^"]*)"')
+_AFTER_F = frozenset(b" \t\r\n\x0b\x0c/>")  # what ends ``<f`` in _FORMULA_START
+
+
+def _simple_formulas(body: bytes) -> dict[tuple[int, int], str] | None:
+    """The formulas of a sheet XML (markup without comments, CDATA or processing
+    instructions) when every formula is in a simple cell (``_SIMPLE_FORMULA_CELL``): each
+    ``<f`` matched from its cell's start tag, the ``<`` before it, with no parser; else None.
+    What pyexpat reads from those cells: the text of the ``<f>``, under the cell's ``r``."""
+    if b":f" in body:  # perhaps a formula with a namespace prefix
+        return None
+    out: dict[tuple[int, int], str] = {}
+    at = body.find(b"<f")
+    while at >= 0:
+        if at + 2 < len(body) and body[at + 2] in _AFTER_F:
+            cell = _SIMPLE_FORMULA_CELL.match(body, body.rfind(b"<", 0, at))
+            if cell is None or cell.start(2) != at:
+                return None
+            attributes = _ATTRIBUTE.findall(cell.group(1))
+            names = {name for name, _ in attributes}
+            if len(names) != len(attributes):
+                return None  # a repeated attribute: not well-formed
+            ref, text = dict(attributes).get(b"r"), cell.group(3)
+            if ref and text:
+                try:
+                    out[split_ref(ref.decode("utf-8"))] = "=" + text.decode("utf-8")
+                except UnicodeDecodeError:
+                    return None
+                except ValueError:
+                    pass  # not a cell reference: pyexpat's reading skips it too
+        at = body.find(b"<f", at + 2)
+    return out
 
 
 def _formulas_streamed(path: str, part: str) -> dict[tuple[int, int], str]:

@@ -253,7 +253,7 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
             # when it also makes the file too large once decompressed.
             for part, sheet in sheet_parts.items():
                 if part in by_name:
-                    _check_dimension(sheet, _peek(path, by_name[part]), limits)
+                    _check_dimension(sheet, _peek(f, by_name[part], file_size), limits)
         if declared > limits.max_uncompressed_bytes:
             raise _bomb(f"declared uncompressed size {declared} > {limits.max_uncompressed_bytes}")
         # after the sheet count, so that 3000 sheets is reported as too many sheets
@@ -294,15 +294,35 @@ def _check_row_count(sheet: SheetPart, rows: int, limits: ReadLimits) -> None:
         )
 
 
-def _peek(path: Path, info: zipfile.ZipInfo) -> bytes:
+def _peek(f: BinaryIO, info: zipfile.ZipInfo, file_size: int) -> bytes:
     """The first bytes of a member, inflated no further than that (for its <dimension>);
     b"" when they cannot be read: the full, counted inflation that follows says why."""
-    if info.flag_bits & 0x1:
+    if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED,
+                                                          zipfile.ZIP_DEFLATED):
         return b""
     try:
-        with zipfile.ZipFile(path) as zf, zf.open(info) as stream:
-            return stream.read(_HEAD_KEEP)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError):
+        f.seek(info.header_offset)
+        local = f.read(30)
+        if len(local) < 30 or local[:4] != b"PK\x03\x04":
+            return b""
+        name_len, extra_len = struct.unpack_from("<HH", local, 26)
+        f.seek(info.header_offset + 30 + name_len + extra_len)
+        remaining = min(info.compress_size, max(0, file_size - f.tell()))
+        if info.compress_type == zipfile.ZIP_STORED:
+            return f.read(min(remaining, _HEAD_KEEP))
+        inflate = zlib.decompressobj(-15)
+        head: list[bytes] = []
+        kept = 0
+        while remaining > 0 and kept < _HEAD_KEEP and not inflate.eof:
+            chunk = f.read(min(_CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            out = inflate.decompress(chunk, _HEAD_KEEP - kept)
+            head.append(out)
+            kept += len(out)
+        return b"".join(head)
+    except (zlib.error, OSError, ValueError):
         return b""
 
 
