@@ -18,17 +18,18 @@ MWANGI = "mwangi.njoroge@demo-mfi.example"   # runs the Kisumu groups that meet 
 
 def _sheet(home: Path, out: Path, *, group: bool) -> Path:
     """A fresh sheet of a Kisumu group meeting alone, or of a Nairobi center not Otieno's."""
+    supervisor = "Peter Ochieng" if group else "Grace Wambui"  # who lists and writes it
     if group:
-        rows = json.loads(cli(home, "groups", "list", "--json").stdout)
+        rows = json.loads(cli(home, "--as", supervisor, "groups", "list", "--json").stdout)
         [pick, *_] = [g for g in rows if g["office"] == "Kisumu" and not g["center"]]
         which = ["--group", str(pick["id"])]
     else:
-        rows = json.loads(cli(home, "centers", "list", "--json").stdout)
+        rows = json.loads(cli(home, "--as", supervisor, "centers", "list", "--json").stdout)
         [pick, *_] = [c for c in rows if c["office"] == "Nairobi East"
                       and c["staff"] != "Otieno Odhiambo"]
         which = ["--center", str(pick["id"])]
-    made = cli(home, "--as", "Grace Wambui" if not group else "Peter Ochieng", "sheets",
-               "collection", *which, "--out", str(out), "--json")
+    made = cli(home, "--as", supervisor, "sheets", "collection", *which, "--out", str(out),
+               "--json")
     assert made.returncode == 0, made.stderr
     return Path(json.loads(made.stdout)[0]["path"])
 
