@@ -134,15 +134,20 @@ def split_evenly(total: Decimal, parts: int, digits: int) -> list[Decimal]:
     return [part] * (parts - 1) + [last]
 
 
-def money_text(value: Decimal | int | str | None, digits: int = 2, *,
+def money_text(value: Decimal | int | str | None, digits: int | None = 2, *,
                decimal_comma: bool = False) -> str:
     """An amount as a person reads it: rounded to the currency's digits, thousands grouped
     (``Decimal("7045.9")`` -> "7,045.90"; with a decimal comma, as an office whose locale in
     ``rules/locales.yaml`` has ``decimal_separator: ","`` writes it, "7.045,90"); None -> "".
+    ``digits=None``: an amount already rounded to its currency's digits keeps them
+    (``Decimal("16707.18")`` -> "16,707.18", ``Decimal("1500")`` -> "1,500"). The one way
+    the command line, the web pages and the reports write an amount for a person.
     A float is refused, as everywhere."""
     if value is None or value == "":
         return ""
-    text = f"{round_money(to_decimal(value), digits):,.{digits}f}"
+    amount = to_decimal(value)
+    text = (f"{amount:,f}" if digits is None
+            else f"{round_money(amount, digits):,.{digits}f}")
     if decimal_comma:
         text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
     return text

@@ -18,17 +18,18 @@ MWANGI = "mwangi.njoroge@demo-mfi.example"   # runs the Kisumu groups that meet 
 
 def _sheet(home: Path, out: Path, *, group: bool) -> Path:
     """A fresh sheet of a Kisumu group meeting alone, or of a Nairobi center not Otieno's."""
+    supervisor = "Peter Ochieng" if group else "Grace Wambui"  # who lists and writes it
     if group:
-        rows = json.loads(cli(home, "groups", "list", "--json").stdout)
+        rows = json.loads(cli(home, "--as", supervisor, "groups", "list", "--json").stdout)
         [pick, *_] = [g for g in rows if g["office"] == "Kisumu" and not g["center"]]
         which = ["--group", str(pick["id"])]
     else:
-        rows = json.loads(cli(home, "centers", "list", "--json").stdout)
+        rows = json.loads(cli(home, "--as", supervisor, "centers", "list", "--json").stdout)
         [pick, *_] = [c for c in rows if c["office"] == "Nairobi East"
                       and c["staff"] != "Otieno Odhiambo"]
         which = ["--center", str(pick["id"])]
-    made = cli(home, "--as", "Grace Wambui" if not group else "Peter Ochieng", "sheets",
-               "collection", *which, "--out", str(out), "--json")
+    made = cli(home, "--as", supervisor, "sheets", "collection", *which, "--out", str(out),
+               "--json")
     assert made.returncode == 0, made.stderr
     return Path(json.loads(made.stdout)[0]["path"])
 
@@ -66,8 +67,9 @@ def test_an_inbox_drop_by_a_mapped_login_follows_the_same_rule(home: Path,
     shutil.copy(sheet, own / "inbox" / sheet.name)
     run = cli(own, "watch", "--once", "--json")
     assert run.returncode in (0, 1), run.stderr
-    listed = json.loads(cli(own, "--as", "Peter Ochieng", "submissions", "list",
-                            "--json").stdout)
+    # listed as who dropped it: a file refused for a group not his is his office's, and
+    # the Kisumu supervisor does not see it (nor does the web's queue show it to him)
+    listed = json.loads(cli(own, "--as", OTIENO, "submissions", "list", "--json").stdout)
     dropped = max((s for s in listed if s["original_name"] == sheet.name),
                   key=lambda s: s["id"])
     assert (dropped["status"], dropped["submitted_by"]) == ("invalid", "Otieno Odhiambo")

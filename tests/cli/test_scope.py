@@ -65,3 +65,48 @@ def test_an_unknown_name_given_to_a_read_is_refused_not_ignored(home: Path) -> N
     assert refused.returncode == 1
     assert "Nobody Here" in refused.stderr
     assert refused.stdout == ""
+
+
+WANJIRU = "Wanjiru Kamau"                    # a Nairobi East loan officer
+
+
+def _listed(home: Path, *args: str) -> list[dict]:
+    done = cli(home, *args, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_lists_show_only_what_the_member_of_staff_named_may_see(home: Path) -> None:
+    """`clients list` named as a Kisumu loan officer listed every Nairobi client too, whose
+    pages the same command refuses (issue 20's rule held for pages, not for lists)."""
+    everyone = _listed(home, "clients", "list")
+    assert {c["office"] for c in everyone} == {"Nairobi East", "Kisumu"}
+    kisumu = _listed(home, "--as", MWANGI, "clients", "list")
+    assert kisumu and {c["office"] for c in kisumu} == {"Kisumu"}
+    own = _listed(home, "--as", WANJIRU, "clients", "list")
+    assert own and {c["staff"] for c in own} <= {WANJIRU, None}
+    assert len(own) < len([c for c in everyone if c["office"] == "Nairobi East"])
+    assert {c["id"] for c in _listed(home, "--as", FAITH, "clients", "list")} == {
+        c["id"] for c in everyone if c["office"] == "Nairobi East"}
+    for listing in (("centers", "list"), ("groups", "list")):
+        assert _listed(home, *listing) and all(
+            r["office"] == "Kisumu" for r in _listed(home, "--as", MWANGI, *listing))
+        runs = _listed(home, "--as", WANJIRU, *listing)
+        assert runs and len(runs) < len(_listed(home, *listing))
+    centers = _listed(home, "--as", WANJIRU, "centers", "list")
+    assert {c["staff"] for c in centers} == {WANJIRU}
+    csv_rows = cli(home, "--as", MWANGI, "clients", "list", "--csv").stdout.splitlines()
+    assert len(csv_rows) == len(kisumu) + 1
+
+
+def test_submissions_are_listed_and_shown_to_who_may_see_them(toured: Path) -> None:
+    assert len(_listed(toured, "submissions", "list")) == 2
+    assert len(_listed(toured, "--as", WANJIRU, "submissions", "list")) == 2
+    assert len(_listed(toured, "--as", "Grace Wambui", "submissions", "list")) == 2
+    assert _listed(toured, "--as", MWANGI, "submissions", "list") == []
+    assert _listed(toured, "--as", "Peter Ochieng", "submissions", "list") == []
+    refused = cli(toured, "--as", MWANGI, "submissions", "show", "1")
+    assert refused.returncode == 1
+    assert "There is no submission with id 1 that you may see" in " ".join(
+        refused.stderr.split())
+    assert cli(toured, "--as", WANJIRU, "submissions", "show", "1").returncode == 0

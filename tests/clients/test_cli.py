@@ -34,7 +34,7 @@ def test_show_is_a_readable_page(home: Path) -> None:
     result = cli(home, "clients", "show", "1")
     assert result.returncode == 0, result.stderr
     for words in ("Amina Wanjiku (client 1)", "Personal details", "Office and status",
-                  "Biashara", "9256.41", "925.64", "150.00", "Status history"):
+                  "Biashara", "9,256.41", "925.64", "150.00", "Status history"):
         assert words in result.stdout
     assert "10000.0000" not in result.stdout
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from workbook_engine.domain import (
+    Group,
     Loan,
     LoanAllocation,
     LoanInstallment,
@@ -213,13 +214,40 @@ def test_migrated_savings_has_its_balance_as_an_opening_transaction(ctx: AppCont
         assert account is not None
         assert account.balance == D("1250.50")
         assert account.submitted_on == dt.date(2025, 7, 1)
-        assert account.activated_on == MIGRATION + dt.timedelta(days=1)
+        assert account.activated_on == dt.date(2025, 7, 1)  # its own, not the migration's
+        assert account.deposits_due_from == MIGRATION + dt.timedelta(days=1)
         assert [(t.type, t.amount, t.on_date) for t in account.transactions] == [
             (SavingsTransactionType.OPENING_BALANCE, D("1250.50"), MIGRATION)]
     with pytest.raises(EngineError, match="balance -5 is below zero"):
         migrate_savings(ctx, actor_id=None, migration_date=MIGRATION, row=SavingsMigration(
             office=None, product_id=ref.savings_products["Lazima"], group_id=group,
             balance=D(-5)))
+
+
+def test_a_migrated_account_is_active_from_its_own_date_and_owes_deposits_from_the_move(
+        ctx: AppContext) -> None:
+    """A mandatory account opened in the old system on 2025-07-01 is active since then (its
+    statement shows no transaction before its activation), yet its mandatory deposits are
+    due from the first meeting after the migration only: the old system's savings arrears
+    are not brought over."""
+    from workbook_engine.services.collection.due import compute_due
+
+    ref, group, client = _world(ctx)
+    account_id = migrate_savings(ctx, actor_id=None, migration_date=MIGRATION,
+                                 row=SavingsMigration(
+                                     office="Nairobi East",
+                                     product_id=ref.savings_products["Lazima"],
+                                     client_id=client, balance=D("400"),
+                                     opened_on=dt.date(2025, 7, 1)))
+    with ctx.session_factory() as s:
+        account = s.get(SavingsAccount, account_id)
+        assert account.activated_on == dt.date(2025, 7, 1)
+        assert min(t.on_date for t in account.transactions) >= account.activated_on
+        center = s.get(Group, group).center_id
+        sheet = compute_due(s, center_id=center, meeting_date=NEXT_MEETING, today=MIGRATION)
+        [row] = [r for r in sheet.rows if r.kind.value == "client" and r.entity_id == client]
+        recommended = account.effective_recommended_deposit
+        assert row.savings[account.product_id].amount == recommended  # one meeting's
 
 
 def test_dry_run_totals_equal_what_posting_creates(any_ctx: AppContext) -> None:

@@ -108,6 +108,11 @@ def test_a_fineract_portfolio_and_its_histories_balance_on_each_database(
     with ctx.session_factory() as s:
         account = s.scalar(select(SavingsAccount).where(SavingsAccount.external_id == "F-SV-1"))
         assert account.balance == D("1249.50")
+        # Active from the workbook's "Activation Date", not the day after it was processed:
+        # its statement starts with its activation, its history after it.
+        assert account.activated_on == dt.date(2025, 10, 1)
+        assert min(t.on_date for t in account.transactions) >= account.activated_on
+        assert account.deposits_due_from == TODAY + dt.timedelta(days=1)
         assert [t.type for t in sorted(account.transactions, key=lambda t: t.id)] == [
             SavingsTransactionType.MIGRATED_DEPOSIT, SavingsTransactionType.MIGRATED_DEPOSIT,
             SavingsTransactionType.MIGRATED_WITHDRAWAL]
@@ -196,3 +201,18 @@ def test_our_history_templates_post_on_the_engines_own_account_numbers(kilimani,
         float(owed - 100), float(owed - 150)]
     again = process_file(ctx, Path(repaid.report_xlsx), actor_id=None)
     assert "2 already imported" in again.message
+
+
+def test_a_fineract_account_without_an_activation_date_is_active_from_its_approval(
+        kilimani, tmp_path: Path) -> None:
+    ctx = kilimani.ctx
+    amani = _amani(ctx)
+    label = f"Amani Otieno({amani.id + 300})"
+    _approved(ctx, savings_workbook(tmp_path / "SavingsAccounts.xlsx", [FineractSavings(
+        "Nairobi East", label, "Hiari", staff_label("Wanjiru", "Kamau"), None, "F-SV-2",
+        submitted_on=dt.date(2025, 9, 20), approved_on=dt.date(2025, 9, 25))],
+        offices=["Nairobi East"], clients=[label], products=["Hiari"]))
+    with ctx.session_factory() as s:
+        account = s.scalar(select(SavingsAccount).where(SavingsAccount.external_id == "F-SV-2"))
+        assert (account.submitted_on, account.activated_on) == (
+            dt.date(2025, 9, 20), dt.date(2025, 9, 25))

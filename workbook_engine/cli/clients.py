@@ -138,9 +138,11 @@ def list_clients(
     limit: Annotated[Optional[int], typer.Option("--limit", help="At most this many.")] = None,
 ) -> None:
     """List clients."""
-    rows = _service("directory").list_clients(state(ctx).context(), office_id=office,
-                                              status=status, group_id=group, search=search,
-                                              limit=limit)
+    cli_state = state(ctx)
+    engine = cli_state.context()
+    rows = _service("directory").list_clients(engine, office_id=office, status=status,
+                                              group_id=group, search=search, limit=limit,
+                                              viewer_id=cli_state.viewer_id(engine))
     print_listing(rows, title="Clients", as_json=as_json, as_csv=as_csv, columns=[
         ("Id", "id"), ("Name", "name"), ("Status", "status"), ("Office", "office"),
         ("Loan officer", "staff"), ("Mobile", "mobile_no")])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,7 +35,7 @@ class CliState:
     today: str | None = None
     acting_as: str | None = None
     _ctx: AppContext | None = None
-    _acting_checked: bool = False
+    _resolved: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def context(self, *, require_schema: bool = True) -> AppContext:
         """The engine context; refuses politely when the database is not initialised."""
@@ -50,12 +50,18 @@ class CliState:
             self._ctx = AppContext(settings)
         if require_schema:
             ensure_initialised(self._ctx)
-            if self.acting_as and self.acting_as.strip() and not self._acting_checked:
+            if self.acting_as and self.acting_as.strip():
                 # --as is applied or refused, whatever the command: a name that is nobody's
                 # is refused before anything runs, a read as much as a change.
-                _active_staff(self._ctx, self.acting_as.strip(), "--as")
-                self._acting_checked = True
+                self._staff_id(self._ctx, self.acting_as.strip(), "--as")
         return self._ctx
+
+    def _staff_id(self, ctx: AppContext, reference: str, source: str) -> int:
+        """The active member of staff ``reference`` names, looked up once per command."""
+        key = (reference, source)
+        if key not in self._resolved:
+            self._resolved[key] = _active_staff(ctx, reference, source)
+        return self._resolved[key]
 
     def viewing(self, model: str, record_id: int, what: str) -> AppContext:
         """The context for reading one record: refused as not found when the member of staff
@@ -81,7 +87,7 @@ class CliState:
     def viewer_id(self, ctx: AppContext) -> int | None:
         """The member of staff named as acting, if any (reads need nobody)."""
         named = self.acting_reference(ctx)
-        return None if named is None else _active_staff(ctx, *named)
+        return None if named is None else self._staff_id(ctx, *named)
 
     def actor_id(self, ctx: AppContext) -> int | None:
         """The member of staff doing this change; refused when nobody is named, except while
@@ -89,7 +95,7 @@ class CliState:
         nobody (recorded as the system)."""
         named = self.acting_reference(ctx)
         if named is not None:
-            return _active_staff(ctx, *named)
+            return self._staff_id(ctx, *named)
         from workbook_engine.services.setup.lookup import has_active_supervisor
 
         with ctx.session_factory() as session:

@@ -29,9 +29,12 @@ def _list_command(app: typer.Typer, title: str, columns: list[tuple[str, str]],
         if office is not None and not filters:
             raise typer.BadParameter(f"{title.lower()} are not listed by office; leave it "
                                      "out", param_hint="'--office'")
-        engine = state(ctx).context()
-        rows = getattr(_directory(), lister)(engine, **({"office_id": office} if filters
-                                                        else {}))
+        cli_state = state(ctx)
+        engine = cli_state.context()
+        options: dict[str, Any] = {"office_id": office} if filters else {}
+        if lister in _SCOPED_LISTS:  # only what the member of staff named may see
+            options["viewer_id"] = cli_state.viewer_id(engine)
+        rows = getattr(_directory(), lister)(engine, **options)
         print_listing(rows, title=title, columns=columns, as_json=as_json, as_csv=as_csv)
 
     list_cmd.__doc__ = f"List {title.lower()}."
@@ -40,6 +43,10 @@ def _list_command(app: typer.Typer, title: str, columns: list[tuple[str, str]],
 
 _SCOPED = {"center": "Center", "group": "Group"}
 """The records whose page a member of staff named by ``--as`` sees only when they may."""
+
+_SCOPED_LISTS = {"list_centers", "list_groups"}
+"""The listings that show a member of staff named by ``--as`` only what they may see
+(offices and staff are everyone's to read)."""
 
 
 def _show_command(app: typer.Typer, what: str, shower: str) -> None:

@@ -6,6 +6,13 @@ that does not fit the terminal, the table is printed wider than the terminal rat
 in a pipe it is printed at its natural width, one row per line. ``--json`` and ``--csv``
 print every listing for scripts and spreadsheets.
 
+Money is never a float, and is written at its currency's digits (the services round every
+amount they return to its product's ``currency_digits``): in a table or a record with its
+thousands grouped ("16,707.18", :func:`workbook_engine.money.money_text`); in CSV as a plain
+number a spreadsheet reads as one, no grouping, a decimal point ("16707.18"); in JSON as a
+string holding that exact number ("16707.18"), so that a script reads it as a decimal
+without a float's rounding (docs/operations.md).
+
 Consoles are made on first use (not at import), so they see the terminal of the process
 that prints.
 """
@@ -25,12 +32,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from workbook_engine.money import money_text
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV (for a spreadsheet).")]
+JsonOption = Annotated[bool, typer.Option(
+    "--json", help="Print JSON for scripts (amounts as strings: \"16707.18\").")]
+CsvOption = Annotated[bool, typer.Option(
+    "--csv", help="Print CSV for a spreadsheet (amounts as plain numbers: 16707.18).")]
 
 
 @cache
@@ -71,7 +82,21 @@ def print_json(data: Any) -> None:
 
 
 def cell_text(value: Any) -> str:
-    """How a value reads in a table or CSV cell."""
+    """How a value reads in a table's or a record's cell (an amount: "16,707.18")."""
+    if isinstance(value, Decimal):
+        return money_text(value, None)
+    return _plain_text(value)
+
+
+def csv_text(value: Any) -> str:
+    """How a value reads in a CSV cell (an amount: "16707.18", as a spreadsheet reads a
+    number in any locale's import)."""
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    return _plain_text(value)
+
+
+def _plain_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -94,28 +119,88 @@ def print_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([cell_text(v) for v in row])
+        writer.writerow([csv_text(v) for v in row])
 
 
-def make_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    """A table in which no figure, date, id or file name is ever cut (see the module)."""
+_LONGEST_WORD = 24
+"""A word of free text longer than this may be broken (a URL in a note); shorter ones never
+are, nor is a word of a header."""
+
+
+def make_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
+               width: int | None = None) -> Table:
+    """A table in which no figure, date, id or file name is ever cut (see the module).
+
+    Every column is at least as wide as its longest unbreakable word: a figure, a date, a
+    file name, each word of its header, each word of a name; so a header wraps at its spaces
+    ("Submitted" / "by") and never inside a word, and no column shrinks to nothing. The
+    columns that wrap share what the others leave of ``width`` (default: the terminal's,
+    when printing to one; in a pipe the table keeps its natural width).
+    """
     from rich.table import Table
+    from rich.text import Text
 
     data = [list(row) for row in rows]
     table = Table(title=title, title_justify="left", title_style="bold")
+    specs = []
     for index, header in enumerate(columns):
         values = [row[index] for row in data if index < len(row) and row[index] is not None]
         texts = [cell_text(v) for v in values]
         whole = all(" " not in t and "\n" not in t for t in texts)
         figures = bool(values) and all(_is_figure(v) or _looks_like_amount(t)
                                        for v, t in zip(values, texts, strict=True))
-        table.add_column(header, justify="right" if figures else "left", no_wrap=whole,
-                         overflow="fold",
-                         min_width=max([len(t) for t in texts] + [len(header)]) if whole
-                         else None)
+        longest = max((len(word) for t in texts for word in t.split()), default=0)
+        least = max([len(word) for word in header.split()]
+                    + [longest if whole else min(longest, _LONGEST_WORD)])
+        natural = max(len(line) for t in [*texts, header] for line in t.split("\n"))
+        specs.append((header, figures, whole, least, natural))
+    shared = _share_width(specs, _terminal_width() if width is None else width)
+    for (header, figures, whole, least, _), fixed in zip(specs, shared, strict=True):
+        table.add_column(Text(header, no_wrap=False, overflow="fold"),
+                         justify="right" if figures else "left", no_wrap=whole,
+                         overflow="fold", min_width=least, width=fixed)
     for row in data:
         table.add_row(*(cell_text(v) for v in row))
     return table
+
+
+def _terminal_width() -> int | None:
+    out = console()
+    return out.width if out.is_terminal else None
+
+
+def _share_width(specs: Sequence[tuple[str, bool, bool, int, int]],
+                 width: int | None) -> list[int | None]:
+    """The width of each column that wraps, when the table's natural width is more than
+    ``width``: what the columns that never wrap leave is shared out evenly (the narrowest
+    columns first get all they need), none below its longest word. None: natural width."""
+    free = [None] * len(specs)
+    wrapping = [i for i, spec in enumerate(specs) if not spec[2]]
+    if width is None or not wrapping:
+        return free
+    chrome = 3 * len(specs) + 1  # a border and a space either side of every column
+    room = width - chrome - sum(spec[4] for spec in specs if spec[2])
+    least = [specs[i][3] for i in wrapping]
+    natural = [specs[i][4] for i in wrapping]
+    if sum(natural) <= room:
+        return free
+    if sum(least) >= room:
+        shares = least  # wider than the terminal: printed wider rather than cut
+    else:
+        low, high = 0, max(natural)  # the highest level every column may reach
+        while low < high:
+            level = (low + high + 1) // 2
+            if sum(min(n, max(m, level)) for m, n in zip(least, natural)) <= room:
+                low = level
+            else:
+                high = level - 1
+        shares = [min(n, max(m, low)) for m, n in zip(least, natural)]
+        for i in range(len(shares)):  # what is left of the room, a column at a time
+            if sum(shares) < room and shares[i] < natural[i]:
+                shares[i] += 1
+    for i, share in zip(wrapping, shares):
+        free[i] = share
+    return free
 
 
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -148,12 +233,15 @@ def print_renderable(renderable: Any) -> None:  # noqa: ANN401 - any rich render
     if width == out.width:
         out.print(renderable)
         return
-    terminal_width = out.width
-    out.width = width  # Console.print never prints wider than the console
+    # Console.print never prints wider than the console. Its size is set whole: with a width
+    # alone, a console on a terminal that says it is dumb (TERM=dumb) keeps 80 columns, and
+    # the table's columns of names were printed zero wide.
+    saved = out._width, out._height  # noqa: SLF001 - restored as they were (None: measured)
+    out.size = (width, out.height)
     try:
         out.print(renderable, crop=False)
     finally:
-        out.width = terminal_width
+        out._width, out._height = saved  # noqa: SLF001
 
 
 def print_record(title: str, fields: Iterable[tuple[str, Any]]) -> None:

@@ -29,6 +29,7 @@ from workbook_engine.cli.output import (
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.cli import USAGE
 from workbook_engine.errors.general import MISSING_VALUE, NOT_FOUND
+from workbook_engine.money import money_text
 
 if TYPE_CHECKING:
     from workbook_engine.services.context import AppContext
@@ -646,7 +647,8 @@ def _loans(app: typer.Typer) -> None:
             receipt_number=receipt)
         view = _views().show_loan(engine, loan)
         _done(as_json, {**view, "transaction_id": transaction},
-              f"Repayment recorded on loan {loan}; {view['outstanding']} outstanding.")
+              f"Repayment recorded on loan {loan}; {money_text(view['outstanding'], None)} "
+              "outstanding.")
 
 
 def _savings(app: typer.Typer) -> None:
@@ -698,7 +700,8 @@ def _savings(app: typer.Typer) -> None:
                 receipt_number=receipt)
             view = _views().show_savings(engine, account)
             _done(as_json, {**view, "transaction_id": transaction},
-                  f"{kind.capitalize()} recorded; balance {view['balance']}.")
+                  f"{kind.capitalize()} recorded; balance "
+                  f"{money_text(view['balance'], None)}.")
 
         command.__doc__ = f"Record a {kind} made at the office."
         return command

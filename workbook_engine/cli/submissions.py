@@ -76,8 +76,9 @@ def _decider(ctx: typer.Context, engine: Any, by: str | None) -> str:
 
 
 def _money(value: Any, view: dict[str, Any]) -> str:
-    """An amount of a submission as its office writes it ("7,045.90")."""
-    return money_text(value, decimal_comma=bool(view.get("decimal_comma")))
+    """An amount of a submission (at its currency's digits) as its office writes it
+    ("7,045.90", or "7.045,90")."""
+    return money_text(value, None, decimal_comma=bool(view.get("decimal_comma")))
 
 
 def register(app: typer.Typer) -> None:
@@ -122,7 +123,10 @@ def register(app: typer.Typer) -> None:
             callback=lambda value: one_of(value, "SubmissionStatus", "--status"))] = None,
             as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
         """List submissions, newest first."""
-        rows = _submissions().list_submissions(state(ctx).context(), status=status)
+        cli = state(ctx)
+        engine = cli.context()
+        rows = _submissions().list_submissions(engine, status=status,
+                                               viewer_id=cli.viewer_id(engine))
         if not (as_json or as_csv):  # amounts as the office writes them
             rows = [{**r, "cash_collected": _money(r["cash_collected"], r),
                      "cash_paid_out": _money(r["cash_paid_out"], r)} for r in rows]
@@ -137,7 +141,10 @@ def register(app: typer.Typer) -> None:
     def show_cmd(ctx: typer.Context, submission_id: Annotated[int, typer.Argument(
             metavar="ID")], as_json: JsonOption = False) -> None:
         """Show a submission: status, errors, posting and history."""
-        view = _submissions().show_submission(state(ctx).context(), submission_id)
+        cli = state(ctx)
+        engine = cli.context()
+        view = _submissions().show_submission(engine, submission_id,
+                                              viewer_id=cli.viewer_id(engine))
         if as_json:
             print_json(view)
             return

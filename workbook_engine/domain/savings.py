@@ -60,6 +60,10 @@ class SavingsAccount(CreatedAtMixin, Base):
     recommended_deposit: Mapped[Decimal | None] = money_column(default=None, nullable=True)
     submitted_on: Mapped[dt.date]
     activated_on: Mapped[dt.date | None]
+    # The first day mandatory deposits are expected (None: the activation). A migrated
+    # account is active from its own date in the old system, and owes deposits from the day
+    # after the migration only: the old system's savings arrears are not brought over.
+    deposits_due_from: Mapped[dt.date | None]
     closed_on: Mapped[dt.date | None]
     balance: Mapped[Decimal] = money_column()
 

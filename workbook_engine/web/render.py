@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.responses import HTMLResponse
 
-from workbook_engine.money import round_money
+from workbook_engine.money import money_text
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -18,10 +18,10 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 def money(value: Decimal | str | None, digits: int = 2) -> str:
     """1234.5 -> '1,234.50' (also an amount kept as text in a submission's JSON);
-    None -> ''."""
+    None -> '' (``money_text``, as the command line writes it)."""
     if value is None:
         return ""
-    return f"{round_money(Decimal(str(value)), digits):,.{digits}f}"
+    return money_text(Decimal(str(value)), digits)
 
 
 def when(value: dt.datetime | dt.date | None) -> str:

@@ -361,8 +361,13 @@ SAVINGS_COLUMNS = (
     _money("balance", "Balance", "The balance at the close of the migration date (in a Mifos "
            "X / Fineract workbook, which has none: 0, its transactions bring it).",
            mandatory=True, aliases=("Account Balance", "Balance")),
-    _date("opened_on", "Opened on", "When the account was opened in the old system (blank: "
-          "the migration date).", aliases=("Activation Date",)),
+    _date("opened_on", "Opened on", "When the account was opened in the old system: it is "
+          "active from that day (blank: the migration date); its mandatory deposits are due "
+          "from the first meeting after the migration.", aliases=("Activation Date",)),
+    _date("submitted_on", "Submitted On", "When it was submitted (its opening date).",
+          variant=FINERACT),
+    _date("approved_on", "Approved On", "When it was approved: its activation date when "
+          "'Activation Date' is blank.", variant=FINERACT),
     _money("recommended_deposit", "Recommended deposit", "This account's own recommended "
            "deposit (blank: the product's)."),
     _EXTERNAL,

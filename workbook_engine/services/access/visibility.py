@@ -92,6 +92,23 @@ def clients_visible_to(s: Session, viewer: Staff) -> Any:
     return own
 
 
+def centers_visible_to(s: Session, viewer: Staff) -> Any:
+    """The condition selecting the centers ``viewer`` may see (:func:`may_see_center`)."""
+    own = Center.staff_id == viewer.id
+    if viewer.is_supervisor or viewer.is_clerk:
+        return or_(Center.office_id.in_(office_subtree(s, viewer.office_id)), own)
+    return own
+
+
+def groups_visible_to(s: Session, viewer: Staff) -> Any:
+    """The condition selecting the groups ``viewer`` may see (:func:`may_see_group`)."""
+    own = or_(Group.staff_id == viewer.id,
+              Group.center_id.in_(select(Center.id).where(Center.staff_id == viewer.id)))
+    if viewer.is_supervisor or viewer.is_clerk:
+        return or_(Group.office_id.in_(office_subtree(s, viewer.office_id)), own)
+    return own
+
+
 def check_visible(s: Session, viewer_id: int | None, record: Any, what: str,
                   record_id: int) -> None:
     """Refuse as not found when ``viewer_id`` (None: no restriction, e.g. the command line)

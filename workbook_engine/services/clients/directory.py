@@ -22,7 +22,13 @@ from workbook_engine.domain import (
 from workbook_engine.domain.calendar import describe, next_meeting_on_or_after
 from workbook_engine.services.collection.calendars import office_holidays
 from workbook_engine.services.context import AppContext
-from workbook_engine.services.access.visibility import may_see_center, office_subtree
+from workbook_engine.services.access.visibility import (
+    centers_visible_to,
+    clients_visible_to,
+    groups_visible_to,
+    may_see_center,
+    office_subtree,
+)
 from workbook_engine.services.setup.lookup import get_or_fail
 
 
@@ -92,10 +98,19 @@ def center_view(s: Session, center: Center, today: Any) -> dict[str, Any]:
             **_calendar_view(s, center, today)}
 
 
+def _viewer(s: Session, viewer_id: int | None) -> Staff | None:
+    return None if viewer_id is None else get_or_fail(s, Staff, viewer_id, "member of staff")
+
+
 def list_centers(ctx: AppContext, office_id: int | None = None,
-                 staff_id: int | None = None) -> list[dict[str, Any]]:
+                 staff_id: int | None = None,
+                 viewer_id: int | None = None) -> list[dict[str, Any]]:
+    """Centers; with ``viewer_id``, only those that member of staff may see."""
     with ctx.session_factory() as s:
         query = select(Center).order_by(Center.id)
+        viewer = _viewer(s, viewer_id)
+        if viewer is not None:
+            query = query.where(centers_visible_to(s, viewer))
         if office_id is not None:
             query = query.where(Center.office_id == office_id)
         if staff_id is not None:
@@ -123,9 +138,14 @@ def group_view(s: Session, group: Group, today: Any) -> dict[str, Any]:
 
 
 def list_groups(ctx: AppContext, office_id: int | None = None,
-                center_id: int | None = None) -> list[dict[str, Any]]:
+                center_id: int | None = None,
+                viewer_id: int | None = None) -> list[dict[str, Any]]:
+    """Groups; with ``viewer_id``, only those that member of staff may see."""
     with ctx.session_factory() as s:
         query = select(Group).order_by(Group.id)
+        viewer = _viewer(s, viewer_id)
+        if viewer is not None:
+            query = query.where(groups_visible_to(s, viewer))
         if office_id is not None:
             query = query.where(Group.office_id == office_id)
         if center_id is not None:
@@ -151,9 +171,14 @@ def client_summary(client: Client) -> dict[str, Any]:
 
 def list_clients(ctx: AppContext, office_id: int | None = None, status: str | None = None,
                  group_id: int | None = None, search: str | None = None,
-                 limit: int | None = None) -> list[dict[str, Any]]:
+                 limit: int | None = None,
+                 viewer_id: int | None = None) -> list[dict[str, Any]]:
+    """Clients; with ``viewer_id``, only those that member of staff may see."""
     with ctx.session_factory() as s:
         query = select(Client).order_by(Client.id)
+        viewer = _viewer(s, viewer_id)
+        if viewer is not None:
+            query = query.where(clients_visible_to(s, viewer))
         if office_id is not None:
             query = query.where(Client.office_id == office_id)
         if status is not None:

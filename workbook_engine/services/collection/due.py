@@ -15,7 +15,8 @@ by its clients. The rules (domain notes, "What is due at a meeting"):
   interest at disbursement, that interest (installment 0) is due at the same meeting: it is
   added to the repayment cell of the product as a share marked ``at_disbursal``.
 * **Savings deposit** per savings product: mandatory: recommended x meetings from the
-  account's activation up to and including this one, minus all deposits so far, never below
+  account's activation (a migrated account: the day after the migration) up to and
+  including this one, minus all deposits so far, never below
   zero; voluntary: the recommended amount for this meeting only. Only the earliest-opened
   active account of a product appears for an owner. For group and center accounts, "per
   client" means the recommended amount times the active clients of the group (or center).
@@ -559,6 +560,7 @@ def _load_savings(session: Session, owners: _Owners) -> _SavingsFacts:
                SavingsAccount.client_id, SavingsAccount.group_id, SavingsAccount.center_id,
                SavingsAccount.status, SavingsAccount.recommended_deposit,
                SavingsAccount.activated_on, SavingsAccount.submitted_on,
+               SavingsAccount.deposits_due_from,
                SavingsAccount.balance, SavingsProduct.deposit_type,
                SavingsProduct.recommended_deposit.label("product_recommended"),
                SavingsProduct.deposit_unit, SavingsProduct.currency_digits)
@@ -639,7 +641,7 @@ class _Shares:
         after the meeting owes nothing for it), less what was logged for the member and an
         even part of what was deposited without naming a member (made at the office, or
         migrated), which counts for the members who were there when the account opened."""
-        opened = a.activated_on or a.submitted_on
+        opened = a.deposits_due_from or a.activated_on or a.submitted_on
         unnamed = paid.get(None, ZERO)
         founders = [m.id for m in members if (m.joined_on or opened) <= opened] or \
             [m.id for m in members]
@@ -704,7 +706,7 @@ def _savings_cells(facts: _SavingsFacts, shares: _Shares, posted: _Posted,
                 continue
             recommended = recommended * len(members)
         if deposit_type == SavingsDepositType.MANDATORY:
-            opened = a.activated_on or a.submitted_on
+            opened = a.deposits_due_from or a.activated_on or a.submitted_on
             due = max(recommended * shares.meetings(opened) - deposited, ZERO)
         else:
             due = recommended

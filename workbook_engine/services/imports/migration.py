@@ -25,9 +25,11 @@ The conventions (written for managers in docs/migration.md):
   allocations; what is due at the first meeting after migration is exactly the arrears plus
   the next installment.
 * A migrated savings account is opened with its balance as one ``opening_balance``
-  transaction on the migration date and is activated the day after, so mandatory deposits are
-  due from the first meeting after the migration (the balance is not a deposit made at a
-  meeting).
+  transaction on the migration date. It is active from its own date in the old system (its
+  activation date, else its opening date, else the migration date), so its statement and
+  its history agree; its mandatory deposits are due from the day after the migration
+  (``deposits_due_from``): from the first meeting after the move (the balance is not a
+  deposit made at a meeting, and the old system's savings arrears are not brought over).
 * A transaction history (Fineract's repayment and savings transaction workbooks) is replayed
   on loans and accounts already migrated, one transaction per row, in date order: a
   repayment as a ``migration`` loan transaction (allocated like any repayment, oldest
@@ -165,6 +167,8 @@ class SavingsMigration:
     opened_on: dt.date | None = None
     recommended_deposit: Decimal | None = None
     external_id: str | None = None
+    activated_on: dt.date | None = None
+    """The day the old system activated it (None: ``opened_on``, else the migration date)."""
 
 
 @dataclass
@@ -544,11 +548,12 @@ def migrate_savings_in(session: Session, row: SavingsMigration, migration_date: 
         raise EngineError(MIGRATION_FIGURES, f"The balance {balance} is below zero and "
                           f"product '{product.name}' allows no overdraft.", field="balance",
                           value=str(balance))
-    opened_on = row.opened_on or migration_date
-    if opened_on > migration_date:
-        raise EngineError(DATE_NOT_ALLOWED, f"The opening date {opened_on} is after the "
+    activated_on = row.activated_on or row.opened_on or migration_date
+    opened_on = min(row.opened_on or activated_on, activated_on)
+    if activated_on > migration_date:
+        raise EngineError(DATE_NOT_ALLOWED, f"The opening date {activated_on} is after the "
                           f"migration date {migration_date}.", field="opened on",
-                          value=str(opened_on))
+                          value=str(activated_on))
     if row.office is not None:
         owner_office = _savings_owner_office(session, row)
         if owner_office is not None and owner_office.name != row.office:
@@ -560,8 +565,9 @@ def migrate_savings_in(session: Session, row: SavingsMigration, migration_date: 
                            center_id=row.center_id,
                            recommended_deposit=row.recommended_deposit,
                            external_id=row.external_id)
-    # Activated after the migration date: mandatory deposits are due from the next meeting.
-    account.activated_on = migration_date + dt.timedelta(days=1)
+    # Active since its own date; mandatory deposits are due from the next meeting only.
+    account.activated_on = activated_on
+    account.deposits_due_from = migration_date + dt.timedelta(days=1)
     if balance != 0:
         if balance > 0:
             move_money(session, account, SavingsTransactionType.OPENING_BALANCE, balance,

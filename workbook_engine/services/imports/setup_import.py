@@ -863,7 +863,10 @@ def _post_savings(c: _Context) -> Posted:
     row = SavingsMigration(
         office=office.name, product_id=product.id, balance=v.get("balance") or Decimal(0),
         client_id=client.id if client else None, group_id=group.id if group else None,
-        center_id=center.id if center else None, opened_on=v.get("opened_on"),
+        center_id=center.id if center else None,
+        # Fineract's "Submitted On", and its "Activation Date" (blank: "Approved On")
+        opened_on=v.get("submitted_on") or v.get("opened_on") or v.get("approved_on"),
+        activated_on=v.get("opened_on") or v.get("approved_on") or v.get("submitted_on"),
         recommended_deposit=v.get("recommended_deposit"), external_id=v.get("external_id"))
     account = migrate_savings_in(c.session, row, as_of, c.uow.actor_id, c.source)
     c.uow.audit("savings.migrate", account, note=f"migrated as of {as_of} from a workbook")

@@ -16,13 +16,15 @@ cells as its errors.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from workbook_engine.intake.faults import fault_point
+from workbook_engine.money import round_money
 from workbook_engine.db.uow import UnitOfWork
 from workbook_engine.domain import AuditRecord, GeneratedWorkbook, Office, Staff, Submission
 from workbook_engine.domain.enums import SubmissionStatus
@@ -35,11 +37,11 @@ from workbook_engine.errors.returned import (
     SAME_PERSON,
     STALE,
 )
-from workbook_engine.errors.general import INVALID_VALUE, WRONG_STATE
+from workbook_engine.errors.general import INVALID_VALUE, NOT_FOUND, WRONG_STATE
 from workbook_engine.domain.posting_plan import PostingPlan, SheetEntries, plan_posting
 from workbook_engine.services.collection.posting import CellFailure, PostingRefused, post_plan
 from workbook_engine.services.collection.rules import collection_rules
-from workbook_engine.services.pipeline.approval_queue import supervises
+from workbook_engine.services.pipeline.approval_queue import supervises, visible_to
 from workbook_engine.services.pipeline.import_kinds import signed_import
 from workbook_engine.rules import Rules
 from workbook_engine.services.context import AppContext
@@ -92,7 +94,53 @@ def _names(session: Session, *ids: int | None) -> list[str | None]:
     return result
 
 
-def _summary(session: Session, sub: Submission, rules: Rules) -> dict[str, Any]:
+def currency_digits(session: Session, workbook_ids: Iterable[str | None]) -> dict[str, int]:
+    """The currency's digits of each generated workbook named (a collection sheet's amounts
+    are in one currency; an import workbook's, none: 2), in one query."""
+    wanted = {i for i in workbook_ids if i is not None}
+    if not wanted:
+        return {}
+    digits = GeneratedWorkbook.expected["currency_digits"].as_integer()
+    return {workbook_id: DEFAULT_DIGITS if value is None else int(value)
+            for workbook_id, value in session.execute(
+                select(GeneratedWorkbook.id, digits).where(GeneratedWorkbook.id.in_(wanted)))}
+
+
+DEFAULT_DIGITS = 2
+"""The digits of an amount of a workbook that names no currency."""
+
+
+def _at_digits(value: Any, digits: int) -> Any:
+    """An amount (Decimal, or text in a submission's stored JSON) rounded to the currency's
+    digits, of the same type; anything else as it is."""
+    if isinstance(value, Decimal | str) and value != "":
+        try:
+            rounded = round_money(value, digits)
+        except (TypeError, ValueError):
+            return value
+        return rounded if isinstance(value, Decimal) else str(rounded)
+    return value
+
+
+def _posting_at(posting: Any, digits: int) -> Any:
+    """What a submission posted, its amounts and balances at the currency's digits (the
+    balances before and after were stored at the database's scale)."""
+    if not isinstance(posting, dict):
+        return posting
+    view = {k: _at_digits(v, digits) if k in ("collected", "paid_out") else v
+            for k, v in posting.items()}
+    for key, fields in (("movements", ("amount",)), ("accounts", ("before", "after"))):
+        if isinstance(posting.get(key), list):
+            view[key] = [{k: _at_digits(v, digits) if k in fields else v
+                          for k, v in item.items()} if isinstance(item, dict) else item
+                         for item in posting[key]]
+    if isinstance(posting.get("typed"), dict):
+        view["typed"] = {k: _at_digits(v, digits) for k, v in posting["typed"].items()}
+    return view
+
+
+def _summary(session: Session, sub: Submission, rules: Rules,
+             digits: int = DEFAULT_DIGITS) -> dict[str, Any]:
     submitted_by, officer, decided_by = _names(session, sub.submitted_by_id,
                                                sub.loan_officer_id, sub.decided_by_id)
     office = session.get(Office, sub.office_id) if sub.office_id else None
@@ -105,34 +153,53 @@ def _summary(session: Session, sub: Submission, rules: Rules) -> dict[str, Any]:
         "original_name": sub.original_name, "received_at": sub.received_at,
         "submitted_by": submitted_by, "loan_officer": officer, "center_id": sub.center_id,
         "meeting_date": sub.meeting_date, "error_count": sub.error_count,
-        "cash_collected": sub.cash_collected, "cash_paid_out": sub.cash_paid_out,
+        "cash_collected": round_money(sub.cash_collected, digits),
+        "cash_paid_out": round_money(sub.cash_paid_out, digits),
         "decided_by": decided_by, "decided_at": sub.decided_at,
         "report_xlsx": sub.report_xlsx_path, "report_html": sub.report_html_path,
         "decimal_comma": locale.decimal_comma,  # how its office writes amounts
     }
 
 
-def list_submissions(ctx: AppContext, *, status: str | None = None) -> list[dict[str, Any]]:
-    """Submissions, newest first, optionally of one status."""
+def list_submissions(ctx: AppContext, *, status: str | None = None,
+                     viewer_id: int | None = None) -> list[dict[str, Any]]:
+    """Submissions, newest first, optionally of one status; with ``viewer_id``, only those
+    that member of staff may see (the approval queue's rule)."""
     if status is not None and status not in {s.value for s in SubmissionStatus}:
         raise EngineError(INVALID_VALUE, f"Status '{status}' is not one of "
                           + ", ".join(s.value for s in SubmissionStatus) + ".")
     with ctx.session_factory() as session:
         query = select(Submission).order_by(Submission.id.desc())
+        if viewer_id is not None:
+            viewer = get_or_fail(session, Staff, viewer_id, "member of staff")
+            query = query.where(visible_to(session, viewer))
         if status is not None:
             query = query.where(Submission.status == SubmissionStatus(status))
-        return [_summary(session, sub, ctx.rules) for sub in session.scalars(query)]
+        found = list(session.scalars(query))
+        digits = currency_digits(session, (sub.workbook_id for sub in found))
+        return [_summary(session, sub, ctx.rules,
+                         digits.get(sub.workbook_id or "", DEFAULT_DIGITS)) for sub in found]
 
 
-def show_submission(ctx: AppContext, submission_id: int) -> dict[str, Any]:
-    """One submission: its summary, errors, posting result and history."""
+def show_submission(ctx: AppContext, submission_id: int,
+                    viewer_id: int | None = None) -> dict[str, Any]:
+    """One submission: its summary, errors, posting result and history; with ``viewer_id``,
+    refused as not found when that member of staff may not see it."""
     with ctx.session_factory() as session:
         sub = get_or_fail(session, Submission, submission_id, "submission")
+        if viewer_id is not None and not session.scalar(
+                select(Submission.id).where(Submission.id == submission_id, visible_to(
+                    session, get_or_fail(session, Staff, viewer_id, "member of staff")))):
+            raise EngineError(NOT_FOUND, f"There is no submission with id {submission_id} "
+                              "that you may see.", entity="submission", id=str(submission_id))
         content = sub.content or {}
-        return {**_summary(session, sub, ctx.rules), "sha256": sub.file_sha256,
+        digits = currency_digits(session, [sub.workbook_id]).get(sub.workbook_id or "",
+                                                                 DEFAULT_DIGITS)
+        return {**_summary(session, sub, ctx.rules, digits), "sha256": sub.file_sha256,
                 "sender_email": sub.sender_email, "decision_reason": sub.decision_reason,
                 "posted_at": sub.posted_at, "errors": content.get("errors", []),
-                "posting": content.get("posting"), "history": history(session, sub.id)}
+                "posting": _posting_at(content.get("posting"), digits),
+                "history": history(session, sub.id)}
 
 
 def check_decider(session: Session, reference: str, sub: Submission, what: str) -> Staff:

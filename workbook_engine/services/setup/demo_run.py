@@ -11,6 +11,7 @@ from rich.console import Console
 
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import WRONG_STATE
+from workbook_engine.money import money_text
 from workbook_engine.services.clients import directory
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.ledger.integrity import CheckReport, run_check, summary_lines
@@ -115,8 +116,8 @@ def run_collection_loop(ctx: AppContext, console: Console) -> None:
     generated = generate_collection_sheets(ctx, actor_id=None, out_dir=ctx.settings.outbox,
                                            center_id=center.id, meeting_date=meeting)[0]
     console.print(f"Generated {generated.path} ({generated.rows} rows, to collect "
-                  f"{generated.total_collected:,.2f}, to pay out "
-                  f"{generated.total_paid_out:,.2f}).", highlight=False)
+                  f"{money_text(generated.total_collected, None)}, to pay out "
+                  f"{money_text(generated.total_paid_out, None)}).", highlight=False)
     with ctx.session_factory() as s:
         expected = s.get(GeneratedWorkbook, generated.workbook_id).expected
     header = {"payment_type": "Cash", "receipt_number": f"KIL-{meeting:%Y%m%d}",
@@ -154,7 +155,8 @@ def run_collection_loop(ctx: AppContext, console: Console) -> None:
     after = _balances(ctx, center.id)
     console.print(f"Submission {view['id']} {view['status']}: "
                   f"{len(view['posting']['movements'])} transactions; collected "
-                  f"{view['posting']['collected']}, paid out {view['posting']['paid_out']}.",
+                  f"{money_text(view['posting']['collected'], None)}, paid out "
+                  f"{money_text(view['posting']['paid_out'], None)}.",
                   highlight=False)
     console.print("Balances that changed:")
     for key, value in after.items():

@@ -746,6 +746,11 @@ def list_holidays(ctx: AppContext, office_id: int | None = None) -> list[dict[st
                 for h in s.scalars(query)]
 
 
+def _at_digits(amount: Decimal | None, digits: int) -> Decimal | None:
+    """A product's amount at its currency's digits (stored at the database's scale)."""
+    return None if amount is None else round_money(amount, digits)
+
+
 def loan_product_view(product: LoanProduct) -> dict[str, Any]:
     """Every field of a loan product."""
     return {"id": product.id, "name": product.name, "short_name": product.short_name,
@@ -757,7 +762,8 @@ def loan_product_view(product: LoanProduct) -> dict[str, Any]:
             "repayment_unit": product.repayment_unit,
             "number_of_repayments": product.number_of_repayments,
             "interest_deducted_at_disbursement": product.interest_deducted_at_disbursement,
-            "min_principal": product.min_principal, "max_principal": product.max_principal,
+            "min_principal": _at_digits(product.min_principal, product.currency_digits),
+            "max_principal": _at_digits(product.max_principal, product.currency_digits),
             "active": product.active}
 
 
@@ -767,7 +773,8 @@ def savings_product_view(product: SavingsProduct) -> dict[str, Any]:
             "currency_code": product.currency_code,
             "currency_digits": product.currency_digits,
             "deposit_type": product.deposit_type.value,
-            "recommended_deposit": product.recommended_deposit,
+            "recommended_deposit": _at_digits(product.recommended_deposit,
+                                              product.currency_digits),
             "deposit_unit": product.deposit_unit.value,
             "allow_overdraft": product.allow_overdraft, "active": product.active}
 
