@@ -21,8 +21,8 @@ from workbook_engine.domain import (
 )
 from workbook_engine.domain.enums import ChargeStatus, LoanStatus
 from workbook_engine.domain.posting_plan import plan_posting
-from workbook_engine.services.collection import posting as collection_posting
 from workbook_engine.services.collection.posting import PostingRefused, post_plan
+from workbook_engine.services.ledger import bulk
 from workbook_engine.services.ledger.loans import repay_loan
 
 D = Decimal
@@ -90,14 +90,16 @@ def test_half_way_failure_leaves_no_trace(kilimani, monkeypatch):
     wb = record_expected(kilimani)
     with kilimani.ctx.session_factory() as s:
         chiku = _client(s, "Chiku").id
-    real = collection_posting.move_money
+        group_fund = s.scalar(select(SavingsAccount.id).where(
+            SavingsAccount.group_id.isnot(None)))
+    real = bulk.Draft.save
 
-    def failing(*args, **kwargs):  # Chiku's share of the Group Fund deposit fails
-        if kwargs.get("client_id") == chiku and args[1].group_id is not None:
+    def failing(draft, key, kind, amount, source, client_id):  # Chiku's Group Fund share
+        if client_id == chiku and key == f"savings:{group_fund}":
             raise RuntimeError("disk full")
-        return real(*args, **kwargs)
+        return real(draft, key, kind, amount, source, client_id)
 
-    monkeypatch.setattr(collection_posting, "move_money", failing)
+    monkeypatch.setattr(bulk.Draft, "save", failing)
     with pytest.raises(PostingRefused) as caught:  # the defect is reported on its cell
         _post(kilimani, wb, entries(wb.expected, ALL_DUE, {"Amina Wanjiku": "P"}))
     assert [(c.error.code, c.name) for c in caught.value.cells] == [

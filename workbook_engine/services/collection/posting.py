@@ -1,20 +1,22 @@
 """Posting a collection sheet's plan: rehearsed when the sheet is processed, then for real.
 
-The same function, :func:`post_plan`, runs in both places:
+One computation runs in both places (:class:`_Posting` over the books loaded set-based,
+``services/ledger/bulk.py``; every rule and refusal is the ledger's, ``domain/ledger.py``):
 
-* **the rehearsal** (:func:`rehearse_posting`, when ``process`` reads a returned sheet) posts
-  the plan inside a savepoint that is rolled back, each cell in a savepoint of its own, and
-  turns whatever would fail into a catalogue error on the cell that causes it;
-* **the approval** posts the plan that was rehearsed and stored with the submission, inside
-  the approval's transaction: if any cell fails now (the world changed meanwhile), nothing
-  is posted and every failing cell is listed (:class:`PostingRefused`).
+* **the rehearsal** (:func:`rehearse_posting`, when ``process`` reads a returned sheet)
+  loads the accounts the plan moves and computes every cell, all of its movements or none,
+  and writes nothing; whatever would fail is a catalogue error on the cell that causes it;
+* **the approval** (:func:`post_plan`) loads and computes the plan that was rehearsed and
+  stored with the submission, on the books as they are then, and writes it (one executemany
+  per kind of row) only if no cell fails: if any cell fails now (the world changed
+  meanwhile), nothing is posted and every failing cell is listed (:class:`PostingRefused`).
 
 What it does, cell by cell in the plan's order (:mod:`domain.posting_plan`):
 
 * Every movement is dated the meeting date; the receipt date, receipt number and payment type
-  are recorded beside it, with the source cell (``<row key>/<column key>``). The database's
-  UNIQUE (source workbook, source cell, account) makes a second posting of the same cell
-  impossible.
+  are recorded beside it, with the source cell (``<row key>/<column key>``). A cell of this
+  workbook already posted into the account is refused before anything is written; the
+  database's UNIQUE (source workbook, source cell, account) is the last guard.
 * **Stale**: an account that money moves through is compared with its state when the sheet
   was generated (``expected["accounts"]``): a transaction entered elsewhere since, or a
   change of status (closed, disbursed), refuses the cell. A penalty charged since is not a
@@ -33,31 +35,20 @@ What it does, cell by cell in the plan's order (:mod:`domain.posting_plan`):
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from workbook_engine.domain import (
-    Attendance,
-    Charge,
-    ChargePayment,
-    Loan,
-    LoanTransaction,
-    SavingsAccount,
-    SavingsTransaction,
-)
-from workbook_engine.domain.enums import (
-    AttendanceCode,
-    LoanTransactionType,
-    SavingsTransactionType,
-)
+from workbook_engine.domain import Attendance
+from workbook_engine.domain.base import utcnow
+from workbook_engine.domain.enums import AttendanceCode, SavingsTransactionType
+from workbook_engine.domain.ledger import SavingsState
 from workbook_engine.domain.posting_plan import (
     Movement,
     MovementKind,
@@ -72,9 +63,16 @@ from workbook_engine.errors.returned import (
     POSTING_REFUSED,
     STALE,
 )
-from workbook_engine.services.ledger.charges import pay
-from workbook_engine.services.ledger.loans import MoneyMovementSource, disburse, repay
-from workbook_engine.services.ledger.savings import move_money
+from workbook_engine.services.ledger.bulk import (
+    Books,
+    Draft,
+    Entry,
+    MeetingKey,
+    load_books,
+    update_by_id,
+    write_draft,
+)
+from workbook_engine.services.ledger.loans import MoneyMovementSource
 
 log = logging.getLogger("workbook_engine.posting")
 ZERO = Decimal(0)
@@ -103,10 +101,6 @@ class CellFailure:
                 "row_key": self.row_key, "client": self.name}
 
 
-class _Isolate(Exception):
-    """A cell failed after writing part of itself: post again, each cell isolated."""
-
-
 class PostingRefused(Exception):
     """Posting stopped: some cells cannot be posted (nothing was posted)."""
 
@@ -123,7 +117,8 @@ class PostedMovement:
     source_cell: str
     account: str
     amount: Decimal
-    transaction_id: int
+    transaction_id: int | None
+    """None when rehearsed (nothing was written)."""
     client_id: int | None = None
 
 
@@ -176,13 +171,32 @@ def post_plan(session: Session, plan: PostingPlan, *, expected: Mapping[str, Any
               actor_id: int | None) -> PostingResult:
     """Post a plan inside the caller's transaction (see the module docstring).
 
-    Raises :class:`PostingRefused` listing every cell that cannot be posted; the caller's
-    transaction must then be rolled back (cells that could be posted were written).
+    The accounts are loaded, every movement computed by the ledger's rules, and only when no
+    cell fails is anything written (one executemany per kind of row). Raises
+    :class:`PostingRefused` listing every cell that cannot be posted; nothing was written.
     """
-    result = _Posting(session, plan, expected, workbook_id, submission_id, actor_id).run()
-    if result.failures:
-        raise PostingRefused(result.failures)
-    return result
+    posting = _Posting(plan, expected, workbook_id, submission_id)
+    for attempt in (1, 2):
+        result, draft = posting.compute(_load(session, plan, workbook_id))
+        if result.failures:
+            raise PostingRefused(result.failures)
+        savepoint = session.begin_nested()
+        try:
+            write_draft(session, draft, plan.meeting_date, actor_id)
+            _write_attendance(session, plan, submission_id)
+            savepoint.commit()
+        except IntegrityError:
+            # Another posting wrote the same cell since the books were loaded (the
+            # database's unique key): load them again, and that cell is refused.
+            savepoint.rollback()
+            if attempt == 2:
+                raise
+            continue
+        result.movements = [PostedMovement(m.kind.value, m.source, m.account, m.amount,
+                                           entry.transaction_id, m.client_id)
+                            for m, entry in posting.written]
+        return result
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -201,19 +215,25 @@ class Rehearsal:
 
 def rehearse_posting(session: Session, plan: PostingPlan, *, expected: Mapping[str, Any],
                      workbook_id: str, rows_in_error: Iterable[str] = ()) -> Rehearsal:
-    """Post the plan in savepoints that are rolled back, exactly as approval will post it.
+    """Compute the plan's posting exactly as approval will, and write nothing.
 
-    A first pass posts every cell that has no error yet, to find every cell that would fail.
-    Then, if any row has an error, what ``approve --exclude-invalid`` posts (the rows
-    without one) is rehearsed alone, again until a pass finds no new failure: so whatever
-    the approval posts, with or without ``--exclude-invalid``, was rehearsed. That pass is
-    the first one's when no account moved by the rows left out is also moved by the rows
-    kept (a cell's outcome depends only on the accounts it moves, in posting order).
+    The accounts are loaded once; a first pass computes every cell that has no error yet,
+    to find every cell that would fail. Then, if any row has an error, what ``approve
+    --exclude-invalid`` posts (the rows without one) is computed alone, again until a pass
+    finds no new failure: so whatever the approval posts, with or without
+    ``--exclude-invalid``, was rehearsed. That pass is the first one's when no account moved
+    by the rows left out is also moved by the rows kept (a cell's outcome depends only on
+    the accounts it moves, in posting order).
     """
+    books = _load(session, plan, workbook_id)
+
+    def rehearse(chosen: PostingPlan) -> PostingResult:
+        return _Posting(chosen, expected, workbook_id, None).compute(books)[0]
+
     failures: list[CellFailure] = []
     bad = set(rows_in_error)
     every_row = {r["key"] for r in expected["rows"]}
-    chosen, result = plan, _rehearse_pass(session, plan, expected, workbook_id)
+    chosen, result = plan, rehearse(plan)
     while True:
         failures += result.failures
         bad |= {f.row_key for f in result.failures}
@@ -224,7 +244,7 @@ def rehearse_posting(session: Session, plan: PostingPlan, *, expected: Mapping[s
         if chosen is plan and not _shared_accounts(plan, kept):
             return Rehearsal(failures, _only(result, kept), rows)
         chosen = kept
-        result = _rehearse_pass(session, chosen, expected, workbook_id)
+        result = rehearse(chosen)
         if not result.failures:
             return Rehearsal(failures, result, rows)
 
@@ -248,80 +268,55 @@ def _only(result: PostingResult, kept: PostingPlan) -> PostingResult:
         paid_out=sum((m.amount for m in movements if m.kind not in money_in), ZERO))
 
 
-def _rehearse_pass(session: Session, plan: PostingPlan, expected: Mapping[str, Any],
-                   workbook_id: str) -> PostingResult:
-    savepoint = session.begin_nested()
-    try:
-        return _Posting(session, plan, expected, workbook_id, None, None).run()
-    finally:
-        savepoint.rollback()
+def _load(session: Session, plan: PostingPlan, workbook_id: str) -> Books:
+    """The state of every account the plan moves (:func:`services.ledger.bulk.load_books`)."""
+    movements = [m for _, m in plan.movements()]
+    return load_books(session, {m.account for m in movements}, meeting=plan.meeting_date,
+                      workbook_id=workbook_id,
+                      disbursed={m.account for m in movements
+                                 if m.kind is MovementKind.DISBURSAL})
 
 
 class _Posting:
-    """One run of a plan: stale and meeting checks, then each cell in its own savepoint."""
+    """One computation of a plan over loaded books: stale and meeting checks, then each
+    cell by the ledger's rules, all of its movements or none."""
 
-    def __init__(self, session: Session, plan: PostingPlan, expected: Mapping[str, Any],
-                 workbook_id: str, submission_id: int | None, actor_id: int | None) -> None:
-        self.s = session
+    def __init__(self, plan: PostingPlan, expected: Mapping[str, Any], workbook_id: str,
+                 submission_id: int | None) -> None:
         self.plan = plan
         self.expected = expected
         self.workbook_id = workbook_id
         self.submission_id = submission_id
-        self.actor_id = actor_id
         self.rows = {r["key"]: r for r in expected["rows"]}
-        self.result = PostingResult()
+        self.written: list[tuple[Movement, Entry]] = []
 
-    def run(self) -> PostingResult:
-        """Post the plan: first all at once (one flush); when a cell fails half way (or the
-        database refuses the flush), again from the start with each cell in a savepoint of
-        its own, so that every failing cell is found and undone alone."""
+    def compute(self, books: Books) -> tuple[PostingResult, Draft]:
+        """What posting the plan on ``books`` does (nothing is written): the result, and the
+        draft of the books it leaves (for :func:`services.ledger.bulk.write_draft`)."""
         plan = self.plan
-        records = _load_accounts(self.s, {m.account for _, m in plan.movements()})
-        before = {key: _state(record) for key, record in records.items()}
-        refused = self._stale() | self._posted_for_meeting()
-        attempt = self.s.begin_nested()
-        try:
-            self._post_cells(refused, records, isolate=False)
-            self.s.flush()
-            attempt.commit()
-        except DBAPIError as exc:
-            attempt.rollback()
-            if not isinstance(exc, IntegrityError):
-                raise  # the database itself failed: not a fault of a cell
-            self._post_cells(refused, records, isolate=True)
-        except _Isolate:
-            attempt.rollback()
-            self._post_cells(refused, records, isolate=True)
-        self.s.flush()
-        failed = {(f.row_key, f.column_key) for f in self.result.failures}
+        refused = self._stale(books) | self._posted_for_meeting(books)
+        draft = Draft(books)
+        self.written = []
+        result = PostingResult(attendance_written=len(plan.attendance))
+        for cell in plan.cells:
+            failure = refused.get((cell.row_key, cell.column_key))
+            if failure is None:
+                failure = self._compute_cell(cell, draft)
+            if failure is not None:
+                result.failures.append(failure)
+        failed = {(f.row_key, f.column_key) for f in result.failures}
         for cell in plan.cells:
             if (cell.row_key, cell.column_key) in failed:
                 continue
             for movement in cell.movements:
                 if movement.kind.money_in:
-                    self.result.collected += movement.amount
+                    result.collected += movement.amount
                 else:
-                    self.result.paid_out += movement.amount
-        self.result.movements = [PostedMovement(m.kind.value, m.source, m.account, m.amount,
-                                                tx.id, m.client_id)
-                                 for m, tx in self.written]
-        order = dict.fromkeys(m.account for _, m in plan.movements())
-        self.result.changes = _changes(self.expected, {k: records[k] for k in order
-                                                       if k in records}, before)
-        return self.result
-
-    def _post_cells(self, refused: Mapping[tuple[str, str], CellFailure],
-                    records: Mapping[str, Any], *, isolate: bool) -> None:
-        self.result = PostingResult()
-        self.written: list[tuple[Movement, Any]] = []
-        for cell in self.plan.cells:
-            failure = refused.get((cell.row_key, cell.column_key))
-            if failure is None:
-                failure = (self._post_isolated(cell, records) if isolate
-                           else self._post_cell(cell, records))
-            if failure is not None:
-                self.result.failures.append(failure)
-        self.result.attendance_written = self._attendance()
+                    result.paid_out += movement.amount
+        result.movements = [PostedMovement(m.kind.value, m.source, m.account, m.amount, None,
+                                           m.client_id) for m, _ in self.written]
+        result.changes = _changes(self.expected, plan, books, draft)
+        return result, draft
 
     def _failure(self, cell: PlannedCell, error: ErrorType, why: str,
                  account: str | None = None) -> CellFailure:
@@ -333,20 +328,19 @@ class _Posting:
                            account, error,
                            f"{row.get('name', cell.row_key)}, cell {spec.get('cell')}: {why}")
 
-    # before anything is written -----------------------------------------------------------
+    # before any movement ------------------------------------------------------------------
 
-    def _stale(self) -> dict[tuple[str, str], CellFailure]:
+    def _stale(self, books: Books) -> dict[tuple[str, str], CellFailure]:
         """The cells whose accounts changed since the sheet was generated."""
         snapshot = self.expected.get("accounts", {})
-        now = _current_state(self.s, {m.account for _, m in self.plan.movements()
-                                      if m.account in snapshot})
         refused: dict[tuple[str, str], CellFailure] = {}
         for cell in self.plan.cells:
             for movement in cell.movements:
                 then = snapshot.get(movement.account)
                 if then is None:
                     continue
-                status, last = now.get(movement.account, ("deleted", None))
+                status = books.status(movement.account)
+                last = books.last_transaction.get(movement.account)
                 if status != then.get("status"):
                     reason = f"it was {then.get('status')} and is now {status}"
                 elif last != then.get("last_transaction_id"):
@@ -361,14 +355,12 @@ class _Posting:
                 break
         return refused
 
-    def _posted_for_meeting(self) -> dict[tuple[str, str], CellFailure]:
+    def _posted_for_meeting(self, books: Books) -> dict[tuple[str, str], CellFailure]:
         """The cells whose account already took the same kind of movement for this meeting
         from a collection sheet (one meeting, one posting per account and kind)."""
-        taken = _posted_at(self.s, self.plan.meeting_date,
-                           [m for _, m in self.plan.movements()])
         refused: dict[tuple[str, str], CellFailure] = {}
         for cell, movement in self.plan.movements():
-            submission = taken.get(_posting_key(movement))
+            submission = books.on_meeting.get(_meeting_key(movement))
             if submission is None or (cell.row_key, cell.column_key) in refused:
                 continue
             refused[(cell.row_key, cell.column_key)] = self._failure(
@@ -378,7 +370,7 @@ class _Posting:
                 movement.account)
         return refused
 
-    # writing ------------------------------------------------------------------------------
+    # the movements ------------------------------------------------------------------------
 
     def _source(self, key: str) -> MoneyMovementSource:
         receipt = self.plan.receipt
@@ -387,144 +379,99 @@ class _Posting:
             payment_type_id=receipt.payment_type_id, receipt_number=receipt.number,
             receipt_date=receipt.date)
 
-    def _post_cell(self, cell: PlannedCell, records: Mapping[str, Any]) -> CellFailure | None:
-        """Post a cell's movements (not flushed); a refusal of its first movement changed
-        nothing and is the cell's failure; anything else needs the cells isolated."""
-        for number, movement in enumerate(cell.movements):
-            try:
-                self.written.append((movement, self._move(movement, records)))
-            except EngineError as exc:
-                if number:
-                    raise _Isolate from None  # the cell's earlier movements were written
-                return self._failure(cell, exc.error, exc.message.rstrip(".") + ".",
-                                     movement.account)
-            except DBAPIError:
-                raise
-            except Exception:  # noqa: BLE001 - found again, and reported, cell by cell
-                raise _Isolate from None
-        return None
-
-    def _post_isolated(self, cell: PlannedCell,
-                       records: Mapping[str, Any]) -> CellFailure | None:
-        """Post a cell in a savepoint of its own: whatever fails undoes the cell alone."""
-        savepoint = self.s.begin_nested()
-        written: list[tuple[Movement, Any]] = []
+    def _compute_cell(self, cell: PlannedCell, draft: Draft) -> CellFailure | None:
+        """Compute a cell's movements: all of them, or (a refusal, a defect) none."""
+        draft.begin()
+        written: list[tuple[Movement, Entry]] = []
         current: Movement | None = None
         try:
             for current in cell.movements:
-                written.append((current, self._move(current, records)))
-            self.s.flush()
-            savepoint.commit()
+                written.append((current, self._move(current, draft)))
         except EngineError as exc:
-            savepoint.rollback()
+            draft.rollback()
             return self._failure(cell, exc.error, exc.message.rstrip(".") + ".",
                                  current.account if current else None)
-        except IntegrityError:
-            savepoint.rollback()
-            return self._failure(cell, POSTED_FOR_MEETING, "this cell of this sheet was "
-                                 "already posted; clear it.",
-                                 current.account if current else None)
-        except DBAPIError:
-            raise  # the database itself failed: not a fault of the cell
         except Exception as exc:  # noqa: BLE001 - a defect, reported on its cell, logged
-            savepoint.rollback()
+            draft.rollback()
             log.exception("posting %s/%s of workbook %s failed", cell.row_key,
                           cell.column_key, self.workbook_id)
             return self._failure(cell, POSTING_DEFECT, f"the engine failed on it "
                                  f"({type(exc).__name__}: {str(exc)[:120]}).",
                                  current.account if current else None)
+        draft.commit()
         self.written += written
         return None
 
-    def _move(self, movement: Movement, records: Mapping[str, Any]) -> Any:
-        """Write one movement through the ledger (not flushed); returns its transaction."""
-        record = records.get(movement.account)
+    def _move(self, movement: Movement, draft: Draft) -> Entry:
+        """One movement by the ledger's rules, on the draft."""
+        if draft.already_posted(movement.source, movement.account):
+            raise EngineError(POSTED_FOR_MEETING, "this cell of this sheet was already "
+                              "posted; clear it")
+        record = draft.state(movement.account)
         if record is None:
             raise EngineError(POSTING_REFUSED, f"account {movement.label} no longer exists; "
                               "generate a new sheet")
         meeting, source = self.plan.meeting_date, self._source(movement.source)
         kind = movement.kind
         if kind is MovementKind.DISBURSAL:
-            if record.principal != movement.amount:
+            if record.principal != movement.amount:  # type: ignore[union-attr]
                 raise EngineError(POSTING_REFUSED, f"loan {movement.label} is now for "
-                                  f"{record.principal}, not {movement.amount}")
+                                  f"{record.principal}, not {movement.amount}")  # type: ignore[union-attr]
             try:
-                return disburse(self.s, record, meeting, self.actor_id, source, flush=False)
+                return draft.disburse(movement.account, meeting, source)
             except ValueError as exc:  # the calendar cannot carry the loan's schedule
                 raise EngineError(POSTING_REFUSED, f"loan {movement.label} cannot be "
                                   f"scheduled from {meeting}: {exc}") from None
         if kind is MovementKind.REPAYMENT:
-            return repay(self.s, record, movement.amount, meeting, self.actor_id, source,
-                         flush=False)
+            return draft.repay(movement.account, movement.amount, meeting, source)
         if kind is MovementKind.CHARGE:
-            return pay(self.s, record, movement.amount, meeting, self.actor_id, source,
-                       flush=False)
-        return move_money(self.s, record, SavingsTransactionType(kind.value), movement.amount,
-                          meeting, self.actor_id, source, client_id=movement.client_id,
-                          flush=False)
-
-    def _attendance(self) -> int:
-        """Write (or overwrite) each client's attendance at the meeting."""
-        planned = self.plan.attendance
-        if not planned:
-            return 0
-        meeting = self.plan.meeting_date
-        existing = {a.client_id: a for a in self.s.scalars(select(Attendance).where(
-            Attendance.client_id.in_([p.client_id for p in planned]),
-            Attendance.meeting_date == meeting))}
-        for item in planned:
-            record = existing.get(item.client_id)
-            if record is None:
-                record = Attendance(client_id=item.client_id, meeting_date=meeting)
-                self.s.add(record)
-            record.code = AttendanceCode(item.code)
-            record.center_id = self.plan.center_id
-            record.group_id = item.group_id
-            record.submission_id = self.submission_id
-        return len(planned)
+            return draft.pay(movement.account, movement.amount, source)
+        return draft.save(movement.account, SavingsTransactionType(kind.value),
+                          movement.amount, source, movement.client_id)
 
 
-# --- reading the accounts ------------------------------------------------------------------
+def _write_attendance(session: Session, plan: PostingPlan, submission_id: int | None) -> None:
+    """Write (or overwrite) each client's attendance at the meeting (one query, and an
+    executemany each for the new and the overwritten)."""
+    planned = {item.client_id: item for item in plan.attendance}
+    if not planned:
+        return
+    table = Attendance.__table__
+    existing = dict(session.execute(select(table.c.client_id, table.c.id).where(
+        table.c.client_id.in_(list(planned)), table.c.meeting_date == plan.meeting_date)).all())
+    values = {client: {"code": AttendanceCode(item.code), "center_id": plan.center_id,
+                       "group_id": item.group_id, "submission_id": submission_id}
+              for client, item in planned.items()}
+    update_by_id(session, table, [{"id": existing[c], **v} for c, v in values.items()
+                                  if c in existing])
+    new = [{"client_id": c, "meeting_date": plan.meeting_date, "recorded_at": utcnow(), **v}
+           for c, v in values.items() if c not in existing]
+    if new:
+        session.connection().execute(insert(table), new)
+    for record in list(session.identity_map.values()):
+        if isinstance(record, Attendance) and record.client_id in planned:
+            session.expire(record)
 
 
-def _load_accounts(session: Session, keys: Iterable[str]) -> dict[str, Any]:
-    """The records behind ``loan:ID`` / ``savings:ID`` / ``charge:ID`` (3 queries at most),
-    with what posting reads of them (schedules, products)."""
-    ids: dict[str, list[int]] = {"loan": [], "savings": [], "charge": []}
-    for key in keys:
-        kind, _, number = key.partition(":")
-        ids[kind].append(int(number))
-    records: dict[str, Any] = {}
-    if ids["loan"]:
-        for loan in session.scalars(select(Loan).where(Loan.id.in_(ids["loan"])).options(
-                selectinload(Loan.installments), selectinload(Loan.product))):
-            records[f"loan:{loan.id}"] = loan
-    if ids["savings"]:
-        for account in session.scalars(select(SavingsAccount).where(
-                SavingsAccount.id.in_(ids["savings"])).options(
-                selectinload(SavingsAccount.product))):
-            records[f"savings:{account.id}"] = account
-    if ids["charge"]:
-        for charge in session.scalars(select(Charge).where(Charge.id.in_(ids["charge"]))):
-            records[f"charge:{charge.id}"] = charge
-    return records
+# --- balances before and after -------------------------------------------------------------
 
 
 def _state(record: Any) -> tuple[Decimal, str]:
     """(balance, status) of a loan (what it owes), savings account or charge (left to pay)."""
-    if isinstance(record, SavingsAccount):
-        amount = record.balance
-    else:
-        amount = record.outstanding
-    return amount, str(getattr(record.status, "value", record.status))
+    amount = record.balance if isinstance(record, SavingsState) else record.outstanding
+    return amount, str(record.status.value)
 
 
-def _changes(expected: Mapping[str, Any], records: Mapping[str, Any],
-             before: Mapping[str, tuple[Decimal, str]]) -> list[AccountChange]:
+def _changes(expected: Mapping[str, Any], plan: PostingPlan, books: Books,
+             draft: Draft) -> list[AccountChange]:
+    """Each account the plan moves (in the plan's order), before -> after."""
     names = _account_names(expected)
     changes = []
-    for key, record in records.items():
-        (amount, status), (after, status_after) = before[key], _state(record)
+    for key in dict.fromkeys(m.account for _, m in plan.movements()):
+        loaded = books.accounts.get(key)
+        if loaded is None:
+            continue
+        (amount, status), (after, status_after) = _state(loaded), _state(draft.state(key))
         owner, what, label = names.get(key, ("", "", key))
         changes.append(AccountChange(key, label, owner, what, amount, after, status,
                                      status_after))
@@ -551,76 +498,11 @@ def _account_names(expected: Mapping[str, Any]) -> dict[str, tuple[str, str, str
     return names
 
 
-def _current_state(session: Session, keys: set[str]) -> dict[str, tuple[str, int | None]]:
-    """(status, last transaction id) now, for ``loan:ID`` / ``savings:ID`` / ``charge:ID``."""
-    ids: dict[str, list[int]] = {"loan": [], "savings": [], "charge": []}
-    for key in keys:
-        kind, _, number = key.partition(":")
-        ids[kind].append(int(number))
-    state: dict[str, tuple[str, int | None]] = {}
-    for kind, model, tx_model, fk in (
-            ("loan", Loan, LoanTransaction, LoanTransaction.loan_id),
-            ("savings", SavingsAccount, SavingsTransaction, SavingsTransaction.account_id),
-            ("charge", Charge, ChargePayment, ChargePayment.charge_id)):
-        if not ids[kind]:
-            continue
-        last = dict(session.execute(select(fk, func.max(tx_model.id))  # type: ignore[attr-defined]
-                                    .where(fk.in_(ids[kind])).group_by(fk)).all())
-        for record_id, status in session.execute(select(model.id, model.status)  # type: ignore[attr-defined]
-                                                 .where(model.id.in_(ids[kind]))):  # type: ignore[attr-defined]
-            state[f"{kind}:{record_id}"] = (str(getattr(status, "value", status)),
-                                            last.get(record_id))
-    return state
-
-
-PostingKey = tuple[str, int, int | None, str]
-"""(ledger, account id, client id of a share, movement type): what a meeting posts once."""
-
-
-def _posting_key(movement: Movement) -> PostingKey:
-    kind = movement.kind
+def _meeting_key(movement: Movement) -> MeetingKey:
+    """What a meeting posts once: (ledger, account id, client of a share, movement type)."""
     ledger = movement.account.partition(":")[0]
     client = movement.client_id if ledger == "savings" else None
-    return (ledger, movement.account_id, client, kind.value)
-
-
-_LOAN_TYPES: dict[LoanTransactionType, str] = {
-    LoanTransactionType.DISBURSEMENT: MovementKind.DISBURSAL.value,
-    LoanTransactionType.REPAYMENT: MovementKind.REPAYMENT.value}
-
-
-def _posted_at(session: Session, meeting: dt.date,
-               movements: list[Movement]) -> dict[PostingKey, int | None]:
-    """What collection sheets already posted for the meeting into the plan's accounts,
-    by posting key, with the submission that posted it (one query per ledger)."""
-    ids: dict[str, set[int]] = {"loan": set(), "savings": set(), "charge": set()}
-    for movement in movements:
-        ids[movement.account.partition(":")[0]].add(movement.account_id)
-    taken: dict[PostingKey, int | None] = {}
-    if ids["loan"]:
-        t = LoanTransaction
-        for loan_id, kind, submission in session.execute(
-                select(t.loan_id, t.type, t.submission_id).where(
-                    t.loan_id.in_(ids["loan"]), t.type.in_(list(_LOAN_TYPES)),
-                    t.on_date == meeting, t.source_workbook_id.is_not(None),
-                    t.reversed.is_(False))):
-            taken[("loan", loan_id, None, _LOAN_TYPES[LoanTransactionType(kind)])] = submission
-    if ids["savings"]:
-        s = SavingsTransaction
-        for account_id, kind, client_id, submission in session.execute(
-                select(s.account_id, s.type, s.client_id, s.submission_id).where(
-                    s.account_id.in_(ids["savings"]), s.on_date == meeting,
-                    s.source_workbook_id.is_not(None), s.reversed.is_(False))):
-            taken[("savings", account_id, client_id,
-                   SavingsTransactionType(kind).value)] = submission
-    if ids["charge"]:
-        c = ChargePayment
-        for charge_id, submission in session.execute(
-                select(c.charge_id, c.submission_id).where(
-                    c.charge_id.in_(ids["charge"]), c.on_date == meeting,
-                    c.source_workbook_id.is_not(None))):
-            taken[("charge", charge_id, None, MovementKind.CHARGE.value)] = submission
-    return taken
+    return (ledger, movement.account_id, client, movement.kind.value)
 
 
 __all__ = ["AccountChange", "CellFailure", "PostedMovement", "PostingRefused", "PostingResult",

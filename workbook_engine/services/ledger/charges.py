@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from workbook_engine.domain import Center, Charge, ChargePayment, Client, Group
 from workbook_engine.domain.enums import ChargeKind, ChargeStatus
+from workbook_engine.domain.ledger import apply_charge_payment
 from workbook_engine.errors import EngineError
-from workbook_engine.errors.general import INVALID_VALUE, WRONG_STATE
+from workbook_engine.errors.general import INVALID_VALUE
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.ledger.amounts import typed_amount
 from workbook_engine.services.ledger.loans import NO_SOURCE, MoneyMovementSource
@@ -50,16 +51,9 @@ def pay(session: Session, charge: Charge, amount: Decimal, on_date: dt.date,
         actor_id: int | None, source: MoneyMovementSource = NO_SOURCE, *,
         flush: bool = True) -> ChargePayment:
     """Pay (part of) a charge inside the caller's transaction (refusals come before anything
-    changes; ``flush=False`` leaves the payment pending)."""
-    if charge.status != ChargeStatus.DUE:
-        raise EngineError(WRONG_STATE, f"Charge '{charge.name}' is already "
-                          f"{charge.status.value}.")
-    if amount <= 0 or amount > charge.outstanding:
-        raise EngineError(INVALID_VALUE, f"A payment of {amount} does not fit charge "
-                          f"'{charge.name}', which has {charge.outstanding} outstanding.")
-    charge.amount_paid += amount
-    if charge.outstanding == 0:
-        charge.status = ChargeStatus.PAID
+    changes, :func:`domain.ledger.apply_charge_payment`; ``flush=False`` leaves the payment
+    pending)."""
+    apply_charge_payment(charge, amount)
     payment = ChargePayment(charge_id=charge.id, on_date=on_date, amount=amount)
     payment.record_source(source, actor_id)
     session.add(payment)

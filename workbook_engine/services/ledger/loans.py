@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -20,6 +21,12 @@ from workbook_engine.domain import (
 )
 from workbook_engine.domain.calendar import MeetingRule
 from workbook_engine.domain.enums import ClientStatus, LoanStatus, LoanTransactionType
+from workbook_engine.domain.ledger import (
+    apply_repayment,
+    installment_values,
+    mark_disbursed,
+    require_disbursable,
+)
 from workbook_engine.domain.schedule import (
     InterestMethod,
     LoanTerms,
@@ -30,7 +37,6 @@ from workbook_engine.domain.schedule import (
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import DATE_NOT_ALLOWED, INVALID_VALUE, WRONG_STATE
 from workbook_engine.errors.loans import LOAN_CALENDAR_MISMATCH
-from workbook_engine.money import round_money
 from workbook_engine.services.collection.calendars import client_group, office_holidays
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.ledger.amounts import typed_amount
@@ -179,15 +185,31 @@ def require_calendar_fit(session: Session, product_name: str, repayment_every: i
     """Refuse (``loan-calendar-mismatch``) a loan whose repayments cannot follow the meetings
     of the borrower's center or group (the Mifos rule; see :func:`calendar_misfit`)."""
     calendar = repayment_calendar(session, client_id=client_id, group_id=group_id)
+    refusal = calendar_refusal(lambda: borrower_name(session, client_id, group_id), calendar,
+                               product_name, repayment_every, repayment_unit, account_no)
+    if refusal is not None:
+        raise refusal
+
+
+def borrower_name(session: Session, client_id: int | None, group_id: int | None) -> str:
+    """A client's display name, or "group NAME"."""
+    if client_id is not None:
+        return session.get(Client, client_id).display_name  # type: ignore[union-attr]
+    return f"group {session.get(Group, group_id).name}"  # type: ignore[union-attr]
+
+
+def calendar_refusal(borrower: Callable[[], str], calendar: RepaymentCalendar,
+                     product_name: str, repayment_every: int, repayment_unit: str,
+                     account_no: str | None = None) -> EngineError | None:
+    """The ``loan-calendar-mismatch`` refusal of a loan on these terms repaid on
+    ``calendar``, or None when it fits (``borrower`` names who repays, asked only then)."""
     misfit = calendar_misfit(repayment_every, repayment_unit, calendar.rule)
     if misfit is None:
-        return
-    borrower = (session.get(Client, client_id).display_name  # type: ignore[union-attr]
-                if client_id is not None else f"group {session.get(Group, group_id).name}")  # type: ignore[union-attr]
+        return None
     loan = f"loan {account_no} ({product_name})" if account_no else f"a {product_name} loan"
-    raise EngineError(LOAN_CALENDAR_MISMATCH, f"{borrower} repays at the meetings of "
-                      f"{calendar.meets_with}, so {loan} cannot be scheduled: {misfit}.",
-                      field="product", value=product_name)
+    return EngineError(LOAN_CALENDAR_MISMATCH, f"{borrower()} repays at the meetings of "
+                       f"{calendar.meets_with}, so {loan} cannot be scheduled: {misfit}.",
+                       field="product", value=product_name)
 
 
 def require_loans_fit_group(session: Session, client: Client, group: Group) -> None:
@@ -234,29 +256,20 @@ def generate_schedule(session: Session, loan: Loan, disbursed_on: dt.date) -> No
     loan.installments.clear()
     session.flush()
     for item in planned:
-        loan.installments.append(LoanInstallment(
-            number=item.number, due_date=item.due_date, principal=item.principal,
-            interest=item.interest, fees=Decimal(0), penalties=Decimal(0),
-            principal_paid=Decimal(0), interest_paid=Decimal(0), fees_paid=Decimal(0),
-            penalties_paid=Decimal(0)))
+        loan.installments.append(LoanInstallment(**installment_values(item)))
 
 
 def disburse(session: Session, loan: Loan, on_date: dt.date, actor_id: int | None,
              source: MoneyMovementSource = NO_SOURCE, *, flush: bool = True) -> LoanTransaction:
     """Disburse an approved loan inside the caller's transaction; returns the transaction.
 
-    Every refusal comes before anything changes. ``flush=False`` leaves the transaction
-    pending (a caller writing many flushes them together; its id comes with that flush).
+    Every refusal comes before anything changes (the rules: :mod:`domain.ledger`).
+    ``flush=False`` leaves the transaction pending (a caller writing many flushes them
+    together; its id comes with that flush).
     """
-    if loan.status != LoanStatus.APPROVED:
-        raise EngineError(WRONG_STATE, f"Loan {loan.account_no} is {loan.status.value}; only "
-                          "an approved loan can be disbursed.")
-    if loan.approved_on and on_date < loan.approved_on:
-        raise EngineError(DATE_NOT_ALLOWED, f"Loan {loan.account_no} cannot be disbursed "
-                          f"on {on_date}, before its approval ({loan.approved_on}).")
+    require_disbursable(loan, on_date)
     generate_schedule(session, loan, on_date)
-    loan.status = LoanStatus.ACTIVE
-    loan.disbursed_on = on_date
+    mark_disbursed(loan, on_date)
     transaction = LoanTransaction(
         loan_id=loan.id, type=LoanTransactionType.DISBURSEMENT, on_date=on_date,
         amount=loan.principal, principal_portion=loan.principal,
@@ -279,10 +292,6 @@ def disburse_loan(ctx: AppContext, *, actor_id: int | None, loan_id: int,
         uow.commit()
 
 
-_PORTIONS = ("penalties", "fees", "interest", "principal")
-"""Within an installment, a repayment pays penalties, then fees, interest, principal."""
-
-
 def repay(session: Session, loan: Loan, amount: Decimal, on_date: dt.date,
           actor_id: int | None, source: MoneyMovementSource = NO_SOURCE,
           kind: LoanTransactionType = LoanTransactionType.REPAYMENT, *,
@@ -290,50 +299,21 @@ def repay(session: Session, loan: Loan, amount: Decimal, on_date: dt.date,
     """Apply a repayment inside the caller's transaction: oldest installment first.
 
     Paying the last amount owed closes the loan. A repayment above what is owed is refused;
-    every refusal comes before anything changes. ``kind`` MIGRATION replays a repayment of
-    the old system's history (allocated the same way, but no cash moved in the engine).
+    every refusal comes before anything changes (the rules:
+    :func:`domain.ledger.apply_repayment`). ``kind`` MIGRATION replays a repayment of the old
+    system's history (allocated the same way, but no cash moved in the engine).
     ``flush=False``: as :func:`disburse`.
     """
-    if loan.status != LoanStatus.ACTIVE:
-        raise EngineError(WRONG_STATE, f"Loan {loan.account_no} is {loan.status.value}; only "
-                          "an active loan takes repayments.")
-    if amount <= 0:
-        raise EngineError(INVALID_VALUE, f"A repayment of {amount} on loan {loan.account_no} "
-                          "must be more than zero.", field="amount", value=str(amount))
-    if amount > loan.outstanding:
-        owed = round_money(loan.outstanding, loan.product.currency_digits)
-        raise EngineError(INVALID_VALUE, f"A repayment of {amount} is more than the {owed} "
-                          f"still owed on loan {loan.account_no}.", field="amount",
-                          value=str(amount))
+    split = apply_repayment(loan, amount, on_date, loan.product.currency_digits)
     transaction = LoanTransaction(
         loan_id=loan.id, type=kind, on_date=on_date, amount=amount,
-        principal_portion=Decimal(0), interest_portion=Decimal(0), fees_portion=Decimal(0),
-        penalties_portion=Decimal(0))
+        principal_portion=split.principal, interest_portion=split.interest,
+        fees_portion=split.fees, penalties_portion=split.penalties)
     transaction.record_source(source, actor_id)
-    remaining = amount
-    for installment in loan.installments:
-        if remaining <= 0:
-            break
-        if installment.outstanding <= 0:
-            continue
-        parts: dict[str, Decimal] = {}
-        for portion in _PORTIONS:
-            owed = getattr(installment, portion) - getattr(installment, f"{portion}_paid")
-            paid = min(owed, remaining)
-            parts[portion] = paid
-            if paid > 0:
-                setattr(installment, f"{portion}_paid",
-                        getattr(installment, f"{portion}_paid") + paid)
-                attr = f"{portion}_portion"
-                setattr(transaction, attr, getattr(transaction, attr) + paid)
-                remaining -= paid
-        transaction.allocations.append(LoanAllocation(installment=installment, **parts))
-        if installment.outstanding == 0:
-            installment.completed_on = on_date
+    for allocation in split.allocations:
+        transaction.allocations.append(LoanAllocation(installment=allocation.installment,
+                                                      **allocation.parts()))
     session.add(transaction)
-    if loan.outstanding == 0:
-        loan.status = LoanStatus.CLOSED
-        loan.closed_on = on_date
     if flush:
         session.flush()
     return transaction

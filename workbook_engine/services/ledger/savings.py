@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from workbook_engine.domain import Center, Client, Group, SavingsAccount, SavingsProduct
 from workbook_engine.domain import SavingsTransaction
+from workbook_engine.domain.ledger import apply_savings_movement
 from workbook_engine.domain.enums import (
-    SAVINGS_CREDITS,
     ClientStatus,
     SavingsStatus,
     SavingsTransactionType,
@@ -99,25 +99,12 @@ def move_money(session: Session, account: SavingsAccount, kind: SavingsTransacti
                client_id: int | None = None, *, flush: bool = True) -> SavingsTransaction:
     """Deposit into or withdraw from an account inside the caller's transaction.
 
-    Every refusal comes before anything changes; ``flush=False`` leaves the transaction
+    Every refusal comes before anything changes (the rules:
+    :func:`domain.ledger.apply_savings_movement`); ``flush=False`` leaves the transaction
     pending (a caller writing many flushes them together)."""
-    if account.status != SavingsStatus.ACTIVE:
-        raise EngineError(WRONG_STATE, f"Savings account {account.account_no} is "
-                          f"{account.status.value}; only an active account takes deposits "
-                          "and withdrawals.")
-    if amount <= 0:
-        raise EngineError(INVALID_VALUE, f"A {kind.value.replace('_', ' ')} of {amount} into "
-                          f"account {account.account_no} must be more than zero.",
-                          field="amount", value=str(amount))
-    if kind not in SAVINGS_CREDITS:
-        if amount > account.balance and not account.product.allow_overdraft:
-            balance = round_money(account.balance, account.product.currency_digits)
-            raise EngineError(INVALID_VALUE, f"A withdrawal of {amount} is more than the "
-                              f"balance of {balance} of account {account.account_no}.",
-                              field="amount", value=str(amount))
-        account.balance -= amount
-    else:
-        account.balance += amount
+    apply_savings_movement(account, kind, amount,
+                           allow_overdraft=account.product.allow_overdraft,
+                           currency_digits=account.product.currency_digits)
     transaction = SavingsTransaction(
         account_id=account.id, type=kind, on_date=on_date, amount=amount, client_id=client_id)
     transaction.record_source(source, actor_id)

@@ -1,0 +1,122 @@
+"""The set-based ledger (services/ledger/bulk.py): rehearsal writes nothing and promises what
+posting does; a cell undone leaves the others' writes whole; on every database engine."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import KILIMANI_MEETING
+from tests.returned.helpers import entries, record_expected
+from tests.returned.test_posting import ALL_DUE
+from workbook_engine.domain import (
+    Attendance,
+    ChargePayment,
+    Client,
+    Loan,
+    LoanAllocation,
+    LoanInstallment,
+    LoanTransaction,
+    SavingsTransaction,
+)
+from workbook_engine.domain.enums import LoanStatus
+from workbook_engine.domain.posting_plan import plan_posting
+from workbook_engine.errors import EngineError
+from workbook_engine.services.collection.posting import post_plan, rehearse_posting
+from workbook_engine.services.ledger.bulk import Draft, load_books, write_draft
+from workbook_engine.services.ledger.integrity import INVARIANTS, check_session
+from workbook_engine.services.ledger.loans import MoneyMovementSource
+
+D = Decimal
+MOVED = (LoanTransaction, LoanAllocation, LoanInstallment, SavingsTransaction, ChargePayment,
+         Attendance)
+
+
+def _books_agree(ctx) -> list:
+    """The broken rows of every invariant of ``check`` but the one that wants a submission
+    behind each movement (these tests post without one)."""
+    with ctx.session_factory() as s:
+        report = check_session(s, codes=[i.code for i in INVARIANTS
+                                         if i.code != "transaction-source"])
+    return [(r.code, r.broken) for r in report.results if r.broken]
+
+
+def _rows(ctx) -> dict[str, int]:
+    with ctx.session_factory() as s:
+        return {m.__name__: s.scalar(select(func.count()).select_from(m)) for m in MOVED}
+
+
+def _figures(result):
+    return ([(m.kind, m.source_cell, m.account, m.amount, m.client_id) for m in result.movements],
+            [c.to_json() for c in result.changes], result.collected, result.paid_out,
+            result.attendance_written)
+
+
+def test_rehearsal_writes_nothing_and_posting_does_what_it_promised(any_kilimani):
+    world = any_kilimani
+    wb = record_expected(world)
+    plan = plan_posting(wb.expected, entries(wb.expected, ALL_DUE, {"Amina Wanjiku": "P"}))
+    before = _rows(world.ctx)
+    with world.ctx.unit_of_work(None) as uow:
+        rehearsal = rehearse_posting(uow.session, plan, expected=wb.expected,
+                                     workbook_id=wb.id)
+        uow.commit()
+    assert rehearsal.failures == [] and _rows(world.ctx) == before
+    assert {m.transaction_id for m in rehearsal.result.movements} == {None}
+    with world.ctx.unit_of_work(None) as uow:
+        posted = post_plan(uow.session, plan, expected=wb.expected, workbook_id=wb.id,
+                           submission_id=None, actor_id=None)
+        uow.commit()
+    assert _figures(posted) == _figures(rehearsal.result)
+    assert rehearsal.result.collected == D("3769.74")  # docs/domain's worked example
+    assert len({m.transaction_id for m in posted.movements}) == len(posted.movements)
+    assert None not in {m.transaction_id for m in posted.movements}
+    after = _rows(world.ctx)
+    assert after["LoanTransaction"] - before["LoanTransaction"] == 4  # 3 repayments, 1 disbursal
+    assert after["Attendance"] - before["Attendance"] == 1
+    assert _books_agree(world.ctx) == []
+
+
+def test_a_cell_undone_leaves_the_new_schedule_of_an_earlier_cell_whole(any_kilimani):
+    """A loan disbursed and repaid by two cells, then a third cell on it refused: what the
+    first two computed is written, the repayment allocated to the new schedule's line."""
+    world = any_kilimani
+    with world.ctx.unit_of_work(None) as uow:
+        s = uow.session
+        chiku = s.scalar(select(Client.id).where(Client.first_name == "Chiku"))
+        loan_id = s.scalar(select(Loan.id).where(Loan.client_id == chiku,
+                                                 Loan.status == LoanStatus.APPROVED))
+        key = f"loan:{loan_id}"
+        books = load_books(s, {key}, meeting=KILIMANI_MEETING, workbook_id="test-sheet",
+                           disbursed={key})
+        draft = Draft(books)
+        draft.begin()
+        draft.disburse(key, KILIMANI_MEETING, MoneyMovementSource(workbook_id="test-sheet",
+                                                                  cell="a/disbursal"))
+        draft.commit()
+        first = draft.state(key).installments[0]
+        draft.begin()
+        draft.repay(key, first.outstanding, KILIMANI_MEETING,
+                    MoneyMovementSource(workbook_id="test-sheet", cell="a/repayment"))
+        draft.commit()
+        draft.begin()
+        draft.repay(key, D("1.00"), KILIMANI_MEETING,
+                    MoneyMovementSource(workbook_id="test-sheet", cell="b/repayment"))
+        with pytest.raises(EngineError):
+            draft.repay(key, D("99999999"), KILIMANI_MEETING,
+                        MoneyMovementSource(workbook_id="test-sheet", cell="c/repayment"))
+        draft.rollback()
+        assert [e.source.cell for e in draft.entries] == ["a/disbursal", "a/repayment"]
+        write_draft(s, draft, KILIMANI_MEETING, None)
+        uow.commit()
+    with world.ctx.session_factory() as s:
+        loan = s.get(Loan, loan_id)
+        assert loan.status == LoanStatus.ACTIVE and loan.disbursed_on == KILIMANI_MEETING
+        paid = [i.number for i in loan.installments if i.outstanding == 0]
+        assert paid == [loan.installments[0].number]
+        allocation = s.scalar(select(LoanAllocation).join(LoanTransaction).where(
+            LoanTransaction.loan_id == loan_id))
+        assert allocation.installment_id == loan.installments[0].id
+    assert _books_agree(world.ctx) == []

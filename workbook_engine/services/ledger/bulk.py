@@ -1,0 +1,582 @@
+"""Many money movements at once, set-based: load, compute, write.
+
+A collection sheet moves tens of accounts. Rather than one ORM object per movement and a
+flush, its posting runs in three steps:
+
+1. **load** (:func:`load_books`): the state of every account the movements touch, in a fixed
+   number of queries whatever their number: loans with their schedules, savings accounts,
+   charges (each with its product's figures and its last transaction), what collection
+   sheets already posted into them on the meeting date, and the cells of this workbook
+   already posted; for a loan disbursed, its meeting calendar and holidays;
+2. **compute** (:class:`Draft`): each movement in plain Python over that state, by the
+   ledger's own rules (:mod:`domain.ledger`, the same functions the office's use cases run
+   on ORM records): every refusal and every change is theirs;
+3. **write** (:func:`write_draft`): what the movements changed, one executemany per kind of
+   row (transactions and allocations inserted, schedules, loans, balances and charges
+   updated).
+
+The rehearsal of a sheet is steps 1 and 2 (nothing written); its posting is 1, 2 and 3.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.types import NullType
+from sqlalchemy.orm import Session
+
+from workbook_engine.domain import (
+    Charge,
+    ChargePayment,
+    Loan,
+    LoanAllocation,
+    LoanInstallment,
+    LoanProduct,
+    LoanTransaction,
+    SavingsAccount,
+    SavingsProduct,
+    SavingsTransaction,
+)
+from workbook_engine.domain.base import Money, utcnow
+from workbook_engine.domain.enums import LoanTransactionType, SavingsTransactionType
+from workbook_engine.domain.ledger import (
+    ChargeState,
+    InstallmentState,
+    LoanState,
+    ProductState,
+    RepaymentSplit,
+    SavingsState,
+    apply_charge_payment,
+    apply_repayment,
+    apply_savings_movement,
+    installment_values,
+    mark_disbursed,
+    require_disbursable,
+)
+from workbook_engine.domain.schedule import build_schedule
+from workbook_engine.errors import EngineError
+from workbook_engine.services.collection.calendars import office_holidays
+from workbook_engine.services.ledger.loans import (
+    MoneyMovementSource,
+    RepaymentCalendar,
+    borrower_name,
+    calendar_refusal,
+    loan_terms,
+    repayment_calendar,
+)
+
+State = LoanState | SavingsState | ChargeState
+
+_MONEY = Money()
+
+_LOANS = Loan.__table__
+_INSTALLMENTS = LoanInstallment.__table__
+_LOAN_TX = LoanTransaction.__table__
+_ALLOCATIONS = LoanAllocation.__table__
+_SAVINGS = SavingsAccount.__table__
+_SAVINGS_TX = SavingsTransaction.__table__
+_CHARGES = Charge.__table__
+_PAYMENTS = ChargePayment.__table__
+
+MeetingKey = tuple[str, int, int | None, str]
+"""(ledger, account id, client id of a share, movement type): what a meeting posts once."""
+
+MEETING_LOAN_TYPES = {LoanTransactionType.DISBURSEMENT: "disbursal",
+                      LoanTransactionType.REPAYMENT: "repayment"}
+"""The loan transactions a collection sheet posts, by the name of its money column."""
+
+
+@dataclass(frozen=True)
+class DisbursalCalendar:
+    """What disbursing a loan reads besides the loan: its borrower's meeting calendar, who
+    the borrower is, and the holidays of the office (or why they could not be found)."""
+
+    calendar: RepaymentCalendar | None
+    borrower: str
+    holidays: frozenset[dt.date]
+    missing: EngineError | None = None
+
+
+@dataclass
+class Books:
+    """The state of some accounts as loaded (never changed: a :class:`Draft` copies)."""
+
+    accounts: dict[str, State] = field(default_factory=dict)
+    """``loan:ID`` / ``savings:ID`` / ``charge:ID`` -> its state (absent: no such account)."""
+    last_transaction: dict[str, int | None] = field(default_factory=dict)
+    on_meeting: dict[MeetingKey, int | None] = field(default_factory=dict)
+    """What collection sheets posted into these accounts on the meeting date, with the
+    submission that posted it."""
+    cells: set[tuple[str, str]] = field(default_factory=set)
+    """(source cell, account) already posted from this workbook (the database's unique key)."""
+    calendars: dict[str, DisbursalCalendar] = field(default_factory=dict)
+
+    def status(self, key: str) -> str:
+        """An account's status as text ("deleted" when there is no such account)."""
+        state = self.accounts.get(key)
+        return "deleted" if state is None else str(state.status.value)
+
+
+def _ids(keys: Iterable[str]) -> dict[str, list[int]]:
+    ids: dict[str, set[int]] = {"loan": set(), "savings": set(), "charge": set()}
+    for key in keys:
+        kind, _, number = key.partition(":")
+        ids[kind].add(int(number))
+    return {kind: sorted(numbers) for kind, numbers in ids.items()}
+
+
+def load_books(session: Session, keys: Collection[str], *, meeting: dt.date,
+               workbook_id: str | None, disbursed: Collection[str] = ()) -> Books:
+    """The state of the accounts ``keys`` (see the module docstring): at most seven queries,
+    and a few more for each loan in ``disbursed`` (its calendar)."""
+    session.flush()
+    ids = _ids(keys)
+    books = Books()
+    if ids["loan"]:
+        _load_loans(session, ids["loan"], books)
+    if ids["savings"]:
+        _load_savings(session, ids["savings"], books)
+    if ids["charge"]:
+        _load_charges(session, ids["charge"], books)
+    _load_posted(session, ids, meeting, workbook_id, books)
+    for key in disbursed:
+        loan = books.accounts.get(key)
+        if isinstance(loan, LoanState):
+            books.calendars[key] = _disbursal_calendar(session, loan)
+    return books
+
+
+def _last(table: Any, account: Any, owner: Any) -> Any:
+    """The id of an account's last transaction (a correlated subquery)."""
+    return select(func.max(table.c.id)).where(account == owner).scalar_subquery()
+
+
+_IDS = bindparam("ids", expanding=True)
+_LOAN_COLUMNS = ("id", "account_no", "status", "principal", "annual_interest_rate",
+                 "interest_method", "repayment_every", "repayment_unit", "number_of_repayments",
+                 "interest_deducted_at_disbursement", "client_id", "group_id", "approved_on",
+                 "disbursed_on", "closed_on")
+_LINE_AMOUNTS = ("principal", "interest", "fees", "penalties", "principal_paid",
+                 "interest_paid", "fees_paid", "penalties_paid")
+_LOANS_QUERY = (
+    select(*(_LOANS.c[c] for c in _LOAN_COLUMNS), LoanProduct.__table__.c.name,
+           LoanProduct.__table__.c.currency_digits,
+           _last(_LOAN_TX, _LOAN_TX.c.loan_id, _LOANS.c.id))
+    .join_from(_LOANS, LoanProduct.__table__,
+               LoanProduct.__table__.c.id == _LOANS.c.product_id)
+    .where(_LOANS.c.id.in_(_IDS)))
+_LINES_QUERY = (
+    select(_INSTALLMENTS.c.loan_id, _INSTALLMENTS.c.id, _INSTALLMENTS.c.number,
+           _INSTALLMENTS.c.due_date, _INSTALLMENTS.c.completed_on,
+           *(type_coerce(_INSTALLMENTS.c[f], NullType()) for f in _LINE_AMOUNTS))
+    .where(_INSTALLMENTS.c.loan_id.in_(_IDS))
+    .order_by(_INSTALLMENTS.c.loan_id, _INSTALLMENTS.c.number))
+_SAVINGS_QUERY = (
+    select(_SAVINGS.c.id, _SAVINGS.c.account_no, _SAVINGS.c.status, _SAVINGS.c.balance,
+           SavingsProduct.__table__.c.allow_overdraft,
+           SavingsProduct.__table__.c.currency_digits,
+           _last(_SAVINGS_TX, _SAVINGS_TX.c.account_id, _SAVINGS.c.id))
+    .join_from(_SAVINGS, SavingsProduct.__table__,
+               SavingsProduct.__table__.c.id == _SAVINGS.c.product_id)
+    .where(_SAVINGS.c.id.in_(_IDS)))
+_CHARGES_QUERY = (
+    select(_CHARGES.c.id, _CHARGES.c.name, _CHARGES.c.status, _CHARGES.c.amount,
+           _CHARGES.c.amount_paid, _CHARGES.c.amount_waived,
+           _last(_PAYMENTS, _PAYMENTS.c.charge_id, _CHARGES.c.id))
+    .where(_CHARGES.c.id.in_(_IDS)))
+
+
+def _posted_query(table: Any, account: str, kind: str | None, client: str | None,
+                  reversed_: str | None) -> Any:
+    """A ledger's movements into the accounts ``ids`` that a sheet posted on ``meeting``, or
+    that came from the workbook ``workbook`` (columns a ledger has not: NULL)."""
+    c = table.c
+    return (select(c[account], c[kind] if kind else null(), c[client] if client else null(),
+                   c[reversed_] if reversed_ else null(), c.on_date, c.submission_id,
+                   c.source_workbook_id, c.source_cell)
+            .where(c[account].in_(_IDS),
+                   or_(and_(c.on_date == bindparam("meeting"),
+                            c.source_workbook_id.is_not(None)),
+                       c.source_workbook_id == bindparam("workbook"))))
+
+
+_POSTED_QUERIES = {
+    "loan": _posted_query(_LOAN_TX, "loan_id", "type", None, "reversed"),
+    "savings": _posted_query(_SAVINGS_TX, "account_id", "type", "client_id", "reversed"),
+    "charge": _posted_query(_PAYMENTS, "charge_id", None, None, None)}
+
+
+def _load_loans(session: Session, ids: list[int], books: Books) -> None:
+    conn = session.connection()
+    states: dict[int, LoanState] = {}
+    width = len(_LOAN_COLUMNS)
+    for row in conn.execute(_LOANS_QUERY, {"ids": ids}).all():
+        name, digits, last_id = row[width:]
+        state = LoanState(*row[:width], product=ProductState(name, digits))
+        states[state.id] = state
+        books.accounts[f"loan:{state.id}"] = state
+        books.last_transaction[f"loan:{state.id}"] = last_id
+    money = _money_reader()
+    for (loan_id, line_id, number, due, completed, *amounts) in conn.execute(
+            _LINES_QUERY, {"ids": ids}).all():
+        states[loan_id].installments.append(InstallmentState(
+            line_id, number, due, *map(money, amounts), completed_on=completed))
+
+
+def _money_reader() -> Callable[[Any], Decimal | None]:
+    """:class:`Money`'s reading of a raw database value, once per distinct value: the lines of
+    a schedule repeat their amounts (and their zeros), and a schedule is most of what a
+    sheet's accounts hold (hundreds of lines, eight amounts each)."""
+    read = _MONEY.process_result_value
+    seen: dict[Any, Decimal | None] = {}
+
+    def money(value: Any) -> Decimal | None:
+        try:
+            return seen[value]
+        except KeyError:
+            amount = seen[value] = read(value, None)
+            return amount
+    return money
+
+
+def _load_savings(session: Session, ids: list[int], books: Books) -> None:
+    for row in session.connection().execute(_SAVINGS_QUERY, {"ids": ids}).all():
+        key = f"savings:{row[0]}"
+        books.accounts[key] = SavingsState(*row[:6])
+        books.last_transaction[key] = row[6]
+
+
+def _load_charges(session: Session, ids: list[int], books: Books) -> None:
+    for row in session.connection().execute(_CHARGES_QUERY, {"ids": ids}).all():
+        key = f"charge:{row[0]}"
+        books.accounts[key] = ChargeState(*row[:6])
+        books.last_transaction[key] = row[6]
+
+
+def _load_posted(session: Session, ids: Mapping[str, list[int]], meeting: dt.date,
+                 workbook_id: str | None, books: Books) -> None:
+    """What sheets posted into the accounts on the meeting date, and this workbook's cells
+    posted already: one query per ledger."""
+    conn = session.connection()
+    for ledger, query in _POSTED_QUERIES.items():
+        if not ids[ledger]:
+            continue
+        for (account_id, type_, client_id, reversed_flag, on_date, submission, workbook,
+             cell) in conn.execute(query, {"ids": ids[ledger], "meeting": meeting,
+                                           "workbook": workbook_id}).all():
+            key = f"{ledger}:{account_id}"
+            if workbook_id is not None and workbook == workbook_id:
+                books.cells.add((cell, key))
+            if on_date != meeting or workbook is None or reversed_flag:
+                continue
+            if ledger == "loan":
+                name = MEETING_LOAN_TYPES.get(LoanTransactionType(type_))
+                if name is not None:
+                    books.on_meeting[("loan", account_id, None, name)] = submission
+            elif ledger == "savings":
+                books.on_meeting[("savings", account_id, client_id,
+                                  SavingsTransactionType(type_).value)] = submission
+            else:
+                books.on_meeting[("charge", account_id, None, "charges")] = submission
+
+
+def _disbursal_calendar(session: Session, loan: LoanState) -> DisbursalCalendar:
+    try:
+        calendar = repayment_calendar(session, client_id=loan.client_id,
+                                      group_id=loan.group_id)
+        return DisbursalCalendar(calendar, borrower_name(session, loan.client_id,
+                                                         loan.group_id),
+                                 office_holidays(session, calendar.office_id))
+    except EngineError as exc:  # the borrower is gone: refused when it is disbursed
+        return DisbursalCalendar(None, "", frozenset(), exc)
+
+
+# --- compute -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """One transaction computed: which ledger and account, what, how much, from where."""
+
+    ledger: str
+    account: str
+    type: str
+    amount: Decimal
+    source: MoneyMovementSource
+    client_id: int | None = None
+    split: RepaymentSplit | None = None
+    transaction_id: int | None = None
+
+    @property
+    def account_id(self) -> int:
+        return int(self.account.partition(":")[2])
+
+
+class Draft:
+    """The books as the movements computed so far leave them.
+
+    An account is copied the first time a movement touches it (the loaded :class:`Books`
+    stay as they were: the state before). Movements are computed in groups (a sheet's cell):
+    :meth:`begin`, then :meth:`commit` keeps the group's changes, :meth:`rollback` undoes
+    them all.
+    """
+
+    def __init__(self, books: Books) -> None:
+        self.books = books
+        self.accounts: dict[str, State] = {}
+        self.entries: list[Entry] = []
+        self.disbursed: set[str] = set()
+        self.cells: set[tuple[str, str]] = set()
+        self._undo: dict[str, State | None] | None = None
+        self._mark = 0
+
+    def state(self, key: str) -> State | None:
+        """An account as it is now in the draft (None: no such account)."""
+        return self.accounts.get(key) or self.books.accounts.get(key)
+
+    def _touch(self, key: str) -> Any:
+        current = self.accounts.get(key)
+        if self._undo is not None and key not in self._undo:
+            self._undo[key] = current.copy() if current is not None else None
+        if current is None:
+            loaded = self.books.accounts.get(key)
+            if loaded is None:
+                return None
+            current = self.accounts[key] = loaded.copy()
+        return current
+
+    def begin(self) -> None:
+        """Start a group of movements (a cell)."""
+        self._undo, self._mark = {}, len(self.entries)
+        self._disbursed_before = set(self.disbursed)
+        self._cells_before = set(self.cells)
+
+    def commit(self) -> None:
+        """Keep the group's changes."""
+        self._undo = None
+
+    def rollback(self) -> None:
+        """Undo the group's changes."""
+        assert self._undo is not None
+        for key, state in self._undo.items():
+            if state is None:
+                self.accounts.pop(key, None)
+            else:
+                self.accounts[key] = state
+        del self.entries[self._mark:]
+        self.disbursed, self.cells = self._disbursed_before, self._cells_before
+        self._undo = None
+
+    def _entry(self, entry: Entry) -> Entry:
+        key = (entry.source.cell or "", entry.account)
+        self.cells.add(key)
+        self.entries.append(entry)
+        return entry
+
+    def already_posted(self, cell: str, account: str) -> bool:
+        """Whether this workbook's cell already moved this account (before, or in the
+        draft): the database's unique key, checked before writing."""
+        return (cell, account) in self.books.cells or (cell, account) in self.cells
+
+    def disburse(self, key: str, on_date: dt.date, source: MoneyMovementSource) -> Entry:
+        """Disburse an approved loan (its schedule from the meeting calendar); refusals as
+        :func:`services.ledger.loans.disburse`; ``ValueError`` when the calendar cannot carry
+        the schedule."""
+        loan: LoanState = self._touch(key)
+        require_disbursable(loan, on_date)
+        found = self.books.calendars[key]
+        if found.missing is not None:
+            raise found.missing
+        assert found.calendar is not None
+        refusal = calendar_refusal(lambda: found.borrower, found.calendar, loan.product.name,
+                                   loan.repayment_every, loan.repayment_unit, loan.account_no)
+        if refusal is not None:
+            raise refusal
+        planned = build_schedule(loan_terms(loan), on_date,  # type: ignore[arg-type]
+                                 found.calendar.rule, found.holidays)
+        loan.installments = [InstallmentState(None, **installment_values(item))
+                             for item in planned]
+        mark_disbursed(loan, on_date)
+        self.disbursed.add(key)
+        return self._entry(Entry("loan", key, LoanTransactionType.DISBURSEMENT.value,
+                                 loan.principal, source))
+
+    def repay(self, key: str, amount: Decimal, on_date: dt.date,
+              source: MoneyMovementSource) -> Entry:
+        """A repayment (:func:`domain.ledger.apply_repayment`)."""
+        loan: LoanState = self._touch(key)
+        split = apply_repayment(loan, amount, on_date, loan.product.currency_digits)
+        return self._entry(Entry("loan", key, LoanTransactionType.REPAYMENT.value, amount,
+                                 source, split=split))
+
+    def save(self, key: str, kind: SavingsTransactionType, amount: Decimal,
+             source: MoneyMovementSource, client_id: int | None) -> Entry:
+        """A deposit or withdrawal (:func:`domain.ledger.apply_savings_movement`)."""
+        account: SavingsState = self._touch(key)
+        apply_savings_movement(account, kind, amount, allow_overdraft=account.allow_overdraft,
+                               currency_digits=account.currency_digits)
+        return self._entry(Entry("savings", key, kind.value, amount, source, client_id))
+
+    def pay(self, key: str, amount: Decimal, source: MoneyMovementSource) -> Entry:
+        """A payment of a charge (:func:`domain.ledger.apply_charge_payment`)."""
+        charge: ChargeState = self._touch(key)
+        apply_charge_payment(charge, amount)
+        return self._entry(Entry("charge", key, "charges", amount, source))
+
+
+# --- write -------------------------------------------------------------------------------------
+
+
+def insert_returning_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """One executemany INSERT of ``rows``; the ids given, in the order of ``rows``."""
+    if not rows:
+        return []
+    result = session.connection().execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    return list(result.scalars())
+
+
+def update_by_id(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """One executemany UPDATE of the columns of ``rows`` (each with its ``id``)."""
+    if not rows:
+        return
+    columns = [c for c in rows[0] if c != "id"]
+    statement = (update(table).where(table.c.id == bindparam("b_id"))
+                 .values({c: bindparam(f"b_{c}") for c in columns}))
+    session.connection().execute(statement, [{f"b_{k}": v for k, v in row.items()}
+                                             for row in rows])
+
+
+def _source_columns(source: MoneyMovementSource, actor_id: int | None,
+                    now: dt.datetime) -> dict[str, Any]:
+    return {"payment_type_id": source.payment_type_id, "receipt_number": source.receipt_number,
+            "receipt_date": source.receipt_date, "submission_id": source.submission_id,
+            "source_workbook_id": source.workbook_id, "source_cell": source.cell,
+            "created_by_id": actor_id, "created_at": now}
+
+
+_PAID = ("principal_paid", "interest_paid", "fees_paid", "penalties_paid", "completed_on")
+
+
+def write_draft(session: Session, draft: Draft, on_date: dt.date,
+                actor_id: int | None) -> None:
+    """Write what the draft's movements changed (each entry gets its ``transaction_id``).
+
+    ORM records of the accounts written that the session holds are expired: they are read
+    again from the database when next used.
+    """
+    now = utcnow()
+    loans = {k: s for k, s in draft.accounts.items() if isinstance(s, LoanState)}
+    _write_schedules(session, draft, loans)
+    update_by_id(session, _LOANS, [
+        {"id": s.id, "status": s.status, "disbursed_on": s.disbursed_on,
+         "closed_on": s.closed_on} for k, s in loans.items()
+        if _changed(draft.books.accounts[k], s, ("status", "disbursed_on", "closed_on"))])
+    entries = {ledger: [e for e in draft.entries if e.ledger == ledger]
+               for ledger in ("loan", "savings", "charge")}
+    loan_rows = []
+    for e in entries["loan"]:
+        split = e.split or RepaymentSplit(principal=e.amount)
+        loan_rows.append({"loan_id": e.account_id, "type": LoanTransactionType(e.type),
+                          "on_date": on_date, "amount": e.amount,
+                          "principal_portion": split.principal,
+                          "interest_portion": split.interest, "fees_portion": split.fees,
+                          "penalties_portion": split.penalties, "reversed": False,
+                          **_source_columns(e.source, actor_id, now)})
+    for e, tx in zip(entries["loan"], insert_returning_ids(session, _LOAN_TX, loan_rows),
+                     strict=True):
+        e.transaction_id = tx
+    # An allocation names its installment by number: a cell undone after it may have put
+    # copies in the loan's place, and a new schedule's lines got their ids only above.
+    lines = {(s.id, line.number): line.id for s in loans.values() for line in s.installments}
+    allocations = [{"transaction_id": e.transaction_id,
+                    "installment_id": lines[(e.account_id, a.installment.number)],
+                    **a.parts()}
+                   for e in entries["loan"] if e.split for a in e.split.allocations]
+    if allocations:
+        session.connection().execute(insert(_ALLOCATIONS), allocations)
+    savings_rows = [{"account_id": e.account_id, "type": SavingsTransactionType(e.type),
+                     "on_date": on_date, "amount": e.amount, "client_id": e.client_id,
+                     "reversed": False, **_source_columns(e.source, actor_id, now)}
+                    for e in entries["savings"]]
+    for e, tx in zip(entries["savings"],
+                     insert_returning_ids(session, _SAVINGS_TX, savings_rows), strict=True):
+        e.transaction_id = tx
+    update_by_id(session, _SAVINGS, [{"id": s.id, "balance": s.balance}
+                                      for s in draft.accounts.values()
+                                      if isinstance(s, SavingsState)])
+    payment_rows = [{"charge_id": e.account_id, "on_date": on_date, "amount": e.amount,
+                     **_source_columns(e.source, actor_id, now)} for e in entries["charge"]]
+    for e, tx in zip(entries["charge"],
+                     insert_returning_ids(session, _PAYMENTS, payment_rows), strict=True):
+        e.transaction_id = tx
+    update_by_id(session, _CHARGES, [{"id": s.id, "amount_paid": s.amount_paid,
+                                       "status": s.status}
+                                      for s in draft.accounts.values()
+                                      if isinstance(s, ChargeState)])
+    _expire(session, draft)
+
+
+def _changed(before: Any, after: Any, names: Iterable[str]) -> bool:
+    return any(getattr(before, n) != getattr(after, n) for n in names)
+
+
+def _write_schedules(session: Session, draft: Draft, loans: Mapping[str, LoanState]) -> None:
+    """A disbursed loan's schedule replaced by its new one (ids given to the new lines);
+    the lines a repayment paid updated."""
+    replaced = [loans[k] for k in loans if k in draft.disbursed]
+    if replaced:
+        session.connection().execute(delete(_INSTALLMENTS).where(
+            _INSTALLMENTS.c.loan_id.in_([s.id for s in replaced])))
+        new = [(s.id, line) for s in replaced for line in s.installments]
+        rows = [{"loan_id": loan_id, **{k: getattr(line, k) for k in (
+                 "number", "due_date", "principal", "interest", "fees", "penalties",
+                 *_PAID)}} for loan_id, line in new]
+        for (_, line), line_id in zip(new, insert_returning_ids(session, _INSTALLMENTS, rows),
+                                      strict=True):
+            line.id = line_id
+    paid = []
+    for key, state in loans.items():
+        if key in draft.disbursed:
+            continue
+        before = {line.id: line for line in draft.books.accounts[key].installments}  # type: ignore[union-attr]
+        paid += [{"id": line.id, **{k: getattr(line, k) for k in _PAID}}
+                 for line in state.installments if _changed(before[line.id], line, _PAID)]
+    update_by_id(session, _INSTALLMENTS, paid)
+
+
+def _expire(session: Session, draft: Draft) -> None:
+    """Expire the ORM records (and their schedules) the write changed behind the session."""
+    models = {"loan": Loan, "savings": SavingsAccount, "charge": Charge}
+    loan_ids = set()
+    for key in draft.accounts:
+        kind, _, number = key.partition(":")
+        record = session.identity_map.get(session.identity_key(models[kind], int(number)))
+        if kind == "loan":
+            loan_ids.add(int(number))
+        if record is not None:
+            session.expire(record)
+    if loan_ids:
+        for record in list(session.identity_map.values()):
+            if isinstance(record, LoanInstallment) and record.loan_id in loan_ids:
+                session.expire(record)
+
+
+__all__ = ["Books", "Draft", "Entry", "MEETING_LOAN_TYPES", "MeetingKey", "insert_returning_ids",
+           "load_books", "update_by_id", "write_draft"]
