@@ -10,8 +10,9 @@ the size the target is stated for), is loaded once into a SQLite file kept in
 1. the engine end to end, as ``sheets collection --office ID`` for every branch:
    ``generate_collection_sheets`` (reading what is due, writing, signing, recording the
    workbooks and their expected amounts, committing);
-2. what is due only (``compute_due_many``, the database work);
-3. the engine's writer alone on the same, precomputed sheets;
+2. what is due only (``compute_due_many``, the database work), batched as the engine does
+   (50 sheets, the garbage collector paused);
+3. the engine's writer alone on the same, precomputed sheets (batched the same way);
 4. a plain openpyxl writer of the same layout (cells, fills, locks, validations with the
    same input messages, formulas, protection) on the same sheets: the baseline.
 
@@ -42,6 +43,7 @@ from openpyxl.styles import PatternFill, Protection  # noqa: E402
 from openpyxl.worksheet.datavalidation import DataValidation  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
+from workbook_engine.bulk import paused_gc  # noqa: E402
 from workbook_engine.config import Settings  # noqa: E402
 from workbook_engine.db.engine import make_engine  # noqa: E402
 from workbook_engine.db.migrate import upgrade  # noqa: E402
@@ -284,13 +286,18 @@ def main() -> None:
             def due_only(load: Workload = load) -> None:
                 with ctx.session_factory() as s:
                     for i in range(0, len(load.requests), BATCH):  # as the engine batches
-                        compute_due_many(s, load.requests[i:i + BATCH], today=TODAY)
+                        with paused_gc():
+                            compute_due_many(s, load.requests[i:i + BATCH], today=TODAY)
 
             def engine_writer(load: Workload = load, count: int | None = None) -> None:
-                for i in range(len(load.sheets) if count is None else count):
-                    write_collection_sheet(out / f"x{i}.xlsx", load.sheets[i], load.grids[i],
-                                           load.signed[i], payment_types=payment_types,
-                                           attendance_codes=codes)
+                n = len(load.sheets) if count is None else count
+                for start in range(0, n, BATCH):  # as the engine batches
+                    with paused_gc():
+                        for i in range(start, min(n, start + BATCH)):
+                            write_collection_sheet(
+                                out / f"x{i}.xlsx", load.sheets[i], load.grids[i],
+                                load.signed[i], payment_types=payment_types,
+                                attendance_codes=codes)
 
             def baseline(load: Workload = load, count: int | None = None) -> None:
                 for i in range(len(load.sheets) if count is None else count):

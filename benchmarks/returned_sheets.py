@@ -60,6 +60,7 @@ from workbook_engine.services.collection.posting import rehearse_posting
 from workbook_engine.services.collection.rules import collection_rules
 from workbook_engine.services.collection.sheets import generate_collection_sheets
 from workbook_engine.services.context import AppContext
+from workbook_engine.services.pipeline import processing
 from workbook_engine.services.pipeline.processing import (
     _marks,
     _metadata_of,
@@ -140,21 +141,42 @@ def read_validate_preview(ctx: AppContext, path: Path, expected: dict[str, Any],
 
 
 def rehearse(ctx: AppContext, path: Path, expected: dict[str, Any]) -> int:
-    """The rehearsal alone, on a sheet read and validated beforehand: the failures found."""
+    """The rehearsal alone, on a sheet read and validated beforehand: the failures found.
+
+    As in ``process_file``, the rows with errors are named, so a sheet with a row error also
+    rehearses what ``approve --exclude-invalid`` would post (a second pass when the rows
+    share an account, as Kilimani's group savings do)."""
     rules = collection_rules(ctx.rules)
     sheet = read_collection_sheet(read_workbook(path), COLLECTION_SHEET, expected)
-    plan = validate_sheet(sheet, expected, kind=COLLECTION_SHEET, rules=rules,
-                          today=KILIMANI_MEETING).plan
-    assert plan is not None
+    result = validate_sheet(sheet, expected, kind=COLLECTION_SHEET, rules=rules,
+                            today=KILIMANI_MEETING)
+    assert result.plan is not None
+    in_error = {p.details["row_key"] for p in result.problems if p.details.get("row_key")}
     cpu0 = cpu_seconds()
     with ctx.unit_of_work(None) as uow:
-        found = rehearse_posting(uow.session, plan, expected=expected,
-                                 workbook_id=expected["workbook_id"])
+        found = rehearse_posting(uow.session, result.plan, expected=expected,
+                                 workbook_id=expected["workbook_id"], rows_in_error=in_error)
     REHEARSAL_CPU.append(cpu_seconds() - cpu0)
     return len(found.failures)
 
 
 REHEARSAL_CPU: list[float] = []
+REHEARSAL_IN_PROCESS_CPU: list[float] = []
+
+
+def timing_the_rehearsal_inside_process_file() -> None:
+    """Count the CPU time of the rehearsal that ``process_file`` runs (its own, with the
+    rows in error), to tell it from the rest of ``process_file``."""
+    rehearse_in_process = processing._rehearse
+
+    def timed_rehearsal(*args: Any, **kwargs: Any) -> Any:
+        cpu0 = cpu_seconds()
+        try:
+            return rehearse_in_process(*args, **kwargs)
+        finally:
+            REHEARSAL_IN_PROCESS_CPU.append(cpu_seconds() - cpu0)
+
+    processing._rehearse = timed_rehearsal  # type: ignore[assignment]
 
 
 def baseline_schema(expected: dict[str, Any], codes: dict[str, str]) -> pa.DataFrameSchema:
@@ -266,6 +288,7 @@ def main(n: int) -> None:
         rehearsal = sum(REHEARSAL_CPU) / len(REHEARSAL_CPU) * 1000
         print(f"  {'engine: rehearsal of the posting (part of process)':48s} cpu "
               f"{rehearsal:6.1f}", flush=True)
+        timing_the_rehearsal_inside_process_file()
         full = timed("engine: process_file (+ rehearsal, hash, archive, DB)", sheets,
                      lambda item: process_file(ctx, item[0], actor_id=None))
         calamine = timed("baseline: pandas.read_excel(calamine) + pandera", sheets,
@@ -276,6 +299,7 @@ def main(n: int) -> None:
     print(f"\n  sheets with errors: {invalid} of {n} (the partial repayments drawn); cells the "
           f"rehearsal refused: {sum(rehearsed[1:])}")
     base = calamine["cpu"]
+    inside = sum(REHEARSAL_IN_PROCESS_CPU) / n * 1000
     print(f"  target (issue 19), ratios to the calamine + pandera baseline in this run "
           f"({base:.1f} ms; openpyxl + pandera {default['cpu']:.1f} ms):")
     print(f"    read + validate + preview no slower than it: "
@@ -285,7 +309,9 @@ def main(n: int) -> None:
           f"{paired[1]:.1f} ms, {paired[0] / paired[1]:.2f}x)")
     print(f"    process_file within 1.3x of it: "
           f"{'met' if full['cpu'] <= 1.3 * base else 'NOT met'} ({full['cpu']:.1f} ms, "
-          f"{full['cpu'] / base:.2f}x; of which the rehearsal {rehearsal:.1f} ms)")
+          f"{full['cpu'] / base:.2f}x; of which its own rehearsal {inside:.1f} ms, the rest "
+          f"{full['cpu'] - inside:.1f} ms: read + validate + preview, identification, "
+          f"archive, records)")
 
 
 if __name__ == "__main__":

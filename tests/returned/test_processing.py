@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests.returned.sheets import (
     FILLED_HEADER,
@@ -165,6 +165,34 @@ def test_duplicate_file_is_recognised(sheet, tmp_path):
     assert again.duplicate_of == first.submission_id
     with world.ctx.session_factory() as s:
         assert s.scalar(select(func.count()).select_from(Submission)) == 1
+
+
+def test_one_connection_for_a_file_and_its_history_in_order(sheet, tmp_path):
+    """The duplicate check, the hand-in check and the recording of a sheet take one database
+    connection, one transaction after another (a new SQLite connection reads the whole
+    schema again); a second version supersedes the first, each history in order."""
+    world, _, _ = sheet
+    checkouts: list[object] = []
+
+    def checked_out(*_: object) -> None:
+        checkouts.append(_)
+
+    event.listen(world.ctx.engine, "checkout", checked_out)
+    try:
+        first = process_file(world.ctx, _fill(sheet, tmp_path), actor_id=_officer(world))
+    finally:
+        event.remove(world.ctx.engine, "checkout", checked_out)
+    assert len(checkouts) == 1 and first.status == "awaiting_approval"
+    again = _fill(sheet, tmp_path, name="again.xlsx",
+                  header={**FILLED_HEADER, "receipt_number": "R-0399"})
+    second = process_file(world.ctx, again, actor_id=_officer(world))
+    old, new = (show_submission(world.ctx, r.submission_id) for r in (first, second))
+    assert [h["action"] for h in old["history"]] == ["received", "awaiting_approval",
+                                                     "superseded"]
+    assert "replaced by version 2" in old["history"][-1]["note"]
+    assert [h["action"] for h in new["history"]] == ["received", "awaiting_approval"]
+    assert (old["status"], new["status"], new["version"]) == ("superseded",
+                                                              "awaiting_approval", 2)
 
 
 def test_not_ours_and_tampered_signature(sheet, tmp_path):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import inspect
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from workbook_engine.domain import AuditRecord
 
@@ -21,7 +22,7 @@ class UnitOfWork:
     through an exception) rolls everything back.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session], actor_id: int | None,
+    def __init__(self, session_factory: Callable[[], Session], actor_id: int | None,
                  now: dt.datetime) -> None:
         self._session_factory = session_factory
         self.actor_id = actor_id

@@ -63,13 +63,14 @@ def _atomic_copy(source: Path, target: Path) -> None:
 
 
 def archive_original(archive_dir: Path, source: Path, *, original_name: str | None = None,
-                     move: bool = False) -> StoredFile:
+                     move: bool = False, sha256: str | None = None) -> StoredFile:
     """Store a file's content in the archive (once per content); optionally remove the source.
 
-    The source is removed only after the archived copy is safely on disk.
+    The source is removed only after the archived copy is safely on disk. ``sha256``: the
+    content's hash when the caller has just computed it (it is not read twice).
     """
     name = original_name or source.name
-    sha = file_sha256(source)
+    sha = sha256 or file_sha256(source)
     target = archive_dir / sha[:2] / f"{sha}{_suffix(name)}"
     size = source.stat().st_size
     if not target.exists():

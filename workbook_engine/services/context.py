@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from workbook_engine.config import Settings
@@ -50,9 +50,13 @@ class AppContext:
     def today(self):  # noqa: ANN201 - a date
         return self.settings.clock.today()
 
-    def unit_of_work(self, actor_id: int | None) -> UnitOfWork:
-        """A new transaction acting on behalf of a member of staff (None: the system)."""
-        return UnitOfWork(self.session_factory, actor_id, self.settings.clock.now())
+    def unit_of_work(self, actor_id: int | None, *,
+                     connection: Connection | None = None) -> UnitOfWork:
+        """A new transaction acting on behalf of a member of staff (None: the system); on
+        ``connection`` when given (one connection for several transactions in turn)."""
+        factory = (self.session_factory if connection is None
+                   else partial(self.session_factory, bind=connection))
+        return UnitOfWork(factory, actor_id, self.settings.clock.now())
 
     def dispose(self) -> None:
         if "engine" in self.__dict__:

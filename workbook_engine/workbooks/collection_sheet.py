@@ -83,7 +83,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from workbook_engine.domain.due import DueRow, DueSheet, RowKind
 from workbook_engine.workbooks.declaration import (
@@ -191,17 +191,19 @@ def layout(sheet: DueSheet, kind: WorkbookKind = COLLECTION_SHEET) -> SheetLayou
     })
     rows = tuple((kind.first_data_row + i, row) for i, row in enumerate(sheet.rows))
     totals_row = kind.first_data_row + len(sheet.rows)
-    inputs = [c for c in columns if c.spec.input]
     digits = sheet.currency_digits
+    # Each input column's maker, looked up once a sheet rather than once a cell.
+    makers = [(c, _MAKERS[c.spec.key], c.item_id) for c in columns
+              if c.spec.input and c.spec.key in _MAKERS]
     return SheetLayout(columns=columns, rows=rows, totals_row=totals_row,
                        cash_row=totals_row + 2,
-                       cells=tuple(tuple((c, cell_due(row, c, digits)) for c in inputs)
+                       cells=tuple(tuple([(c, make(row, pid, digits))
+                                          for c, make, pid in makers])
                                    for row in sheet.rows))
 
 
-@dataclass(frozen=True)
-class CellDue:
-    """What one input cell of a row holds.
+class CellDue(NamedTuple):
+    """What one input cell of a row holds (a named tuple: a sheet has hundreds).
 
     ``due`` is the amount due (zero for withdrawals, None for attendance); ``prefill`` is what
     the writer puts in the cell; ``details`` are the JSON-ready accounts behind it.
@@ -213,73 +215,114 @@ class CellDue:
     message: str
 
 
+_MONEY_TEXT: dict[tuple[Decimal, int], str] = {}
+
+
 def _money(value: Decimal, digits: int) -> str:
-    return f"{value:,.{digits}f}"
+    """An amount as the input messages show it (1,851.28); a sheet repeats a few amounts,
+    so each is formatted once (equal amounts format alike at a given precision)."""
+    key = (value, digits)
+    found = _MONEY_TEXT.get(key)
+    if found is None:
+        if len(_MONEY_TEXT) > 50_000:
+            _MONEY_TEXT.clear()
+        found = _MONEY_TEXT[key] = f"{value:,.{digits}f}"
+    return found
+
+
+def _loan_cell(cells: Mapping[int, Any], pid: int | None, digits: int,
+               repayment: bool) -> CellDue | None:
+    cell = cells.get(pid)  # type: ignore[arg-type]
+    if cell is None:
+        return None
+    details: dict[str, Any] = {"loans": [
+        {"loan_id": s.loan_id, "account_no": s.account_no, "amount": str(s.amount),
+         "at_disbursal": s.at_disbursal} for s in cell.loans]}
+    if repayment:
+        details["days_in_arrears"] = arrears = cell.days_in_arrears
+        what = f"Repayment due ({arrears} days in arrears)" if arrears else "Repayment due"
+    else:
+        what = "To disburse"
+    accounts = cell.loans[0].account_no if len(cell.loans) == 1 else \
+        ", ".join(s.account_no for s in cell.loans)
+    return CellDue(cell.amount, cell.amount, details,
+                   f"{what}: {_money(cell.amount, digits)} (loan {accounts}). "
+                   "Enter the whole amount or 0.")
+
+
+def _repayment(row: DueRow, pid: int | None, digits: int) -> CellDue | None:
+    return _loan_cell(row.repayments, pid, digits, True) if row.repayments else None
+
+
+def _disbursal(row: DueRow, pid: int | None, digits: int) -> CellDue | None:
+    return _loan_cell(row.disbursals, pid, digits, False) if row.disbursals else None
+
+
+def _deposit(row: DueRow, pid: int | None, digits: int) -> CellDue | None:
+    account = row.savings.get(pid) if row.savings else None  # type: ignore[arg-type]
+    if account is None or account.by_member or "deposit" in account.posted:
+        return None
+    details = {"savings_account_id": account.account_id, "account_no": account.account_no,
+               "deposit_type": account.deposit_type.value,
+               "deposit_unit": account.deposit_unit.value}
+    whose = ""
+    if account.share_of is not None:
+        details["share_of"], details["owner_name"] = account.share_of
+        whose = f"{row.name}'s share, {account.share_of[1]}'s "
+    return CellDue(account.amount, account.amount, details,
+                   f"Deposit due: {_money(account.amount, digits)} "
+                   f"({account.deposit_type.value}, {whose}account {account.account_no}).")
+
+
+_ZERO = Decimal(0)
+
+
+def _withdrawal(row: DueRow, pid: int | None, digits: int) -> CellDue | None:
+    account = row.savings.get(pid) if row.savings else None  # type: ignore[arg-type]
+    if account is None or account.share_of is not None or "withdrawal" in account.posted:
+        return None
+    details = {"savings_account_id": account.account_id, "account_no": account.account_no,
+               "limit": str(account.balance), "deposit_unit": account.deposit_unit.value}
+    if account.members:
+        details["members"] = list(account.members)
+    return CellDue(_ZERO, None, details,
+                   f"Balance {_money(account.balance, digits)}: a withdrawal may not "
+                   "be more.")
+
+
+def _charges(row: DueRow, pid: int | None, digits: int) -> CellDue | None:
+    charges = row.charges
+    if charges is None:
+        return None
+    names = ", ".join(c.name for c in charges.charges)
+    return CellDue(charges.amount, charges.amount, {"charges": [
+        {"charge_id": c.charge_id, "name": c.name, "amount": str(c.amount),
+         "due_date": c.due_date.isoformat()} for c in charges.charges]},
+        f"Charges due: {_money(charges.amount, digits)} ({names}). "
+        "Enter the whole amount or 0.")
+
+
+_ATTENDANCE_HELP = "P present, L late, A absent, AA approved absence."
+_NO_ATTENDANCE = CellDue(None, None, {"previous": None}, _ATTENDANCE_HELP)
+
+
+def _attendance(row: DueRow, pid: int | None, digits: int) -> CellDue | None:
+    if row.kind is not RowKind.CLIENT:
+        return None
+    if row.attendance is None:
+        return _NO_ATTENDANCE
+    previous = row.attendance.value
+    return CellDue(None, previous, {"previous": previous}, _ATTENDANCE_HELP)
+
+
+_MAKERS = {"repayment": _repayment, "disbursal": _disbursal, "deposit": _deposit,
+           "withdrawal": _withdrawal, "charges": _charges, "attendance": _attendance}
 
 
 def cell_due(row: DueRow, column: Column, digits: int = 2) -> CellDue | None:
     """The content of an input cell, or None when the column does not apply to the row."""
-    family = column.spec.key
-    pid = column.item_id
-    if family in ("repayment", "disbursal"):
-        cells = row.repayments if family == "repayment" else row.disbursals
-        cell = cells.get(pid)  # type: ignore[arg-type]
-        if cell is None:
-            return None
-        details: dict[str, Any] = {"loans": [
-            {"loan_id": s.loan_id, "account_no": s.account_no, "amount": str(s.amount),
-             "at_disbursal": s.at_disbursal} for s in cell.loans]}
-        if family == "repayment":
-            details["days_in_arrears"] = cell.days_in_arrears
-            what = "Repayment due"
-            if cell.days_in_arrears:
-                what += f" ({cell.days_in_arrears} days in arrears)"
-        else:
-            what = "To disburse"
-        accounts = ", ".join(s.account_no for s in cell.loans)
-        return CellDue(cell.amount, cell.amount, details,
-                       f"{what}: {_money(cell.amount, digits)} (loan {accounts}). "
-                       "Enter the whole amount or 0.")
-    if family in ("deposit", "withdrawal"):
-        account = row.savings.get(pid)  # type: ignore[arg-type]
-        if account is None or family in account.posted or (
-                account.by_member if family == "deposit" else account.share_of is not None):
-            return None
-        details = {"savings_account_id": account.account_id, "account_no": account.account_no}
-        if family == "deposit":
-            details.update(deposit_type=account.deposit_type.value,
-                           deposit_unit=account.deposit_unit.value)
-            whose = ""
-            if account.share_of is not None:
-                details.update(share_of=account.share_of[0], owner_name=account.share_of[1])
-                whose = f"{row.name}'s share, {account.share_of[1]}'s "
-            return CellDue(account.amount, account.amount, details,
-                           f"Deposit due: {_money(account.amount, digits)} "
-                           f"({account.deposit_type.value}, {whose}account "
-                           f"{account.account_no}).")
-        details.update(limit=str(account.balance), deposit_unit=account.deposit_unit.value)
-        if account.members:
-            details["members"] = list(account.members)
-        return CellDue(Decimal(0), None, details,
-                       f"Balance {_money(account.balance, digits)}: a withdrawal may not "
-                       "be more.")
-    if family == "charges":
-        if row.charges is None:
-            return None
-        charges = row.charges
-        names = ", ".join(c.name for c in charges.charges)
-        return CellDue(charges.amount, charges.amount, {"charges": [
-            {"charge_id": c.charge_id, "name": c.name, "amount": str(c.amount),
-             "due_date": c.due_date.isoformat()} for c in charges.charges]},
-            f"Charges due: {_money(charges.amount, digits)} ({names}). "
-            "Enter the whole amount or 0.")
-    if family == "attendance":
-        if row.kind is not RowKind.CLIENT:
-            return None
-        previous = row.attendance.value if row.attendance else None
-        return CellDue(None, previous, {"previous": previous},
-                       "P present, L late, A absent, AA approved absence.")
-    return None
+    make = _MAKERS.get(column.spec.key)
+    return None if make is None else make(row, column.item_id, digits)
 
 
 def _posted_cells(row: DueRow, number: int, grid: SheetLayout) -> dict[str, Any]:
@@ -308,14 +351,14 @@ def expected_payload(sheet: DueSheet, grid: SheetLayout, *, workbook_id: str,
                       else f.label}
               for f in kind.header_fields if not f.input and f.key in shown}
     rows = []
+    inputs = [(column.key, column.letter) for column, _ in (grid.cells[0] if grid.cells else ())]
     for (number, row), row_cells in zip(grid.rows, grid.cells, strict=True):
         cells: dict[str, Any] = {}
-        for column, due in row_cells:
-            if due is None:
-                continue
-            cells[column.key] = {"cell": f"{column.letter}{number}",
-                                 "due": None if due.due is None else str(due.due),
-                                 **due.details}
+        r = str(number)
+        for (key, x), (_, due) in zip(inputs, row_cells):
+            if due is not None:
+                cells[key] = {"cell": x + r, "due": None if due.due is None else str(due.due),
+                              **due.details}
         item = {"key": row.key, "kind": row.kind.value, "entity_id": row.entity_id,
                 "group_id": row.group_id, "row": number, "name": row.name,
                 "id": row.entity_id, "cells": cells}

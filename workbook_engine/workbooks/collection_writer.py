@@ -318,18 +318,25 @@ class _DataSheet:
         collected_col, paid_col = grid.column("collected"), grid.column("paid_out")
         collected_refs = [c.letter for c in columns if c.spec.flow is Flow.COLLECTED]
         paid_refs = [c.letter for c in columns if c.spec.flow is Flow.PAID_OUT]
-        column_totals: dict[int, Decimal] = {c.index: Decimal(0) for c in columns
-                                             if c.spec.type is CellType.MONEY}
         s_key, s_name, s_group, s_id = s["key"], s["name"], s["group_name"], s["id"]
         s_na, s_amount, s_choice, s_total = s["na"], s["amount"], s["choice"], s["row_total"]
-        titles = {c.index: attr(c.header[:32]) for c in columns}
-        letters = {c.index: c.letter for c in columns}
-        choices = {c.index for c in columns if c.spec.type is CellType.CHOICE}
         amount_check = ('<dataValidation type="decimal" operator="greaterThanOrEqual" '
                         'allowBlank="1" showInputMessage="1" showErrorMessage="1" '
                         'errorTitle="Amount" error="Enter an amount of 0 or more." ')
+        # What each input column needs, in the order of a row's cells (the same in every
+        # row): its letter, whether it is a choice, and the start of its validation.
+        inputs = [(column.letter, column.spec.type is CellType.CHOICE,
+                   f'{amount_check}promptTitle="{attr(column.header[:32])}" prompt="',
+                   column.index) for column, _ in (grid.cells[0] if grid.cells else ())]
+        totals = [Decimal(0)] * len(inputs)
         validations = self.validations
         attendance_rows: list[int] = []
+        collected_formula = "SUM(" + ",".join(x + "{r}" for x in collected_refs) + ")" \
+            if collected_refs else "0"
+        paid_formula = "SUM(" + ",".join(x + "{r}" for x in paid_refs) + ")" \
+            if paid_refs else "0"
+        collected_x, paid_x = collected_col.letter, paid_col.letter
+        collected_sum = paid_sum = Decimal(0)
         for (number, row), row_cells in zip(grid.rows, grid.cells, strict=True):
             r = str(number)
             is_client = row.kind is RowKind.CLIENT
@@ -337,36 +344,40 @@ class _DataSheet:
             cells = [f'<row r="{r}"><c r="A{r}" s="{s_key}" t="s"><v>{sst(row.key)}</v></c>'
                      f'<c r="B{r}" s="{s_name if is_client else s_group}" t="s">'
                      f'<v>{sst(name)}</v></c><c r="C{r}" s="{s_id}"><v>{row.entity_id}</v></c>']
-            for column, due in row_cells:
-                ref = letters[column.index] + r
+            for i, (x, is_choice, check, _), (_, due) in zip(
+                    range(len(inputs)), inputs, row_cells):
                 if due is None:
-                    cells.append(f'<c r="{ref}" s="{s_na}"/>')
+                    cells.append(f'<c r="{x}{r}" s="{s_na}"/>')
                     continue
-                if column.index in choices:
-                    if isinstance(due.prefill, str):
-                        cells.append(f'<c r="{ref}" s="{s_choice}" t="s">'
-                                     f"<v>{sst(due.prefill)}</v></c>")
-                    else:
-                        cells.append(f'<c r="{ref}" s="{s_choice}"/>')
+                prefill = due.prefill
+                if is_choice:
+                    cells.append(f'<c r="{x}{r}" s="{s_choice}" t="s"><v>{sst(prefill)}</v></c>'
+                                 if isinstance(prefill, str) else
+                                 f'<c r="{x}{r}" s="{s_choice}"/>')
                     attendance_rows.append(number)
                     continue
-                if isinstance(due.prefill, Decimal):
-                    cells.append(f'<c r="{ref}" s="{s_amount}"><v>{due.prefill}</v></c>')
-                    column_totals[column.index] += due.prefill
+                if prefill is None:
+                    cells.append(f'<c r="{x}{r}" s="{s_amount}"/>')
                 else:
-                    cells.append(f'<c r="{ref}" s="{s_amount}"/>')
-                validations.append(
-                    f'{amount_check}promptTitle="{titles[column.index]}" '
-                    f'prompt="{attr(due.message[:255])}" sqref="{ref}">'
-                    "<formula1>0</formula1></dataValidation>")
-            for total_col, refs, amount in ((collected_col, collected_refs, row.collected),
-                                            (paid_col, paid_refs, row.paid_out)):
-                formula = "SUM(" + ",".join(x + r for x in refs) + ")" if refs else "0"
-                cells.append(f'<c r="{total_col.letter}{r}" s="{s_total}"><f>{formula}</f>'
-                             f"<v>{amount}</v></c>")
-                column_totals[total_col.index] += amount
-            cells.append("</row>")
+                    cells.append(f'<c r="{x}{r}" s="{s_amount}"><v>{prefill}</v></c>')
+                    totals[i] += prefill
+                validations.append(f'{check}{attr(due.message[:255])}" sqref="{x}{r}">'
+                                   "<formula1>0</formula1></dataValidation>")
+            collected, paid_out = row.collected, row.paid_out
+            collected_sum += collected
+            paid_sum += paid_out
+            cells.append(f'<c r="{collected_x}{r}" s="{s_total}"><f>'
+                         f'{collected_formula.replace("{r}", r)}</f><v>{collected}</v></c>'
+                         f'<c r="{paid_x}{r}" s="{s_total}"><f>'
+                         f'{paid_formula.replace("{r}", r)}</f><v>{paid_out}</v></c></row>')
             out.append("".join(cells))
+        column_totals: dict[int, Decimal] = {c.index: Decimal(0) for c in columns
+                                             if c.spec.type is CellType.MONEY}
+        for (_, is_choice, _, index), total in zip(inputs, totals, strict=True):
+            if not is_choice:
+                column_totals[index] = total
+        column_totals[collected_col.index] = collected_sum
+        column_totals[paid_col.index] = paid_sum
         if attendance_rows:
             att = grid.column("attendance").letter
             codes = list(attendance_codes)

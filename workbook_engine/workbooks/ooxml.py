@@ -23,10 +23,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -212,6 +214,11 @@ class StaticParts:
     parts: Mapping[str, bytes]
     styles: Mapping[str, int]
 
+    @cached_property
+    def deflated(self) -> dict[str, _Deflated]:
+        """Each part deflated once, to be copied as it is into every package."""
+        return {name: _deflate(name, data) for name, data in self.parts.items()}
+
 
 def static_parts(build: Callable[[Any], Mapping[str, Any]]) -> StaticParts:
     """Render the invariant parts of a layout with xlsxwriter.
@@ -232,18 +239,57 @@ def static_parts(build: Callable[[Any], Mapping[str, Any]]) -> StaticParts:
     return StaticParts(parts, styles)
 
 
+@dataclass(frozen=True, slots=True)
+class _Deflated:
+    """A part of a package, deflated, with what its zip headers say about it."""
+
+    name: bytes
+    crc: int
+    size: int
+    data: bytes
+
+
+def _deflate(name: str, data: bytes) -> _Deflated:
+    packer = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
+    return _Deflated(name.encode("utf-8"), zlib.crc32(data), len(data),
+                     packer.compress(data) + packer.flush())
+
+
+# Zip headers as zipfile writes them for a deflated member dated 1980-01-01 00:00 (the
+# date xlsxwriter gives every part): version 2.0, no flags, method 8 (deflate).
+_LOCAL = struct.Struct("<4s5H3L2H")
+_CENTRAL = struct.Struct("<4s6H3L5H2L")
+_END = struct.Struct("<4s4H2LH")
+_DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01
+_MADE_BY = (3 << 8) | 20  # version 2.0 on Unix, as zipfile says
+_ATTRIBUTES = 0o600 << 16  # -rw-------, as zipfile gives a part written from bytes
+
+
 def write_package(path: Path, static: StaticParts, parts: Iterable[tuple[str, str]]) -> None:
-    """Zip the static parts and the given (name, XML text) parts into ``path``."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
-        # The content types first, as Office writes them; fixed timestamps, as xlsxwriter.
-        items = [("[Content_Types].xml", static.parts["[Content_Types].xml"]),
-                 *((name, xml.encode("utf-8")) for name, xml in parts),
-                 *((n, d) for n, d in static.parts.items() if n != "[Content_Types].xml")]
-        for name, data in items:
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            # The fastest deflate level saves a twentieth of the generation time, for
-            # files an eighth larger (a sheet of 40 rows: 17 KB instead of 15 KB).
-            package.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED,
-                             compresslevel=COMPRESS_LEVEL)
-    path.write_bytes(buffer.getvalue())
+    """Zip the static parts and the given (name, XML text) parts into ``path``.
+
+    The zip is written here rather than by :mod:`zipfile`: the static parts are deflated
+    once per layout (:attr:`StaticParts.deflated`) and copied, and each other part costs
+    one deflate and two headers. The fastest deflate level saves a twentieth of the
+    generation time, for files an eighth larger (a sheet of 40 rows: 17 KB, not 15 KB).
+    """
+    deflated = static.deflated
+    # The content types first, as Office writes them; then the given parts; then the rest.
+    members = [deflated["[Content_Types].xml"],
+               *(_deflate(name, xml.encode("utf-8")) for name, xml in parts),
+               *(d for n, d in deflated.items() if n != "[Content_Types].xml")]
+    chunks: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    for m in members:
+        header = _LOCAL.pack(b"PK\x03\x04", 20, 0, zipfile.ZIP_DEFLATED, 0, _DOS_DATE,
+                             m.crc, len(m.data), m.size, len(m.name), 0)
+        central.append(_CENTRAL.pack(b"PK\x01\x02", _MADE_BY, 20, 0, zipfile.ZIP_DEFLATED, 0,
+                                     _DOS_DATE, m.crc, len(m.data), m.size, len(m.name),
+                                     0, 0, 0, 0, _ATTRIBUTES, offset) + m.name)
+        chunks += (header, m.name, m.data)
+        offset += len(header) + len(m.name) + len(m.data)
+    directory = b"".join(central)
+    chunks += (directory, _END.pack(b"PK\x05\x06", 0, 0, len(members), len(members),
+                                    len(directory), offset, 0))
+    path.write_bytes(b"".join(chunks))

@@ -162,7 +162,7 @@ def compute_due_many(session: Session, requests: Sequence[DueRequest], *,
                                                    if u.center is not None)),
                      any_client=any(members[g] for g in group_ids))
     meetings = {r.meeting_date for r in requests}
-    loans = _load_loans(session, owners)
+    loans = _load_loans(session, owners, max(meetings))
     savings = _load_savings(session, owners)
     charges = _load_charges(session, owners, max(meetings))
     attendance = _load_attendance(session, owners, meetings)
@@ -363,13 +363,15 @@ class _Owned:
     def __init__(self, rows: Sequence[Any]) -> None:
         self.rows = rows
         self._index: dict[tuple[str, int], list[int]] = defaultdict(list)
-        columns = [c for c in ("client_id", "group_id", "center_id")
-                   if rows and c in rows[0]._fields]
+        fields = rows[0]._fields if rows else ()
+        columns = [(c, fields.index(c)) for c in ("client_id", "group_id", "center_id")
+                   if c in fields]
+        index = self._index
         for i, r in enumerate(rows):
-            for column in columns:
-                value = getattr(r, column)
+            for column, position in columns:
+                value = r[position]
                 if value is not None:
-                    self._index[(column, value)].append(i)
+                    index[(column, value)].append(i)
 
     def of(self, client_ids: Iterable[int], group_ids: Iterable[int],
            center_id: int | None = None) -> list[Any]:
@@ -394,32 +396,40 @@ def _owner(row: Any) -> Owner:
 @dataclass
 class _LoanFacts:
     """The active and approved loans of a batch, with each active loan's unpaid installments
-    (due date, amount left, in installment order), outstanding and last transaction."""
+    due on or before the batch's last meeting (due date, amount left, oldest first; the
+    installments of one day together), outstanding and last transaction."""
 
     loans: _Owned
     unpaid: dict[int, list[tuple[dt.date, Decimal]]]
     outstanding: dict[int, Decimal]
     last_tx: dict[int, int]
+    terms: dict[int, Any] = field(default_factory=dict)
+    """The approved loans' expected disbursal and terms, by loan."""
 
 
-def _load_loans(session: Session, owners: _Owners) -> _LoanFacts:
-    """3 queries."""
+def _load_loans(session: Session, owners: _Owners, last_meeting: dt.date) -> _LoanFacts:
+    """4 queries."""
     owner_filter = owners.filters(Loan)
     facts = _LoanFacts(_Owned([]), defaultdict(list), defaultdict(lambda: ZERO), {})
     if not owner_filter:
         return facts
     loans = session.connection().execute(
         select(Loan.id, Loan.account_no, Loan.product_id, Loan.client_id, Loan.group_id,
-               Loan.status, Loan.principal, Loan.annual_interest_rate, Loan.interest_method,
-               Loan.repayment_every, Loan.repayment_unit, Loan.number_of_repayments,
-               Loan.interest_deducted_at_disbursement, Loan.expected_disbursement_date,
-               Loan.disbursed_on, LoanProduct.currency_digits)
+               Loan.status, LoanProduct.currency_digits)
         .join(LoanProduct, LoanProduct.id == Loan.product_id)
         .where(or_(*owner_filter),
                Loan.status.in_([LoanStatus.ACTIVE, LoanStatus.APPROVED]))
         .order_by(func.coalesce(Loan.disbursed_on, Loan.expected_disbursement_date), Loan.id)
     ).all()
     facts.loans = _Owned(loans)
+    if approved := [ln.id for ln in loans if ln.status == LoanStatus.APPROVED]:
+        # Only an approved loan's terms are read: its disbursal, and the interest deducted
+        # at disbursement (most loans of a sheet are active ones, with nothing to disburse).
+        facts.terms = {row.id: row for row in session.connection().execute(
+            select(Loan.id, Loan.principal, Loan.annual_interest_rate, Loan.interest_method,
+                   Loan.repayment_every, Loan.repayment_unit, Loan.number_of_repayments,
+                   Loan.interest_deducted_at_disbursement, Loan.expected_disbursement_date)
+            .where(Loan.id.in_(approved)))}
     if any(ln.status == LoanStatus.ACTIVE for ln in loans):
         active_ids = select(Loan.id).where(or_(*owner_filter),
                                            Loan.status == LoanStatus.ACTIVE)
@@ -428,23 +438,33 @@ def _load_loans(session: Session, owners: _Owners) -> _LoanFacts:
         # a float, but every part has at most four decimals and the float's error is far
         # below 0.00005 for any amount SQLite can store, so the Money type's quantizing
         # restores the exact Decimal (other databases compute it exactly). The SQL filter
-        # only leaves out installments with nothing left; the exact test is below.
-        left_expr = type_coerce(
-            i.principal + i.interest + i.fees + i.penalties
-            - i.principal_paid - i.interest_paid - i.fees_paid - i.penalties_paid, Money())
+        # only leaves out installments with nothing left (on SQLite, a paid installment's
+        # float error is far below half the smallest amount); the exact test is below.
+        left_expr = i.principal + i.interest + i.fees + i.penalties \
+            - i.principal_paid - i.interest_paid - i.fees_paid - i.penalties_paid
+        # Only the installments due by the batch's last meeting matter one by one (what is
+        # due at a meeting, the oldest one in arrears); those due later are summed by the
+        # database into one row a loan (day NULL), for what is outstanding.
+        day = case((i.due_date <= last_meeting, i.due_date), else_=None).label("day")
         for loan_id, due_date, left in session.connection().execute(
-                select(i.loan_id, i.due_date, left_expr)
-                .where(i.loan_id.in_(active_ids), left_expr > 0)
-                .order_by(i.loan_id, i.number)):
-            if left <= 0:
+                select(i.loan_id, day, type_coerce(func.sum(left_expr), Money()))
+                .where(i.loan_id.in_(active_ids), left_expr > _HALF_UNIT)
+                .group_by(i.loan_id, day)):
+            if left <= 0:  # a float's rounding error on SQLite, quantized away
                 continue
             facts.outstanding[loan_id] += left
-            facts.unpaid[loan_id].append((due_date, left))
+            if due_date is not None:
+                facts.unpaid[loan_id].append((due_date, left))
+        for unpaid in facts.unpaid.values():
+            unpaid.sort()
         facts.last_tx = dict(session.connection().execute(  # type: ignore[arg-type]
             select(LoanTransaction.loan_id, func.max(LoanTransaction.id))
             .where(LoanTransaction.loan_id.in_(active_ids))
             .group_by(LoanTransaction.loan_id)).all())
     return facts
+
+
+_HALF_UNIT = Decimal("0.00005")  # half the smallest amount stored (Money: 4 decimals)
 
 
 @dataclass
@@ -490,21 +510,22 @@ def _loan_cells(facts: _LoanFacts, client_ids: list[int], group_ids: list[int],
                 "loan", ln.id, ln.status.value, facts.last_tx.get(ln.id),
                 round_money(facts.outstanding.get(ln.id, ZERO), digits)))
             continue
-        if ln.expected_disbursement_date is None or ln.expected_disbursement_date > meeting:
+        t = facts.terms[ln.id]
+        if t.expected_disbursement_date is None or t.expected_disbursement_date > meeting:
             continue
         disb_shares[slot].append(LoanShare(ln.id, ln.account_no,
-                                            round_money(ln.principal, digits)))
-        if ln.interest_deducted_at_disbursement:
+                                            round_money(t.principal, digits)))
+        if t.interest_deducted_at_disbursement:
             terms = LoanTerms(
-                principal=ln.principal, annual_interest_rate=ln.annual_interest_rate,
-                method=InterestMethod(ln.interest_method), repayment_every=ln.repayment_every,
-                repayment_unit=PeriodUnit(ln.repayment_unit),
-                number_of_repayments=ln.number_of_repayments, currency_digits=digits,
+                principal=t.principal, annual_interest_rate=t.annual_interest_rate,
+                method=InterestMethod(t.interest_method), repayment_every=t.repayment_every,
+                repayment_unit=PeriodUnit(t.repayment_unit),
+                number_of_repayments=t.number_of_repayments, currency_digits=digits,
                 interest_deducted_at_disbursement=True)
             repay_shares[slot].append(LoanShare(ln.id, ln.account_no, total_interest(terms),
                                                 at_disbursal=True))
         result.snapshots.append(AccountSnapshot("loan", ln.id, ln.status.value, None,
-                                                round_money(ln.principal, digits)))
+                                                round_money(t.principal, digits)))
     for (owner, product_id), shares in repay_shares.items():
         first = repay_oldest.get((owner, product_id))
         result.repayments.setdefault(owner, {})[product_id] = LoanCell(
@@ -552,16 +573,18 @@ def _load_savings(session: Session, owners: _Owners) -> _SavingsFacts:
         shared = {a.id for a in accounts if a.client_id is None}
         for account_id, client_id, deposited, last_id in session.connection().execute(
                 select(t.account_id, t.client_id,
-                       func.sum(case((t.type == SavingsTransactionType.DEPOSIT, t.amount),
-                                     else_=0)),
+                       # SUM over NUMERIC may come back as a float on SQLite: the Money
+                       # type's quantizing restores the exact amount.
+                       type_coerce(func.sum(case(
+                           (t.type == SavingsTransactionType.DEPOSIT, t.amount), else_=0)),
+                           Money()),
                        func.max(t.id))
                 .where(t.account_id.in_(select(SavingsAccount.id).where(
                     or_(*filters), SavingsAccount.status == SavingsStatus.ACTIVE)),
                     t.reversed.is_(False))
                 .group_by(t.account_id, t.client_id)):
-            # SUM over NUMERIC may come back as a float on SQLite: restore the exact amount.
-            amount = round_money(Decimal(str(deposited or 0)), 4)
-            total, last = deposits.get(account_id, (ZERO, None))
+            amount = deposited or ZERO
+            total, last = deposits.get(account_id, _NO_DEPOSITS)
             deposits[account_id] = (total + amount, max(last or 0, last_id or 0) or None)
             if account_id in shared:
                 by_client[account_id][client_id] = amount
@@ -648,48 +671,59 @@ def _savings_cells(facts: _SavingsFacts, shares: _Shares, posted: _Posted,
         chosen.setdefault((_owner(acc), acc.product_id), acc)  # earliest opened only
     cells: dict[Owner, dict[int, SavingsCell]] = {}
     snaps: list[AccountSnapshot] = []
+    # Mostly nothing was posted for the meeting yet: then no cell is left off, or marked.
+    taken_of = partial(_taken, posted) if posted.savings else _nothing_taken
+    deposits = facts.deposits
     for (owner, product_id), a in chosen.items():
         digits = a.currency_digits
         recommended = a.recommended_deposit if a.recommended_deposit is not None \
             else a.product_recommended
         balance = round_money(a.balance, digits)
-        snaps.append(AccountSnapshot("savings", a.id, a.status.value,
-                                     facts.deposits.get(a.id, (ZERO, None))[1], balance))
-        cell = partial(SavingsCell, product_id=product_id, account_id=a.id,
-                       account_no=a.account_no, balance=balance,
-                       deposit_type=SavingsDepositType(a.deposit_type),
-                       deposit_unit=DepositUnit(a.deposit_unit))
+        deposited, last_id = deposits.get(a.id, _NO_DEPOSITS)
+        snaps.append(AccountSnapshot("savings", a.id, a.status.value, last_id, balance))
+        deposit_type, deposit_unit = a.deposit_type, a.deposit_unit
+        per_client = deposit_unit == DepositUnit.PER_CLIENT
         members = shares.of(owner) if owner[0] is not RowKind.CLIENT else []
-        if owner[0] is not RowKind.CLIENT and a.deposit_unit == DepositUnit.PER_CLIENT:
+        if per_client and owner[0] is not RowKind.CLIENT:
             if members and not any(((RowKind.CLIENT, m.id), product_id) in chosen
                                    for m in members):
-                taken = _taken(posted, a, owner, product_id, ("withdrawal",), marks, meeting)
-                cells.setdefault(owner, {})[product_id] = cell(
-                    amount=ZERO, posted=frozenset(taken), by_member=True,
-                    members=tuple(m.id for m in members))
+                taken = taken_of(a, owner, product_id, ("withdrawal",), marks, meeting)
+                cells.setdefault(owner, {})[product_id] = SavingsCell(
+                    product_id, a.id, a.account_no, ZERO, balance, deposit_type,
+                    deposit_unit, frozenset(taken), None, True,
+                    tuple(m.id for m in members))
                 share_of = shares.owner(owner)
                 dues = shares.dues(a, recommended, members, facts.by_client.get(a.id, {}))
                 for member, due in zip(members, dues, strict=True):
                     mine = (RowKind.CLIENT, member.id)
-                    taken = _taken(posted, a, mine, product_id, ("deposit",), marks, meeting,
-                                   client_id=member.id)
-                    cells.setdefault(mine, {})[product_id] = cell(
-                        amount=ZERO if taken else due, posted=frozenset(taken),
-                        share_of=share_of)
+                    taken = taken_of(a, mine, product_id, ("deposit",), marks, meeting,
+                                     client_id=member.id)
+                    cells.setdefault(mine, {})[product_id] = SavingsCell(
+                        product_id, a.id, a.account_no, ZERO if taken else due, balance,
+                        deposit_type, deposit_unit, frozenset(taken), share_of)
                 continue
             recommended = recommended * len(members)
-        deposited = facts.deposits.get(a.id, (ZERO, None))[0]
-        if a.deposit_type == SavingsDepositType.MANDATORY:
+        if deposit_type == SavingsDepositType.MANDATORY:
             opened = a.activated_on or a.submitted_on
             due = max(recommended * shares.meetings(opened) - deposited, ZERO)
         else:
             due = recommended
-        taken = _taken(posted, a, owner, product_id, ("deposit", "withdrawal"), marks, meeting)
-        cells.setdefault(owner, {})[product_id] = cell(
-            amount=ZERO if "deposit" in taken else round_money(due, digits),
-            posted=frozenset(taken), members=tuple(
-                m.id for m in members if a.deposit_unit == DepositUnit.PER_CLIENT))
+        taken = taken_of(a, owner, product_id, ("deposit", "withdrawal"), marks, meeting)
+        cells.setdefault(owner, {})[product_id] = SavingsCell(
+            product_id, a.id, a.account_no,
+            ZERO if "deposit" in taken else round_money(due, digits), balance,
+            deposit_type, deposit_unit, frozenset(taken), None, False,
+            tuple(m.id for m in members) if per_client else ())
     return cells, snaps
+
+
+_NO_DEPOSITS: tuple[Decimal, None] = (ZERO, None)
+_NOTHING: frozenset[str] = frozenset()
+
+
+def _nothing_taken(*_: Any, **__: Any) -> frozenset[str]:
+    """:func:`_taken` when nothing at all was posted for the batch's meetings."""
+    return _NOTHING
 
 
 def _taken(posted: _Posted, a: Any, owner: Owner, product_id: int, families: Iterable[str],

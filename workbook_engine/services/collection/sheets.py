@@ -25,13 +25,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from workbook_engine.bulk import paused_gc
 from workbook_engine.db.uow import UnitOfWork
 from workbook_engine.domain import (
+    AuditRecord,
     Center,
     GeneratedWorkbook,
     Group,
@@ -141,6 +143,7 @@ def generate_collection_sheets(
         try:
             for start in range(0, len(plan), BATCH):
                 batch = plan[start:start + BATCH]
+                records: list[dict[str, Any]] = []
                 # A batch allocates a few hundred thousand short-lived objects (rows, cells,
                 # XML text); the collector's passes over them took a fifth of the time.
                 with paused_gc():
@@ -149,12 +152,13 @@ def generate_collection_sheets(
                                    None if unit.center_id else unit.group_id)
                         for unit, date in batch], today=today)
                     for (unit, date), sheet in zip(batch, sheets, strict=True):
-                        results.append(_write_and_record(
+                        results.append(_write(
                             uow, sheet, ring=ring, path=out_dir / _file_name(unit, date),
-                            written=written, payment_types=payment_types,
+                            written=written, records=records, payment_types=payment_types,
                             payment_ids=payment_ids, attendance_codes=rules.attendance_codes))
                         if progress is not None:
                             progress(len(results), len(plan))
+                    _record(uow, records, results[-len(records):])
             uow.commit()
         except BaseException:
             for path in written:  # nothing recorded, so no file either
@@ -163,11 +167,11 @@ def generate_collection_sheets(
     return results
 
 
-def _write_and_record(uow: UnitOfWork, sheet: DueSheet, *, ring: KeyRing, path: Path,
-                      written: list[Path], payment_types: list[str],
-                      payment_ids: dict[str, int],
-                      attendance_codes: Mapping[str, str]) -> GeneratedSheet:
-    """Sign and write one sheet, and record it with its expected amounts (flushed later)."""
+def _write(uow: UnitOfWork, sheet: DueSheet, *, ring: KeyRing, path: Path,
+           written: list[Path], records: list[dict[str, Any]], payment_types: list[str],
+           payment_ids: dict[str, int], attendance_codes: Mapping[str, str]) -> GeneratedSheet:
+    """Sign and write one sheet; its record, with its expected amounts, is added to
+    ``records`` (inserted with the batch's by :func:`_record`)."""
     workbook_id = str(uuid.uuid4())
     date = sheet.meeting_date
     grid = layout(sheet)
@@ -179,28 +183,39 @@ def _write_and_record(uow: UnitOfWork, sheet: DueSheet, *, ring: KeyRing, path: 
     write_collection_sheet(path, sheet, grid, signed, payment_types=payment_types,
                            attendance_codes=attendance_codes)
     written.append(path)
-    record = GeneratedWorkbook(
+    records.append(dict(
         id=workbook_id, kind=COLLECTION_SHEET.name,
         template_version=COLLECTION_SHEET.template_version,
         office_id=sheet.office_id, center_id=sheet.center_id,
         group_id=sheet.group_id, staff_id=sheet.staff_id, meeting_date=date,
         generated_at=signed.metadata.generated_at, generated_by_id=uow.actor_id,
-        key_id=signed.metadata.key_id, file_name=path.name,
+        key_id=signed.metadata.key_id, file_name=path.name, parent_workbook_id=None,
         expected=expected_payload(sheet, grid, workbook_id=workbook_id,
-                                  payment_types=payment_ids))
-    uow.session.add(record)
-    # The record has its id (a uuid) already: no flush for each sheet; the records of a
-    # batch go to the database in one insert when the next batch is read, or at commit.
-    uow.audit("collection_sheet.generate", record, after={
-        "workbook_id": workbook_id, "center_id": sheet.center_id,
-        "group_id": sheet.group_id, "meeting_date": date.isoformat(),
-        "file_name": path.name, "rows": len(sheet.rows),
-        "cash_to_hand_over": str(sheet.cash_to_hand_over)}, flush=False)
+                                  payment_types=payment_ids)))
     return GeneratedSheet(
         workbook_id=workbook_id, path=path, center_id=sheet.center_id,
         group_id=sheet.group_id, title=sheet.title, meeting_date=date,
         rows=len(sheet.rows), total_collected=sheet.total_collected,
         total_paid_out=sheet.total_paid_out, cash_to_hand_over=sheet.cash_to_hand_over)
+
+
+def _record(uow: UnitOfWork, records: list[dict[str, Any]],
+            sheets: list[GeneratedSheet]) -> None:
+    """Record a batch's workbooks and their audit records: one insert of each (executemany),
+    not an ORM object and a flush for each sheet."""
+    if not records:
+        return
+    s = uow.session
+    s.execute(insert(GeneratedWorkbook), records)
+    s.execute(insert(AuditRecord), [dict(
+        at=uow.now, actor_id=uow.actor_id, action="collection_sheet.generate",
+        entity_type=GeneratedWorkbook.__tablename__, entity_id=sheet.workbook_id,
+        before=None, note=None, after={
+            "workbook_id": sheet.workbook_id, "center_id": sheet.center_id,
+            "group_id": sheet.group_id, "meeting_date": sheet.meeting_date.isoformat(),
+            "file_name": sheet.path.name, "rows": sheet.rows,
+            "cash_to_hand_over": str(sheet.cash_to_hand_over)})
+        for sheet in sheets])
 
 
 def _select_units(s: Session, center_id: int | None, group_id: int | None,

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
+from workbook_engine.bulk import paused_gc
 from workbook_engine.domain import Center, GeneratedWorkbook, Office, Staff, Submission
 from workbook_engine.domain.enums import SubmissionStatus
 from workbook_engine.errors import EngineError, ErrorType, Location, Problem
@@ -60,7 +61,7 @@ from workbook_engine.services.pipeline.import_kinds import (
 )
 from workbook_engine.services.pipeline.intake import hand_in_refusal
 from workbook_engine.services.pipeline.ownership import sender_office
-from workbook_engine.services.pipeline.submissions import set_status
+from workbook_engine.services.pipeline.submissions import find_duplicate, set_status
 from workbook_engine.validation.collection import Validation, validate_sheet
 from workbook_engine.validation.values import office_locale
 from workbook_engine.workbooks._types import RawWorkbook, UnreadableFile
@@ -184,14 +185,24 @@ def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
     client import without staff, a Fineract workbook, a file that is refused), so the
     officer finds it in their queue.
     """
-    path = Path(path)
+    # One connection for the file's transactions, one after another (a new one costs about
+    # a millisecond of CPU on SQLite: open, read the schema, close); between them it holds
+    # no transaction, so no lock while the file is read.
+    with ctx.engine.connect() as connection:
+        return _process(ctx, connection, Path(path), actor_id=actor_id,
+                        original_name=original_name, sender_email=sender_email,
+                        move_original=move_original, loan_officer_id=loan_officer_id)
+
+
+def _process(ctx: AppContext, connection: Connection, path: Path, *, actor_id: int | None,
+             original_name: str | None, sender_email: str | None, move_original: bool,
+             loan_officer_id: int | None) -> ProcessResult:
     name = original_name or path.name
     if loan_officer_id is not None:
-        _check_loan_officer(ctx, loan_officer_id)
+        _check_loan_officer(ctx, connection, loan_officer_id)
     sha = file_sha256(path)
-    with ctx.session_factory() as session:
-        earlier = session.scalar(select(Submission).where(Submission.file_sha256 == sha)
-                                 .order_by(Submission.id).limit(1))
+    with ctx.session_factory(bind=connection) as session:
+        earlier = find_duplicate(session, sha)
         if earlier is not None:
             return ProcessResult(
                 earlier.id, earlier.status.value, earlier.id, earlier.error_count,
@@ -202,7 +213,7 @@ def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
                 errors=(_sheet_problem(DUPLICATE_FILE, f"{name} was already received as "
                                        f"submission {earlier.id}.", name),))
     stored = archive_original(ctx.settings.archive, path, original_name=name,
-                              move=move_original)
+                              move=move_original, sha256=sha)
     source = stored.path
     received = ctx.settings.clock.now()
     who = _Handed(actor_id, sender_email, loan_officer_id)
@@ -239,21 +250,23 @@ def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
         return _refused(ctx, stored, name, received, who,
                         _sheet_problem(WRONG_KIND, f"{name} is a '{metadata.kind}' workbook, "
                                        "not a collection sheet.", name), not_ours=True)
-    refusal = _hand_in_refusal(ctx, who.actor_id, metadata)
+    refusal = _hand_in_refusal(ctx, connection, who.actor_id, metadata)
     if refusal is not None:
         return _refused(ctx, stored, name, received, who,
                         _sheet_problem(refusal[0], refusal[1][0].upper() + refusal[1][1:]
                                        + ".", name), not_ours=False)
-    return _process_collection_sheet(ctx, book, stored, name, received, metadata, ring, who)
+    with paused_gc():  # a sheet's objects die with it: no collector passes meanwhile
+        return _process_collection_sheet(ctx, connection, book, stored, name, received,
+                                         metadata, ring, who)
 
 
-def _hand_in_refusal(ctx: AppContext, actor_id: int | None,
+def _hand_in_refusal(ctx: AppContext, connection: Connection, actor_id: int | None,
                      metadata: Any) -> tuple[ErrorType, str] | None:
     """A loan officer hands in only the sheets of their own centers and groups, whatever
     the path (``process --as``, an inbox drop by a known login, the web, e-mail)."""
     if actor_id is None:
         return None
-    with ctx.session_factory() as session:
+    with ctx.session_factory(bind=connection) as session:
         actor = session.get(Staff, actor_id)
         if actor is None or actor.is_supervisor or actor.is_clerk:
             return None
@@ -262,8 +275,8 @@ def _hand_in_refusal(ctx: AppContext, actor_id: int | None,
                                group_id=metadata.group_id)
 
 
-def _check_loan_officer(ctx: AppContext, staff_id: int) -> None:
-    with ctx.session_factory() as session:
+def _check_loan_officer(ctx: AppContext, connection: Connection, staff_id: int) -> None:
+    with ctx.session_factory(bind=connection) as session:
         officer = get_or_fail(session, Staff, staff_id, "member of staff")
         if not officer.is_loan_officer:
             raise EngineError(INVALID_VALUE, f"{officer.display_name} (staff {staff_id}) is "
@@ -331,35 +344,79 @@ def _outbox_path(ctx: AppContext, name: str, submission_id: int, suffix: str) ->
     return ctx.settings.outbox / f"{stem}-report-{submission_id}{suffix}"
 
 
-def _names(session: Session, wb: GeneratedWorkbook, officer_id: int | None,
-           actor_id: int | None) -> tuple[str | None, str | None, str | None, Office | None]:
-    officer = session.get(Staff, officer_id) if officer_id else None
-    actor = session.get(Staff, actor_id) if actor_id else None
-    center = session.get(Center, wb.center_id) if wb.center_id else None
-    office = session.get(Office, wb.office_id) if wb.office_id else None
-    return (officer.display_name if officer else None, actor.display_name if actor else None,
-            center.name if center else None, office)
+# The statements of every file, built once (building one costs more than running it).
+_WORKBOOK = (select(GeneratedWorkbook, Center.name, Office, Staff)
+             .outerjoin(Center, Center.id == GeneratedWorkbook.center_id)
+             .outerjoin(Office, Office.id == GeneratedWorkbook.office_id)
+             .outerjoin(Staff, Staff.id == GeneratedWorkbook.staff_id)
+             .where(GeneratedWorkbook.id == bindparam("workbook_id")))
+_VERSIONS = (select(Submission.id, Submission.status, Submission.version)
+             .where(Submission.workbook_id == bindparam("workbook_id"))
+             .order_by(Submission.id))
 
 
-def _process_collection_sheet(ctx: AppContext, book: RawWorkbook, stored: Any, name: str,
-                              received: dt.datetime, metadata: WorkbookMetadata,
-                              ring: KeyRing, who: _Handed) -> ProcessResult:
+def _workbook(session: Session, workbook_id: str
+              ) -> tuple[GeneratedWorkbook, str | None, Office | None, Staff | None] | None:
+    """The generated workbook with its center's name, its office and its loan officer (one
+    query)."""
+    found = session.execute(_WORKBOOK, {"workbook_id": workbook_id}).first()
+    return None if found is None else (found[0], found[1], found[2], found[3])
+
+
+def _staff_names(session: Session, known: Staff | None, *ids: int | None
+                 ) -> list[str | None]:
+    """Members of staff's display names (None for None); ``known`` is one loaded already."""
+    names: list[str | None] = []
+    for staff_id in ids:
+        staff = (known if known is not None and known.id == staff_id else
+                 session.get(Staff, staff_id) if staff_id is not None else None)
+        names.append(staff.display_name if staff is not None else None)
+    return names
+
+
+@dataclass(frozen=True)
+class _Versions:
+    """The other submissions of one generated workbook, as processing needs them."""
+
+    posted: int | None
+    """A posted one (its id), if any."""
+    unposted: list[int]
+    """The ones a new version supersedes (received, invalid, awaiting approval)."""
+    next_version: int
+
+
+def _versions(session: Session, workbook_id: str) -> _Versions:
+    """What the submissions of a workbook are (one query)."""
+    rows = session.execute(_VERSIONS, {"workbook_id": workbook_id}).all()
+    live = (SubmissionStatus.AWAITING_APPROVAL, SubmissionStatus.INVALID,
+            SubmissionStatus.RECEIVED)
+    return _Versions(
+        posted=next((r.id for r in rows if r.status == SubmissionStatus.POSTED), None),
+        unposted=[r.id for r in rows if r.status in live],
+        next_version=max((r.version for r in rows), default=0) + 1)
+
+
+def _process_collection_sheet(ctx: AppContext, connection: Connection, book: RawWorkbook,
+                              stored: Any, name: str, received: dt.datetime,
+                              metadata: WorkbookMetadata, ring: KeyRing,
+                              who: _Handed) -> ProcessResult:
     workbook_id = metadata.workbook_id
     rules = collection_rules(ctx.rules)
     actor_id = who.actor_id
-    with ctx.unit_of_work(actor_id) as uow:
+    with ctx.unit_of_work(actor_id, connection=connection) as uow:
         s = uow.session
-        wb = s.get(GeneratedWorkbook, workbook_id)
-        if wb is None:
+        found = _workbook(s, workbook_id)
+        if found is None:
             uow.session.rollback()
             return _refused(ctx, stored, name, received, who,
                             _sheet_problem(UNKNOWN_WORKBOOK, f"{name} carries workbook id "
                                            f"{workbook_id}, which this engine never "
                                            "generated (or no longer knows).", name),
                             not_ours=False)
+        wb, center, office, sheet_officer = found
         expected = wb.expected
         officer_id = wb.staff_id or who.loan_officer_id
-        officer, submitter, center, office = _names(s, wb, officer_id, actor_id)
+        officer, submitter = _staff_names(s, sheet_officer, officer_id, actor_id)
         locale = office_locale(ctx.rules, external_id=office.external_id if office else None,
                                name=office.name if office else None,
                                own_locale=office.locale if office else None)
@@ -368,8 +425,8 @@ def _process_collection_sheet(ctx: AppContext, book: RawWorkbook, stored: Any, n
                                     today=ctx.today(), locale=locale, file_name=name)
         headers = {c["key"]: c["header"] for c in expected["columns"]}
         errors = [_problem_json(p, headers) for p in validation.problems]
-        posted = s.scalar(select(Submission.id).where(
-            Submission.workbook_id == wb.id, Submission.status == SubmissionStatus.POSTED))
+        versions = _versions(s, wb.id)
+        posted = versions.posted
         rehearsal = None
         if posted is not None:
             errors.insert(0, _sheet_problem(ALREADY_POSTED, f"This sheet was already posted "
@@ -378,12 +435,8 @@ def _process_collection_sheet(ctx: AppContext, book: RawWorkbook, stored: Any, n
         elif validation.plan is not None:
             rehearsal = _rehearse(s, validation, expected, wb.id, errors, headers, sheet, name)
         previous = list(s.scalars(select(Submission).where(
-            Submission.workbook_id == wb.id,
-            Submission.status.in_([SubmissionStatus.AWAITING_APPROVAL,
-                                   SubmissionStatus.INVALID, SubmissionStatus.RECEIVED]))))
-        version = max([(s.scalar(select(func.max(Submission.version))
-                                 .where(Submission.workbook_id == wb.id)) or 0) + 1,
-                       metadata.version or 0])
+            Submission.id.in_(versions.unposted)))) if versions.unposted else []
+        version = max(versions.next_version, metadata.version or 0)
         status = SubmissionStatus.INVALID if errors else SubmissionStatus.AWAITING_APPROVAL
         sub = Submission(
             kind=wb.kind, workbook_id=wb.id, version=version, file_sha256=stored.sha256,
@@ -399,11 +452,11 @@ def _process_collection_sheet(ctx: AppContext, book: RawWorkbook, stored: Any, n
                      "rehearsal": _rehearsal_json(rehearsal, expected),
                      "sheet": sheet.sheet_name})
         s.add(sub)
-        set_status(uow, sub, SubmissionStatus.RECEIVED, note=name)
+        set_status(uow, sub, SubmissionStatus.RECEIVED, note=name)  # flushed: its id
         for older in previous:
             set_status(uow, older, SubmissionStatus.SUPERSEDED,
-                       note=f"replaced by version {version}")
-        set_status(uow, sub, status, note=f"{len(errors)} error(s)")
+                       note=f"replaced by version {version}", flush=False)
+        set_status(uow, sub, status, note=f"{len(errors)} error(s)", flush=False)
         message = (f"{name}: {len(errors)} error(s); correct the red cells in the report and "
                    "send it again." if errors else
                    f"{name}: valid; collected {validation.collected:,.2f}, paid out "
@@ -418,14 +471,14 @@ def _process_collection_sheet(ctx: AppContext, book: RawWorkbook, stored: Any, n
             posting=_posting_preview(rehearsal, expected, errors))
         fault_point("before-report")
         signed = resign(ring, metadata, version=version + 1)
-        with tempfile.TemporaryDirectory(dir=ctx.settings.outbox) as work:
-            source: Path | None = stored.path
-            if book.format not in ("xlsx", "xlsm") and sheet.grid_found:
-                # an .ods or .xls: the sheet as generated, with what the officer typed
+        marks = _marks(validation, errors, sheet, expected)
+        if book.format in ("xlsx", "xlsm") or not sheet.grid_found:
+            xlsx = _xlsx_report(ctx, sheet, stored.path, name, sub.id, data, marks, signed)
+        else:  # an .ods or .xls: the sheet as generated, with what the officer typed
+            with tempfile.TemporaryDirectory(dir=ctx.settings.outbox) as work:
                 source = rebuild_as_xlsx(s, wb, sheet, signed, rules.attendance_codes,
                                          Path(work) / "rebuilt.xlsx")
-            xlsx = _xlsx_report(ctx, sheet, source, name, sub.id, data,
-                                _marks(validation, errors, sheet, expected), signed)
+                xlsx = _xlsx_report(ctx, sheet, source, name, sub.id, data, marks, signed)
         if xlsx is None and errors:
             message = (f"{name}: {len(errors)} error(s), listed in this report; correct them "
                        "in your file and send it again.")

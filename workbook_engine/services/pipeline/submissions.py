@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from workbook_engine.intake.faults import fault_point
@@ -51,18 +51,25 @@ ExcludedSheetWriter = Callable[[AppContext, int, list[str]], str | None]
 
 
 def set_status(uow: UnitOfWork, submission: Submission, status: SubmissionStatus,
-               note: str | None = None) -> None:
-    """Change a submission's status, recording who and when in the audit log."""
+               note: str | None = None, *, flush: bool = True) -> None:
+    """Change a submission's status, recording who and when in the audit log.
+
+    ``flush=False`` (a submission that has its id) leaves the change and its record to be
+    written with the rest of the use case's changes."""
     before = submission.status.value if submission.status else None
     submission.status = status
     uow.audit(f"submission.{status.value}", submission, before={"status": before},
-              after={"status": status.value}, note=note[:500] if note else None)
+              after={"status": status.value}, note=note[:500] if note else None,
+              flush=flush or submission.id is None)
+
+
+_DUPLICATE = (select(Submission).where(Submission.file_sha256 == bindparam("sha256"))
+              .order_by(Submission.id).limit(1))
 
 
 def find_duplicate(session: Session, sha256: str) -> Submission | None:
     """The earliest submission of a file with exactly this content, if any."""
-    return session.scalar(select(Submission).where(Submission.file_sha256 == sha256)
-                          .order_by(Submission.id).limit(1))
+    return session.scalar(_DUPLICATE, {"sha256": sha256})
 
 
 def history(session: Session, submission_id: int) -> list[dict[str, Any]]:
