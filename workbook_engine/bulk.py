@@ -14,6 +14,7 @@ which these steps do not make, and it runs again as soon as the step is over.
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -23,16 +24,37 @@ __all__ = ["all_text", "each_distinct", "paused_gc", "per_value"]
 _NUMBER_TYPES = frozenset({bool, int, float})
 
 
+_pausing = 0  # blocks of this process that switched the collector off
+
+
 @contextmanager
 def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector for the block (nested uses are fine)."""
+    """Pause the cyclic garbage collector for the block (nested uses are fine).
+
+    A process forked during the block (a reader worker, which is kept for many files; a
+    file's isolated child) starts with the collector running: the block is its parent's.
+    """
+    global _pausing
     was_enabled = gc.isenabled()
     gc.disable()
+    _pausing += was_enabled
     try:
         yield
     finally:
         if was_enabled:
+            _pausing = max(_pausing - 1, 0)  # 0 already in a child that leaves the block
             gc.enable()
+
+
+def _collector_back_in_child() -> None:
+    global _pausing
+    if _pausing:
+        _pausing = 0
+        gc.enable()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_collector_back_in_child)
 
 
 def all_text(values: Iterable[Any]) -> bool:

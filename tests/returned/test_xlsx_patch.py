@@ -107,3 +107,62 @@ def test_a_red_font_without_a_plain_twin_loses_its_colour(tmp_path):
     plain = styles.plain(2, normal_fill="FFF9DB", font_color="C00000", fill_color="FFC7CE")
     assert plain == 3
     assert styles.added["fonts"] == ['<font><sz val="11"/><name val="Calibri"/></font>']
+
+
+PRESENT = (f'<?xml version="1.0"?><worksheet xmlns="{MAIN}"><sheetData>'
+           '<row r="2" spans="1:3"><c r="A2" s="1" t="s"><v>0</v></c><c r="B2"/>'
+           '<c r="C2" t="n" s="4"><v>5</v></c></row>'
+           '<row r="10"><c r="B10" s="2"><v>7</v></c><c r="AA10" s="3"/></row>'
+           "</sheetData></worksheet>")
+
+
+@pytest.mark.parametrize("sheet", [PRESENT, PRESENT.replace("<", "<x:").replace("<x:/", "</x:")
+                                   .replace(f'xmlns="{MAIN}"', f'xmlns:x="{MAIN}"')
+                                   .replace("<x:?xml", "<?xml")])
+def test_cells_all_present_are_restyled_in_place_as_row_by_row(sheet, monkeypatch):
+    """The cells found where they are (the common case) get what the row-by-row way gives,
+    with the style functions called in the sheet's order (they add formats as they go)."""
+    from workbook_engine.reports import xlsx_patch
+
+    def styles(seen):
+        def red(xf):
+            seen.append(xf)
+            return None if xf == 2 else 10 + xf
+        return {"AA10": red, "C2": red, "B10": red, "B2": red, "A2": red}
+
+    fast_seen, slow_seen = [], []
+    fast = restyle_cells(sheet, styles(fast_seen))
+    monkeypatch.setattr(xlsx_patch, "_restyle_present", lambda *args: None)
+    slow = restyle_cells(sheet, styles(slow_seen))
+    assert fast == slow and fast_seen == slow_seen == [1, 0, 4, 2, 3]
+    assert 'r="B2" s="10"' in fast and 'r="B10" s="2"' in fast
+
+
+def test_a_package_keeps_the_parts_it_does_not_edit_as_stored(tmp_path):
+    """Unchanged parts are copied compressed as they were (not inflated and deflated
+    again), edited ones written anew; the result is a sound zip with the same parts."""
+    import zipfile
+
+    from workbook_engine.reports.xlsx_patch import Package
+
+    source, target = tmp_path / "in.xlsx", tmp_path / "out.xlsx"
+    with zipfile.ZipFile(source, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>", zipfile.ZIP_DEFLATED)
+        zf.writestr("xl/theme/theme1.xml", "<theme>" + "x" * 5000 + "</theme>",
+                    zipfile.ZIP_DEFLATED, compresslevel=9)
+        zf.writestr("docProps/app.xml", "<app/>", zipfile.ZIP_STORED)
+        zf.writestr("xl/workbook.xml", "<workbook/>", zipfile.ZIP_DEFLATED)
+    package = Package(source)
+    package.set_text("xl/workbook.xml", "<workbook>é</workbook>")
+    package.set_text("xl/new.xml", "<new/>")
+    package.save(target)
+    with zipfile.ZipFile(source) as before, zipfile.ZipFile(target) as after:
+        assert after.testzip() is None
+        assert after.namelist() == ["[Content_Types].xml", "xl/theme/theme1.xml",
+                                    "docProps/app.xml", "xl/workbook.xml", "xl/new.xml"]
+        assert after.read("xl/workbook.xml").decode() == "<workbook>é</workbook>"
+        for name in ("[Content_Types].xml", "xl/theme/theme1.xml", "docProps/app.xml"):
+            old, new = before.getinfo(name), after.getinfo(name)
+            assert after.read(name) == before.read(name)
+            assert (new.compress_type, new.compress_size, new.CRC) == \
+                (old.compress_type, old.compress_size, old.CRC)  # level 9 kept: not redone

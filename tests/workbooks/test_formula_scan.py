@@ -66,3 +66,40 @@ def test_a_sheet_not_in_utf8_goes_to_the_whole_scan() -> None:
     utf16 = _sheet(ROWS).replace(b'encoding="UTF-8"', b'encoding="UTF-16"').decode()
     assert _formula_cells(utf16.encode("utf-16")) is None
     assert _formula_cells(_sheet(ROWS)) is not None
+
+
+# What the engine's writer puts in a sheet: plain formulas, each alone in its cell.
+SIMPLE = ('<row r="1"><c r="A1"><v>2</v></c><c r="P1" s="24"><f>SUM(D1,E1,F1)</f><v /></c>'
+          '<c r="Q1" s="24" t="n">\n <f>A1*10</f>\n <v>20</v>\n</c><c r="R1"><f>1+1</f></c>'
+          '<c s="3"><f>NO_ADDRESS()</f></c><c r="S1"><f></f></c></row>'
+          '<row r="2"><c r="A2" t="str"><f>"a"</f><v>a</v></c><c r="P2" s="24"><f>SUM(D2)</f>'
+          '<v/></c></row>')
+
+
+def test_plain_formulas_are_read_without_a_parser_as_the_parser_reads_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbook_engine.workbooks import _parse
+
+    xml = _sheet(SIMPLE)
+    whole = _formulas_streamed(_zip(tmp_path, xml), PART)
+    assert whole == {(1, 16): "=SUM(D1,E1,F1)", (1, 17): "=A1*10", (1, 18): "=1+1",
+                     (2, 1): '="a"', (2, 16): "=SUM(D2)"}
+    body = xml.split(b"?>", 1)[1]
+    assert _parse._simple_formulas(body) == whole
+    monkeypatch.setattr(_parse, "_simple_formulas", lambda body: None)
+    assert _formula_cells(xml) == whole  # the cells parsed one by one say the same
+
+
+@pytest.mark.parametrize("rows", [
+    SIMPLE.replace("A1*10", "A1&gt;10"),  # an entity in the formula
+    SIMPLE.replace('<f>1+1</f>', '<f t="shared" ref="R1:R2" si="0">1+1</f>'),  # shared
+    SIMPLE.replace('<c r="R1">', '<c r="R1" r="R1">'),  # not well-formed
+    SIMPLE + '<row r="3"><c r="A3"><is><t>x</t></is><f>LATE()</f></c></row>',  # not first
+])
+def test_other_formulas_are_left_to_the_parser(tmp_path: Path, rows: str) -> None:
+    from workbook_engine.workbooks import _parse
+
+    xml = _sheet(rows)
+    assert _parse._simple_formulas(xml.split(b"?>", 1)[1]) is None
+    found = _formula_cells(xml)
+    assert found is None or found == _formulas_streamed(_zip(tmp_path, xml), PART)

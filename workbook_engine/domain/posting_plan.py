@@ -311,12 +311,14 @@ def plan_posting(expected: Mapping[str, Any], entries: SheetEntries, *,
     planner = _Planner(expected, entries, excess)
     cells: list[PlannedCell] = []
     problems: list[PlanProblem] = []
-    typed = [(row, column_key, amount) for row in expected["rows"]
-             for column_key, amount in entries.amounts.get(row["key"], {}).items() if amount]
+    typed: dict[str, list[tuple[Mapping[str, Any], str, Decimal]]] = {}
+    for row in expected["rows"]:
+        for column_key, amount in entries.amounts.get(row["key"], {}).items():
+            if amount:
+                typed.setdefault(column_key.split(":", 1)[0], []).append(
+                    (row, column_key, amount))
     for family in POSTING_ORDER:
-        for row, column_key, amount in typed:
-            if column_key.split(":", 1)[0] != family.value:
-                continue
+        for row, column_key, amount in typed.get(family.value, ()):
             outcome = planner.cell(family, row, column_key, amount)
             if isinstance(outcome, PlanProblem):
                 problems.append(outcome)
@@ -361,15 +363,17 @@ class _Planner:
         self.headers = {c["key"]: c["header"] for c in expected["columns"]}
         self.outstanding = {key: Decimal(state.get("amount") or 0)
                             for key, state in expected.get("accounts", {}).items()}
+        self._makers = {MovementKind.DISBURSAL: self._disbursal,
+                        MovementKind.REPAYMENT: self._repayment,
+                        MovementKind.DEPOSIT: self._savings,
+                        MovementKind.WITHDRAWAL: self._savings,
+                        MovementKind.CHARGE: self._charges}
 
     def cell(self, family: MovementKind, row: Mapping[str, Any], column_key: str,
              amount: Decimal) -> PlannedCell | PlanProblem:
         spec = row["cells"][column_key]
         source = f"{row['key']}/{column_key}"
-        make = {MovementKind.DISBURSAL: self._disbursal, MovementKind.REPAYMENT: self._repayment,
-                MovementKind.DEPOSIT: self._savings, MovementKind.WITHDRAWAL: self._savings,
-                MovementKind.CHARGE: self._charges}[family]
-        outcome = make(family, row, column_key, spec, amount, source)
+        outcome = self._makers[family](family, row, column_key, spec, amount, source)
         if isinstance(outcome, str):
             error, message = outcome_error(family, outcome)
             return PlanProblem(row["key"], column_key, error,

@@ -887,6 +887,13 @@ def _content(text: str, p: str, element: str) -> tuple[int, int] | None:
 _STYLE_ATTR = re.compile(r'\ss="([0-9]*)"')
 
 
+def _ref_order(address: str) -> tuple[int, int, str]:
+    """A cell's place in a sheet's XML: by row, then column ("Z" before "AA")."""
+    letters = address.rstrip("0123456789")
+    digits = address[len(letters):]
+    return (int(digits) if digits else 0, len(letters), letters)
+
+
 def _restyle_present(data: str, p: str, styles: Mapping[str, Callable[[int], int | None]]
                      ) -> str | None:
     """``<sheetData>``'s content with the cells of ``styles`` restyled where they are, when
@@ -896,10 +903,14 @@ def _restyle_present(data: str, p: str, styles: Mapping[str, Callable[[int], int
     of the cells restyled changes, set as :func:`set_attr` sets it, and the style functions
     are called in the order of the cells in the sheet."""
     found: list[tuple[int, str]] = []
-    for address in styles:
-        at = data.find(f'<{p}c r="{address}"')
+    at = 0
+    for address in sorted(styles, key=_ref_order):  # in the sheet's order: one pass over it
+        tag = f'<{p}c r="{address}"'
+        at = data.find(tag, at)
         if at < 0:
-            return None
+            at = data.find(tag)
+            if at < 0:
+                return None
         found.append((at, address))
     found.sort()
     out: list[str] = []
@@ -1050,7 +1061,8 @@ def set_comments(package: Package, sheet_part: str, notes: Mapping[str, str],
         assert root is not None
         sheet = sheet[:root.end()] + f' xmlns:r="{REL}"' + sheet[root.end():]
     element = f'<{p}legacyDrawing {r}:id="{rid}"/>'
-    after = [sheet.find(f"<{p}{name}") for name in _AFTER_LEGACY]
+    grid_end = max(sheet.rfind(f"</{p}sheetData>"), 0)  # what follows comes after the cells
+    after = [sheet.find(f"<{p}{name}", grid_end) for name in _AFTER_LEGACY]
     at = min([i for i in after if i >= 0], default=sheet.rfind(f"</{p}worksheet>"))
     package.set_text(sheet_part, sheet[:at] + element + sheet[at:])
 

@@ -109,22 +109,29 @@ def attendance_code(value: Any, codes: Mapping[str, str]) -> str | None:
 def _checker(cell_type: CellType, digits: int, locale: Locale,
              codes: Mapping[str, str]) -> Any:
     """The reader of one column's cells: the value as its declared type (None for a blank
-    cell), or :class:`ValueProblem`. A cell without a formula is read through
-    :func:`_read_value`, which keeps what each value reads as (the same 0, 100 or "P" on
-    every row and every sheet), unless it is long text."""
-    codes_key = tuple(codes.items())
+    cell), or :class:`ValueProblem`. What a value typed without a formula reads as is kept
+    (:func:`_kept_readings`: the same 0, 100 or "P" on every row and every sheet), unless
+    it is long text."""
+    kept = _kept_readings(cell_type, digits, locale, tuple(codes.items()))
 
     def parse(cell: InputCell | None) -> Any:
         if cell is None:
             return None
         value = cell.value
-        if cell.formula is None and not (isinstance(value, str) and len(value) > _KEPT_TEXT):
-            read, problem = _read_value(cell_type, digits, locale, codes_key, type(value),
-                                        value)
-            if problem is not None:
-                raise ValueProblem(*problem)
-            return read
-        return _read(cell_type, digits, locale, codes, value, cell.formula)
+        if cell.formula is not None or (isinstance(value, str) and len(value) > _KEPT_TEXT):
+            return _read(cell_type, digits, locale, codes, value, cell.formula)
+        key = (type(value), value)  # the type keeps 1, 1.0 and True apart
+        reading = kept.get(key)
+        if reading is None:
+            try:
+                reading = (_read(cell_type, digits, locale, codes, value, None), None)
+            except ValueProblem as problem:
+                reading = (None, (problem.error, problem.message))
+            if len(kept) < _KEPT_VALUES:
+                kept[key] = reading
+        if reading[1] is not None:
+            raise ValueProblem(*reading[1])
+        return reading[0]
     return parse
 
 
@@ -139,20 +146,18 @@ def _read(cell_type: CellType, digits: int, locale: Locale, codes: Mapping[str, 
     return parse_text(value)
 
 
-_KEPT_TEXT = 40  # longer text is read anew each time (the kept values stay small)
+_KEPT_TEXT = 40  # longer text is read anew each time
+_KEPT_VALUES = 4096  # values kept per kind of column
 
 
-@functools.lru_cache(maxsize=4096)
-def _read_value(cell_type: CellType, digits: int, locale: Locale,
-                codes: tuple[tuple[str, str], ...], value_type: type, value: Any
-                ) -> tuple[Any, tuple[ErrorType, str] | None]:
-    """What a value typed without a formula reads as: (value, None) or (None, the problem).
-    ``value_type`` keeps 1, 1.0 and True apart (equal keys otherwise); every result is
+@functools.lru_cache(maxsize=64)
+def _kept_readings(cell_type: CellType, digits: int, locale: Locale,
+                   codes: tuple[tuple[str, str], ...]
+                   ) -> dict[tuple[type, Any], tuple[Any, tuple[ErrorType, str] | None]]:
+    """What values typed without a formula read as in one kind of column, kept per process:
+    (type, value) -> (what it reads as, None) or (None, the problem). Every reading is
     immutable (Decimal, date, str), so one is shared by every cell that holds the value."""
-    try:
-        return _read(cell_type, digits, locale, dict(codes), value, None), None
-    except ValueProblem as problem:
-        return None, (problem.error, problem.message)
+    return {}
 
 
 def build_schema(kind: WorkbookKind, expected: Mapping[str, Any], *, digits: int,
@@ -209,6 +214,14 @@ def _schema(kind: WorkbookKind, columns: tuple[tuple[str, str], ...], digits: in
         checks=[pa.Check(columns_present, name="input columns present"),
                 pa.Check(cells_read, name="cells read as their declared types")],
         name=kind.name, strict=False, metadata={"columns": dict(columns)})
+
+
+@functools.lru_cache(maxsize=64)
+def _parsers(kind: WorkbookKind, keys: tuple[str, ...], digits: int, locale: Locale,
+             codes: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """The reader of each input column (:func:`_checker`), made once per kind of sheet."""
+    return {key: _checker(kind.column_spec(key).type, digits, locale, dict(codes))
+            for key in keys}
 
 
 def _frame(sheet: ReturnedSheet, expected: Mapping[str, Any]) -> pd.DataFrame:
@@ -272,8 +285,8 @@ def validate_sheet(sheet: ReturnedSheet, expected: Mapping[str, Any], *,
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors:
         pass  # every cell that does not read is reported below, with its precise code
-    parsers = {c["key"]: _checker(kind.column_spec(c["key"]).type, digits, locale, codes)
-               for c in expected["columns"] if c["input"]}
+    parsers = _parsers(kind, tuple(c["key"] for c in expected["columns"] if c["input"]),
+                       digits, locale, tuple(codes.items()))
     views: dict[tuple[str, str], CellView] = {}
     amounts: dict[str, dict[str, Decimal]] = {}
     attendance: dict[str, str] = {}

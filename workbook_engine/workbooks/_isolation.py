@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import atexit
 import faulthandler
+import gc
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -69,6 +70,9 @@ def _serve(conn: multiprocessing.connection.Connection, stderr_fd: int | None,
     try:
         if parent_end is not None:  # forked: without this the pipe never reaches end of file
             parent_end.close()
+            # What the parent had is never freed here: out of the collector's sight, so that
+            # a collection does not write to (and copy) every page shared with the parent.
+            gc.freeze()
         # A forked worker inherits the parent's handlers (the watcher's SIGTERM only sets a
         # flag): the worker is stopped by SIGTERM, and Ctrl-C is the parent's to handle.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)

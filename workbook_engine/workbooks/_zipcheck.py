@@ -113,7 +113,7 @@ class _Scanner:
             self.rows += sum(1 for m in _ROW_RE.finditer(buf) if m.end() > len(self.tail))
         # Cheap byte searches first (most chunks of a big sheet hold neither); the exact
         # patterns only where one of their prefixes occurs.
-        if any(prefix in buf for prefix in _UNSAFE_PREFIXES):
+        if b"<!" in buf or (b"\x00" in buf and any(prefix in buf for prefix in _UNSAFE_PREFIXES)):
             for pat in _UNSAFE:
                 if pat in buf:
                     raise UnreadableFile(
@@ -264,7 +264,10 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
             if info.filename in done or info.is_dir():
                 continue
             sheet = sheet_parts.get(info.filename)
-            scanner = _Scanner(info.filename, count_rows=sheet is not None)
+            # A <row> takes 5 bytes at least: a sheet smaller than that many rows' worth
+            # cannot have too many, and its rows are not counted.
+            scanner = _Scanner(info.filename, count_rows=sheet is not None
+                               and info.file_size // 5 > limits.max_rows)
             head: list[bytes] = []
             kept = [0]
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,8 @@ class WorkbookMetadata:
         """Every field as the text written in the sheet ("" for None; optional fields that
         are not set are left out)."""
         out: dict[str, str] = {}
-        for name, value in asdict(self).items():
+        for name in _FIELD_NAMES:
+            value = getattr(self, name)
             if value is None and name in OPTIONAL_FIELDS:
                 continue
             if value is None:
@@ -82,6 +83,9 @@ class WorkbookMetadata:
         """The canonical bytes that are signed."""
         return json.dumps(self.as_text(), sort_keys=True, separators=(",", ":"),
                           ensure_ascii=True).encode("ascii")
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(WorkbookMetadata))  # flat: asdict's copies not needed
 
 
 @dataclass(frozen=True)
