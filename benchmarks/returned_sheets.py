@@ -146,18 +146,25 @@ def read_validate_preview(ctx: AppContext, path: Path, expected: dict[str, Any],
     return len(errors)
 
 
+def read_and_validate(ctx: AppContext, path: Path, expected: dict[str, Any]
+                      ) -> tuple[Any, set[str]]:
+    """A sheet read and validated as ``process_file`` does it, and the keys of its rows in
+    error (named to the rehearsal and left out of an ``--exclude-invalid`` posting)."""
+    rules = collection_rules(ctx.rules)
+    sheet = read_collection_sheet(read_workbook(path), COLLECTION_SHEET, expected)
+    result = validate_sheet(sheet, expected, kind=COLLECTION_SHEET, rules=rules,
+                            today=KILIMANI_MEETING)
+    return result, {p.details["row_key"] for p in result.problems if p.details.get("row_key")}
+
+
 def rehearse(ctx: AppContext, path: Path, expected: dict[str, Any]) -> int:
     """The rehearsal alone, on a sheet read and validated beforehand: the failures found.
 
     As in ``process_file``, the rows with errors are named, so a sheet with a row error also
     rehearses what ``approve --exclude-invalid`` would post (a second pass when the rows
     share an account, as Kilimani's group savings do)."""
-    rules = collection_rules(ctx.rules)
-    sheet = read_collection_sheet(read_workbook(path), COLLECTION_SHEET, expected)
-    result = validate_sheet(sheet, expected, kind=COLLECTION_SHEET, rules=rules,
-                            today=KILIMANI_MEETING)
+    result, in_error = read_and_validate(ctx, path, expected)
     assert result.plan is not None
-    in_error = {p.details["row_key"] for p in result.problems if p.details.get("row_key")}
     cpu0 = cpu_seconds()
     with ctx.unit_of_work(None) as uow:
         found = rehearse_posting(uow.session, result.plan, expected=expected,
@@ -175,12 +182,8 @@ def post(ctx: AppContext, path: Path, expected: dict[str, Any]) -> int:
     """Approval's posting alone (``post_plan``) of the rows without errors, as ``approve
     --exclude-invalid`` posts them, on a sheet read and validated beforehand; rolled back,
     so that every sheet posts on the same books. Returns the cells refused."""
-    rules = collection_rules(ctx.rules)
-    sheet = read_collection_sheet(read_workbook(path), COLLECTION_SHEET, expected)
-    result = validate_sheet(sheet, expected, kind=COLLECTION_SHEET, rules=rules,
-                            today=KILIMANI_MEETING)
+    result, in_error = read_and_validate(ctx, path, expected)
     assert result.plan is not None
-    in_error = {p.details["row_key"] for p in result.problems if p.details.get("row_key")}
     plan = result.plan.only_rows(r["key"] for r in expected["rows"]
                                  if r["key"] not in in_error)
     cpu0 = cpu_seconds()

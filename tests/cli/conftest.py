@@ -37,14 +37,21 @@ def toured(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def terminal(home: Path, *args: str, columns: int = 80, term: str = "xterm-256color") -> str:
     """What a person sees of ``workbook-engine ARGS`` on ``home`` in a terminal ``columns``
     wide (a real pseudo-terminal; colours and cursor codes taken out)."""
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     env = {k: v for k, v in os.environ.items()
            if k not in ("COLUMNS", "LINES", "WORKBOOK_ENGINE_DB", "WORKBOOK_ENGINE_AS")}
+    return run_in_terminal(args, {**env, "WORKBOOK_ENGINE_HOME": str(home), "TERM": term,
+                                  "NO_COLOR": "1", "WORKBOOK_ENGINE_TODAY": "2026-03-03"},
+                           columns=columns)
+
+
+def run_in_terminal(args: tuple[str, ...], env: dict[str, str], *, columns: int,
+                    cwd: Path | None = None) -> str:
+    """Run ``workbook-engine ARGS`` with ``env`` in a pseudo-terminal ``columns`` wide and
+    return what it printed, colours and cursor codes taken out; the command must succeed."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     proc = subprocess.Popen([sys.executable, "-m", "workbook_engine.cli.main", *args],
-                            env={**env, "WORKBOOK_ENGINE_HOME": str(home), "TERM": term,
-                                 "NO_COLOR": "1", "WORKBOOK_ENGINE_TODAY": "2026-03-03"},
-                            stdin=follower, stdout=follower, stderr=follower)
+                            cwd=cwd, env=env, stdin=follower, stdout=follower, stderr=follower)
     os.close(follower)
     chunks = []
     while True:

@@ -4,20 +4,16 @@ listing also prints JSON and CSV."""
 from __future__ import annotations
 
 import csv
-import fcntl
 import io
 import json
 import os
-import pty
-import re
-import struct
 import subprocess
 import sys
-import termios
 from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import run_in_terminal
 from tests.conftest import KilimaniWorld
 from workbook_engine.money import money_text
 from workbook_engine.services.clients.lifecycle import create_client
@@ -43,24 +39,8 @@ def in_a_pipe(world: KilimaniWorld, *args: str) -> str:
 
 def in_a_terminal(world: KilimaniWorld, *args: str, columns: int = 80) -> str:
     """What a person sees in a terminal ``columns`` wide (a real pseudo-terminal)."""
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "workbook_engine.cli.main", *args],
-                            cwd=ROOT, env={**_env(world), "TERM": "dumb", "NO_COLOR": "1"},
-                            stdin=follower, stdout=follower, stderr=follower)
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # the terminal closed: the command ended
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(leader)
-    assert proc.wait(timeout=180) == 0, b"".join(chunks)
-    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode()).replace("\r", "")
+    return run_in_terminal(args, {**_env(world), "TERM": "dumb", "NO_COLOR": "1"},
+                           columns=columns, cwd=ROOT)
 
 
 @pytest.fixture
