@@ -15,9 +15,10 @@ from workbook_engine.domain.base import (
     money_column,
 )
 from workbook_engine.domain.enums import ChargeKind, ChargeStatus
+from workbook_engine.domain.ledger import ChargeOwed
 
 
-class Charge(Base):
+class Charge(ChargeOwed, Base):
     """A fee or penalty due on a date; paid + waived + outstanding = amount."""
 
     __tablename__ = "charges"
@@ -40,10 +41,6 @@ class Charge(Base):
     status: Mapped[ChargeStatus] = enum_column(ChargeStatus, default=ChargeStatus.DUE)
 
     payments: Mapped[list[ChargePayment]] = relationship(back_populates="charge")
-
-    @property
-    def outstanding(self) -> Decimal:
-        return self.amount - self.amount_paid - self.amount_waived
 
 
 class ChargePayment(PostedMoneyMixin, Base):

@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from workbook_engine.domain.enums import (
     SAVINGS_CREDITS,
@@ -90,6 +90,60 @@ class ChargeLike(Protocol):
 
     @property
     def outstanding(self) -> Decimal: ...
+
+
+# --- what an account owes: one formula for the ORM records and the loaded state ----------------
+
+
+class InstallmentOwed:
+    """What a schedule line owes (mixed into ``LoanInstallment`` and :class:`InstallmentState`)."""
+
+    if TYPE_CHECKING:
+        principal: Decimal
+        interest: Decimal
+        fees: Decimal
+        penalties: Decimal
+        principal_paid: Decimal
+        interest_paid: Decimal
+        fees_paid: Decimal
+        penalties_paid: Decimal
+
+    @property
+    def total_due(self) -> Decimal:
+        return self.principal + self.interest + self.fees + self.penalties
+
+    @property
+    def total_paid(self) -> Decimal:
+        return self.principal_paid + self.interest_paid + self.fees_paid + self.penalties_paid
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.total_due - self.total_paid
+
+
+class LoanOwed:
+    """What a loan still owes on its schedule (mixed into ``Loan`` and :class:`LoanState`)."""
+
+    if TYPE_CHECKING:
+        installments: Sequence[InstallmentOwed]
+
+    @property
+    def outstanding(self) -> Decimal:
+        """What is still owed on the schedule."""
+        return sum((i.outstanding for i in self.installments), ZERO)
+
+
+class ChargeOwed:
+    """What a charge still owes (mixed into ``Charge`` and :class:`ChargeState`)."""
+
+    if TYPE_CHECKING:
+        amount: Decimal
+        amount_paid: Decimal
+        amount_waived: Decimal
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.amount - self.amount_paid - self.amount_waived
 
 
 # --- the rules --------------------------------------------------------------------------------
@@ -237,7 +291,7 @@ def apply_charge_payment(charge: ChargeLike, amount: Decimal) -> None:
 
 
 @dataclass
-class InstallmentState:
+class InstallmentState(InstallmentOwed):
     """A schedule line as loaded (``id`` None until a new one is written)."""
 
     id: int | None
@@ -253,12 +307,6 @@ class InstallmentState:
     penalties_paid: Decimal
     completed_on: dt.date | None = None
 
-    @property
-    def outstanding(self) -> Decimal:
-        return (self.principal + self.interest + self.fees + self.penalties
-                - self.principal_paid - self.interest_paid - self.fees_paid
-                - self.penalties_paid)
-
     def copy(self) -> InstallmentState:
         return InstallmentState(**self.__dict__)
 
@@ -272,7 +320,7 @@ class ProductState:
 
 
 @dataclass
-class LoanState:
+class LoanState(LoanOwed):
     """A loan as loaded, with its schedule (the attributes ``loan_terms`` reads too)."""
 
     id: int
@@ -292,10 +340,6 @@ class LoanState:
     closed_on: dt.date | None
     product: ProductState
     installments: list[InstallmentState] = field(default_factory=list)
-
-    @property
-    def outstanding(self) -> Decimal:
-        return sum((i.outstanding for i in self.installments), ZERO)
 
     def copy(self) -> LoanState:
         twin = LoanState(**{**self.__dict__, "installments": []})
@@ -319,7 +363,7 @@ class SavingsState:
 
 
 @dataclass
-class ChargeState:
+class ChargeState(ChargeOwed):
     """A charge as loaded."""
 
     id: int
@@ -329,15 +373,11 @@ class ChargeState:
     amount_paid: Decimal
     amount_waived: Decimal
 
-    @property
-    def outstanding(self) -> Decimal:
-        return self.amount - self.amount_paid - self.amount_waived
-
     def copy(self) -> ChargeState:
         return ChargeState(**self.__dict__)
 
 
-__all__ = ["Allocation", "ChargeState", "InstallmentState", "LoanState", "PORTIONS",
+__all__ = ["Allocation", "ChargeOwed", "ChargeState", "InstallmentOwed", "LoanOwed", "InstallmentState", "LoanState", "PORTIONS",
            "ProductState", "RepaymentSplit", "SavingsState", "apply_charge_payment",
            "apply_repayment", "apply_savings_movement", "installment_values",
            "mark_disbursed", "require_disbursable"]

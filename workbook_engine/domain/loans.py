@@ -17,6 +17,7 @@ from workbook_engine.domain.base import (
     money_column,
 )
 from workbook_engine.domain.enums import LoanStatus, LoanTransactionType
+from workbook_engine.domain.ledger import InstallmentOwed, LoanOwed
 
 if TYPE_CHECKING:
     from workbook_engine.domain.customers import Client, Group
@@ -44,7 +45,7 @@ class LoanProduct(CreatedAtMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
 
 
-class Loan(CreatedAtMixin, Base):
+class Loan(LoanOwed, CreatedAtMixin, Base):
     """A loan to a client or a group."""
 
     __tablename__ = "loans"
@@ -79,13 +80,8 @@ class Loan(CreatedAtMixin, Base):
     transactions: Mapped[list[LoanTransaction]] = relationship(
         back_populates="loan", order_by="LoanTransaction.id")
 
-    @property
-    def outstanding(self) -> Decimal:
-        """What is still owed on the schedule."""
-        return sum((i.outstanding for i in self.installments), Decimal(0))
 
-
-class LoanInstallment(Base):
+class LoanInstallment(InstallmentOwed, Base):
     """One line of a repayment schedule, with what has been paid of it."""
 
     __tablename__ = "loan_installments"
@@ -106,18 +102,6 @@ class LoanInstallment(Base):
     completed_on: Mapped[dt.date | None]
 
     loan: Mapped[Loan] = relationship(back_populates="installments")
-
-    @property
-    def total_due(self) -> Decimal:
-        return self.principal + self.interest + self.fees + self.penalties
-
-    @property
-    def total_paid(self) -> Decimal:
-        return self.principal_paid + self.interest_paid + self.fees_paid + self.penalties_paid
-
-    @property
-    def outstanding(self) -> Decimal:
-        return self.total_due - self.total_paid
 
 
 class LoanTransaction(PostedMoneyMixin, Base):
