@@ -40,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from workbook_engine.workbooks.declaration import column_letters
+from workbook_engine.workbooks import ooxml
+from workbook_engine.workbooks.ooxml import ZipMember
 from workbook_engine.workbooks.print_setup import PrintSetup
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -301,49 +303,22 @@ def write_zip(target: Path, members: Sequence[tuple[str, bytes, zipfile.ZipInfo 
     the source's CRC, sizes, method, date and attributes. A package too large for the plain
     zip format is written by ``zipfile`` (ZIP64)."""
     now = time.localtime(time.time())[:6]
-    system = 0 if sys.platform == "win32" else 3
-    entries: list[tuple[bytes, int, int, tuple[int, ...], int, int, int, int, int, bytes]] = []
-    for name, data, info in members:
-        if info is None:
-            stored = _deflate(data)
-            entries.append((name.encode("utf-8"), 0, zipfile.ZIP_DEFLATED, now, zlib.crc32(data),
-                            len(data), system, 0o600 << 16, 0, stored))
-        else:
-            entries.append((name.encode("utf-8"), info.flag_bits & 0x6, info.compress_type,
-                            info.date_time, info.CRC, info.file_size, info.create_system,
-                            info.external_attr, info.internal_attr, data))
-    if len(entries) > 0xFFFF or sum(len(e[9]) + 100 + len(e[0]) for e in entries) \
-            > _ZIP32_LIMIT or any(e[5] > _ZIP32_LIMIT for e in entries):
+    made_by = (0 if sys.platform == "win32" else 3) << 8 | 20
+    entries = [
+        ZipMember(name.encode("utf-8"), zlib.crc32(data), len(data), _deflate(data),
+                  date_time=now, made_by=made_by) if info is None else
+        ZipMember(name.encode("utf-8"), info.CRC, info.file_size, data, info.compress_type,
+                  info.flag_bits & 0x6, info.date_time, info.create_system << 8 | 20,
+                  info.external_attr, info.internal_attr)
+        for name, data, info in members]
+    if len(entries) > 0xFFFF or sum(len(e.data) + 100 + len(e.name) for e in entries) \
+            > _ZIP32_LIMIT or any(e.size > _ZIP32_LIMIT for e in entries):
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED,
                              compresslevel=_DEFLATE_LEVEL) as zf:
             for name, data, info in members:
                 zf.writestr(name, data if info is None else _inflated(data, info))
         return
-    out = bytearray()
-    central = bytearray()
-    for name, flags, method, when, crc, size, made_on, external, internal, stored \
-            in entries:
-        try:
-            name.decode("ascii")
-        except UnicodeDecodeError:
-            flags |= 0x800  # the name is UTF-8
-        dos_time = when[3] << 11 | when[4] << 5 | when[5] // 2
-        dos_date = (when[0] - 1980) << 9 | when[1] << 5 | when[2]
-        offset = len(out)
-        out += struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", 20, 0, flags, method, dos_time,
-                           dos_date, crc, len(stored), size, len(name), 0)
-        out += name
-        out += stored
-        central += struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, made_on, 20, 0, flags,
-                               method, dos_time, dos_date, crc, len(stored), size, len(name),
-                               0, 0, 0, internal, external, offset)
-        central += name
-    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(entries), len(entries),
-                      len(central), len(out), 0)
-    with open(target, "wb") as stream:
-        stream.write(out)
-        stream.write(central)
-        stream.write(end)
+    ooxml.write_zip(target, entries)
 
 
 def _deflate(data: bytes) -> bytes:

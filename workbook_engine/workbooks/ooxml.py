@@ -26,7 +26,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -215,7 +215,7 @@ class StaticParts:
     styles: Mapping[str, int]
 
     @cached_property
-    def deflated(self) -> dict[str, _Deflated]:
+    def deflated(self) -> dict[str, ZipMember]:
         """Each part deflated once, to be copied as it is into every package."""
         return {name: _deflate(name, data) for name, data in self.parts.items()}
 
@@ -239,30 +239,62 @@ def static_parts(build: Callable[[Any], Mapping[str, Any]]) -> StaticParts:
     return StaticParts(parts, styles)
 
 
+_MADE_BY = (3 << 8) | 20  # version 2.0 on Unix, as zipfile says
+_ATTRIBUTES = 0o600 << 16  # -rw-------, as zipfile gives a part written from bytes
+
+
 @dataclass(frozen=True, slots=True)
-class _Deflated:
-    """A part of a package, deflated, with what its zip headers say about it."""
+class ZipMember:
+    """A part of a zip as it is stored (``data`` compressed by ``method``), with what its
+    headers say about it. The defaults are what zipfile writes for a part xlsxwriter dated
+    1980-01-01 00:00: deflated, no flags, made on Unix, -rw-------."""
 
     name: bytes
     crc: int
     size: int
     data: bytes
+    method: int = zipfile.ZIP_DEFLATED
+    flags: int = 0
+    date_time: tuple[int, ...] = (1980, 1, 1, 0, 0, 0)
+    made_by: int = _MADE_BY
+    external_attr: int = _ATTRIBUTES
+    internal_attr: int = 0
 
 
-def _deflate(name: str, data: bytes) -> _Deflated:
+def _deflate(name: str, data: bytes) -> ZipMember:
     packer = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
-    return _Deflated(name.encode("utf-8"), zlib.crc32(data), len(data),
+    return ZipMember(name.encode("utf-8"), zlib.crc32(data), len(data),
                      packer.compress(data) + packer.flush())
 
 
-# Zip headers as zipfile writes them for a deflated member dated 1980-01-01 00:00 (the
-# date xlsxwriter gives every part): version 2.0, no flags, method 8 (deflate).
 _LOCAL = struct.Struct("<4s5H3L2H")
 _CENTRAL = struct.Struct("<4s6H3L5H2L")
 _END = struct.Struct("<4s4H2LH")
-_DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01
-_MADE_BY = (3 << 8) | 20  # version 2.0 on Unix, as zipfile says
-_ATTRIBUTES = 0o600 << 16  # -rw-------, as zipfile gives a part written from bytes
+
+
+def write_zip(path: Path, members: Sequence[ZipMember]) -> None:
+    """Write ``members`` as a zip file (the plain format, not ZIP64), each copied as it is
+    stored: the same bytes as zipfile's for the same members."""
+    chunks: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    for m in members:
+        flags = m.flags if m.name.isascii() else m.flags | 0x800  # the name is UTF-8
+        when = m.date_time
+        dos_time = when[3] << 11 | when[4] << 5 | when[5] // 2
+        dos_date = (when[0] - 1980) << 9 | when[1] << 5 | when[2]
+        header = _LOCAL.pack(b"PK\x03\x04", 20, flags, m.method, dos_time, dos_date,
+                             m.crc, len(m.data), m.size, len(m.name), 0)
+        central.append(_CENTRAL.pack(b"PK\x01\x02", m.made_by, 20, flags, m.method, dos_time,
+                                     dos_date, m.crc, len(m.data), m.size, len(m.name),
+                                     0, 0, 0, m.internal_attr, m.external_attr, offset)
+                       + m.name)
+        chunks += (header, m.name, m.data)
+        offset += len(header) + len(m.name) + len(m.data)
+    directory = b"".join(central)
+    chunks += (directory, _END.pack(b"PK\x05\x06", 0, 0, len(members), len(members),
+                                    len(directory), offset, 0))
+    path.write_bytes(b"".join(chunks))
 
 
 def write_package(path: Path, static: StaticParts, parts: Iterable[tuple[str, str]]) -> None:
@@ -278,18 +310,4 @@ def write_package(path: Path, static: StaticParts, parts: Iterable[tuple[str, st
     members = [deflated["[Content_Types].xml"],
                *(_deflate(name, xml.encode("utf-8")) for name, xml in parts),
                *(d for n, d in deflated.items() if n != "[Content_Types].xml")]
-    chunks: list[bytes] = []
-    central: list[bytes] = []
-    offset = 0
-    for m in members:
-        header = _LOCAL.pack(b"PK\x03\x04", 20, 0, zipfile.ZIP_DEFLATED, 0, _DOS_DATE,
-                             m.crc, len(m.data), m.size, len(m.name), 0)
-        central.append(_CENTRAL.pack(b"PK\x01\x02", _MADE_BY, 20, 0, zipfile.ZIP_DEFLATED, 0,
-                                     _DOS_DATE, m.crc, len(m.data), m.size, len(m.name),
-                                     0, 0, 0, 0, _ATTRIBUTES, offset) + m.name)
-        chunks += (header, m.name, m.data)
-        offset += len(header) + len(m.name) + len(m.data)
-    directory = b"".join(central)
-    chunks += (directory, _END.pack(b"PK\x05\x06", 0, 0, len(members), len(members),
-                                    len(directory), offset, 0))
-    path.write_bytes(b"".join(chunks))
+    write_zip(path, members)
