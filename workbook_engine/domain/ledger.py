@@ -40,23 +40,6 @@ PORTIONS = ("penalties", "fees", "interest", "principal")
 """Within an installment, a repayment pays penalties, then fees, interest, principal."""
 
 
-class InstallmentLike(Protocol):
-    """One line of a schedule (``LoanInstallment`` or :class:`InstallmentState`)."""
-
-    principal: Decimal
-    interest: Decimal
-    fees: Decimal
-    penalties: Decimal
-    principal_paid: Decimal
-    interest_paid: Decimal
-    fees_paid: Decimal
-    penalties_paid: Decimal
-    completed_on: dt.date | None
-
-    @property
-    def outstanding(self) -> Decimal: ...
-
-
 class LoanLike(Protocol):
     """A loan (``Loan`` or :class:`LoanState`)."""
 
@@ -107,6 +90,7 @@ class InstallmentOwed:
         interest_paid: Decimal
         fees_paid: Decimal
         penalties_paid: Decimal
+        completed_on: dt.date | None
 
     @property
     def total_due(self) -> Decimal:
