@@ -30,6 +30,10 @@ USAGE_MISTAKES = [
     (("template", "clients", "--office", "1", "--out", "{home}/a-file.xlsx"),
      "is a file; give a folder to write into"),
     (("sheets", "collection", "--out", "{home}/a-file.xlsx"), "is a file; give a folder"),
+    (("sheets", "collection", "--out", "{home}/field"),
+     "Choose exactly one of --center, --group, --staff or --office (given: none)"),
+    (("sheets", "collection", "--out", "{home}/field", "--center", "1", "--staff", "1"),
+     "(given: center, staff)"),
     (("offices", "list", "--office", "2"), "offices are not listed by office"),
     (("clients", "list", "--json", "--csv"), "give --json or --csv, not both"),
 ]

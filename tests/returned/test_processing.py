@@ -263,6 +263,8 @@ def test_approval_maker_checker_and_posting_once(sheet, tmp_path):
                   header={**FILLED_HEADER, "receipt_number": "R-0304"})
     second = process_file(world.ctx, again, actor_id=officer)
     assert "already-posted" in [e["code"] for e in second.errors]
+    # nothing on it is red: the summary says it was posted, not "correct the red cells"
+    assert "red cells" not in second.message and "already posted" in second.message
     with world.ctx.session_factory() as s:
         assert s.scalar(select(func.count()).select_from(LoanTransaction).where(
             LoanTransaction.submission_id == result.submission_id)) == 4  # 1 + 2 + disbursal

@@ -183,6 +183,20 @@ def escape_markup(text: str) -> str:
     return escape(text)
 
 
+def _machine_fault(exc: BaseException) -> str | None:
+    """The sentence for a command stopped by the machine, not by a bug (a full or read-only
+    disk, a folder it may not write, a database out of reach), or None."""
+    from workbook_engine.intake.environment import environmental
+
+    reason = environmental(exc)
+    if reason is None:
+        return None
+    fix = ("Check that the database server is running and that --db (or WORKBOOK_ENGINE_DB) "
+           "names it" if reason.startswith("the database") else
+           "Free some disk space, or let the engine write there (or give another folder)")
+    return f"The command stopped: {reason}. {fix}, then run the command again."
+
+
 def run_here(argv: list[str]) -> int:
     """Run one command in this process; its exit code (see the module's convention)."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
@@ -204,6 +218,10 @@ def run_here(argv: list[str]) -> int:
         exc.show()
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - a bug: logged, told in one sentence
+        machine = _machine_fault(exc)
+        if machine is not None:
+            _print_error(machine)
+            return EXIT_REFUSED
         log = _log_crash(exc)
         where = (f" The details are in {log}; send that file to your administrator."
                  if log else "")

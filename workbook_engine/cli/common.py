@@ -158,10 +158,34 @@ def ensure_initialised(ctx: AppContext) -> None:
     except Exception as exc:  # the driver's own error: unreachable server, bad file, ...
         raise EngineError(DATABASE_UNAVAILABLE,
                           f"The database cannot be opened ({type(exc).__name__}: "
-                          f"{str(exc).splitlines()[0][:200]}).") from None
+                          f"{str(exc).splitlines()[0][:200]}). {_database_fix(exc)}"
+                          ) from None
     if not ok:
         raise EngineError(DATABASE_UNAVAILABLE, "The database is not initialised or is "
                           "older than this version: run `workbook-engine init` first.")
+
+
+# The drivers this package's extras install (pyproject.toml), by the module a URL needs.
+_DRIVER_EXTRAS = {"psycopg": "postgres", "psycopg2": "postgres", "pymysql": "mariadb"}
+
+
+def _database_fix(exc: Exception) -> str:
+    """How to fix a database that cannot be opened, for the error its driver raised."""
+    from sqlalchemy.exc import NoSuchModuleError
+
+    if isinstance(exc, ModuleNotFoundError):
+        module = (exc.name or "").split(".")[0]
+        extra = _DRIVER_EXTRAS.get(module)
+        install = (f"pip install 'workbook-engine[{extra}]'" if extra
+                   else f"pip install {module}")
+        return (f"The driver this URL needs is not installed: run `{install}` in the "
+                "engine's environment, then the command again.")
+    if isinstance(exc, NoSuchModuleError):
+        return ("Write --db (or WORKBOOK_ENGINE_DB) as sqlite:///FILE, "
+                "postgresql://USER@HOST/DB or mysql://USER@HOST/DB.")
+    return ("Check that the database server is running and reachable, and that --db (or "
+            "WORKBOOK_ENGINE_DB) names it and a database that exists; a new database is set "
+            "up with `workbook-engine init`.")
 
 
 def state(ctx: typer.Context) -> CliState:
@@ -210,10 +234,18 @@ def one_of(value: str | None, enum_name: str, option: str) -> str | None:
 
 
 def out_folder(value: Path | None) -> Path | None:
-    """An ``--out`` folder: created when missing; an existing file there is a usage mistake."""
+    """An ``--out`` folder: created when missing; an existing file there, or a folder that
+    cannot be made (under a file, on a path that does not exist), is a usage mistake."""
     if value is not None and value.exists() and not value.is_dir():
         raise typer.BadParameter(f"'{value}' is a file; give a folder to write into (it is "
                                  "created if it does not exist)", param_hint="'--out'")
+    if value is not None and not value.exists():
+        try:
+            value.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise typer.BadParameter(f"'{value}' cannot be made ({exc.strerror}); give a "
+                                     "folder you may write into", param_hint="'--out'"
+                                     ) from None
     return value
 
 

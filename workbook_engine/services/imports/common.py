@@ -98,6 +98,9 @@ def preview_message(name: str, noun: str, valid: int, invalid: int, already: int
     """The one-paragraph outcome of a preview: counts and what to do next."""
     message = (f"{name}: {valid} {noun}(s) valid, {invalid} row(s) with errors, {already} "
                "already imported (skipped).")
+    if errors and not (valid or invalid or already):  # no row at all: nothing is red
+        return message + (" Fill in at least one row below the headers (the report lists "
+                          "what else is wrong) and send it again.")
     if errors and valid:
         return message + (" Correct the red cells in the report and send it again; a "
                           "supervisor may approve the valid rows meanwhile.")
