@@ -343,6 +343,14 @@ LOAN_COLUMNS = (
            aliases=("Total Amount Repaid",)),
     _date("last_repayment_on", "Date-Last Repayment", "When the amount repaid was last "
           "paid (blank: the day the file is processed).", variant=FINERACT),
+    # Terms the engine's schedules do not have: taken when they change nothing (a first
+    # repayment where the engine puts installment 1, a grace of 0), else refused on the cell.
+    _date("first_repayment_on", "First Repayment On", "When installment 1 fell due (blank: "
+          "one period after the disbursal, at the borrower's meeting).", variant=FINERACT),
+    _int("grace_on_principal", "Grace-Principal Payment", "Blank or 0: the engine builds "
+         "schedules without grace periods.", variant=FINERACT),
+    _int("grace_on_interest", "Grace-Interest Payment", "Blank or 0.", variant=FINERACT),
+    _int("interest_free_periods", "Interest-Free Period(s)", "Blank or 0.", variant=FINERACT),
     _STATUS,
 )
 

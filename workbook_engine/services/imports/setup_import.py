@@ -778,6 +778,14 @@ def _post_loan(c: _Context) -> Posted:
     return "loans", loan.id, (client.display_name if client else group.name), row
 
 
+_GRACE_COLUMNS = (("grace_on_principal", "Grace-Principal Payment"),
+                  ("grace_on_interest", "Grace-Interest Payment"),
+                  ("interest_free_periods", "Interest-Free Period(s)"))
+_NOT_REBUILT = ("Bring this loan with the live loans template (`workbook-engine template setup "
+                "--kind loans`: what it owes, its arrears and its next due date), or clear the "
+                "cell to take the engine's schedule.")
+
+
 def _fineract_terms(c: _Context, product: LoanProduct) -> LoanTerms:
     """A Fineract loan's own terms (its row's, else its product's): the rate per month or
     per year, repayment every N days, weeks or months, the interest method. Each value the
@@ -788,6 +796,11 @@ def _fineract_terms(c: _Context, product: LoanProduct) -> LoanTerms:
                     "schedule the engine builds (it builds equal installments); choose "
                     "'Equal installments', or leave this loan in the old system.",
                     c.cells.row.values.get("amortization"))
+    for key, header in _GRACE_COLUMNS:
+        if v.get(key):
+            c.cells.add(SETUP_BAD_VALUE, key, f"'{header}' {v[key]}: the engine builds "
+                        "schedules without grace periods, so this loan's would not be the old "
+                        f"system's. {_NOT_REBUILT}", c.cells.row.values.get(key))
     rate = v.get("rate")
     rate = product.annual_interest_rate if rate is None else (
         rate * 12 if v.get("rate_period") == "month" else rate)
@@ -836,6 +849,12 @@ def _post_fineract_loan(c: _Context, as_of: dt.date, office: Office, product: Lo
         c.refuse(SETUP_BAD_VALUE, "number_of_repayments", f"the loan's schedule cannot be "
                  f"built from its terms on the borrower's meetings ({exc}).")
         raise  # not reached
+    first = v.get("first_repayment_on")
+    if first is not None and loan.installments[0].due_date != first:
+        c.refuse(SETUP_BAD_VALUE, "first_repayment_on", f"'First Repayment On' {first}: the "
+                 "engine builds the schedule from the disbursal on the borrower's meetings, "
+                 f"with installment 1 due on {loan.installments[0].due_date}, so its due dates "
+                 f"would not be the old system's. {_NOT_REBUILT}")
     c.uow.audit("loan.migrate", loan, note=f"migrated as of {as_of} from a Fineract workbook")
     owed = outstanding_from_repaid([PlannedInstallment(
         i.number, i.due_date, i.principal - i.principal_paid, i.interest - i.interest_paid)
