@@ -111,6 +111,17 @@ def preview_message(name: str, noun: str, valid: int, invalid: int, already: int
     return message + " Nothing new to import."
 
 
+def nothing_to_post(submission_id: int, invalid: int, already: int) -> str:
+    """Why approving a submission posts nothing (no valid row now), and what to do."""
+    if not invalid:  # every row came in meanwhile (the same rows, sent twice)
+        return (f"Submission {submission_id}: all its {already} row(s) are already imported "
+                "(by an earlier submission), so nothing is left to post; take it off the "
+                f"queue with `workbook-engine reject {submission_id} --reason \"already "
+                "imported\"`.")
+    return (f"Submission {submission_id} has no row that can be posted now ({invalid} with "
+            f"errors, {already} already imported); correct the report and send it again.")
+
+
 def read_archived(ctx: AppContext, sub: Submission) -> RawWorkbook:
     """The archived file of a submission read again (safely, under the configured limits)."""
     try:

@@ -104,6 +104,7 @@ from workbook_engine.services.imports.common import (
     archived_metadata,
     check_approvable,
     known_workbook,
+    nothing_to_post,
     preview_message,
     read_archived,
     report_path,
@@ -1347,10 +1348,8 @@ def approve_setup_import(ctx: AppContext, *, submission_id: int, by: str) -> dic
                        submission_id=sub.id)
         valid = [r for r in run.rows if r.state == "valid"]
         if not valid:
-            raise EngineError(SETUP_NO_VALID_ROWS, f"Submission {sub.id} has no row that can "
-                              f"be posted now ({run.count('invalid')} with errors, "
-                              f"{run.count('already')} already imported); correct the report "
-                              "and send it again.")
+            raise EngineError(SETUP_NO_VALID_ROWS, nothing_to_post(
+                sub.id, run.count("invalid"), run.count("already")))
         _record(s, valid, sub.id, found.workbook.id if found.workbook else None, kind.name)
         sub.decided_by_id = approver.id if approver else None
         sub.decided_at = sub.posted_at = uow.now
