@@ -550,13 +550,22 @@ class _Context:
             candidates = [a for a in candidates if a.product.name.casefold() in names
                           or a.product.short_name.casefold() in names]
         principal = self.values.get("principal")
+        of_product = candidates
         if principal is not None and model is Loan:
             candidates = [a for a in candidates if a.principal == principal]  # type: ignore[union-attr]
         if len(candidates) == 1:
             return candidates[0]
         kind = "loans" if model is Loan else "savings"
         of = f" of product '{product}'" if product else ""
-        if not candidates:
+        if not candidates and of_product:  # the loan is there; the principal is not its
+            self.cells.add(SETUP_BAD_VALUE, key, f"{_client_label(client)}'s active "
+                           f"loan(s){of}: " + ", ".join(
+                               f"{a.account_no} (principal {a.principal:,.2f})"
+                               for a in of_product[:5])  # type: ignore[attr-defined]
+                           + f"; none is of principal {principal:,.2f}, so '{text}' is not "
+                           "one of them; correct the 'Principal', or write the loan's account "
+                           "number in the engine.", text)
+        elif not candidates:
             self.cells.add(SETUP_NOT_LOADED_YET, key, f"{_client_label(client)} has no active "
                            f"{what}{of} in the engine that '{text}' could be. A {what} is "
                            f"migrated before its history: send the {kind} workbook (Mifos X "
