@@ -268,6 +268,16 @@ def test_approval_maker_checker_and_posting_once(sheet, tmp_path):
     with world.ctx.session_factory() as s:
         assert s.scalar(select(func.count()).select_from(LoanTransaction).where(
             LoanTransaction.submission_id == result.submission_id)) == 4  # 1 + 2 + disbursal
+    # the copy can be taken off the queue (rejecting posts nothing); the posted one cannot
+    view = reject_submission(world.ctx, submission_id=second.submission_id,
+                             by="Grace Wambui", reason="a copy of a posted sheet")
+    assert view["status"] == "rejected"
+    with pytest.raises(EngineError) as caught:
+        reject_submission(world.ctx, submission_id=result.submission_id, by="Grace Wambui",
+                          reason="too late")
+    assert caught.value.code == "already-posted"
+    assert "cannot be rejected" in caught.value.message
+    assert "nothing more is posted" not in caught.value.message
 
 
 def test_supervisor_who_submitted_cannot_approve(sheet, tmp_path, jane):

@@ -387,7 +387,10 @@ def reject_submission(ctx: AppContext, *, submission_id: int, by: str,
         sub = lock_submission(s, submission_id)
         staff = check_decider(s, by, sub, "reject")
         uow.actor_id = staff.id
-        _check_not_posted(s, sub)
+        if sub.status == SubmissionStatus.POSTED:  # a copy of a posted sheet may go, though
+            raise EngineError(ALREADY_POSTED, f"Submission {sub.id} was posted on "
+                              f"{sub.posted_at:%Y-%m-%d %H:%M}, so it cannot be rejected. "
+                              f"{ALREADY_POSTED.how_to_fix}")
         if sub.status in (SubmissionStatus.REJECTED, SubmissionStatus.SUPERSEDED):
             raise EngineError(WRONG_STATE, f"Submission {sub.id} is already "
                               f"{sub.status.value}.")
