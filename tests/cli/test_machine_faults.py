@@ -80,3 +80,15 @@ def test_a_database_that_cannot_be_opened_says_how_to_fix_it(tmp_path: Path) -> 
         message = " ".join(result.stderr.split())
         assert result.returncode == 1, message
         assert "The database cannot be opened" in message and says in message, message
+
+
+def test_process_given_a_folder_says_it_is_a_folder(tmp_path: Path) -> None:
+    """It said "There is no file field" of a folder that is there."""
+    from tests.foundation.test_cli import cli
+
+    assert cli(tmp_path, "init").returncode == 0
+    (tmp_path / "field").mkdir()
+    result = cli(tmp_path, "process", str(tmp_path / "field"))
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 1 and "is a folder" in message, message
+    assert "There is no file" not in message
