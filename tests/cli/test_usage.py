@@ -35,6 +35,10 @@ USAGE_MISTAKES = [
     (("sheets", "collection", "--out", "{home}/field", "--center", "1", "--staff", "1"),
      "(given: center, staff)"),
     (("offices", "list", "--office", "2"), "offices are not listed by office"),
+    (("template", "setup", "--kind", "office", "--out", "{home}/t"),
+     "Invalid value for '--kind': 'office' is not one of: offices, staff, centers"),
+    (("template", "clients", "--office", "2", "--legal-form", "company", "--out", "{home}/t"),
+     "Invalid value for '--legal-form': 'company' is not one of: person, entity"),
     (("clients", "list", "--json", "--csv"), "give --json or --csv, not both"),
 ]
 
