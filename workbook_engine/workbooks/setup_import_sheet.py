@@ -140,8 +140,10 @@ def _meeting(prefix_help: str) -> tuple[ColumnSpec, ...]:
         _date("meeting_start", "First meeting", prefix_help + " The date of the first "
               "meeting; the calendar runs from it.",
               aliases=("Meeting Start Date (On or After)", "Meeting Start Date")),
+        # "Repeats" and "Every": the Mifos X data import tool's headers before "Frequency"
+        # and "Interval".
         _choice("frequency", "Meets", "frequencies", "Weekly or Monthly (blank: weekly).",
-                width=10, aliases=("Frequency",)),
+                width=10, aliases=("Frequency", "Repeats")),
         _int("interval", "Every", "Every how many weeks or months (blank: 1).",
              aliases=("Interval",)),
         _choice("weekday", "Weekday", "weekdays", "The day of the week (blank: the first "
