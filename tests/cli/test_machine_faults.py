@@ -92,3 +92,22 @@ def test_process_given_a_folder_says_it_is_a_folder(tmp_path: Path) -> None:
     message = " ".join(result.stderr.split())
     assert result.returncode == 1 and "is a folder" in message, message
     assert "There is no file" not in message
+
+
+def test_serve_on_a_port_in_use_says_so(tmp_path: Path) -> None:
+    """It printed "Serving ... on http://127.0.0.1:PORT/", then uvicorn's "[Errno 98] error
+    while attempting to bind", and ended with 3, the exit code of a bug."""
+    import socket
+
+    from tests.foundation.test_cli import cli
+
+    assert cli(tmp_path, "init").returncode == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli(tmp_path, "serve", "--port", str(port))
+    message = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 1, message
+    assert f"127.0.0.1:{port} is in use" in message and "--port" in message, message
+    assert "Serving" not in message and "Errno" not in message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from typing import Annotated, Optional
 
@@ -32,12 +33,32 @@ def serve(
     from workbook_engine.web import app_for_serving, server_options
 
     engine = state(ctx).context()
+    _check_can_listen(host, port)
     options = server_options(proxy_headers=proxy_headers or forwarded_allow_ips is not None,
                              forwarded_allow_ips=forwarded_allow_ips)
     behind = (f", behind the proxy at {options['forwarded_allow_ips']}"
               if options["proxy_headers"] else "")
     say(f"Serving {engine.home} on http://{host}:{port}/{behind} (Ctrl+C to stop)")
     uvicorn.run(app_for_serving(engine), host=host, port=port, log_level="warning", **options)
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Refuse, naming the address, when the server could not listen there (uvicorn would
+    log its own error after "Serving ...", and end as if it had crashed)."""
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise EngineError(INVALID_VALUE, f"{host}:{port} is in use (by another program, "
+                              "or another `workbook-engine serve`); choose another with "
+                              "--port.") from None
+        raise EngineError(INVALID_VALUE, f"The web pages cannot listen on {host}:{port} "
+                          f"({exc.strerror or exc}); give --host an address of this machine "
+                          "(127.0.0.1, or 0.0.0.0 for all) and --port a free port (1024 or "
+                          "above).") from None
 
 
 def set_password(
