@@ -33,18 +33,23 @@ def serve(
     from workbook_engine.web import app_for_serving, server_options
 
     engine = state(ctx).context()
-    _check_can_listen(host, port)
     options = server_options(proxy_headers=proxy_headers or forwarded_allow_ips is not None,
                              forwarded_allow_ips=forwarded_allow_ips)
     behind = (f", behind the proxy at {options['forwarded_allow_ips']}"
               if options["proxy_headers"] else "")
     say(f"Serving {engine.home} on http://{host}:{port}/{behind} (Ctrl+C to stop)")
-    uvicorn.run(app_for_serving(engine), host=host, port=port, log_level="warning", **options)
+    try:
+        uvicorn.run(app_for_serving(engine), host=host, port=port, log_level="warning",
+                    **options)
+    except SystemExit as exc:  # uvicorn's way of saying it could not start
+        if exc.code:
+            _check_can_listen(host, port)
+        raise
 
 
 def _check_can_listen(host: str, port: int) -> None:
-    """Refuse, naming the address, when the server could not listen there (uvicorn would
-    log its own error after "Serving ...", and end as if it had crashed)."""
+    """Refuse, naming the address and how to fix it, when the server cannot listen there
+    (uvicorn logs its bare bind error and exits)."""
     import socket
 
     try:
