@@ -85,12 +85,13 @@ _FORMAT_NAMES = {"xls": "an Excel 97-2003 file (.xls)", "csv": "a CSV text file 
                  "ods": "an OpenDocument spreadsheet (.ods)", "xlsm": "a macro workbook (.xlsm)"}
 
 
-def format_refused(name: str, file_format: str, what: str) -> str:
+def format_refused(name: str, file_format: str, what: str, kind: str) -> str:
     """The one sentence for a file whose format the engine does not read for ``what`` it
-    is, with advice that works: the identification sheet survives "Save As" .xlsx."""
+    is ("a collection sheet"; ``kind``, the plural: "collection sheets"), with advice that
+    works: the identification sheet survives "Save As" .xlsx."""
     described = _FORMAT_NAMES.get(file_format, f"a .{file_format} file")
     return (f"{name} is {what} saved as {described}, which the engine does not read for "
-            f"{what}s; open it in Excel or LibreOffice, save it as an Excel Workbook (.xlsx) "
+            f"{kind}; open it in Excel or LibreOffice, save it as an Excel Workbook (.xlsx) "
             "and send that file.")
 
 
@@ -245,7 +246,7 @@ def _process(ctx: AppContext, connection: Connection, path: Path, *, actor_id: i
     if book.format == "xls":
         return _refused(ctx, stored, name, received, who,
                         _sheet_problem(FORMAT_NOT_ACCEPTED, format_refused(
-                            name, book.format, "a collection sheet"), name), not_ours=False)
+                            name, book.format, "a collection sheet", "collection sheets"), name), not_ours=False)
     if metadata.kind != COLLECTION_SHEET.name:
         return _refused(ctx, stored, name, received, who,
                         _sheet_problem(WRONG_KIND, f"{name} is a '{metadata.kind}' workbook, "
