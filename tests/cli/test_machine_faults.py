@@ -76,10 +76,12 @@ def test_a_database_that_cannot_be_opened_says_how_to_fix_it(tmp_path: Path) -> 
             ("nosuch://u@host/db", "Write --db (or WORKBOOK_ENGINE_DB) as sqlite:///FILE"),
             ("postgresql://postgres@127.0.0.1:1/x", "Check that the database server is "
                                                     "running")):
-        result = cli(tmp_path, "--db", url, "clients", "list")
-        message = " ".join(result.stderr.split())
-        assert result.returncode == 1, message
-        assert "The database cannot be opened" in message and says in message, message
+        for command, failed in ((("clients", "list"), "cannot be opened"),
+                                (("init",), "could not be set up")):
+            result = cli(tmp_path, "--db", url, *command)
+            message = " ".join(result.stderr.split())
+            assert result.returncode == 1, message
+            assert f"The database {failed}" in message and says in message, message
 
 
 def test_process_given_a_folder_says_it_is_a_folder(tmp_path: Path) -> None:

@@ -149,6 +149,7 @@ def _active_staff(ctx: AppContext, reference: str, source: str) -> int:
 
 def ensure_initialised(ctx: AppContext) -> None:
     """Refuse politely when the database cannot be opened or is not at this version."""
+    from workbook_engine.db.engine import database_fix
     from workbook_engine.db.migrate import is_up_to_date
 
     try:
@@ -158,34 +159,11 @@ def ensure_initialised(ctx: AppContext) -> None:
     except Exception as exc:  # the driver's own error: unreachable server, bad file, ...
         raise EngineError(DATABASE_UNAVAILABLE,
                           f"The database cannot be opened ({type(exc).__name__}: "
-                          f"{str(exc).splitlines()[0][:200]}). {_database_fix(exc)}"
+                          f"{str(exc).splitlines()[0][:200]}). {database_fix(exc)}"
                           ) from None
     if not ok:
         raise EngineError(DATABASE_UNAVAILABLE, "The database is not initialised or is "
                           "older than this version: run `workbook-engine init` first.")
-
-
-# The drivers this package's extras install (pyproject.toml), by the module a URL needs.
-_DRIVER_EXTRAS = {"psycopg": "postgres", "psycopg2": "postgres", "pymysql": "mariadb"}
-
-
-def _database_fix(exc: Exception) -> str:
-    """How to fix a database that cannot be opened, for the error its driver raised."""
-    from sqlalchemy.exc import NoSuchModuleError
-
-    if isinstance(exc, ModuleNotFoundError):
-        module = (exc.name or "").split(".")[0]
-        extra = _DRIVER_EXTRAS.get(module)
-        install = (f"pip install 'workbook-engine[{extra}]'" if extra
-                   else f"pip install {module}")
-        return (f"The driver this URL needs is not installed: run `{install}` in the "
-                "engine's environment, then the command again.")
-    if isinstance(exc, NoSuchModuleError):
-        return ("Write --db (or WORKBOOK_ENGINE_DB) as sqlite:///FILE, "
-                "postgresql://USER@HOST/DB or mysql://USER@HOST/DB.")
-    return ("Check that the database server is running and reachable, and that --db (or "
-            "WORKBOOK_ENGINE_DB) names it and a database that exists; a new database is set "
-            "up with `workbook-engine init`.")
 
 
 def state(ctx: typer.Context) -> CliState:
