@@ -101,6 +101,9 @@ _SAVINGS = SavingsAccount.__table__
 _SAVINGS_TX = SavingsTransaction.__table__
 _CHARGES = Charge.__table__
 _PAYMENTS = ChargePayment.__table__
+_CLIENTS, _GROUPS, _CENTERS = Client.__table__, Group.__table__, Center.__table__
+_MEMBERSHIPS, _OFFICES, _HOLIDAYS = (GroupMembership.__table__, Office.__table__,
+                                     Holiday.__table__)
 
 MeetingKey = tuple[str, int, int | None, str]
 """(ledger, account id, client id of a share, movement type): what a meeting posts once."""
@@ -314,12 +317,6 @@ def _load_posted(session: Session, ids: Mapping[str, list[int]], meeting: dt.dat
 
 _MEETING_COLUMNS = ("meeting_start_date", "meeting_frequency", "meeting_interval",
                     "meeting_weekday", "meeting_week_of_month")
-_CLIENTS = Client.__table__
-_GROUPS = Group.__table__
-_CENTERS = Center.__table__
-_MEMBERSHIPS = GroupMembership.__table__
-_OFFICES = Office.__table__
-_HOLIDAYS = Holiday.__table__
 
 
 def _meets(table: Any, prefix: str) -> list[Any]:
