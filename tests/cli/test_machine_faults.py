@@ -113,3 +113,17 @@ def test_serve_on_a_port_in_use_says_so(tmp_path: Path) -> None:
     assert result.returncode == 1, message
     assert f"127.0.0.1:{port} is in use" in message and "--port" in message, message
     assert "unexpectedly" not in message and "Traceback" not in message
+
+
+def test_watch_on_a_maildir_that_was_not_there_says_it_made_it(tmp_path: Path) -> None:
+    """A mistyped --maildir was made, silently, and read as an empty mailbox: "no mail"."""
+    from tests.foundation.test_cli import cli
+
+    assert cli(tmp_path, "init").returncode == 0
+    result = cli(tmp_path, "watch", "--maildir", str(tmp_path / "Mialdir"), "--once",
+                 "--json")
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stderr
+    assert f"{tmp_path / 'Mialdir'} did not exist" in message, message
+    again = cli(tmp_path, "watch", "--maildir", str(tmp_path / "Mialdir"), "--once")
+    assert "did not exist" not in again.stderr
