@@ -62,7 +62,7 @@ from workbook_engine.workbooks.declaration import CellType, WorkbookKind
 ZERO = Decimal(0)
 
 
-@dataclass
+@dataclass(slots=True)
 class CellView:
     """One input cell for the preview: what was typed, what was due, how to show it."""
 
@@ -290,9 +290,13 @@ def validate_sheet(sheet: ReturnedSheet, expected: Mapping[str, Any], *,
     views: dict[tuple[str, str], CellView] = {}
     amounts: dict[str, dict[str, Decimal]] = {}
     attendance: dict[str, str] = {}
+    families = {key: key.split(":", 1)[0] for key in parsers}
+    dues: dict[Any, Decimal] = {}  # the amounts due as written in ``expected``, read once
     for (row_key, column_key), cell in sheet.cells.items():
         spec = rows[row_key]["cells"][column_key]
-        due = Decimal(spec["due"]) if spec.get("due") is not None else None
+        due = spec.get("due")
+        if due is not None:
+            due = dues.get(due) or dues.setdefault(due, Decimal(due))
         view = CellView(row_key, column_key, cell.address, None, None, due)
         views[(row_key, column_key)] = view
         try:
@@ -303,7 +307,7 @@ def validate_sheet(sheet: ReturnedSheet, expected: Mapping[str, Any], *,
                     f"{problem.message}.", row_key=row_key, column_key=column_key,
                     row=cell.row, cell=cell.address)
             continue
-        family = column_key.split(":", 1)[0]
+        family = families[column_key]
         if family == "attendance":
             view.text = value
             view.red_text = value != "P"
