@@ -74,9 +74,14 @@ def attrs(start_tag: str) -> dict[str, str]:
             for m in _ATTR.finditer(start_tag)}
 
 
+@functools.lru_cache(maxsize=64)
+def _attr_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf'(\s){re.escape(name)}\s*=\s*(?:"[^"]*"|\'[^\']*\')')
+
+
 def set_attr(start_tag: str, name: str, value: str) -> str:
     """The start tag with attribute ``name`` set (replaced or added before the end)."""
-    pattern = re.compile(rf'(\s){re.escape(name)}\s*=\s*(?:"[^"]*"|\'[^\']*\')')
+    pattern = _attr_pattern(name)
     new = f'{name}="{escape(value, quote=True)}"'
     if pattern.search(start_tag):
         return pattern.sub(lambda m: m.group(1) + new, start_tag, count=1)

@@ -228,10 +228,11 @@ def _frame(sheet: ReturnedSheet, expected: Mapping[str, Any]) -> pd.DataFrame:
     keys = [c["key"] for c in expected["columns"] if c["input"]]
     present = [k for k in keys if k in sheet.column_numbers]
     index = [r["key"] for r in expected["rows"] if r["key"] in sheet.row_numbers]
-    grid = np.empty((len(index), len(present)), dtype=object)
     cells = sheet.cells
-    for i, row_key in enumerate(index):
-        grid[i] = [cells.get((row_key, k)) for k in present]
+    # fromiter: each cell one object (an InputCell is a tuple, which a list would unpack)
+    grid = np.fromiter((cells.get((row_key, k)) for row_key in index for k in present),
+                       dtype=object, count=len(index) * len(present)
+                       ).reshape(len(index), len(present))
     return pd.DataFrame(grid, index=pd.Index(index, dtype=object), columns=present,
                         copy=False)
 
