@@ -1042,9 +1042,16 @@ def set_comments(package: Package, sheet_part: str, notes: Mapping[str, str],
         sheet = sheet[:root.end()] + f' xmlns:r="{REL}"' + sheet[root.end():]
     element = f'<{p}legacyDrawing {r}:id="{rid}"/>'
     grid_end = max(sheet.rfind(f"</{p}sheetData>"), 0)  # what follows comes after the cells
-    after = [sheet.find(f"<{p}{name}", grid_end) for name in _AFTER_LEGACY]
-    at = min([i for i in after if i >= 0], default=sheet.rfind(f"</{p}worksheet>"))
+    after = _after_legacy(p).search(sheet, grid_end)
+    at = after.start() if after is not None else sheet.rfind(f"</{p}worksheet>")
     package.set_text(sheet_part, sheet[:at] + element + sheet[at:])
+
+
+@functools.lru_cache(maxsize=8)
+def _after_legacy(p: str) -> re.Pattern[str]:
+    """The first start tag of an element that comes after ``<legacyDrawing>`` (one pass over
+    what follows the cells, which a sheet's data validations can make long)."""
+    return re.compile(f"<{re.escape(p)}(?:" + "|".join(map(re.escape, _AFTER_LEGACY)) + ")")
 
 
 def set_values(sheet: str, values: Mapping[str, Any]) -> str:
