@@ -49,7 +49,6 @@ from sqlalchemy.orm import Session
 from workbook_engine.domain import Attendance
 from workbook_engine.domain.base import utcnow
 from workbook_engine.domain.enums import AttendanceCode, SavingsTransactionType
-from workbook_engine.domain.ledger import SavingsState
 from workbook_engine.domain.posting_plan import (
     Movement,
     MovementKind,
@@ -464,26 +463,14 @@ def _write_attendance(session: Session, plan: PostingPlan, submission_id: int | 
 # --- balances before and after -------------------------------------------------------------
 
 
-def _state(record: Any) -> tuple[Decimal, str]:
-    """(balance, status) of a loan (what it owes), savings account or charge (left to pay)."""
-    amount = record.balance if isinstance(record, SavingsState) else record.outstanding
-    return amount, str(record.status.value)
-
-
 def _changes(names: Mapping[str, tuple[str, str, str]], plan: PostingPlan, books: Books,
              draft: Draft) -> list[AccountChange]:
     """Each account the plan moves (in the plan's order), before -> after."""
     changes = []
     for key in dict.fromkeys(m.account for _, m in plan.movements()):
-        loaded = books.accounts.get(key)
-        if loaded is None:
+        if key not in books.accounts:
             continue
-        before = books.balances.get(key)
-        if before is None:
-            before = books.balances[key] = _state(loaded)
-        amount, status = before
-        changed = draft.accounts.get(key)
-        after, status_after = (amount, status) if changed is None else _state(changed)
+        (amount, status), (after, status_after) = books.balance(key), draft.balance(key)
         owner, what, label = names.get(key, ("", "", key))
         changes.append(AccountChange(key, label, owner, what, amount, after, status,
                                      status_after))
