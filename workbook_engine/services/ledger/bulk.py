@@ -726,13 +726,14 @@ def _write_schedules(session: Session, draft: Draft, loans: Mapping[str, LoanSta
         ids = insert_returning_ids(session, _INSTALLMENTS, rows, ("loan_id", "number"))
         for (_, line), line_id in zip(new, ids, strict=True):
             line.id = line_id
-    paid = []
-    for key, state in loans.items():
-        if key in draft.disbursed:
-            continue
-        before = {line.id: line for line in draft.books.accounts[key].installments}  # type: ignore[union-attr]
-        paid += [{"id": line.id, **{k: getattr(line, k) for k in _PAID}}
-                 for line in state.installments if _changed(before[line.id], line, _PAID)]
+    # Only a repayment changes a line, and it allocates to every line it changes (a cell
+    # undone took its entries with it): by number, as the allocations are written.
+    allocated = {(e.account, a.installment.number) for e in draft.entries
+                 if e.split is not None and e.account not in draft.disbursed
+                 for a in e.split.allocations}
+    paid = [{"id": line.id, **{k: getattr(line, k) for k in _PAID}}
+            for key, state in loans.items() if key not in draft.disbursed
+            for line in state.installments if (key, line.number) in allocated]
     update_by_id(session, _INSTALLMENTS, paid)
 
 
