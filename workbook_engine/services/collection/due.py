@@ -45,11 +45,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache, partial
+from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     Date,
     Integer,
+    Numeric,
     Select,
     String,
     case,
@@ -81,7 +83,7 @@ from workbook_engine.domain import (
     SavingsTransaction,
     Staff,
 )
-from workbook_engine.domain.base import Money
+from workbook_engine.domain.base import MONEY_SCALE
 from workbook_engine.domain.calendar import MeetingRule, meeting_dates
 from workbook_engine.domain.enums import (
     AttendanceCode,
@@ -279,7 +281,7 @@ def _members(session: Session, group_ids: list[int]) -> dict[int, list[_Member]]
             _active_members(group_ids, GroupMembership.group_id, Client.id, Client.legal_form,
                             Client.first_name, Client.last_name, Client.full_name,
                             GroupMembership.joined_on)
-            .order_by(GroupMembership.group_id, Client.id)):
+            .order_by(GroupMembership.group_id, Client.id)).all():
         name = (full or "") if legal == LegalForm.ENTITY else \
             " ".join(p for p in (first, last) if p)
         members[gid].append(_Member(cid, name, joined))
@@ -363,16 +365,22 @@ class _Owned:
 
     def __init__(self, rows: Sequence[Any]) -> None:
         self.rows = rows
-        self._index: dict[tuple[str, int], list[int]] = defaultdict(list)
+        # Owner column -> owner id -> positions of its rows (a batch has thousands of rows,
+        # most of them a client's: one pass over each owner column).
+        self._index: dict[str, dict[int, list[int]]] = {}
         fields = rows[0]._fields if rows else ()
-        columns = [(c, fields.index(c)) for c in ("client_id", "group_id", "center_id")
-                   if c in fields]
-        index = self._index
-        for i, r in enumerate(rows):
-            for column, position in columns:
-                value = r[position]
+        for column in ("client_id", "group_id", "center_id"):
+            if column not in fields:
+                continue
+            by_owner: dict[int, list[int]] = {}
+            for i, value in enumerate(map(itemgetter(fields.index(column)), rows)):
                 if value is not None:
-                    index[(column, value)].append(i)
+                    found = by_owner.get(value)
+                    if found is None:
+                        by_owner[value] = [i]
+                    else:
+                        found.append(i)
+            self._index[column] = by_owner
 
     def of(self, client_ids: Iterable[int], group_ids: Iterable[int],
            center_id: int | None = None) -> list[Any]:
@@ -380,8 +388,10 @@ class _Owned:
         index = self._index
         for column, ids in (("client_id", client_ids), ("group_id", group_ids),
                             ("center_id", () if center_id is None else (center_id,))):
-            for value in ids:
-                picked.update(index.get((column, value), ()))
+            by_owner = index.get(column)
+            if by_owner:
+                for value in ids:
+                    picked.update(by_owner.get(value, ()))
         return [self.rows[i] for i in sorted(picked)]
 
 
@@ -437,8 +447,8 @@ def _load_loans(session: Session, owners: _Owners, last_meeting: dt.date) -> _Lo
         i = LoanInstallment
         # What is left of each installment, computed by the database. On SQLite the sum is
         # a float, but every part has at most four decimals and the float's error is far
-        # below 0.00005 for any amount SQLite can store, so the Money type's quantizing
-        # restores the exact Decimal (other databases compute it exactly). The SQL filter
+        # below 0.00005 for any amount SQLite can store, so reading it to four decimals
+        # (``_AMOUNT``) restores the exact Decimal (other databases compute it exactly). The SQL filter
         # only leaves out installments with nothing left (on SQLite, a paid installment's
         # float error is far below half the smallest amount); the exact test is below.
         left_expr = i.principal + i.interest + i.fees + i.penalties \
@@ -448,9 +458,9 @@ def _load_loans(session: Session, owners: _Owners, last_meeting: dt.date) -> _Lo
         # database into one row a loan (day NULL), for what is outstanding.
         day = case((i.due_date <= last_meeting, i.due_date), else_=None).label("day")
         for loan_id, due_date, left in session.connection().execute(
-                select(i.loan_id, day, type_coerce(func.sum(left_expr), Money()))
+                select(i.loan_id, day, type_coerce(func.sum(left_expr), _AMOUNT))
                 .where(i.loan_id.in_(active_ids), left_expr > _HALF_UNIT)
-                .group_by(i.loan_id, day)):
+                .group_by(i.loan_id, day)).all():
             if left <= 0:  # a float's rounding error on SQLite, quantized away
                 continue
             facts.outstanding[loan_id] += left
@@ -466,6 +476,12 @@ def _load_loans(session: Session, owners: _Owners, last_meeting: dt.date) -> _Lo
 
 
 _HALF_UNIT = Decimal("0.00005")  # half the smallest amount stored (Money: 4 decimals)
+
+_AMOUNT = Numeric(18, MONEY_SCALE, asdecimal=True)
+"""Amounts read in bulk (thousands a batch): the Money type's column type alone. On SQLite
+it turns the float into the Decimal of its 4 stored decimals, which Money would then quantize
+again to the same; other drivers give the stored Decimal. Every amount read this way is
+rounded to its currency (``round_money``) before it reaches a sheet."""
 
 
 @dataclass
@@ -573,10 +589,10 @@ def _load_savings(session: Session, owners: _Owners) -> _SavingsFacts:
     accounts = session.connection().execute(
         select(a.id, a.account_no, a.product_id, a.client_id, a.group_id, a.center_id,
                type_coerce(func.coalesce(a.recommended_deposit, p.recommended_deposit),
-                           Money()).label("recommended"),
+                           _AMOUNT).label("recommended"),
                type_coerce(func.coalesce(a.deposits_due_from, a.activated_on,
                                          a.submitted_on), Date()).label("opened"),
-               a.balance)
+               type_coerce(a.balance, _AMOUNT).label("balance"))
         .join(p, p.id == a.product_id)
         .where(or_(*filters), a.status == SavingsStatus.ACTIVE)
         .order_by(func.coalesce(a.activated_on, a.submitted_on), a.id)).all()
@@ -593,16 +609,16 @@ def _load_savings(session: Session, owners: _Owners) -> _SavingsFacts:
         shared = {a.id for a in accounts if a.client_id is None}
         for account_id, client_id, deposited, last_id in session.connection().execute(
                 select(t.account_id, t.client_id,
-                       # SUM over NUMERIC may come back as a float on SQLite: the Money
-                       # type's quantizing restores the exact amount.
+                       # SUM over NUMERIC may come back as a float on SQLite: reading it
+                       # to four decimals (``_AMOUNT``) restores the exact amount.
                        type_coerce(func.sum(case(
                            (t.type == SavingsTransactionType.DEPOSIT, t.amount), else_=0)),
-                           Money()),
+                           _AMOUNT),
                        func.max(t.id))
                 .where(t.account_id.in_(select(SavingsAccount.id).where(
                     or_(*filters), SavingsAccount.status == SavingsStatus.ACTIVE)),
                     t.reversed.is_(False))
-                .group_by(t.account_id, t.client_id)):
+                .group_by(t.account_id, t.client_id)).all():
             amount = deposited or ZERO
             total, last = deposits.get(account_id, _NO_DEPOSITS)
             deposits[account_id] = (total + amount, max(last or 0, last_id or 0) or None)
@@ -775,7 +791,9 @@ def _load_charges(session: Session, owners: _Owners, last_meeting: dt.date) -> _
         return _Owned([])
     return _Owned(session.connection().execute(
         select(Charge.id, Charge.name, Charge.client_id, Charge.group_id, Charge.center_id,
-               Charge.amount, Charge.amount_paid, Charge.amount_waived, Charge.due_date,
+               type_coerce(Charge.amount, _AMOUNT).label("amount"),
+               type_coerce(Charge.amount_paid, _AMOUNT).label("amount_paid"),
+               type_coerce(Charge.amount_waived, _AMOUNT).label("amount_waived"), Charge.due_date,
                Charge.currency_digits, Charge.status)
         .where(or_(*filters), Charge.status == ChargeStatus.DUE,
                Charge.due_date <= last_meeting)
@@ -861,7 +879,7 @@ def _load_posted(session: Session, owners: _Owners, meetings: set[dt.date]) -> _
     if not parts:
         return posted
     for ledger, account, kind, client_id, day, submission in session.connection().execute(
-            union_all(*parts)):
+            union_all(*parts)).all():
         if ledger == "loan":
             posted.loans[(account, _LOAN_KINDS[LoanTransactionType(kind)], day)] = submission
         elif ledger == "savings":
