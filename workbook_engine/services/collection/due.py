@@ -475,6 +475,8 @@ def _load_loans(session: Session, owners: _Owners, last_meeting: dt.date) -> _Lo
     return facts
 
 
+_ACTIVE, _APPROVED = LoanStatus.ACTIVE.value, LoanStatus.APPROVED.value
+_DUE = ChargeStatus.DUE.value  # the only charges loaded
 _HALF_UNIT = Decimal("0.00005")  # half the smallest amount stored (Money: 4 decimals)
 
 _AMOUNT = Numeric(18, MONEY_SCALE, asdecimal=True)
@@ -510,7 +512,7 @@ def _loan_cells(facts: _LoanFacts, client_ids: list[int], group_ids: list[int],
                 marks[owner].append(PostedCell("repayment", ln.product_id, ln.account_no,
                                                taken))
                 result.snapshots.append(AccountSnapshot(
-                    "loan", ln.id, ln.status.value, facts.last_tx.get(ln.id),
+                    "loan", ln.id, _ACTIVE, facts.last_tx.get(ln.id),
                     round_money(facts.outstanding.get(ln.id, ZERO), digits)))
                 continue
             owed, oldest = ZERO, None
@@ -524,7 +526,7 @@ def _loan_cells(facts: _LoanFacts, client_ids: list[int], group_ids: list[int],
             if oldest is not None:
                 repay_oldest[slot] = min(repay_oldest.get(slot, oldest), oldest)
             result.snapshots.append(AccountSnapshot(
-                "loan", ln.id, ln.status.value, facts.last_tx.get(ln.id),
+                "loan", ln.id, _ACTIVE, facts.last_tx.get(ln.id),
                 round_money(facts.outstanding.get(ln.id, ZERO), digits)))
             continue
         t = facts.terms[ln.id]
@@ -541,7 +543,7 @@ def _loan_cells(facts: _LoanFacts, client_ids: list[int], group_ids: list[int],
                 interest_deducted_at_disbursement=True)
             repay_shares[slot].append(LoanShare(ln.id, ln.account_no, total_interest(terms),
                                                 at_disbursal=True))
-        result.snapshots.append(AccountSnapshot("loan", ln.id, ln.status.value, None,
+        result.snapshots.append(AccountSnapshot("loan", ln.id, _APPROVED, None,
                                                 round_money(t.principal, digits)))
     for (owner, product_id), shares in repay_shares.items():
         first = repay_oldest.get((owner, product_id))
@@ -794,7 +796,7 @@ def _load_charges(session: Session, owners: _Owners, last_meeting: dt.date) -> _
                type_coerce(Charge.amount, _AMOUNT).label("amount"),
                type_coerce(Charge.amount_paid, _AMOUNT).label("amount_paid"),
                type_coerce(Charge.amount_waived, _AMOUNT).label("amount_waived"), Charge.due_date,
-               Charge.currency_digits, Charge.status)
+               Charge.currency_digits)
         .where(or_(*filters), Charge.status == ChargeStatus.DUE,
                Charge.due_date <= last_meeting)
         .order_by(Charge.due_date, Charge.id)).all())
@@ -817,10 +819,10 @@ def _charge_cells(facts: _Owned, client_ids: list[int], group_ids: list[int],
         taken = posted.charges.get((c.id, meeting), _NOT_POSTED)
         if taken is not _NOT_POSTED:
             marks[_owner(c)].append(PostedCell("charges", None, c.name, taken))
-            snaps.append(AccountSnapshot("charge", c.id, c.status.value, None, left))
+            snaps.append(AccountSnapshot("charge", c.id, _DUE, None, left))
             continue
         shares[_owner(c)].append(ChargeShare(c.id, c.name, left, c.due_date))
-        snaps.append(AccountSnapshot("charge", c.id, c.status.value, None, left))
+        snaps.append(AccountSnapshot("charge", c.id, _DUE, None, left))
     return ({owner: ChargesCell(sum((s.amount for s in items), ZERO), tuple(items))
              for owner, items in shares.items()}, snaps)
 
