@@ -44,7 +44,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
@@ -283,7 +283,7 @@ def _members(session: Session, group_ids: list[int]) -> dict[int, list[_Member]]
                             GroupMembership.joined_on)
             .order_by(GroupMembership.group_id, Client.id)).all():
         name = (full or "") if legal == LegalForm.ENTITY else \
-            " ".join(p for p in (first, last) if p)
+            f"{first} {last}" if first and last else first or last or ""
         members[gid].append(_Member(cid, name, joined))
     return members
 
@@ -640,11 +640,11 @@ class _Shares:
     rule: MeetingRule | None
     holidays: frozenset[dt.date]
 
-    @property
+    @cached_property
     def group_ids(self) -> list[int]:
         return [gid for gid, _ in self.unit.groups]
 
-    @property
+    @cached_property
     def client_ids(self) -> list[int]:
         return [m.id for gid in self.group_ids for m in self.members[gid]]
 
