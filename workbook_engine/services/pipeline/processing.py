@@ -458,12 +458,13 @@ def _process_collection_sheet(ctx: AppContext, connection: Connection, book: Raw
             set_status(uow, older, SubmissionStatus.SUPERSEDED,
                        note=f"replaced by version {version}", flush=False)
         set_status(uow, sub, status, note=f"{len(errors)} error(s)", flush=False)
-        message = (f"{name}: this sheet was already posted (submission {posted}); nothing on "
-                   f"it is posted again. {ALREADY_POSTED.how_to_fix}" if posted is not None else
-                   f"{name}: {len(errors)} error(s); correct the red cells in the report and "
+        message = (f"{name}: {len(errors)} error(s); correct the red cells in the report and "
                    "send it again." if errors else
                    f"{name}: valid; collected {validation.collected:,.2f}, paid out "
                    f"{validation.paid_out:,.2f}; awaiting a supervisor's approval.")
+        if posted is not None:  # nothing on it is red: it was posted
+            message = (f"{name}: this sheet was already posted (submission {posted}); "
+                       f"nothing on it is posted again. {ALREADY_POSTED.how_to_fix}")
         data = ReportData(
             title=f"Collection sheet {center or ''} {wb.meeting_date or ''}".strip(),
             file_name=name, submission_id=sub.id, status=status.value, version=version,
