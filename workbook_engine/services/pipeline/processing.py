@@ -46,6 +46,7 @@ from workbook_engine.reports.collection_report import (
     PostingPreview,
     ReportData,
     comment_text,
+    prepare_templates,
     write_html_report,
     write_xlsx_report,
 )
@@ -174,6 +175,24 @@ def _no_metadata(book: RawWorkbook, file_name: str) -> str:
             + ", ".join(FINERACT_KINDS_READ) + "), which are recognised by the sheet and "
             "column headers Fineract writes, in .xls or .xlsx alike. Send the workbook the "
             "engine or Fineract generated, filled in (or the engine's report of it).")
+
+
+def prepare_process(ctx: AppContext) -> None:
+    """Pay now, once for this process, what the first file processed would pay: pandera's
+    backends (its first validation imports them, with hypothesis's strategies where that is
+    installed: about half a second of CPU), the report templates, and the rule files read.
+
+    The inbox watcher runs it before it forks a process per file, so that each file's
+    process inherits them rather than paying them again (they were most of a file's CPU
+    time there). A rule file changed later is read again (rules are cached by their
+    modification time)."""
+    import pandas as pd
+    import pandera.pandas as pa
+
+    pa.DataFrameSchema({}).validate(pd.DataFrame())
+    prepare_templates()
+    for rules_file in sorted(ctx.rules.folder.glob("*.yaml")):
+        ctx.rules.section(rules_file.stem)
 
 
 def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
