@@ -224,17 +224,17 @@ def _process(ctx: AppContext, connection: Connection, path: Path, *, actor_id: i
     if loan_officer_id is not None:
         _check_loan_officer(ctx, connection, loan_officer_id)
     sha = file_sha256(path)
-    with ctx.session_factory(bind=connection) as session:
-        earlier = find_duplicate(session, sha)
-        if earlier is not None:
-            return ProcessResult(
-                earlier.id, earlier.status.value, earlier.id, earlier.error_count,
-                Path(earlier.report_xlsx_path) if earlier.report_xlsx_path else None,
-                Path(earlier.report_html_path) if earlier.report_html_path else None,
-                f"{name} is the same file as submission {earlier.id} "
-                f"({earlier.status.value.replace('_', ' ')}); nothing more was done.",
-                errors=(_sheet_problem(DUPLICATE_FILE, f"{name} was already received as "
-                                       f"submission {earlier.id}.", name),))
+    earlier = find_duplicate(connection, sha)
+    connection.rollback()  # no transaction (nor SQLite's lock) held while the file is read
+    if earlier is not None:
+        return ProcessResult(
+            earlier.id, earlier.status.value, earlier.id, earlier.error_count,
+            Path(earlier.report_xlsx_path) if earlier.report_xlsx_path else None,
+            Path(earlier.report_html_path) if earlier.report_html_path else None,
+            f"{name} is the same file as submission {earlier.id} "
+            f"({earlier.status.value.replace('_', ' ')}); nothing more was done.",
+            errors=(_sheet_problem(DUPLICATE_FILE, f"{name} was already received as "
+                                   f"submission {earlier.id}.", name),))
     stored = archive_original(ctx.settings.archive, path, original_name=name,
                               move=move_original, sha256=sha)
     source = stored.path
@@ -423,7 +423,7 @@ class _Versions:
 
 def _versions(session: Session, workbook_id: str) -> _Versions:
     """What the submissions of a workbook are (one query)."""
-    rows = session.execute(_VERSIONS, {"workbook_id": workbook_id}).all()
+    rows = session.connection().execute(_VERSIONS, {"workbook_id": workbook_id}).all()
     live = (SubmissionStatus.AWAITING_APPROVAL, SubmissionStatus.INVALID,
             SubmissionStatus.RECEIVED)
     return _Versions(

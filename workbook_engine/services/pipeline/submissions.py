@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Connection, Row, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from workbook_engine.intake.faults import fault_point
@@ -84,13 +84,16 @@ def record_status_changes(session: Session, *, actor_id: int | None, at: dt.date
         for submission_id, before, after, note in changes])
 
 
-_DUPLICATE = (select(Submission).where(Submission.file_sha256 == bindparam("sha256"))
+_DUPLICATE = (select(Submission.id, Submission.status, Submission.error_count,
+                      Submission.report_xlsx_path, Submission.report_html_path)
+              .where(Submission.file_sha256 == bindparam("sha256"))
               .order_by(Submission.id).limit(1))
 
 
-def find_duplicate(session: Session, sha256: str) -> Submission | None:
-    """The earliest submission of a file with exactly this content, if any."""
-    return session.scalar(_DUPLICATE, {"sha256": sha256})
+def find_duplicate(connection: Connection, sha256: str) -> Row[Any] | None:
+    """The earliest submission of a file with exactly this content, if any: its id, status,
+    error count and reports (a plain row: it is checked for every file received)."""
+    return connection.execute(_DUPLICATE, {"sha256": sha256}).first()
 
 
 def history(session: Session, submission_id: int) -> list[dict[str, Any]]:
