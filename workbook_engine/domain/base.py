@@ -47,6 +47,8 @@ class Money(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
         if value is None:
             return None
+        if type(value) is Decimal:  # most drivers, and SQLite's Numeric processor
+            return value.quantize(_QUANTUM)
         # SQLite hands back floats; quantizing to the stored scale restores the exact amount.
         return Decimal(str(value)).quantize(_QUANTUM)
 

@@ -2,6 +2,11 @@
 
 Totals are computed once (cached properties: the data is frozen).
 
+A branch's sheets make hundreds of thousands of these records, so each class is a frozen
+dataclass whose ``__init__`` is replaced by one that fills the instance's dictionary in
+one step (:func:`_quick_init`): a frozen dataclass's own sets each field through
+``object.__setattr__``, five to ten times slower. Assigning a field still raises.
+
 A :class:`DueSheet` is the content of one collection sheet: its header and one
 :class:`DueRow` for the center, each group and each client, with the cells that apply to
 the row. Money is Decimal, rounded to the currency's digits.
@@ -9,17 +14,61 @@ the row. Money is Decimal, rounded to the currency's digits.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
+from typing import Any, TypeVar
 
 from workbook_engine.domain.enums import AttendanceCode, DepositUnit, SavingsDepositType
 from workbook_engine.money import round_money
 
 ZERO = Decimal(0)
+
+_T = TypeVar("_T")
+_FACTORY: Any = object()  # a field's default made by its factory
+
+
+def _quick_init(cls: type[_T]) -> type[_T]:
+    """Give a frozen dataclass an ``__init__`` with the same signature and defaults that
+    stores the fields straight into the instance's dictionary (see the module docstring);
+    the class stays frozen (its ``__setattr__`` is untouched)."""
+    names: dict[str, Any] = {"_FACTORY": _FACTORY, "_set": object.__setattr__}
+    params, body = [], []
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.default is not dataclasses.MISSING:
+            names[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        elif f.default_factory is not dataclasses.MISSING:
+            names[f"_factory_{f.name}"] = f.default_factory
+            params.append(f"{f.name}=_FACTORY")
+            body.append(f" if {f.name} is _FACTORY: {f.name} = _factory_{f.name}()")
+        else:
+            params.append(f.name)
+    fields = ", ".join(f"{f.name!r}: {f.name}" for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    source = (f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body)
+              + ("\n" if body else "") + f" _set(self, '__dict__', {{{fields}}})\n")
+    exec(source, names)  # noqa: S102 - the same technique as dataclasses' own __init__
+    init = names["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__doc__ = cls.__init__.__doc__  # type: ignore[misc]
+    cls.__init__ = init  # type: ignore[misc]
+    return cls
+
+
+class _computed_once(cached_property):  # type: ignore[type-arg]
+    """:func:`functools.cached_property` without its lock (Python 3.11 takes one on each
+    first access, a fifth of the cost of a row's totals); the records are immutable and
+    read by one thread, so at worst a value is computed twice, equal."""
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.attrname] = self.func(instance)
+        return value
 
 
 class RowKind(StrEnum):
@@ -30,6 +79,7 @@ class RowKind(StrEnum):
     CLIENT = "client"
 
 
+@_quick_init
 @dataclass(frozen=True)
 class LoanShare:
     """One loan behind a clubbed loan cell, with its own part of the amount.
@@ -44,6 +94,7 @@ class LoanShare:
     at_disbursal: bool = False
 
 
+@_quick_init
 @dataclass(frozen=True)
 class LoanCell:
     """A repayment or disbursal cell: one loan product of one client or group."""
@@ -54,6 +105,7 @@ class LoanCell:
     days_in_arrears: int = 0
 
 
+@_quick_init
 @dataclass(frozen=True)
 class SavingsCell:
     """A savings product of one owner: the deposit due and the balance (withdrawal limit).
@@ -82,6 +134,7 @@ class SavingsCell:
     """The clients a withdrawal from a per-client account is logged for (owner's row)."""
 
 
+@_quick_init
 @dataclass(frozen=True)
 class ChargeShare:
     """One unpaid charge behind the charges cell."""
@@ -92,6 +145,7 @@ class ChargeShare:
     due_date: dt.date
 
 
+@_quick_init
 @dataclass(frozen=True)
 class ChargesCell:
     """The charges due from one client, group or center."""
@@ -100,6 +154,7 @@ class ChargesCell:
     charges: tuple[ChargeShare, ...]
 
 
+@_quick_init
 @dataclass(frozen=True)
 class PostedCell:
     """A cell left off the sheet because a sheet already posted it for this meeting: its
@@ -111,6 +166,7 @@ class PostedCell:
     submission_id: int | None
 
 
+@_quick_init
 @dataclass(frozen=True)
 class AccountSnapshot:
     """The state of an account at generation, to detect changes made since (staleness).
@@ -130,6 +186,7 @@ class AccountSnapshot:
         return f"{self.kind}:{self.id}"
 
 
+@_quick_init
 @dataclass(frozen=True)
 class DueRow:
     """One row of the sheet: the center, a group or a client, and what is due from/to it."""
@@ -145,24 +202,25 @@ class DueRow:
     attendance: AttendanceCode | None = None
     posted: tuple[PostedCell, ...] = ()
 
-    @cached_property
+    @_computed_once
     def key(self) -> str:
         """Stable row key, e.g. ``client:12``."""
         return f"{self.kind.value}:{self.entity_id}"
 
-    @cached_property
+    @_computed_once
     def collected(self) -> Decimal:
         """What the row pays in if everything is paid as due."""
         total = sum((c.amount for c in self.repayments.values()), ZERO)
         total += sum((c.amount for c in self.savings.values()), ZERO)
         return total + (self.charges.amount if self.charges else ZERO)
 
-    @cached_property
+    @_computed_once
     def paid_out(self) -> Decimal:
         """What the row receives if every disbursal is made (withdrawals are entered)."""
         return sum((c.amount for c in self.disbursals.values()), ZERO)
 
 
+@_quick_init
 @dataclass(frozen=True)
 class ProductRef:
     """A product that has a column on the sheet."""
@@ -172,6 +230,7 @@ class ProductRef:
     short_name: str
 
 
+@_quick_init
 @dataclass(frozen=True)
 class DueSheet:
     """Everything a collection sheet shows, as of its generation."""
@@ -197,15 +256,15 @@ class DueSheet:
         """The center's name, or the group's for a sheet of a group alone."""
         return self.center_name or self.group_name or ""
 
-    @cached_property
+    @_computed_once
     def total_collected(self) -> Decimal:
         return round_money(sum((r.collected for r in self.rows), ZERO), self.currency_digits)
 
-    @cached_property
+    @_computed_once
     def total_paid_out(self) -> Decimal:
         return round_money(sum((r.paid_out for r in self.rows), ZERO), self.currency_digits)
 
-    @cached_property
+    @_computed_once
     def cash_to_hand_over(self) -> Decimal:
         """Collected minus paid out (negative: the loan officer brings money)."""
         return self.total_collected - self.total_paid_out

@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from workbook_engine.domain.enums import (
     SAVINGS_CREDITS,
@@ -38,6 +38,8 @@ ZERO = Decimal(0)
 
 PORTIONS = ("penalties", "fees", "interest", "principal")
 """Within an installment, a repayment pays penalties, then fees, interest, principal."""
+
+_PAID_OF = tuple((portion, f"{portion}_paid") for portion in PORTIONS)
 
 
 class LoanLike(Protocol):
@@ -102,7 +104,10 @@ class InstallmentOwed:
 
     @property
     def outstanding(self) -> Decimal:
-        return self.total_due - self.total_paid
+        # total_due - total_paid, spelled out: a repayment asks it of every line it passes
+        return ((self.principal + self.interest + self.fees + self.penalties)
+                - (self.principal_paid + self.interest_paid + self.fees_paid
+                   + self.penalties_paid))
 
 
 class LoanOwed:
@@ -114,7 +119,10 @@ class LoanOwed:
     @property
     def outstanding(self) -> Decimal:
         """What is still owed on the schedule."""
-        return sum((i.outstanding for i in self.installments), ZERO)
+        owed = ZERO
+        for installment in self.installments:
+            owed += installment.outstanding
+        return owed
 
 
 class ChargeOwed:
@@ -196,8 +204,9 @@ def apply_repayment(loan: LoanLike, amount: Decimal, on_date: dt.date,
     if amount <= 0:
         raise EngineError(INVALID_VALUE, f"A repayment of {amount} on loan {loan.account_no} "
                           "must be more than zero.", field="amount", value=str(amount))
-    if amount > loan.outstanding:
-        owed = round_money(loan.outstanding, currency_digits)
+    owed_before = loan.outstanding
+    if amount > owed_before:
+        owed = round_money(owed_before, currency_digits)
         raise EngineError(INVALID_VALUE, f"A repayment of {amount} is more than the {owed} "
                           f"still owed on loan {loan.account_no}.", field="amount",
                           value=str(amount))
@@ -209,19 +218,20 @@ def apply_repayment(loan: LoanLike, amount: Decimal, on_date: dt.date,
         if installment.outstanding <= 0:
             continue
         parts: dict[str, Decimal] = {}
-        for portion in PORTIONS:
-            owed = getattr(installment, portion) - getattr(installment, f"{portion}_paid")
+        for portion, paid_name in _PAID_OF:
+            owed = getattr(installment, portion) - getattr(installment, paid_name)
             paid = min(owed, remaining)
             parts[portion] = paid
             if paid > 0:
-                setattr(installment, f"{portion}_paid",
-                        getattr(installment, f"{portion}_paid") + paid)
+                setattr(installment, paid_name, getattr(installment, paid_name) + paid)
                 setattr(split, portion, getattr(split, portion) + paid)
                 remaining -= paid
         split.allocations.append(Allocation(installment, **parts))
         if installment.outstanding == 0:
             installment.completed_on = on_date
-    if loan.outstanding == 0:
+    # Each amount allocated was added to exactly one line's paid part (Decimal sums are exact
+    # at money's scale), so the loan now owes what it owed less what was allocated.
+    if owed_before - (amount - remaining) == 0:
         loan.status = LoanStatus.CLOSED
         loan.closed_on = on_date
     return split
@@ -292,7 +302,7 @@ class InstallmentState(InstallmentOwed):
     completed_on: dt.date | None = None
 
     def copy(self) -> InstallmentState:
-        return InstallmentState(**self.__dict__)
+        return _twin(self)
 
 
 @dataclass(frozen=True)
@@ -326,8 +336,8 @@ class LoanState(LoanOwed):
     installments: list[InstallmentState] = field(default_factory=list)
 
     def copy(self) -> LoanState:
-        twin = LoanState(**{**self.__dict__, "installments": []})
-        twin.installments = [i.copy() for i in self.installments]
+        twin = _twin(self)
+        twin.installments = [_twin(i) for i in self.installments]
         return twin
 
 
@@ -343,7 +353,7 @@ class SavingsState:
     currency_digits: int
 
     def copy(self) -> SavingsState:
-        return SavingsState(**self.__dict__)
+        return _twin(self)
 
 
 @dataclass
@@ -358,7 +368,19 @@ class ChargeState(ChargeOwed):
     amount_waived: Decimal
 
     def copy(self) -> ChargeState:
-        return ChargeState(**self.__dict__)
+        return _twin(self)
+
+
+_T = TypeVar("_T")
+
+
+def _twin(state: _T) -> _T:
+    """A shallow copy of a plain state (its fields are immutable values: a loan's schedule,
+    the one list, is copied by :meth:`LoanState.copy`); without running ``__init__``, a
+    copy per account and schedule line a sheet touches."""
+    twin = object.__new__(type(state))
+    twin.__dict__.update(state.__dict__)
+    return twin
 
 
 __all__ = ["Allocation", "ChargeOwed", "ChargeState", "InstallmentOwed", "LoanOwed", "InstallmentState", "LoanState", "PORTIONS",

@@ -192,14 +192,34 @@ def layout(sheet: DueSheet, kind: WorkbookKind = COLLECTION_SHEET) -> SheetLayou
     rows = tuple((kind.first_data_row + i, row) for i, row in enumerate(sheet.rows))
     totals_row = kind.first_data_row + len(sheet.rows)
     digits = sheet.currency_digits
-    # Each input column's maker, looked up once a sheet rather than once a cell.
-    makers = [(c, _MAKERS[c.spec.key], c.item_id) for c in columns
-              if c.spec.input and c.spec.key in _MAKERS]
+    inputs = [c for c in columns if c.spec.input and c.spec.key in _MAKERS]
+    # Each of a row's cells is made by its column's maker; the row's other input columns
+    # stay (column, None). A row has cells in a few of them: they are found from the row's
+    # own accounts, not by asking every column's maker.
+    at: dict[str, dict[int | None, int]] = {}
+    for i, column in enumerate(inputs):
+        at.setdefault(column.spec.key, {})[column.item_id] = i
+    per_product = [(owned, [(at[key], _MAKERS[key]) for key in keys if key in at])
+                   for owned, keys in _PER_PRODUCT]
+    blank = [(c, None) for c in inputs]
+    charges = at.get("charges", {}).get(None)
+    attendance = at.get("attendance", {}).get(None)
+    cells: list[tuple[tuple[Column, CellDue | None], ...]] = []
+    for row in sheet.rows:
+        made: list[tuple[Column, CellDue | None]] = blank.copy()
+        for owned, makers in per_product:
+            for pid in getattr(row, owned):
+                for where, make in makers:
+                    i = where.get(pid)
+                    if i is not None:
+                        made[i] = (inputs[i], make(row, pid, digits))
+        if charges is not None and row.charges is not None:
+            made[charges] = (inputs[charges], _charges(row, None, digits))
+        if attendance is not None and row.kind is RowKind.CLIENT:
+            made[attendance] = (inputs[attendance], _attendance(row, None, digits))
+        cells.append(tuple(made))
     return SheetLayout(columns=columns, rows=rows, totals_row=totals_row,
-                       cash_row=totals_row + 2,
-                       cells=tuple(tuple([(c, make(row, pid, digits))
-                                          for c, make, pid in makers])
-                                   for row in sheet.rows))
+                       cash_row=totals_row + 2, cells=tuple(cells))
 
 
 class CellDue(NamedTuple):
@@ -317,6 +337,11 @@ def _attendance(row: DueRow, pid: int | None, digits: int) -> CellDue | None:
 
 _MAKERS = {"repayment": _repayment, "disbursal": _disbursal, "deposit": _deposit,
            "withdrawal": _withdrawal, "charges": _charges, "attendance": _attendance}
+
+
+_PER_PRODUCT = (("repayments", ("repayment",)), ("disbursals", ("disbursal",)),
+                ("savings", ("deposit", "withdrawal")))
+"""A row's accounts by product (its attribute), and the families of columns they fill."""
 
 
 def cell_due(row: DueRow, column: Column, digits: int = 2) -> CellDue | None:

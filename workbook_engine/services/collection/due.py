@@ -48,6 +48,7 @@ from functools import lru_cache, partial
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
+    Date,
     Integer,
     Select,
     String,
@@ -176,8 +177,7 @@ def compute_due_many(session: Session, requests: Sequence[DueRequest], *,
         p for rows, _ in parts for r in rows for p in (*r.repayments, *r.disbursals)} | {
         m.product_id for rows, _ in parts for r in rows for m in r.posted
         if m.family == "repayment" and m.product_id is not None})
-    savings_products = _products(session, SavingsProduct, {
-        p for rows, _ in parts for r in rows for p in r.savings})
+    savings_products = {pid: (t.ref, t.currency_digits) for pid, t in savings.products.items()}
     offices = {o.id: o for o in session.scalars(
         select(Office).where(Office.id.in_({u.office_id for u in units})))}
     staff_ids = {u.staff_id for u in units if u.staff_id is not None}
@@ -321,7 +321,7 @@ def _sheet_rows(unit: _Unit, members: dict[int, list[_Member]],
     return rows, loan_result.snapshots + savings_snaps + charge_snaps
 
 
-def _products(session: Session, model: type[LoanProduct] | type[SavingsProduct],
+def _products(session: Session, model: type[LoanProduct],
               ids: set[int]) -> dict[int, tuple[ProductRef, int]]:
     if not ids:
         return {}
@@ -545,29 +545,47 @@ class _SavingsFacts:
 
     accounts: _Owned
     deposits: dict[int, tuple[Decimal, int | None]]
+    products: dict[int, _SavingsTerms] = field(default_factory=dict)
     by_client: dict[int, dict[int | None, Decimal]] = field(default_factory=dict)
     """Deposits into each group or center account, by the client they were logged for
     (None: not logged for a client, e.g. made at the office)."""
 
 
+class _SavingsTerms(NamedTuple):
+    """What a savings product says about each of its accounts on a sheet."""
+
+    deposit_type: SavingsDepositType
+    deposit_unit: DepositUnit
+    currency_digits: int
+    ref: ProductRef
+
+
 def _load_savings(session: Session, owners: _Owners) -> _SavingsFacts:
-    """2 queries."""
+    """3 queries (the products' for the sheets' columns too). Each account's row holds only
+    what differs between accounts: what its product says comes once a product, the
+    recommended deposit and the day deposits are due from are chosen by the database (a
+    branch's batch has thousands of accounts, and each typed column of each row is converted
+    by SQLAlchemy)."""
     filters = owners.filters(SavingsAccount)
     if not filters:
         return _SavingsFacts(_Owned([]), {})
+    a, p = SavingsAccount, SavingsProduct
     accounts = session.connection().execute(
-        select(SavingsAccount.id, SavingsAccount.account_no, SavingsAccount.product_id,
-               SavingsAccount.client_id, SavingsAccount.group_id, SavingsAccount.center_id,
-               SavingsAccount.status, SavingsAccount.recommended_deposit,
-               SavingsAccount.activated_on, SavingsAccount.submitted_on,
-               SavingsAccount.deposits_due_from,
-               SavingsAccount.balance, SavingsProduct.deposit_type,
-               SavingsProduct.recommended_deposit.label("product_recommended"),
-               SavingsProduct.deposit_unit, SavingsProduct.currency_digits)
-        .join(SavingsProduct, SavingsProduct.id == SavingsAccount.product_id)
-        .where(or_(*filters), SavingsAccount.status == SavingsStatus.ACTIVE)
-        .order_by(func.coalesce(SavingsAccount.activated_on, SavingsAccount.submitted_on),
-                  SavingsAccount.id)).all()
+        select(a.id, a.account_no, a.product_id, a.client_id, a.group_id, a.center_id,
+               type_coerce(func.coalesce(a.recommended_deposit, p.recommended_deposit),
+                           Money()).label("recommended"),
+               type_coerce(func.coalesce(a.deposits_due_from, a.activated_on,
+                                         a.submitted_on), Date()).label("opened"),
+               a.balance)
+        .join(p, p.id == a.product_id)
+        .where(or_(*filters), a.status == SavingsStatus.ACTIVE)
+        .order_by(func.coalesce(a.activated_on, a.submitted_on), a.id)).all()
+    products = {pid: _SavingsTerms(kind, unit, digits, ProductRef(pid, name, short))
+                for pid, kind, unit, digits, name, short in session.connection().execute(
+                    select(p.id, p.deposit_type, p.deposit_unit, p.currency_digits, p.name,
+                           p.short_name)
+                    .where(p.id.in_({row.product_id for row in accounts})))} \
+        if accounts else {}
     t = SavingsTransaction
     deposits: dict[int, tuple[Decimal, int | None]] = {}
     by_client: dict[int, dict[int | None, Decimal]] = defaultdict(dict)
@@ -590,7 +608,7 @@ def _load_savings(session: Session, owners: _Owners) -> _SavingsFacts:
             deposits[account_id] = (total + amount, max(last or 0, last_id or 0) or None)
             if account_id in shared:
                 by_client[account_id][client_id] = amount
-    return _SavingsFacts(_Owned(accounts), deposits, by_client)
+    return _SavingsFacts(_Owned(accounts), deposits, products, by_client)
 
 
 @dataclass(frozen=True)
@@ -635,13 +653,13 @@ class _Shares:
             return 1 if since <= self.meeting else 0
         return _meetings_between(self.rule, since, self.meeting, self.holidays)
 
-    def dues(self, a: Any, recommended: Decimal, members: list[_Member],
-             paid: Mapping[int | None, Decimal]) -> list[Decimal]:
+    def dues(self, a: Any, terms: _SavingsTerms, recommended: Decimal,
+             members: list[_Member], paid: Mapping[int | None, Decimal]) -> list[Decimal]:
         """Each member's share due: what the member owes since joining (a member who joined
         after the meeting owes nothing for it), less what was logged for the member and an
         even part of what was deposited without naming a member (made at the office, or
         migrated), which counts for the members who were there when the account opened."""
-        opened = a.deposits_due_from or a.activated_on or a.submitted_on
+        opened = a.opened
         unnamed = paid.get(None, ZERO)
         founders = [m.id for m in members if (m.joined_on or opened) <= opened] or \
             [m.id for m in members]
@@ -651,12 +669,12 @@ class _Shares:
         for member in members:
             part = evenly.get(member.id, ZERO)
             since = max(opened, member.joined_on or opened)
-            if a.deposit_type == SavingsDepositType.MANDATORY:
+            if terms.deposit_type == SavingsDepositType.MANDATORY:
                 owed = recommended * self.meetings(since)
                 due = owed - paid.get(member.id, ZERO) - part
             else:
                 due = recommended if since <= self.meeting else ZERO
-            out.append(round_money(max(due, ZERO), a.currency_digits))
+            out.append(round_money(max(due, ZERO), terms.currency_digits))
         return out
 
 
@@ -675,15 +693,15 @@ def _savings_cells(facts: _SavingsFacts, shares: _Shares, posted: _Posted,
     snaps: list[AccountSnapshot] = []
     # Mostly nothing was posted for the meeting yet: then no cell is left off, or marked.
     taken_of = partial(_taken, posted) if posted.savings else _nothing_taken
-    deposits = facts.deposits
+    deposits, products = facts.deposits, facts.products
+    active = SavingsStatus.ACTIVE.value  # the only accounts loaded
     for (owner, product_id), a in chosen.items():
-        digits = a.currency_digits
-        recommended = a.recommended_deposit if a.recommended_deposit is not None \
-            else a.product_recommended
+        terms = products[product_id]
+        deposit_type, deposit_unit, digits, _ = terms
+        recommended = a.recommended
         balance = round_money(a.balance, digits)
         deposited, last_id = deposits.get(a.id, _NO_DEPOSITS)
-        snaps.append(AccountSnapshot("savings", a.id, a.status.value, last_id, balance))
-        deposit_type, deposit_unit = a.deposit_type, a.deposit_unit
+        snaps.append(AccountSnapshot("savings", a.id, active, last_id, balance))
         per_client = deposit_unit == DepositUnit.PER_CLIENT
         members = shares.of(owner) if owner[0] is not RowKind.CLIENT else []
         if per_client and owner[0] is not RowKind.CLIENT:
@@ -695,7 +713,8 @@ def _savings_cells(facts: _SavingsFacts, shares: _Shares, posted: _Posted,
                     deposit_unit, frozenset(taken), None, True,
                     tuple(m.id for m in members))
                 share_of = shares.owner(owner)
-                dues = shares.dues(a, recommended, members, facts.by_client.get(a.id, {}))
+                dues = shares.dues(a, terms, recommended, members,
+                                   facts.by_client.get(a.id, {}))
                 for member, due in zip(members, dues, strict=True):
                     mine = (RowKind.CLIENT, member.id)
                     taken = taken_of(a, mine, product_id, ("deposit",), marks, meeting,
@@ -706,8 +725,7 @@ def _savings_cells(facts: _SavingsFacts, shares: _Shares, posted: _Posted,
                 continue
             recommended = recommended * len(members)
         if deposit_type == SavingsDepositType.MANDATORY:
-            opened = a.deposits_due_from or a.activated_on or a.submitted_on
-            due = max(recommended * shares.meetings(opened) - deposited, ZERO)
+            due = max(recommended * shares.meetings(a.opened) - deposited, ZERO)
         else:
             due = recommended
         taken = taken_of(a, owner, product_id, ("deposit", "withdrawal"), marks, meeting)

@@ -38,6 +38,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 from typing import Any
 
@@ -175,9 +176,9 @@ def post_plan(session: Session, plan: PostingPlan, *, expected: Mapping[str, Any
     cell fails is anything written (one executemany per kind of row). Raises
     :class:`PostingRefused` listing every cell that cannot be posted; nothing was written.
     """
-    posting = _Posting(plan, expected, workbook_id, submission_id)
+    posting = _Posting(expected, workbook_id, submission_id)
     for attempt in (1, 2):
-        result, draft = posting.compute(_load(session, plan, workbook_id))
+        result, draft = posting.compute(plan, _load(session, plan, workbook_id))
         if result.failures:
             raise PostingRefused(result.failures)
         savepoint = session.begin_nested()
@@ -226,9 +227,10 @@ def rehearse_posting(session: Session, plan: PostingPlan, *, expected: Mapping[s
     the accounts it moves, in posting order).
     """
     books = _load(session, plan, workbook_id)
+    posting = _Posting(expected, workbook_id, None)
 
     def rehearse(chosen: PostingPlan) -> PostingResult:
-        return _Posting(chosen, expected, workbook_id, None).compute(books)[0]
+        return posting.compute(chosen, books)[0]
 
     failures: list[CellFailure] = []
     bad = set(rows_in_error)
@@ -278,22 +280,28 @@ def _load(session: Session, plan: PostingPlan, workbook_id: str) -> Books:
 
 
 class _Posting:
-    """One computation of a plan over loaded books: stale and meeting checks, then each
-    cell by the ledger's rules, all of its movements or none."""
+    """The computation of a sheet's plans over loaded books: stale and meeting checks, then
+    each cell by the ledger's rules, all of its movements or none."""
 
-    def __init__(self, plan: PostingPlan, expected: Mapping[str, Any], workbook_id: str,
+    def __init__(self, expected: Mapping[str, Any], workbook_id: str,
                  submission_id: int | None) -> None:
-        self.plan = plan
         self.expected = expected
         self.workbook_id = workbook_id
         self.submission_id = submission_id
         self.rows = {r["key"]: r for r in expected["rows"]}
         self.written: list[tuple[Movement, Entry]] = []
+        self.plan: PostingPlan
 
-    def compute(self, books: Books) -> tuple[PostingResult, Draft]:
-        """What posting the plan on ``books`` does (nothing is written): the result, and the
-        draft of the books it leaves (for :func:`services.ledger.bulk.write_draft`)."""
-        plan = self.plan
+    @cached_property
+    def names(self) -> dict[str, tuple[str, str, str]]:
+        """account key -> (owner, product or charge, account number), from the sheet."""
+        return _account_names(self.expected)
+
+    def compute(self, plan: PostingPlan, books: Books) -> tuple[PostingResult, Draft]:
+        """What posting ``plan`` on ``books`` does (nothing is written): the result, and the
+        draft of the books it leaves (for :func:`services.ledger.bulk.write_draft`);
+        :attr:`written` pairs each movement with its entry."""
+        self.plan = plan
         refused = self._stale(books) | self._posted_for_meeting(books)
         draft = Draft(books)
         self.written = []
@@ -315,7 +323,7 @@ class _Posting:
                     result.paid_out += movement.amount
         result.movements = [PostedMovement(m.kind.value, m.source, m.account, m.amount, None,
                                            m.client_id) for m, _ in self.written]
-        result.changes = _changes(self.expected, plan, books, draft)
+        result.changes = _changes(self.names, plan, books, draft)
         return result, draft
 
     def _failure(self, cell: PlannedCell, error: ErrorType, why: str,
@@ -462,16 +470,20 @@ def _state(record: Any) -> tuple[Decimal, str]:
     return amount, str(record.status.value)
 
 
-def _changes(expected: Mapping[str, Any], plan: PostingPlan, books: Books,
+def _changes(names: Mapping[str, tuple[str, str, str]], plan: PostingPlan, books: Books,
              draft: Draft) -> list[AccountChange]:
     """Each account the plan moves (in the plan's order), before -> after."""
-    names = _account_names(expected)
     changes = []
     for key in dict.fromkeys(m.account for _, m in plan.movements()):
         loaded = books.accounts.get(key)
         if loaded is None:
             continue
-        (amount, status), (after, status_after) = _state(loaded), _state(draft.state(key))
+        before = books.balances.get(key)
+        if before is None:
+            before = books.balances[key] = _state(loaded)
+        amount, status = before
+        changed = draft.accounts.get(key)
+        after, status_after = (amount, status) if changed is None else _state(changed)
         owner, what, label = names.get(key, ("", "", key))
         changes.append(AccountChange(key, label, owner, what, amount, after, status,
                                      status_after))

@@ -142,29 +142,46 @@ def generate_collection_sheets(
         results: list[GeneratedSheet] = []
         try:
             for start in range(0, len(plan), BATCH):
-                batch = plan[start:start + BATCH]
-                records: list[dict[str, Any]] = []
                 # A batch allocates a few hundred thousand short-lived objects (rows, cells,
                 # XML text); the collector's passes over them took a fifth of the time.
                 with paused_gc():
-                    sheets = compute_due_many(s, [
-                        DueRequest(date, unit.center_id,
-                                   None if unit.center_id else unit.group_id)
-                        for unit, date in batch], today=today)
-                    for (unit, date), sheet in zip(batch, sheets, strict=True):
-                        results.append(_write(
-                            uow, sheet, ring=ring, path=out_dir / _file_name(unit, date),
-                            written=written, records=records, payment_types=payment_types,
-                            payment_ids=payment_ids, attendance_codes=rules.attendance_codes))
-                        if progress is not None:
-                            progress(len(results), len(plan))
-                    _record(uow, records, results[-len(records):])
+                    _generate_batch(uow, plan[start:start + BATCH], today=today, ring=ring,
+                                    out_dir=out_dir, written=written, results=results,
+                                    payment_types=payment_types, payment_ids=payment_ids,
+                                    attendance_codes=rules.attendance_codes,
+                                    progress=progress, total=len(plan))
             uow.commit()
         except BaseException:
             for path in written:  # nothing recorded, so no file either
                 path.unlink(missing_ok=True)
             raise
     return results
+
+
+def _generate_batch(uow: UnitOfWork, batch: list[tuple[_Unit, dt.date]], *, today: dt.date,
+                    ring: KeyRing, out_dir: Path, written: list[Path],
+                    results: list[GeneratedSheet], payment_types: list[str],
+                    payment_ids: dict[str, int], attendance_codes: Mapping[str, str],
+                    progress: Callable[[int, int], None] | None, total: int) -> None:
+    """Compute, write and record one batch of sheets, appended to ``results``.
+
+    A function of its own so that the batch's sheets and expected payloads are freed when
+    it returns, while the collector is still paused: alive when it resumes, the
+    collector's first pass went over all of them (about 0.5 ms a sheet).
+    """
+    s = uow.session
+    records: list[dict[str, Any]] = []
+    sheets = compute_due_many(s, [
+        DueRequest(date, unit.center_id, None if unit.center_id else unit.group_id)
+        for unit, date in batch], today=today)
+    for (unit, date), sheet in zip(batch, sheets, strict=True):
+        results.append(_write(
+            uow, sheet, ring=ring, path=out_dir / _file_name(unit, date),
+            written=written, records=records, payment_types=payment_types,
+            payment_ids=payment_ids, attendance_codes=attendance_codes))
+        if progress is not None:
+            progress(len(results), total)
+    _record(uow, records, results[-len(records):])
 
 
 def _write(uow: UnitOfWork, sheet: DueSheet, *, ring: KeyRing, path: Path,

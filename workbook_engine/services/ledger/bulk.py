@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from decimal import Decimal
 from typing import Any
 
@@ -43,18 +44,25 @@ from sqlalchemy.types import NullType
 from sqlalchemy.orm import Session
 
 from workbook_engine.domain import (
+    Center,
     Charge,
     ChargePayment,
+    Client,
+    Group,
+    GroupMembership,
+    Holiday,
     Loan,
     LoanAllocation,
     LoanInstallment,
     LoanProduct,
     LoanTransaction,
+    Office,
     SavingsAccount,
     SavingsProduct,
     SavingsTransaction,
 )
 from workbook_engine.domain.base import Money, utcnow
+from workbook_engine.domain.customers import MeetingCalendarMixin
 from workbook_engine.domain.enums import LoanTransactionType, SavingsTransactionType
 from workbook_engine.domain.ledger import (
     ChargeState,
@@ -93,6 +101,9 @@ _SAVINGS = SavingsAccount.__table__
 _SAVINGS_TX = SavingsTransaction.__table__
 _CHARGES = Charge.__table__
 _PAYMENTS = ChargePayment.__table__
+_CLIENTS, _GROUPS, _CENTERS = Client.__table__, Group.__table__, Center.__table__
+_MEMBERSHIPS, _OFFICES, _HOLIDAYS = (GroupMembership.__table__, Office.__table__,
+                                     Holiday.__table__)
 
 MeetingKey = tuple[str, int, int | None, str]
 """(ledger, account id, client id of a share, movement type): what a meeting posts once."""
@@ -126,6 +137,9 @@ class Books:
     cells: set[tuple[str, str]] = field(default_factory=set)
     """(source cell, account) already posted from this workbook (the database's unique key)."""
     calendars: dict[str, DisbursalCalendar] = field(default_factory=dict)
+    balances: dict[str, tuple[Decimal, str]] = field(default_factory=dict)
+    """Each account's balance and status as loaded, once computed (the books never change;
+    every pass of a rehearsal reports them)."""
 
     def status(self, key: str) -> str:
         """An account's status as text ("deleted" when there is no such account)."""
@@ -155,10 +169,10 @@ def load_books(session: Session, keys: Collection[str], *, meeting: dt.date,
     if ids["charge"]:
         _load_charges(session, ids["charge"], books)
     _load_posted(session, ids, meeting, workbook_id, books)
-    for key in disbursed:
-        loan = books.accounts.get(key)
-        if isinstance(loan, LoanState):
-            books.calendars[key] = _disbursal_calendar(session, loan)
+    loans = [loan for key in disbursed
+             if isinstance(loan := books.accounts.get(key), LoanState)]
+    if loans:
+        _load_calendars(session, loans, books)
     return books
 
 
@@ -233,24 +247,29 @@ def _load_loans(session: Session, ids: list[int], books: Books) -> None:
         books.accounts[f"loan:{state.id}"] = state
         books.last_transaction[f"loan:{state.id}"] = last_id
     money = _money_reader()
-    for (loan_id, line_id, number, due, completed, *amounts) in conn.execute(
-            _LINES_QUERY, {"ids": ids}).all():
-        states[loan_id].installments.append(InstallmentState(
-            line_id, number, due, *map(money, amounts), completed_on=completed))
+    seen: dict[tuple[Any, ...], tuple[Decimal, ...]] = {}
+    for row in conn.execute(_LINES_QUERY, {"ids": ids}).all():
+        # The eight amounts read once per distinct eight: a schedule's lines repeat them.
+        raw = row[5:]
+        amounts = seen.get(raw)
+        if amounts is None:
+            amounts = seen[raw] = tuple(map(money, raw))
+        states[row[0]].installments.append(
+            InstallmentState(row[1], row[2], row[3], *amounts, row[4]))
 
 
-def _money_reader() -> Callable[[Any], Decimal | None]:
+def _money_reader() -> Callable[[Any], Decimal]:
     """:class:`Money`'s reading of a raw database value, once per distinct value: the lines of
     a schedule repeat their amounts (and their zeros), and a schedule is most of what a
     sheet's accounts hold (hundreds of lines, eight amounts each)."""
     read = _MONEY.process_result_value
-    seen: dict[Any, Decimal | None] = {}
+    seen: dict[Any, Decimal] = {}
 
-    def money(value: Any) -> Decimal | None:
+    def money(value: Any) -> Decimal:
         try:
             return seen[value]
         except KeyError:
-            amount = seen[value] = read(value, None)
+            amount = seen[value] = read(value, None)  # type: ignore[assignment]
             return amount
     return money
 
@@ -294,6 +313,99 @@ def _load_posted(session: Session, ids: Mapping[str, list[int]], meeting: dt.dat
                                   SavingsTransactionType(type_).value)] = submission
             else:
                 books.on_meeting[("charge", account_id, None, "charges")] = submission
+
+
+_MEETING_COLUMNS = ("meeting_start_date", "meeting_frequency", "meeting_interval",
+                    "meeting_weekday", "meeting_week_of_month")
+
+
+def _meets(table: Any, prefix: str) -> list[Any]:
+    return [table.c[c].label(f"{prefix}{c}") for c in _MEETING_COLUMNS]
+
+
+_GROUP_COLUMNS = (_GROUPS.c.id.label("group_id"), _GROUPS.c.name.label("group_name"),
+                  _GROUPS.c.office_id.label("group_office_id"), *_meets(_GROUPS, "group_"),
+                  _CENTERS.c.id.label("center_id"), _CENTERS.c.name.label("center_name"),
+                  *_meets(_CENTERS, "center_"))
+_CLIENT_CALENDARS_QUERY = (
+    select(_CLIENTS.c.id, _CLIENTS.c.office_id, _CLIENTS.c.legal_form, _CLIENTS.c.first_name,
+           _CLIENTS.c.middle_name, _CLIENTS.c.last_name, _CLIENTS.c.full_name, *_GROUP_COLUMNS)
+    .select_from(_CLIENTS)
+    .outerjoin(_MEMBERSHIPS, and_(_MEMBERSHIPS.c.client_id == _CLIENTS.c.id,
+                                  _MEMBERSHIPS.c.left_on.is_(None)))
+    .outerjoin(_GROUPS, _GROUPS.c.id == _MEMBERSHIPS.c.group_id)
+    .outerjoin(_CENTERS, _CENTERS.c.id == _GROUPS.c.center_id)
+    .where(_CLIENTS.c.id.in_(_IDS))
+    .order_by(_CLIENTS.c.id, _MEMBERSHIPS.c.id))
+"""Each client with its groups (the earliest membership first: the one it repays with)."""
+_GROUP_CALENDARS_QUERY = (
+    select(*_GROUP_COLUMNS).select_from(_GROUPS)
+    .outerjoin(_CENTERS, _CENTERS.c.id == _GROUPS.c.center_id)
+    .where(_GROUPS.c.id.in_(_IDS)))
+
+
+def _holidays_query() -> Any:
+    """The holidays of the offices ``ids`` and of every office above each."""
+    chain = (select(_OFFICES.c.id.label("start"), _OFFICES.c.id, _OFFICES.c.parent_id)
+             .where(_OFFICES.c.id.in_(_IDS)).cte("chain", recursive=True))
+    above = _OFFICES.alias("above")
+    chain = chain.union_all(select(chain.c.start, above.c.id, above.c.parent_id)
+                            .join_from(chain, above, above.c.id == chain.c.parent_id))
+    return (select(chain.c.start, _HOLIDAYS.c.from_date, _HOLIDAYS.c.to_date)
+            .join_from(chain, _HOLIDAYS, _HOLIDAYS.c.office_id == chain.c.id))
+
+
+_HOLIDAYS_QUERY = _holidays_query()
+
+
+def _load_calendars(session: Session, loans: list[LoanState], books: Books) -> None:
+    """The calendars of the loans disbursed, as ``_disbursal_calendar`` finds them (by
+    :func:`services.ledger.loans.repayment_calendar`, ``borrower_name`` and
+    ``office_holidays``) in at most three queries; a borrower not found is left to it."""
+    conn = session.connection()
+    borrowers: dict[tuple[str, int], tuple[Any, int, str]] = {}
+    """(client|group, id) -> (its group's row, its office, its name)"""
+    clients = sorted({loan.client_id for loan in loans if loan.client_id is not None})
+    if clients:
+        for row in conn.execute(_CLIENT_CALENDARS_QUERY, {"ids": clients}).all():
+            borrowers.setdefault(("client", row.id), (row, row.office_id, Client.display_name.fget(row)))  # type: ignore[attr-defined]
+    groups = sorted({loan.group_id for loan in loans
+                     if loan.client_id is None and loan.group_id is not None})
+    if groups:
+        for row in conn.execute(_GROUP_CALENDARS_QUERY, {"ids": groups}).all():
+            borrowers[("group", row.group_id)] = (row, row.group_office_id,
+                                                  f"group {row.group_name}")
+    offices = sorted({office for _, office, _ in borrowers.values()})
+    holidays: dict[int, set[dt.date]] = {office: set() for office in offices}
+    if offices:
+        for start, from_date, to_date in conn.execute(_HOLIDAYS_QUERY, {"ids": offices}):
+            holidays[start].update(Holiday.days(SimpleNamespace(  # type: ignore[arg-type]
+                from_date=from_date, to_date=to_date)))
+    for loan in loans:
+        key = f"loan:{loan.id}"
+        borrower = borrowers.get(("client", loan.client_id) if loan.client_id is not None
+                                 else ("group", loan.group_id))  # type: ignore[arg-type]
+        if borrower is None:
+            books.calendars[key] = _disbursal_calendar(session, loan)
+            continue
+        row, office, name = borrower
+        try:
+            books.calendars[key] = DisbursalCalendar(_calendar(row, office), name,
+                                                     frozenset(holidays[office]))
+        except Exception as exc:  # noqa: BLE001 - e.g. a calendar that cannot be read
+            books.calendars[key] = DisbursalCalendar(None, "", frozenset(), exc)
+
+
+def _calendar(row: Any, office_id: int) -> RepaymentCalendar:
+    """The calendar of a borrower's group as :func:`services.ledger.loans.repayment_calendar`
+    gives it (the center's when the group meets with one), from a row of ``_GROUP_COLUMNS``."""
+    if row.group_id is None:
+        return RepaymentCalendar(None, office_id, None)
+    prefix, owner = (("center_", f"center {row.center_name}") if row.center_id is not None
+                     else ("group_", f"group {row.group_name}"))
+    meeting = SimpleNamespace(**{c: row._mapping[f"{prefix}{c}"] for c in _MEETING_COLUMNS})
+    return RepaymentCalendar(MeetingCalendarMixin.meeting_rule.fget(meeting),  # type: ignore[attr-defined]
+                             office_id, owner)
 
 
 def _disbursal_calendar(session: Session, loan: LoanState) -> DisbursalCalendar:
@@ -349,6 +461,8 @@ class Draft:
         self.cells: set[tuple[str, str]] = set()
         self._undo: dict[str, State | None] | None = None
         self._mark = 0
+        self._cells_added: list[tuple[str, str]] = []
+        self._disbursed_added: list[str] = []
 
     def state(self, key: str) -> State | None:
         """An account as it is now in the draft (None: no such account)."""
@@ -368,8 +482,7 @@ class Draft:
     def begin(self) -> None:
         """Start a group of movements (a cell)."""
         self._undo, self._mark = {}, len(self.entries)
-        self._disbursed_before = set(self.disbursed)
-        self._cells_before = set(self.cells)
+        self._cells_added, self._disbursed_added = [], []
 
     def commit(self) -> None:
         """Keep the group's changes."""
@@ -384,12 +497,15 @@ class Draft:
             else:
                 self.accounts[key] = state
         del self.entries[self._mark:]
-        self.disbursed, self.cells = self._disbursed_before, self._cells_before
+        self.cells.difference_update(self._cells_added)
+        self.disbursed.difference_update(self._disbursed_added)
         self._undo = None
 
     def _entry(self, entry: Entry) -> Entry:
         key = (entry.source.cell or "", entry.account)
-        self.cells.add(key)
+        if key not in self.cells:
+            self.cells.add(key)
+            self._cells_added.append(key)
         self.entries.append(entry)
         return entry
 
@@ -417,7 +533,9 @@ class Draft:
         loan.installments = [InstallmentState(None, **installment_values(item))
                              for item in planned]
         mark_disbursed(loan, on_date)
-        self.disbursed.add(key)
+        if key not in self.disbursed:
+            self.disbursed.add(key)
+            self._disbursed_added.append(key)
         return self._entry(Entry("loan", key, LoanTransactionType.DISBURSEMENT.value,
                                  loan.principal, source))
 
