@@ -34,3 +34,14 @@ def test_no_sqlite_connection_crosses_a_fork(ctx):
     assert after is not before
     with ctx.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM submissions").scalar_one() == 0
+
+
+def test_as_many_sqlite_connections_at_once_as_asked_for(ctx):
+    """Threads of the web server or a use case inside another never wait for a free one."""
+    connections = [ctx.engine.connect() for _ in range(20)]
+    try:
+        assert len({id(c.connection.dbapi_connection) for c in connections}) == 20
+    finally:
+        for connection in connections:
+            connection.close()
+    assert ctx.engine.pool.checkedin() == 5

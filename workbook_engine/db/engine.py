@@ -39,8 +39,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if backend == "sqlite":
         # Connections are kept (a new one costs about a millisecond of CPU: open, pragmas,
         # the schema read at the first statement, and the WAL checkpoint of the last close),
-        # and closed before this process forks (``_close_before_fork``).
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        # and closed before this process forks (``_close_before_fork``). As many as threads
+        # ask for at once, as before (no overflow limit): five are kept.
+        engine = create_engine(url, pool_size=5, max_overflow=-1,
+                               connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         _SQLITE_ENGINES.add(engine)
