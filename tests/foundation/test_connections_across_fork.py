@@ -45,3 +45,25 @@ def test_as_many_sqlite_connections_at_once_as_asked_for(ctx):
         for connection in connections:
             connection.close()
     assert ctx.engine.pool.checkedin() == 5
+
+
+def test_a_connection_in_use_at_a_fork_goes_back_to_the_pool(ctx):
+    """Not to a pool of its own, left open: the engine's ``dispose`` closes it (a test that
+    puts a database file back does so after it)."""
+    import os
+
+    with ctx.engine.connect() as connection:
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        in_use = connection.connection.dbapi_connection
+    assert ctx.engine.pool.checkedin() == 1
+    ctx.engine.dispose()
+    assert ctx.engine.pool.checkedin() == 0
+    try:
+        in_use.execute("SELECT 1")
+        still_open = True
+    except Exception:  # noqa: BLE001 - sqlite3.ProgrammingError: closed
+        still_open = False
+    assert not still_open

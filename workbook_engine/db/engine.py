@@ -74,10 +74,12 @@ def _close_before_fork() -> None:
     a child nothing of the parent's to use (a connection in use during the fork, such as the
     one a file is processed on while a reader worker is started, stays with its frame, which
     the child never returns to: a worker leaves by ``os._exit``). The parent opens a new
-    connection at its next statement.
+    connection at its next statement. The pool is kept (not ``Engine.dispose``, which would
+    leave a connection in use to a pool of its own, open until collected): a connection in
+    use goes back to it, and the next ``dispose`` closes it.
     """
     for engine in list(_SQLITE_ENGINES):
-        engine.dispose()
+        engine.pool.dispose()
 
 
 if hasattr(os, "register_at_fork"):
