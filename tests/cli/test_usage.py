@@ -89,6 +89,12 @@ WRONG_KIND = [
     (("--today", "2026-13-01", "clients", "list"),
      "today must be a date written YYYY-MM-DD, not '2026-13-01'"),
     (("loans", "repay", "1", "abc"), "The repayment amount 'abc' is not an amount"),
+    # 1e30 was taken, stored, and made the account unreadable ("failed unexpectedly" on
+    # every page that shows it); 1e3 was taken as 1000.
+    (("savings", "deposit", "1", "1e30"), "The deposit amount '1e30' is not an amount"),
+    (("savings", "deposit", "1", "1e3"), "The deposit amount '1e3' is not an amount"),
+    (("savings", "deposit", "1", "123456789012345"),
+     "The deposit amount '123456789012345' is more than the largest amount"),
     (("loans", "repay", "1", "10", "--on", "2026-02-30"),
      "repayment date must be a date written YYYY-MM-DD, not '2026-02-30'"),
     (("charges", "add", "Fee", "--amount", "10", "--kind", "tax", "--client", "1"),
@@ -103,11 +109,14 @@ def test_a_value_of_the_wrong_kind_is_a_usage_mistake(home: Path, args: tuple[st
                                                       says: str) -> None:
     """The README's convention: a value of the wrong kind exits 2, nothing tried."""
     loan = cli(home, "loans", "show", "1", "--json").stdout
+    savings = cli(home, "savings", "show", "1", "--json")
     result = cli(home, "--as", "Grace Wambui", *args)
     message = " ".join(result.stderr.split())
     assert (result.returncode, says in message) == (2, True), message
     assert "unexpectedly" not in message and "Traceback" not in message
     assert cli(home, "loans", "show", "1", "--json").stdout == loan
+    after = cli(home, "savings", "show", "1", "--json")
+    assert (after.returncode, after.stdout) == (0, savings.stdout), after.stderr
 
 
 @pytest.mark.parametrize("args", [("clients", "edit", "1"), ("clients", "family", "edit", "1"),
