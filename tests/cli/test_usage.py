@@ -95,6 +95,10 @@ WRONG_KIND = [
     (("savings", "deposit", "1", "1e3"), "The deposit amount '1e3' is not an amount"),
     (("savings", "deposit", "1", "123456789012345"),
      "The deposit amount '123456789012345' is more than the largest amount"),
+    # an id beyond what the database keeps was "failed unexpectedly (OverflowError)"
+    (("clients", "show", "99999999999999999999"), "is larger than the engine keeps"),
+    (("sheets", "collection", "--center", "99999999999999999999", "--out", "x"),
+     "is larger than the engine keeps"),
     (("loans", "repay", "1", "10", "--on", "2026-02-30"),
      "repayment date must be a date written YYYY-MM-DD, not '2026-02-30'"),
     (("charges", "add", "Fee", "--amount", "10", "--kind", "tax", "--client", "1"),

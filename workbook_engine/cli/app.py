@@ -197,6 +197,23 @@ def _machine_fault(exc: BaseException) -> str | None:
     return f"The command stopped: {reason}. {fix}, then run the command again."
 
 
+def _number_out_of_range(exc: BaseException) -> bool:
+    """Whether ``exc`` comes of a whole number typed beyond what the database keeps (SQLite:
+    OverflowError; PostgreSQL and MariaDB: "out of range")."""
+    from sqlalchemy.exc import DataError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        said = str(current).lower()
+        if (isinstance(current, OverflowError) and "too large to convert" in said) or (
+                isinstance(current, DataError) and "out of range" in said):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def run_here(argv: list[str]) -> int:
     """Run one command in this process; its exit code (see the module's convention)."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
@@ -222,6 +239,11 @@ def run_here(argv: list[str]) -> int:
         if machine is not None:
             _print_error(machine)
             return EXIT_REFUSED
+        if _number_out_of_range(exc):
+            _print_error("A number given on the command line is larger than the engine keeps "
+                         "(ids and counts go up to 2,147,483,647); check the ids and numbers "
+                         f"typed (`workbook-engine {' '.join(_command_words(argv))} --help`).")
+            return EXIT_USAGE
         log = _log_crash(exc)
         where = (f" The details are in {log}; send that file to your administrator."
                  if log else "")
