@@ -88,6 +88,9 @@ def test_the_exit_codes_are_documented_once_for_every_command() -> None:
 WRONG_KIND = [
     (("--today", "2026-13-01", "clients", "list"),
      "today must be a date written YYYY-MM-DD, not '2026-13-01'"),
+    # the calendar's arithmetic ran past year 9999: "failed unexpectedly (OverflowError)"
+    (("--today", "9999-12-31", "centers", "list"),
+     "today must be a date from 1900-01-01 to 2999-12-31, not '9999-12-31'"),
     (("loans", "repay", "1", "abc"), "The repayment amount 'abc' is not an amount"),
     # 1e30 was taken, stored, and made the account unreadable ("failed unexpectedly" on
     # every page that shows it); 1e3 was taken as 1000.
