@@ -75,7 +75,8 @@ def test_a_database_that_cannot_be_opened_says_how_to_fix_it(tmp_path: Path) -> 
             ("postgresql+pg8000://u@127.0.0.1:5999/x", "run `pip install pg8000`"),
             ("nosuch://u@host/db", "Write --db (or WORKBOOK_ENGINE_DB) as sqlite:///FILE"),
             ("postgresql://postgres@127.0.0.1:1/x", "Check that the database server is "
-                                                    "running")):
+                                                    "running"),
+            (f"sqlite:///{tmp_path}/no-such-folder/x.sqlite3", "Check that the home folder")):
         for command, failed in ((("clients", "list"), "cannot be opened"),
                                 (("init",), "could not be set up")):
             result = cli(tmp_path, "--db", url, *command)

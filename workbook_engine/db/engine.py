@@ -111,6 +111,9 @@ def database_fix(exc: Exception) -> str:
                    else f"pip install {module}")
         return (f"The driver this URL needs is not installed: run `{install}` in the "
                 "engine's environment, then the command again.")
+    if "sqlite3." in str(exc):  # the embedded database: a file in the home folder
+        return ("Check that the home folder (--home or WORKBOOK_ENGINE_HOME) is the right one, "
+                "exists and may be written; a new one is set up with `workbook-engine init`.")
     if isinstance(exc, NoSuchModuleError):
         return ("Write --db (or WORKBOOK_ENGINE_DB) as sqlite:///FILE, "
                 "postgresql://USER@HOST/DB or mysql://USER@HOST/DB.")
