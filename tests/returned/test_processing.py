@@ -365,3 +365,18 @@ def test_file_resaved_by_libreoffice(sheet, tmp_path):
     resaved = libreoffice_resave(filled, tmp_path / "lo")
     result = process_file(world.ctx, resaved, actor_id=None)
     assert _codes(result) == [("repayment-not-exact", "Amina Wanjiku")]
+
+
+def test_exclude_invalid_refused_names_how_many_errors_concern_the_whole_sheet(sheet,
+                                                                            tmp_path):
+    """A partial repayment (a row) and no receipt number (the whole sheet): it said "has 2
+    error(s) that concern the whole sheet", though one is a row's."""
+    world, _, _ = sheet
+    bad = _fill(sheet, tmp_path, header={**FILLED_HEADER, "receipt_number": None},
+                cells={("Amina Wanjiku", "repayment"): 925.64})
+    result = process_file(world.ctx, bad, actor_id=None)
+    assert len(result.errors) == 2, result.errors
+    with pytest.raises(EngineError) as caught:
+        approve_submission(world.ctx, submission_id=result.submission_id, by="Grace Wambui",
+                           exclude_invalid=True)
+    assert "has 2 error(s), 1 of them about the whole sheet" in caught.value.message

@@ -317,7 +317,8 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
                     exclude_invalid and valid_rows_postable(content)):
                 raise EngineError(NOT_VALID, f"Submission {sub.id} has "
                                   f"{sub.error_count} error(s)"
-                                  + (" that concern the whole sheet" if whole else "")
+                                  + (f", {len(whole)} of them about the whole sheet (no row "
+                                     "can be posted until those are corrected)" if whole else "")
                                   + "; correct the report's red cells and send it again"
                                   + ("" if whole else ", or approve with --exclude-invalid")
                                   + ".")
