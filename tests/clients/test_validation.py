@@ -67,6 +67,8 @@ def test_mobile_normalisation_keeps_leading_zeros_and_plus():
     assert normalise_mobile("0712.000.001", RULES) == "0712000001"
     _, problems = person(mobile_no=712000001)
     assert "leading zeros" in problems[0].message
+    # and how to fix it: a number pasted from elsewhere has lost its zero
+    assert "type it again with its leading zero" in problems[0].message
 
 
 @pytest.mark.parametrize("values, field, words", [

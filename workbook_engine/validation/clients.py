@@ -233,7 +233,10 @@ def normalise_mobile(value: Any, rules: ClientRules) -> str | None:
     if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError("a mobile number must be text, so that its leading zeros are kept")
+        raise ValueError("a mobile number must be text, so that its leading zeros are kept: "
+                         "type it again with its leading zero (a number pasted from another "
+                         "sheet loses it; paste values only, or type an apostrophe first: "
+                         "'0722...)")
     return str(value).strip().translate(_strip_table(rules)) or None
 
 
