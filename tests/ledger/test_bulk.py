@@ -161,3 +161,30 @@ def test_a_cell_written_meanwhile_by_another_posting_is_refused_not_posted_twice
     assert len(loads) == 2
     assert [c.name for c in caught.value.cells] == ["Baraka Mutua"]
     assert _rows(world.ctx) == before
+
+
+@pytest.mark.parametrize("in_error", [(), ("Dalia Njeri",), ("Baraka Mutua", "Kilimani")])
+def test_each_pass_of_the_rehearsal_is_what_posting_the_rows_kept_does(any_kilimani, in_error):
+    """Amina's withdrawal is refused (first pass); without her share of the Group Fund,
+    Umoja's withdrawal from it no longer fits (second pass); the third posts the rest. Each
+    pass computes again only the cells tied to the rows it leaves out: what it promises is
+    what posting the rows kept does, from scratch."""
+    world = any_kilimani
+    wb = record_expected(world)
+    typed = {**ALL_DUE, ("Amina Wanjiku", "withdrawal:Lazima"): "300",
+             ("Umoja", "withdrawal:Group Fund"): "158", ("Kilimani", "withdrawal"): "20"}
+    plan = plan_posting(wb.expected, entries(wb.expected, typed, {"Amina Wanjiku": "P"}))
+    keys = {r["name"]: r["key"] for r in wb.expected["rows"]}
+    with world.ctx.unit_of_work(None) as uow:
+        rehearsal = rehearse_posting(uow.session, plan, expected=wb.expected,
+                                     workbook_id=wb.id,
+                                     rows_in_error={keys[name] for name in in_error})
+    failed = {keys[name]: name for name in keys}
+    assert sorted(failed[f.row_key] for f in rehearsal.failures) == ["Amina Wanjiku", "Umoja"]
+    assert rehearsal.rows == {keys[name] for name in keys} - {
+        keys[name] for name in ("Amina Wanjiku", "Umoja", *in_error)}
+    with world.ctx.unit_of_work(None) as uow:
+        posted = post_plan(uow.session, plan.only_rows(rehearsal.rows), expected=wb.expected,
+                           workbook_id=wb.id, submission_id=None, actor_id=None)
+    assert _figures(posted) == _figures(rehearsal.result)
+    assert rehearsal.result.movements

@@ -189,11 +189,18 @@ class RepaymentSplit:
     penalties: Decimal = ZERO
     allocations: list[Allocation] = field(default_factory=list)
 
+    @property
+    def total(self) -> Decimal:
+        """What the repayment allocated to the installments."""
+        return self.penalties + self.fees + self.interest + self.principal
+
 
 def apply_repayment(loan: LoanLike, amount: Decimal, on_date: dt.date,
-                    currency_digits: int) -> RepaymentSplit:
+                    currency_digits: int, owed: Decimal | None = None) -> RepaymentSplit:
     """Allocate a repayment to a loan's installments, oldest first (penalties, fees,
     interest, principal within each); paying the last amount owed closes the loan.
+    ``owed`` is ``loan.outstanding`` when the caller knows it already; the loan then owes
+    ``owed`` less the split's :attr:`~RepaymentSplit.total`.
 
     Refused (nothing changed): a loan that is not active, an amount not above zero, an
     amount above what is owed.
@@ -204,7 +211,7 @@ def apply_repayment(loan: LoanLike, amount: Decimal, on_date: dt.date,
     if amount <= 0:
         raise EngineError(INVALID_VALUE, f"A repayment of {amount} on loan {loan.account_no} "
                           "must be more than zero.", field="amount", value=str(amount))
-    owed_before = loan.outstanding
+    owed_before = loan.outstanding if owed is None else owed
     if amount > owed_before:
         owed = round_money(owed_before, currency_digits)
         raise EngineError(INVALID_VALUE, f"A repayment of {amount} is more than the {owed} "
@@ -231,7 +238,7 @@ def apply_repayment(loan: LoanLike, amount: Decimal, on_date: dt.date,
             installment.completed_on = on_date
     # Each amount allocated was added to exactly one line's paid part (Decimal sums are exact
     # at money's scale), so the loan now owes what it owed less what was allocated.
-    if owed_before - (amount - remaining) == 0:
+    if owed_before - split.total == 0:
         loan.status = LoanStatus.CLOSED
         loan.closed_on = on_date
     return split

@@ -36,8 +36,8 @@ What it does, cell by cell in the plan's order (:mod:`domain.posting_plan`):
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from decimal import Decimal
 from typing import Any
@@ -49,7 +49,6 @@ from sqlalchemy.orm import Session
 from workbook_engine.domain import Attendance
 from workbook_engine.domain.base import utcnow
 from workbook_engine.domain.enums import AttendanceCode, SavingsTransactionType
-from workbook_engine.domain.ledger import SavingsState
 from workbook_engine.domain.posting_plan import (
     Movement,
     MovementKind,
@@ -222,52 +221,57 @@ def rehearse_posting(session: Session, plan: PostingPlan, *, expected: Mapping[s
     to find every cell that would fail. Then, if any row has an error, what ``approve
     --exclude-invalid`` posts (the rows without one) is computed alone, again until a pass
     finds no new failure: so whatever the approval posts, with or without
-    ``--exclude-invalid``, was rehearsed. That pass is the first one's when no account moved
-    by the rows left out is also moved by the rows kept (a cell's outcome depends only on
-    the accounts it moves, in posting order).
+    ``--exclude-invalid``, was rehearsed. A pass computes again only the cells whose
+    accounts are tied, through the cells of the pass before, to a cell it leaves out; the
+    others' outcomes are the pass before's (a cell's outcome depends only on the accounts
+    it moves, in posting order).
     """
     books = _load(session, plan, workbook_id)
     posting = _Posting(expected, workbook_id, None)
-
-    def rehearse(chosen: PostingPlan) -> PostingResult:
-        return posting.compute(chosen, books)[0]
-
     failures: list[CellFailure] = []
     bad = set(rows_in_error)
     every_row = {r["key"] for r in expected["rows"]}
-    chosen, result = plan, rehearse(plan)
+    last = posting.rehearse(plan, books)
     while True:
+        result = last.result
         failures += result.failures
         bad |= {f.row_key for f in result.failures}
         rows = frozenset(every_row - bad)
-        if not bad or (not result.failures and chosen.row_keys <= rows):
+        if not bad or (not result.failures and last.plan.row_keys <= rows):
             return Rehearsal(failures, result, rows)
-        kept = plan.only_rows(rows)
-        if chosen is plan and not _shared_accounts(plan, kept):
-            return Rehearsal(failures, _only(result, kept), rows)
-        chosen = kept
-        result = rehearse(chosen)
-        if not result.failures:
-            return Rehearsal(failures, result, rows)
+        last = posting.rehearse(plan.only_rows(rows), books, last)
+        if not last.result.failures:
+            return Rehearsal(failures, last.result, rows)
 
 
-def _shared_accounts(plan: PostingPlan, kept: PostingPlan) -> bool:
-    """Whether an account moved by the kept rows is also moved by a row left out."""
-    kept_accounts = {m.account for _, m in kept.movements()}
-    return any(m.account in kept_accounts for c, m in plan.movements()
-               if c.row_key not in kept.row_keys)
+@dataclass(frozen=True)
+class _Pass:
+    """A rehearsal's pass: the plan, each of its cells' outcome (a failure, or its movements
+    and their entries), each account's balance after, and the result."""
+
+    plan: PostingPlan
+    outcomes: Mapping[tuple[str, str], CellFailure | list[tuple[Movement, Entry]]]
+    balance: Callable[[str], tuple[Decimal, str]]
+    result: PostingResult
 
 
-def _only(result: PostingResult, kept: PostingPlan) -> PostingResult:
-    """A pass's result as if it had posted the kept rows only (no account shared)."""
-    accounts = {m.account for _, m in kept.movements()}
-    movements = [m for m in result.movements if m.account in accounts]
-    money_in = {k.value for k in MovementKind if k.money_in}
-    return PostingResult(
-        movements=movements, failures=[], attendance_written=len(kept.attendance),
-        changes=[c for c in result.changes if c.account in accounts],
-        collected=sum((m.amount for m in movements if m.kind in money_in), ZERO),
-        paid_out=sum((m.amount for m in movements if m.kind not in money_in), ZERO))
+def _tied_accounts(plan: PostingPlan, left_out: Iterable[PlannedCell]) -> set[str]:
+    """The accounts that ``plan``'s cells tie to the cells ``left_out`` (of ``plan``): moved
+    by a cell that moves one of theirs, or moves one so tied, and so on."""
+    parent: dict[str, str] = {}
+
+    def root(account: str) -> str:
+        while parent.setdefault(account, account) != account:
+            parent[account] = parent[parent[account]]
+            account = parent[account]
+        return account
+
+    for cell in plan.cells:
+        first = root(cell.movements[0].account) if cell.movements else None
+        for movement in cell.movements[1:]:
+            parent[root(movement.account)] = first  # type: ignore[assignment]
+    tied = {root(m.account) for cell in left_out for m in cell.movements}
+    return {account for account in parent if root(account) in tied}
 
 
 def _load(session: Session, plan: PostingPlan, workbook_id: str) -> Books:
@@ -301,30 +305,67 @@ class _Posting:
         """What posting ``plan`` on ``books`` does (nothing is written): the result, and the
         draft of the books it leaves (for :func:`services.ledger.bulk.write_draft`);
         :attr:`written` pairs each movement with its entry."""
+        draft = Draft(books)
+        outcomes = self._outcomes(plan, books, draft)
+        self.written = [pair for cell in plan.cells
+                        if isinstance(outcome := outcomes[(cell.row_key, cell.column_key)],
+                                      list) for pair in outcome]
+        return self._result(plan, books, outcomes, draft.balance), draft
+
+    def rehearse(self, plan: PostingPlan, books: Books, before: _Pass | None = None) -> _Pass:
+        """A pass of the rehearsal over ``plan``: computed whole, or, after the pass
+        ``before`` (of a plan with more rows), only the cells tied to those it left out."""
+        if before is None:
+            draft = Draft(books)
+            outcomes = self._outcomes(plan, books, draft)
+            return _Pass(plan, outcomes, draft.balance,
+                         self._result(plan, books, outcomes, draft.balance))
+        kept = {(c.row_key, c.column_key) for c in plan.cells}
+        tied = _tied_accounts(before.plan, [c for c in before.plan.cells
+                                            if (c.row_key, c.column_key) not in kept])
+        again = replace(plan, cells=tuple(c for c in plan.cells
+                                          if any(m.account in tied for m in c.movements)))
+        draft = Draft(books)
+        outcomes = {**{key: before.outcomes[key] for key in kept},
+                    **self._outcomes(again, books, draft)}
+
+        def balance(key: str) -> tuple[Decimal, str]:
+            return draft.balance(key) if key in tied else before.balance(key)
+
+        return _Pass(plan, outcomes, balance, self._result(plan, books, outcomes, balance))
+
+    def _outcomes(self, plan: PostingPlan, books: Books, draft: Draft
+                  ) -> dict[tuple[str, str], CellFailure | list[tuple[Movement, Entry]]]:
+        """Each cell of ``plan`` computed on ``draft``, in order: its failure, or its
+        movements with their entries."""
         self.plan = plan
         refused = self._stale(books) | self._posted_for_meeting(books)
-        draft = Draft(books)
-        self.written = []
+        outcomes: dict[tuple[str, str], CellFailure | list[tuple[Movement, Entry]]] = {}
+        for cell in plan.cells:
+            key = (cell.row_key, cell.column_key)
+            failure = refused.get(key)
+            outcomes[key] = failure if failure is not None else self._compute_cell(cell, draft)
+        return outcomes
+
+    def _result(self, plan: PostingPlan, books: Books,
+                outcomes: Mapping[tuple[str, str], CellFailure | list[tuple[Movement, Entry]]],
+                balance: Callable[[str], tuple[Decimal, str]]) -> PostingResult:
+        """What posting ``plan`` does, from its cells' outcomes and the balances after."""
         result = PostingResult(attendance_written=len(plan.attendance))
         for cell in plan.cells:
-            failure = refused.get((cell.row_key, cell.column_key))
-            if failure is None:
-                failure = self._compute_cell(cell, draft)
-            if failure is not None:
-                result.failures.append(failure)
-        failed = {(f.row_key, f.column_key) for f in result.failures}
-        for cell in plan.cells:
-            if (cell.row_key, cell.column_key) in failed:
+            outcome = outcomes[(cell.row_key, cell.column_key)]
+            if isinstance(outcome, CellFailure):
+                result.failures.append(outcome)
                 continue
-            for movement in cell.movements:
-                if movement.kind.money_in:
-                    result.collected += movement.amount
+            for m, _ in outcome:
+                if m.kind.money_in:
+                    result.collected += m.amount
                 else:
-                    result.paid_out += movement.amount
-        result.movements = [PostedMovement(m.kind.value, m.source, m.account, m.amount, None,
-                                           m.client_id) for m, _ in self.written]
-        result.changes = _changes(self.names, plan, books, draft)
-        return result, draft
+                    result.paid_out += m.amount
+                result.movements.append(PostedMovement(m.kind.value, m.source, m.account,
+                                                       m.amount, None, m.client_id))
+        result.changes = _changes(self.names, plan, books, balance)
+        return result
 
     def _failure(self, cell: PlannedCell, error: ErrorType, why: str,
                  account: str | None = None) -> CellFailure:
@@ -387,7 +428,8 @@ class _Posting:
             payment_type_id=receipt.payment_type_id, receipt_number=receipt.number,
             receipt_date=receipt.date)
 
-    def _compute_cell(self, cell: PlannedCell, draft: Draft) -> CellFailure | None:
+    def _compute_cell(self, cell: PlannedCell, draft: Draft
+                      ) -> CellFailure | list[tuple[Movement, Entry]]:
         """Compute a cell's movements: all of them, or (a refusal, a defect) none."""
         draft.begin()
         written: list[tuple[Movement, Entry]] = []
@@ -407,8 +449,7 @@ class _Posting:
                                  f"({type(exc).__name__}: {str(exc)[:120]}).",
                                  current.account if current else None)
         draft.commit()
-        self.written += written
-        return None
+        return written
 
     def _move(self, movement: Movement, draft: Draft) -> Entry:
         """One movement by the ledger's rules, on the draft."""
@@ -464,26 +505,14 @@ def _write_attendance(session: Session, plan: PostingPlan, submission_id: int | 
 # --- balances before and after -------------------------------------------------------------
 
 
-def _state(record: Any) -> tuple[Decimal, str]:
-    """(balance, status) of a loan (what it owes), savings account or charge (left to pay)."""
-    amount = record.balance if isinstance(record, SavingsState) else record.outstanding
-    return amount, str(record.status.value)
-
-
 def _changes(names: Mapping[str, tuple[str, str, str]], plan: PostingPlan, books: Books,
-             draft: Draft) -> list[AccountChange]:
-    """Each account the plan moves (in the plan's order), before -> after."""
+             balance: Callable[[str], tuple[Decimal, str]]) -> list[AccountChange]:
+    """Each account the plan moves (in the plan's order), before -> ``balance`` after."""
     changes = []
     for key in dict.fromkeys(m.account for _, m in plan.movements()):
-        loaded = books.accounts.get(key)
-        if loaded is None:
+        if key not in books.accounts:
             continue
-        before = books.balances.get(key)
-        if before is None:
-            before = books.balances[key] = _state(loaded)
-        amount, status = before
-        changed = draft.accounts.get(key)
-        after, status_after = (amount, status) if changed is None else _state(changed)
+        (amount, status), (after, status_after) = books.balance(key), balance(key)
         owner, what, label = names.get(key, ("", "", key))
         changes.append(AccountChange(key, label, owner, what, amount, after, status,
                                      status_after))

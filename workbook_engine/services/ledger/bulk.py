@@ -137,14 +137,28 @@ class Books:
     cells: set[tuple[str, str]] = field(default_factory=set)
     """(source cell, account) already posted from this workbook (the database's unique key)."""
     calendars: dict[str, DisbursalCalendar] = field(default_factory=dict)
-    balances: dict[str, tuple[Decimal, str]] = field(default_factory=dict)
-    """Each account's balance and status as loaded, once computed (the books never change;
-    every pass of a rehearsal reports them)."""
+    _balances: dict[str, tuple[Decimal, str]] = field(default_factory=dict)
+
+    def balance(self, key: str) -> tuple[Decimal, str]:
+        """:func:`balance_of` the account as loaded (computed once: the books never change,
+        and each pass of a rehearsal asks)."""
+        try:
+            return self._balances[key]
+        except KeyError:
+            balance = self._balances[key] = balance_of(self.accounts[key])
+            return balance
 
     def status(self, key: str) -> str:
         """An account's status as text ("deleted" when there is no such account)."""
         state = self.accounts.get(key)
         return "deleted" if state is None else str(state.status.value)
+
+
+def balance_of(state: State) -> tuple[Decimal, str]:
+    """(balance, status) of an account: what a loan owes on its schedule, what a savings
+    account holds, what is left to pay of a charge."""
+    amount = state.balance if isinstance(state, SavingsState) else state.outstanding
+    return amount, str(state.status.value)
 
 
 def _ids(keys: Iterable[str]) -> dict[str, list[int]]:
@@ -459,7 +473,10 @@ class Draft:
         self.entries: list[Entry] = []
         self.disbursed: set[str] = set()
         self.cells: set[tuple[str, str]] = set()
-        self._undo: dict[str, State | None] | None = None
+        self._owed: dict[str, Decimal] = {}
+        """What each loan of the draft owes, when known (a repayment moves it by what it
+        allocated: summing a schedule at each repayment is most of the work of a sheet)."""
+        self._undo: dict[str, tuple[State | None, Decimal | None]] | None = None
         self._mark = 0
         self._cells_added: list[tuple[str, str]] = []
         self._disbursed_added: list[str] = []
@@ -468,10 +485,21 @@ class Draft:
         """An account as it is now in the draft (None: no such account)."""
         return self.accounts.get(key) or self.books.accounts.get(key)
 
+    def balance(self, key: str) -> tuple[Decimal, str]:
+        """:func:`balance_of` the account as the draft leaves it."""
+        state = self.accounts.get(key)
+        if state is None:
+            return self.books.balance(key)
+        owed = self._owed.get(key)
+        if owed is not None:
+            return owed, str(state.status.value)
+        return balance_of(state)
+
     def _touch(self, key: str) -> Any:
         current = self.accounts.get(key)
         if self._undo is not None and key not in self._undo:
-            self._undo[key] = current.copy() if current is not None else None
+            self._undo[key] = (current.copy() if current is not None else None,
+                               self._owed.get(key))
         if current is None:
             loaded = self.books.accounts.get(key)
             if loaded is None:
@@ -491,11 +519,15 @@ class Draft:
     def rollback(self) -> None:
         """Undo the group's changes."""
         assert self._undo is not None
-        for key, state in self._undo.items():
+        for key, (state, owed) in self._undo.items():
             if state is None:
                 self.accounts.pop(key, None)
             else:
                 self.accounts[key] = state
+            if owed is None:
+                self._owed.pop(key, None)
+            else:
+                self._owed[key] = owed
         del self.entries[self._mark:]
         self.cells.difference_update(self._cells_added)
         self.disbursed.difference_update(self._disbursed_added)
@@ -532,6 +564,7 @@ class Draft:
                                  found.calendar.rule, found.holidays)
         loan.installments = [InstallmentState(None, **installment_values(item))
                              for item in planned]
+        self._owed.pop(key, None)
         mark_disbursed(loan, on_date)
         if key not in self.disbursed:
             self.disbursed.add(key)
@@ -543,7 +576,12 @@ class Draft:
               source: MoneyMovementSource) -> Entry:
         """A repayment (:func:`domain.ledger.apply_repayment`)."""
         loan: LoanState = self._touch(key)
-        split = apply_repayment(loan, amount, on_date, loan.product.currency_digits)
+        owed = self._owed.get(key)
+        if owed is None:
+            owed = (loan.outstanding if key in self.disbursed
+                    else self.books.balance(key)[0])
+        split = apply_repayment(loan, amount, on_date, loan.product.currency_digits, owed)
+        self._owed[key] = owed - split.total
         return self._entry(Entry("loan", key, LoanTransactionType.REPAYMENT.value, amount,
                                  source, split=split))
 
@@ -688,13 +726,14 @@ def _write_schedules(session: Session, draft: Draft, loans: Mapping[str, LoanSta
         ids = insert_returning_ids(session, _INSTALLMENTS, rows, ("loan_id", "number"))
         for (_, line), line_id in zip(new, ids, strict=True):
             line.id = line_id
-    paid = []
-    for key, state in loans.items():
-        if key in draft.disbursed:
-            continue
-        before = {line.id: line for line in draft.books.accounts[key].installments}  # type: ignore[union-attr]
-        paid += [{"id": line.id, **{k: getattr(line, k) for k in _PAID}}
-                 for line in state.installments if _changed(before[line.id], line, _PAID)]
+    # Only a repayment changes a line, and it allocates to every line it changes (a cell
+    # undone took its entries with it): by number, as the allocations are written.
+    allocated = {(e.account, a.installment.number) for e in draft.entries
+                 if e.split is not None and e.account not in draft.disbursed
+                 for a in e.split.allocations}
+    paid = [{"id": line.id, **{k: getattr(line, k) for k in _PAID}}
+            for key, state in loans.items() if key not in draft.disbursed
+            for line in state.installments if (key, line.number) in allocated]
     update_by_id(session, _INSTALLMENTS, paid)
 
 
@@ -715,5 +754,5 @@ def _expire(session: Session, draft: Draft) -> None:
                 session.expire(record)
 
 
-__all__ = ["Books", "Draft", "Entry", "MEETING_LOAN_TYPES", "MeetingKey", "insert_returning_ids",
+__all__ = ["Books", "Draft", "Entry", "balance_of", "MEETING_LOAN_TYPES", "MeetingKey", "insert_returning_ids",
            "load_books", "update_by_id", "write_draft"]
