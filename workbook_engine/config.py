@@ -130,9 +130,18 @@ def _default_dir(home: Path, name: str) -> Path:
     return PROJECT_ROOT / name
 
 
+#: The dates the engine takes from a person: its calendars reckon years ahead and back,
+#: which runs off Python's dates near year 1 or 9999.
+EARLIEST_DATE, LATEST_DATE = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
 def parse_iso_date(text: str, what: str) -> dt.date:
     """Parse YYYY-MM-DD or raise a ValueError that names the setting."""
     try:
-        return dt.date.fromisoformat(text.strip())
+        day = dt.date.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"{what} must be a date written YYYY-MM-DD, not {text!r}.") from None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValueError(f"{what} must be a date from {EARLIEST_DATE} to {LATEST_DATE}, "
+                         f"not {text!r}.")
+    return day

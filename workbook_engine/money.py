@@ -11,6 +11,7 @@ done in a local context with generous precision, so large amounts never raise
 
 from __future__ import annotations
 
+import re
 from decimal import (
     ROUND_DOWN,
     ROUND_HALF_UP,
@@ -20,11 +21,17 @@ from decimal import (
     localcontext,
 )
 
-__all__ = ["MONEY_PRECISION", "money_text", "quantum", "round_money", "split_evenly",
-           "to_decimal"]
+__all__ = ["MAX_AMOUNT", "MONEY_PRECISION", "money_text", "quantum", "round_money",
+           "split_evenly", "to_decimal", "typed_decimal"]
 
 #: Significant digits used for intermediate money arithmetic.
 MONEY_PRECISION = 60
+
+#: The largest amount a money column keeps (NUMERIC(18, 4): 14 digits before the point). A
+#: larger one typed is refused: SQLite would store it and then fail to read it back.
+MAX_AMOUNT = Decimal("99999999999999.99")
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 
 
 # Rounding is done by the hot loops of sheet generation: the quanta and a context with the
@@ -151,3 +158,11 @@ def money_text(value: Decimal | int | str | None, digits: int | None = 2, *,
     if decimal_comma:
         text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
     return text
+
+
+def typed_decimal(text: str) -> Decimal | None:
+    """The number a person typed as plain digits ("1500", "-5", "1500.50", thousands commas
+    already taken out), or None for anything else: an exponent ("1e3" is a slip, not 1000),
+    NaN, infinity, words."""
+    text = text.strip()
+    return Decimal(text) if _PLAIN_NUMBER.fullmatch(text) else None

@@ -35,7 +35,7 @@ def test_a_change_without_anyone_named_is_refused_and_changes_nothing(home: Path
 @pytest.mark.parametrize("args", [
     ("codes", "add", "gender", "Unknown"),
     ("offices", "add", "Mombasa", "--parent", "1"),
-    ("sheets", "collection", "--out", "field"),
+    ("sheets", "collection", "--center", "1", "--out", "field"),
     ("template", "clients", "--office", "2", "--out", "templates"),
     ("approve", "1"),
 ])

@@ -125,6 +125,23 @@ def test_a_served_command_answers_as_its_own_process_would(server_env: dict[str,
     assert _cli(server_env, "clients", "show", "abc").returncode == 2
 
 
+def test_a_served_command_into_a_closed_pipe_ends_as_its_own_process_would(
+        server_env: dict[str, str]) -> None:
+    """`workbook-engine clients list --help | head -1`: rich ends the command on the broken
+    pipe with SystemExit(1); served, the copy ended with 3, "the engine failed (a bug)"."""
+    codes = []
+    for server in ("on", "off"):
+        reader, writer = os.pipe()
+        os.close(reader)  # what `| head -1` leaves once it has its line
+        done = subprocess.run([sys.executable, "-m", "workbook_engine.cli.main", "clients",
+                               "list", "--help"], cwd=ROOT, stdout=writer,
+                              stderr=subprocess.PIPE, timeout=120,
+                              env={**server_env, "WORKBOOK_ENGINE_SERVER": server})
+        os.close(writer)
+        codes.append(done.returncode)
+    assert codes == [1, 1], codes
+
+
 def test_a_served_command_killed_ends_as_killed(server_env: dict[str, str],
                                                 kilimani: KilimaniWorld) -> None:
     from tests.intake.test_end_to_end import filled_kilimani

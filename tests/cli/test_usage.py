@@ -30,7 +30,15 @@ USAGE_MISTAKES = [
     (("template", "clients", "--office", "1", "--out", "{home}/a-file.xlsx"),
      "is a file; give a folder to write into"),
     (("sheets", "collection", "--out", "{home}/a-file.xlsx"), "is a file; give a folder"),
+    (("sheets", "collection", "--out", "{home}/field"),
+     "Choose exactly one of --center, --group, --staff or --office (given: none)"),
+    (("sheets", "collection", "--out", "{home}/field", "--center", "1", "--staff", "1"),
+     "(given: center, staff)"),
     (("offices", "list", "--office", "2"), "offices are not listed by office"),
+    (("template", "setup", "--kind", "office", "--out", "{home}/t"),
+     "Invalid value for '--kind': 'office' is not one of: offices, staff, centers"),
+    (("template", "clients", "--office", "2", "--legal-form", "company", "--out", "{home}/t"),
+     "Invalid value for '--legal-form': 'company' is not one of: person, entity"),
     (("clients", "list", "--json", "--csv"), "give --json or --csv, not both"),
 ]
 
@@ -80,7 +88,20 @@ def test_the_exit_codes_are_documented_once_for_every_command() -> None:
 WRONG_KIND = [
     (("--today", "2026-13-01", "clients", "list"),
      "today must be a date written YYYY-MM-DD, not '2026-13-01'"),
+    # the calendar's arithmetic ran past year 9999: "failed unexpectedly (OverflowError)"
+    (("--today", "9999-12-31", "centers", "list"),
+     "today must be a date from 1900-01-01 to 2999-12-31, not '9999-12-31'"),
     (("loans", "repay", "1", "abc"), "The repayment amount 'abc' is not an amount"),
+    # 1e30 was taken, stored, and made the account unreadable ("failed unexpectedly" on
+    # every page that shows it); 1e3 was taken as 1000.
+    (("savings", "deposit", "1", "1e30"), "The deposit amount '1e30' is not an amount"),
+    (("savings", "deposit", "1", "1e3"), "The deposit amount '1e3' is not an amount"),
+    (("savings", "deposit", "1", "123456789012345"),
+     "The deposit amount '123456789012345' is more than the largest amount"),
+    # an id beyond what the database keeps was "failed unexpectedly (OverflowError)"
+    (("clients", "show", "99999999999999999999"), "is larger than the engine keeps"),
+    (("sheets", "collection", "--center", "99999999999999999999", "--out", "x"),
+     "is larger than the engine keeps"),
     (("loans", "repay", "1", "10", "--on", "2026-02-30"),
      "repayment date must be a date written YYYY-MM-DD, not '2026-02-30'"),
     (("charges", "add", "Fee", "--amount", "10", "--kind", "tax", "--client", "1"),
@@ -95,11 +116,14 @@ def test_a_value_of_the_wrong_kind_is_a_usage_mistake(home: Path, args: tuple[st
                                                       says: str) -> None:
     """The README's convention: a value of the wrong kind exits 2, nothing tried."""
     loan = cli(home, "loans", "show", "1", "--json").stdout
+    savings = cli(home, "savings", "show", "1", "--json")
     result = cli(home, "--as", "Grace Wambui", *args)
     message = " ".join(result.stderr.split())
     assert (result.returncode, says in message) == (2, True), message
     assert "unexpectedly" not in message and "Traceback" not in message
     assert cli(home, "loans", "show", "1", "--json").stdout == loan
+    after = cli(home, "savings", "show", "1", "--json")
+    assert (after.returncode, after.stdout) == (0, savings.stdout), after.stderr
 
 
 @pytest.mark.parametrize("args", [("clients", "edit", "1"), ("clients", "family", "edit", "1"),

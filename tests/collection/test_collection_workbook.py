@@ -293,3 +293,33 @@ def test_generation_leaves_the_garbage_collector_as_it_was(kilimani, tmp_path, m
                                    center_id=kilimani.center_id)
     assert gc.isenabled()
     assert not list((tmp_path / "b").glob("*.xlsx"))
+
+
+def test_money_columns_are_wide_enough_for_their_totals(kilimani, tmp_path):
+    """A loan of 98,765,432.10 repaid 10,205,761.32 a month: the Total row, in bold, showed
+    "###" in LibreOffice and Excel, the column being as wide as for small amounts."""
+    from dataclasses import replace
+
+    from workbook_engine.services.collection.due import compute_due
+
+    with kilimani.ctx.session_factory() as s:
+        sheet = compute_due(s, center_id=kilimani.center_id, meeting_date=KILIMANI_MEETING,
+                            today=KILIMANI_MEETING)
+    big = Decimal("10205761.32")
+    rows = tuple(replace(r, repayments={p: replace(c, amount=big) for p, c in
+                                        r.repayments.items()}) for r in sheet.rows)
+    path = tmp_path / "big.xlsx"
+    _write(kilimani, path, replace(sheet, rows=rows), ["Cash"])
+    ws = load_workbook(path, data_only=True)[COLLECTION_SHEET.data_sheet]
+    totals_row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 2).value == "Total")
+    checked = 0
+    for col in range(4, ws.max_column + 1):
+        total = ws.cell(totals_row, col).value
+        if not isinstance(total, (int, float)):
+            continue
+        letter = ws.cell(totals_row, col).column_letter
+        # a bold figure takes about one character more per eight than the width counts
+        needed = len(f"{total:,.2f}") * 9 / 8 + 1
+        assert ws.column_dimensions[letter].width >= needed, (letter, total)
+        checked += 1
+    assert checked >= 3

@@ -263,9 +263,21 @@ def test_approval_maker_checker_and_posting_once(sheet, tmp_path):
                   header={**FILLED_HEADER, "receipt_number": "R-0304"})
     second = process_file(world.ctx, again, actor_id=officer)
     assert "already-posted" in [e["code"] for e in second.errors]
+    # nothing on it is red: the summary says it was posted, not "correct the red cells"
+    assert "red cells" not in second.message and "already posted" in second.message
     with world.ctx.session_factory() as s:
         assert s.scalar(select(func.count()).select_from(LoanTransaction).where(
             LoanTransaction.submission_id == result.submission_id)) == 4  # 1 + 2 + disbursal
+    # the copy can be taken off the queue (rejecting posts nothing); the posted one cannot
+    view = reject_submission(world.ctx, submission_id=second.submission_id,
+                             by="Grace Wambui", reason="a copy of a posted sheet")
+    assert view["status"] == "rejected"
+    with pytest.raises(EngineError) as caught:
+        reject_submission(world.ctx, submission_id=result.submission_id, by="Grace Wambui",
+                          reason="too late")
+    assert caught.value.code == "already-posted"
+    assert "cannot be rejected" in caught.value.message
+    assert "nothing more is posted" not in caught.value.message
 
 
 def test_supervisor_who_submitted_cannot_approve(sheet, tmp_path, jane):
@@ -353,3 +365,18 @@ def test_file_resaved_by_libreoffice(sheet, tmp_path):
     resaved = libreoffice_resave(filled, tmp_path / "lo")
     result = process_file(world.ctx, resaved, actor_id=None)
     assert _codes(result) == [("repayment-not-exact", "Amina Wanjiku")]
+
+
+def test_exclude_invalid_refused_names_how_many_errors_concern_the_whole_sheet(sheet,
+                                                                            tmp_path):
+    """A partial repayment (a row) and no receipt number (the whole sheet): it said "has 2
+    error(s) that concern the whole sheet", though one is a row's."""
+    world, _, _ = sheet
+    bad = _fill(sheet, tmp_path, header={**FILLED_HEADER, "receipt_number": None},
+                cells={("Amina Wanjiku", "repayment"): 925.64})
+    result = process_file(world.ctx, bad, actor_id=None)
+    assert len(result.errors) == 2, result.errors
+    with pytest.raises(EngineError) as caught:
+        approve_submission(world.ctx, submission_id=result.submission_id, by="Grace Wambui",
+                           exclude_invalid=True)
+    assert "has 2 error(s), 1 of them about the whole sheet" in caught.value.message

@@ -219,3 +219,23 @@ def test_members_the_group_cannot_take_are_each_named(kilimani, tmp_path: Path) 
                    for e in result.errors), name
     with ctx.session_factory() as s:
         assert s.scalar(select(Group).where(Group.name == "Tumaini")) is None
+
+
+def test_the_data_import_tools_older_meeting_headers_are_read(kilimani, tmp_path: Path
+                                                              ) -> None:
+    """The data import tool's centers and groups workbooks of 2013 (openMF/DataImportTool
+    03492fa, groups.xls) head the meeting columns "Repeats*" and "Every*", not "Frequency*"
+    and "Interval*": "Repeats*" was not read, so a monthly center silently met weekly."""
+    headers = [h.replace("Frequency*", "Repeats*").replace("Interval*", "Every*")
+               for h in CENTER_HEADERS]
+    book = _fineract_book(tmp_path / "Centers.xlsx", "Centers", headers, CENTER_LIST_COL,
+                          "Group Names* (Enter in consecutive cells horizontally)", [
+        (["Jua Kali", "Kisumu", "Mwangi Njoroge", "F-C-2", "True", d("2026-02-02"), None,
+          d("2026-02-02"), "True", "Monthly", 2, None], [])],
+        {"Offices": ["Office Name", "Office Id"], "Staff": ["Office Name", "Staff Name"]})
+    result = process_file(kilimani.ctx, book, actor_id=None)
+    assert result.status == "awaiting_approval", result.errors
+    approve_submission(kilimani.ctx, submission_id=result.submission_id, by="Grace Wambui")
+    with kilimani.ctx.session_factory() as s:
+        center = s.scalar(select(Center).where(Center.name == "Jua Kali"))
+        assert (center.meeting_frequency, center.meeting_interval) == ("monthly", 2)

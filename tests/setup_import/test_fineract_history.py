@@ -8,8 +8,10 @@ kind, on every database."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 from sqlalchemy import select
@@ -216,3 +218,38 @@ def test_a_fineract_account_without_an_activation_date_is_active_from_its_approv
         account = s.scalar(select(SavingsAccount).where(SavingsAccount.external_id == "F-SV-2"))
         assert (account.submitted_on, account.activated_on) == (
             dt.date(2025, 9, 20), dt.date(2025, 9, 25))
+
+
+@dataclass
+class _RepaymentWithTerms(FineractRepayment):
+    """A row as the data import tool's loanRepaymentHistory.xls has it: the loan's product
+    and principal typed in (not left to the populator's look-up formulas)."""
+
+    product: str = ""
+    principal: float = 0
+
+    def cells(self) -> dict[int, Any]:
+        return {**super().cells(), 4: self.product, 5: self.principal}
+
+
+def test_a_history_row_whose_principal_is_not_the_loans_says_so(kilimani,
+                                                                 tmp_path: Path) -> None:
+    """The data import tool's file names 'HM', principal 20,000, for a client whose HM loan
+    is of 15,000: it said the client "has no active loan of product 'HM'", though one is
+    there; the principal is what differs, and the message names the loan and its principal."""
+    ctx = kilimani.ctx
+    amani = _amani(ctx)
+    _loan(ctx, amani, tmp_path)
+    with ctx.session_factory() as s:
+        ours = s.scalar(select(Loan.account_no).where(Loan.external_id == "F-LN-9"))
+    label = f"Amani Otieno({amani.id + 300})"
+    path = repayments_workbook(tmp_path / "LoanRepayment.xlsx", [_RepaymentWithTerms(
+        2200, dt.date(2025, 11, 6), label, "000000007-Active", "Nairobi East",
+        product="Biashara", principal=20000)], offices=["Nairobi East"],
+        loans=[(label, "000000007-Active", "Biashara", 20000)])
+    result = process_file(ctx, path, actor_id=None)
+    [error] = result.errors
+    assert (error["row"], error["column"]) == (2, "loan")
+    assert "has no active loan" not in error["message"], error["message"]
+    assert ours in error["message"] and "10,000.00" in error["message"]
+    assert "20,000.00" in error["message"], error["message"]

@@ -15,6 +15,7 @@ from tests.fixtures.fineract.populators import (
     FineractLoan,
     loans_workbook,
     loans_workbook_of,
+    serial,
     staff_label,
     two_percent_a_month,
 )
@@ -135,3 +136,38 @@ def test_a_fineract_row_with_a_principal_and_no_product_is_a_cell_error(
     assert result.status == "invalid"
     assert [(e["code"], e["row"], e["column"]) for e in result.errors] == [
         ("setup-missing-value", 2, "product")]
+
+
+@pytest.mark.parametrize("column, cell, value, key", [
+    (28, "First Repayment On", serial(dt.date(2026, 1, 20)), "first_repayment_on"),
+    (24, "Grace-Principal Payment", 1, "grace_on_principal"),
+    (25, "Grace-Interest Payment", 2, "grace_on_interest"),
+    (26, "Interest-Free Period(s)", 1, "interest_free_periods")])
+def test_fineract_terms_the_engine_cannot_rebuild_are_refused_on_their_cell(
+        kilimani, tmp_path: Path, column: int, cell: str, value: int, key: str) -> None:
+    """The data import tool's loan.xls fills "First Repayment On" and grace periods: they
+    were skipped, and the loan got a schedule with other due dates (or without its grace)
+    than the old system's, so its first sheet would not ask what the old system said."""
+    amani = _individual(kilimani)
+    loan = two_percent_a_month(f"Amani Otieno({amani.id + 300})", dt.date(2026, 1, 6),
+                               amount_repaid=2200, last_repayment_on=dt.date(2026, 2, 6),
+                               extra={column: value})
+    result = process_file(kilimani.ctx, loans_workbook_of(tmp_path / "Loans.xlsx", [loan]),
+                          actor_id=None)
+    assert result.status == "invalid"
+    [error] = result.errors
+    assert (error["row"], error["column"]) == (2, key), error
+    assert cell in error["message"] and "--kind loans" in error["message"], error["message"]
+
+
+def test_a_first_repayment_on_the_engines_first_due_date_is_taken(kilimani,
+                                                                   tmp_path: Path) -> None:
+    """Installment 1 a month after the disbursal, as the engine builds it: nothing to refuse;
+    a grace of 0 periods is no grace."""
+    amani = _individual(kilimani)
+    loan = two_percent_a_month(f"Amani Otieno({amani.id + 300})", dt.date(2026, 1, 6),
+                               amount_repaid=2200, last_repayment_on=dt.date(2026, 2, 6),
+                               extra={28: serial(dt.date(2026, 2, 6)), 24: 0, 25: 0, 26: 0})
+    result = process_file(kilimani.ctx, loans_workbook_of(tmp_path / "Loans.xlsx", [loan]),
+                          actor_id=None)
+    assert result.status == "awaiting_approval", result.errors

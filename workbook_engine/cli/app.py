@@ -183,6 +183,37 @@ def escape_markup(text: str) -> str:
     return escape(text)
 
 
+def _machine_fault(exc: BaseException) -> str | None:
+    """The sentence for a command stopped by the machine, not by a bug (a full or read-only
+    disk, a folder it may not write, a database out of reach), or None."""
+    from workbook_engine.intake.environment import environmental
+
+    reason = environmental(exc)
+    if reason is None:
+        return None
+    fix = ("Check that the database server is running and that --db (or WORKBOOK_ENGINE_DB) "
+           "names it" if reason.startswith("the database") else
+           "Free some disk space, or let the engine write there (or give another folder)")
+    return f"The command stopped: {reason}. {fix}, then run the command again."
+
+
+def _number_out_of_range(exc: BaseException) -> bool:
+    """Whether ``exc`` comes of a whole number typed beyond what the database keeps (SQLite:
+    OverflowError; PostgreSQL and MariaDB: "out of range")."""
+    from sqlalchemy.exc import DataError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        said = str(current).lower()
+        if (isinstance(current, OverflowError) and "too large to convert" in said) or (
+                isinstance(current, DataError) and "out of range" in said):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def run_here(argv: list[str]) -> int:
     """Run one command in this process; its exit code (see the module's convention)."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
@@ -204,6 +235,15 @@ def run_here(argv: list[str]) -> int:
         exc.show()
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - a bug: logged, told in one sentence
+        machine = _machine_fault(exc)
+        if machine is not None:
+            _print_error(machine)
+            return EXIT_REFUSED
+        if _number_out_of_range(exc):
+            _print_error("A number given on the command line is larger than the engine keeps "
+                         "(ids and counts go up to 2,147,483,647); check the ids and numbers "
+                         f"typed (`workbook-engine {' '.join(_command_words(argv))} --help`).")
+            return EXIT_USAGE
         log = _log_crash(exc)
         where = (f" The details are in {log}; send that file to your administrator."
                  if log else "")

@@ -149,6 +149,7 @@ def _active_staff(ctx: AppContext, reference: str, source: str) -> int:
 
 def ensure_initialised(ctx: AppContext) -> None:
     """Refuse politely when the database cannot be opened or is not at this version."""
+    from workbook_engine.db.engine import database_fix
     from workbook_engine.db.migrate import is_up_to_date
 
     try:
@@ -158,7 +159,8 @@ def ensure_initialised(ctx: AppContext) -> None:
     except Exception as exc:  # the driver's own error: unreachable server, bad file, ...
         raise EngineError(DATABASE_UNAVAILABLE,
                           f"The database cannot be opened ({type(exc).__name__}: "
-                          f"{str(exc).splitlines()[0][:200]}).") from None
+                          f"{str(exc).splitlines()[0][:200]}). {database_fix(exc)}"
+                          ) from None
     if not ok:
         raise EngineError(DATABASE_UNAVAILABLE, "The database is not initialised or is "
                           "older than this version: run `workbook-engine init` first.")
@@ -210,10 +212,18 @@ def one_of(value: str | None, enum_name: str, option: str) -> str | None:
 
 
 def out_folder(value: Path | None) -> Path | None:
-    """An ``--out`` folder: created when missing; an existing file there is a usage mistake."""
+    """An ``--out`` folder: created when missing; an existing file there, or a folder that
+    cannot be made (under a file, on a path that does not exist), is a usage mistake."""
     if value is not None and value.exists() and not value.is_dir():
         raise typer.BadParameter(f"'{value}' is a file; give a folder to write into (it is "
                                  "created if it does not exist)", param_hint="'--out'")
+    if value is not None and not value.exists():
+        try:
+            value.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise typer.BadParameter(f"'{value}' cannot be made ({exc.strerror}); give a "
+                                     "folder you may write into", param_hint="'--out'"
+                                     ) from None
     return value
 
 

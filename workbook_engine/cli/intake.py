@@ -72,7 +72,13 @@ def register(app: typer.Typer) -> None:
         if settle is not None:
             intake.rules = intake.rules.with_(settle_seconds=settle)
         if maildir is not None:
+            made = not (maildir / "new").is_dir()
             mail = MailIntake(intake, maildir)
+            if made:  # a mistyped path would otherwise read as a mailbox with no mail
+                err_console().print(f"The Maildir {maildir} did not exist: it was made (new/, "
+                                    "cur/, tmp/) and is empty. Deliver the sheets' e-mail "
+                                    "address into it, or give the path of the one your mail "
+                                    "system fills.", highlight=False)
             if once:
                 outcomes = mail.run_once()
                 if as_json:

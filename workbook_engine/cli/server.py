@@ -391,6 +391,8 @@ def _start(conn: socket.socket, listener: socket.socket) -> int | None:
             _send(conn, {"pid": os.getpid()})
             conn.close()
             code = _run_as_command(request, fds)
+        except SystemExit as exc:  # e.g. rich on a closed pipe: end as a process would
+            code = exc.code if isinstance(exc.code, int) else 1
         finally:
             os._exit(code)
     for fd in fds:

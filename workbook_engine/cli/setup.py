@@ -11,7 +11,7 @@ import datetime as dt
 import importlib
 import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -29,7 +29,7 @@ from workbook_engine.cli.output import (
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.cli import USAGE
 from workbook_engine.errors.general import MISSING_VALUE, NOT_FOUND
-from workbook_engine.money import money_text
+from workbook_engine.money import MAX_AMOUNT, money_text, typed_decimal
 
 if TYPE_CHECKING:
     from workbook_engine.services.context import AppContext
@@ -117,13 +117,14 @@ def _date(value: str | None, what: str, default: dt.date | None = None) -> dt.da
 def _amount(value: str | None, what: str) -> Decimal | None:
     if value is None:
         return None
-    try:
-        number = Decimal(value.replace(",", "").strip())
-    except InvalidOperation:
-        number = Decimal("NaN")
-    if not number.is_finite():
+    number = typed_decimal(value.replace(",", ""))
+    if number is None:
         raise EngineError(USAGE, f"The {what} '{value}' is not an amount (write it "
                           "like 1500 or 1500.50).", field=what, value=value)
+    if abs(number) > MAX_AMOUNT:
+        raise EngineError(USAGE, f"The {what} '{value}' is more than the largest amount the "
+                          f"engine keeps ({MAX_AMOUNT:,}); check the figure.", field=what,
+                          value=value)
     return number
 
 

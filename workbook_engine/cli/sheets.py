@@ -9,6 +9,8 @@ import typer
 
 from workbook_engine.cli.common import option_date, out_folder, state
 from workbook_engine.cli.output import CsvOption, JsonOption, console, print_listing
+from workbook_engine.errors import EngineError
+from workbook_engine.errors.cli import USAGE
 
 sheets_app = typer.Typer(help="Generate workbooks to take to the field.", no_args_is_help=True)
 
@@ -36,6 +38,12 @@ def collection(
 
     from workbook_engine.services.collection.sheets import generate_collection_sheets
 
+    chosen = [n for n, v in (("center", center), ("group", group), ("staff", staff),
+                                   ("office", office)) if v is not None]
+    if len(chosen) != 1:  # a usage mistake: nothing is tried
+        raise EngineError(USAGE, "Choose exactly one of --center, --group, --staff or --office "
+                          f"(given: {', '.join(chosen) or 'none'}); `workbook-engine sheets "
+                          "collection --help` for help.")
     cli = state(ctx)
     engine = cli.context()
     meeting = option_date(date, "--date")

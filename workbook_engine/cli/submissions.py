@@ -100,6 +100,10 @@ def register(app: typer.Typer) -> None:
 
         cli = state(ctx)
         engine = cli.context()
+        if file.is_dir():
+            raise EngineError(NOT_FOUND, f"{file} is a folder; give the path of the returned "
+                              "workbook in it (or drop the files in the inbox and run "
+                              "`workbook-engine watch --once`).")
         if not file.is_file():
             raise EngineError(NOT_FOUND, f"There is no file {file}; give the path of the "
                               "returned workbook.")

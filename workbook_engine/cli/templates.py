@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,7 +17,19 @@ from workbook_engine.cli.output import print_json, say
 SETUP_KINDS_HELP = ("offices", "staff", "centers", "groups", "products", "loans", "savings",
                     "repayments", "savings_history")
 
+LEGAL_FORMS = ("person", "entity")
+
 template_app = typer.Typer(help="Templates to fill in and import.", no_args_is_help=True)
+
+
+def _listed(allowed: tuple[str, ...]) -> Callable[[str], str]:
+    """An option's callback: a value not in ``allowed`` is a usage mistake (exit 2) that
+    lists them (the service refuses it too, but as a refusal, exit 1)."""
+    def check(value: str) -> str:
+        if value.strip().lower() not in allowed:
+            raise typer.BadParameter(f"'{value}' is not one of: {', '.join(allowed)}")
+        return value.strip().lower()
+    return check
 
 
 @template_app.command("clients")
@@ -26,8 +39,8 @@ def clients(
                                         "offered too).")],
     out: Annotated[Path, typer.Option(
         "--out", help="Folder to write the template into.", callback=out_folder)],
-    legal_form: Annotated[str, typer.Option("--legal-form",
-                                            help="person or entity.")] = "person",
+    legal_form: Annotated[str, typer.Option("--legal-form", help="person or entity.",
+                                            callback=_listed(LEGAL_FORMS))] = "person",
     staff: Annotated[Optional[int], typer.Option(
         "--staff", help="Only this loan officer in the staff drop-down.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
@@ -52,7 +65,8 @@ def setup(
     ctx: typer.Context,
     kind: Annotated[str, typer.Option("--kind", help="What the workbook loads, in this order: "
                                       + ", ".join(SETUP_KINDS_HELP) + " (clients come between "
-                                      "products and loans: `template clients`).")],
+                                      "products and loans: `template clients`).",
+                                      callback=_listed(SETUP_KINDS_HELP))],
     out: Annotated[Path, typer.Option(
         "--out", help="Folder to write the template into.", callback=out_folder)],
     office: Annotated[Optional[int], typer.Option(

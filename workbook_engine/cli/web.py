@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from typing import Annotated, Optional
 
@@ -37,7 +38,32 @@ def serve(
     behind = (f", behind the proxy at {options['forwarded_allow_ips']}"
               if options["proxy_headers"] else "")
     say(f"Serving {engine.home} on http://{host}:{port}/{behind} (Ctrl+C to stop)")
-    uvicorn.run(app_for_serving(engine), host=host, port=port, log_level="warning", **options)
+    try:
+        uvicorn.run(app_for_serving(engine), host=host, port=port, log_level="warning",
+                    **options)
+    except SystemExit as exc:  # uvicorn's way of saying it could not start
+        if exc.code:
+            _check_can_listen(host, port)
+        raise
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Refuse, naming the address and how to fix it, when the server cannot listen there
+    (uvicorn logs its bare bind error and exits)."""
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise EngineError(INVALID_VALUE, f"{host}:{port} is in use (by another program, "
+                              "or another `workbook-engine serve`); choose another with "
+                              "--port.") from None
+        raise EngineError(INVALID_VALUE, f"The web pages cannot listen on {host}:{port} "
+                          f"({exc.strerror or exc}); give --host an address of this machine "
+                          "(127.0.0.1, or 0.0.0.0 for all) and --port a free port (1024 or "
+                          "above).") from None
 
 
 def set_password(

@@ -94,3 +94,30 @@ def _sqlite_on_begin(conn: Any) -> None:
 def backend_name(engine: Engine) -> str:
     """'sqlite', 'postgresql' or 'mysql' (MariaDB reports as mysql)."""
     return engine.dialect.name
+
+
+# The drivers this package's extras install (pyproject.toml), by the module a URL needs.
+_DRIVER_EXTRAS = {"psycopg": "postgres", "psycopg2": "postgres", "pymysql": "mariadb"}
+
+
+def database_fix(exc: Exception) -> str:
+    """How to fix a database that cannot be opened, for the error its driver raised."""
+    from sqlalchemy.exc import NoSuchModuleError
+
+    if isinstance(exc, ModuleNotFoundError):
+        module = (exc.name or "").split(".")[0]
+        extra = _DRIVER_EXTRAS.get(module)
+        install = (f"pip install 'workbook-engine[{extra}]'" if extra
+                   else f"pip install {module}")
+        return (f"The driver this URL needs is not installed: run `{install}` in the "
+                "engine's environment, then the command again.")
+    if "sqlite3." in str(exc):  # the embedded database: a file in the home folder
+        return ("Check that the home folder (--home or WORKBOOK_ENGINE_HOME) is the right one, "
+                "exists and may be written; a new one is set up with `workbook-engine init`.")
+    if isinstance(exc, NoSuchModuleError):
+        return ("Write --db (or WORKBOOK_ENGINE_DB) as sqlite:///FILE, "
+                "postgresql://USER@HOST/DB or mysql://USER@HOST/DB.")
+    return ("Check that the database server is running and reachable, and that --db (or "
+            "WORKBOOK_ENGINE_DB) names it and a database that exists (a new one is made with "
+            "the server's own tools, e.g. `createdb`; `workbook-engine init` then sets it "
+            "up).")

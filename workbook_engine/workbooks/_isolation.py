@@ -28,6 +28,7 @@ parser.
 from __future__ import annotations
 
 import atexit
+import errno
 import faulthandler
 import gc
 import multiprocessing
@@ -106,6 +107,12 @@ def _serve(conn: multiprocessing.connection.Connection, stderr_fd: int | None,
         conn.close()
 
 
+# A full or read-only disk, a folder the worker may not write or read, a failing disk: the
+# machine's faults (intake/environment.py tells them apart), passed on as the OSError they are.
+_MACHINE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES,
+                             errno.EPERM, errno.EIO})
+
+
 @dataclass(frozen=True)
 class _Call:
     """Other work on a user's file than parsing, run by a worker (``run_limited``)."""
@@ -123,6 +130,10 @@ def _answer(job: ParseJob | _Call) -> tuple[Any, ...]:
         return ("ok", parse(job))
     except UnreadableFile as e:
         return ("error", e.code, e.message, e.detail)
+    except OSError as e:
+        if e.errno in _MACHINE_ERRNOS:  # the disk's fault, not the file's: said as it is
+            return ("oserror", e.errno, e.strerror, e.filename)
+        return ("error", "not-a-spreadsheet", None, f"{type(e).__module__}.{type(e).__name__}: {e}"[:2000])
     except MemoryError:
         return ("error", "reader-out-of-memory", None, "MemoryError in reader")
     except RecursionError as e:
@@ -298,6 +309,9 @@ def _run(job: ParseJob | _Call, limits: ReadLimits, size: int) -> Any:
             keep = not big
             return message[1]
         _tag, code, msg, detail = message
+        if _tag == "oserror":  # the caller tells a full or read-only disk from a bad file
+            keep = not big
+            raise OSError(code, msg, detail)
         keep = code not in _RETIRE and not big
         raise UnreadableFile(code, msg, detail)
     finally:

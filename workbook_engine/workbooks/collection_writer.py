@@ -171,14 +171,14 @@ class _DataSheet:
     def xml(self, payment_types: Sequence[str], list_source: str,
             attendance_codes: Mapping[str, str]) -> str:
         kind, grid = self.kind, self.grid
+        body: list[str] = []  # the rows first: the columns are as wide as their totals
+        self._header_block(body, payment_types, list_source)
+        self._column_heads(body)
+        column_totals = self._rows(body, attendance_codes)
         out = [WORKSHEET_OPEN, PrintSetup.SHEET_PR,
                f'<dimension ref="A1:{letter(grid.last_column.index)}{grid.cash_row}"/>',
-               self._view(), '<sheetFormatPr defaultRowHeight="15"/>', self._cols(),
-               "<sheetData>"]
-        self._header_block(out, payment_types, list_source)
-        self._column_heads(out)
-        self._rows(out, attendance_codes)
-        out.append("</sheetData>")
+               self._view(), '<sheetFormatPr defaultRowHeight="15"/>',
+               self._cols(column_totals), "<sheetData>", *body, "</sheetData>"]
         out.append(SHEET_PROTECTION)
         if self.merges:
             out.append(f'<mergeCells count="{len(self.merges)}">'
@@ -226,13 +226,15 @@ class _DataSheet:
                 f'<selection pane="bottomLeft" activeCell="A{top}" sqref="A{top}"/>'
                 '<selection pane="bottomRight"/></sheetView></sheetViews>')
 
-    def _cols(self) -> str:
+    def _cols(self, column_totals: Mapping[int, Decimal]) -> str:
         name_width = max(24, min(40, max((len(r.name) for r in self.sheet.rows), default=0)
                                  + 4))
         cols = []
         for column in self.grid.columns:
             n = column.index + 1
             width = name_width if column.index == 1 else column.spec.width
+            if column.index in column_totals:  # the total, in bold, the widest figure
+                width = max(width, len(f"{column_totals[column.index]:,.2f}") * 9 / 8 + 1)
             hidden = ' hidden="1"' if column.spec.hidden and column.index != 1 else ""
             cols.append(f'<col min="{n}" max="{n}" width="{col_width(width)}"{hidden} '
                         'customWidth="1"/>')
@@ -312,7 +314,9 @@ class _DataSheet:
         out.append(f'<row r="{k}" hidden="1">' + "".join(
             self._string(f"{c.letter}{k}", c.key, "key") for c in columns) + "</row>")
 
-    def _rows(self, out: list[str], attendance_codes: Mapping[str, str]) -> None:
+    def _rows(self, out: list[str], attendance_codes: Mapping[str, str]
+              ) -> dict[int, Decimal]:
+        """The rows, the totals row and the cash row; the totals by column index."""
         kind, sheet, grid, s, sst = self.kind, self.sheet, self.grid, self.s, self.sst
         columns = grid.columns
         collected_col, paid_col = grid.column("collected"), grid.column("paid_out")
@@ -392,6 +396,7 @@ class _DataSheet:
                     f'promptTitle="Attendance" prompt="{legend}" sqref="{sqref}">'
                     f"<formula1>{source}</formula1></dataValidation>")
         self._totals(out, column_totals)
+        return column_totals
 
     def _totals(self, out: list[str], column_totals: dict[int, Decimal]) -> None:
         kind, grid, sheet = self.kind, self.grid, self.sheet

@@ -140,8 +140,10 @@ def _meeting(prefix_help: str) -> tuple[ColumnSpec, ...]:
         _date("meeting_start", "First meeting", prefix_help + " The date of the first "
               "meeting; the calendar runs from it.",
               aliases=("Meeting Start Date (On or After)", "Meeting Start Date")),
+        # "Repeats" and "Every": the Mifos X data import tool's headers before "Frequency"
+        # and "Interval".
         _choice("frequency", "Meets", "frequencies", "Weekly or Monthly (blank: weekly).",
-                width=10, aliases=("Frequency",)),
+                width=10, aliases=("Frequency", "Repeats")),
         _int("interval", "Every", "Every how many weeks or months (blank: 1).",
              aliases=("Interval",)),
         _choice("weekday", "Weekday", "weekdays", "The day of the week (blank: the first "
@@ -343,6 +345,14 @@ LOAN_COLUMNS = (
            aliases=("Total Amount Repaid",)),
     _date("last_repayment_on", "Date-Last Repayment", "When the amount repaid was last "
           "paid (blank: the day the file is processed).", variant=FINERACT),
+    # Terms the engine's schedules do not have: taken when they change nothing (a first
+    # repayment where the engine puts installment 1, a grace of 0), else refused on the cell.
+    _date("first_repayment_on", "First Repayment On", "When installment 1 fell due (blank: "
+          "one period after the disbursal, at the borrower's meeting).", variant=FINERACT),
+    _int("grace_on_principal", "Grace-Principal Payment", "Blank or 0: the engine builds "
+         "schedules without grace periods.", variant=FINERACT),
+    _int("grace_on_interest", "Grace-Interest Payment", "Blank or 0.", variant=FINERACT),
+    _int("interest_free_periods", "Interest-Free Period(s)", "Blank or 0.", variant=FINERACT),
     _STATUS,
 )
 

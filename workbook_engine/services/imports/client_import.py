@@ -74,6 +74,7 @@ from workbook_engine.services.imports.common import (
     archived_metadata,
     check_approvable,
     known_workbook,
+    nothing_to_post,
     preview_message,
     read_archived,
     report_path,
@@ -474,10 +475,8 @@ def approve_client_import(ctx: AppContext, *, submission_id: int, by: str) -> di
             ref, validation = _validate(ctx, s, found, sub.original_name)
         valid = validation.indices(VALID)
         if not valid:
-            raise EngineError(IMPORT_NO_VALID_ROWS, f"Submission {sub.id} has no row that can "
-                              f"be imported now ({validation.count('invalid')} with errors, "
-                              f"{validation.count('already')} already imported); correct the "
-                              "report and send it again.")
+            raise EngineError(IMPORT_NO_VALID_ROWS, nothing_to_post(
+                sub.id, validation.count("invalid"), validation.count("already")))
         report_id = (sub.content or {}).get("import", {}).get("report_workbook_id")
         if found.workbook is None and report_id:
             found.workbook = s.get(GeneratedWorkbook, report_id)

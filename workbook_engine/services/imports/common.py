@@ -98,6 +98,9 @@ def preview_message(name: str, noun: str, valid: int, invalid: int, already: int
     """The one-paragraph outcome of a preview: counts and what to do next."""
     message = (f"{name}: {valid} {noun}(s) valid, {invalid} row(s) with errors, {already} "
                "already imported (skipped).")
+    if errors and not (valid or invalid or already):  # no row at all: nothing is red
+        return message + (" Fill in at least one row below the headers (the report lists "
+                          "what else is wrong) and send it again.")
     if errors and valid:
         return message + (" Correct the red cells in the report and send it again; a "
                           "supervisor may approve the valid rows meanwhile.")
@@ -106,6 +109,17 @@ def preview_message(name: str, noun: str, valid: int, invalid: int, already: int
     if valid:
         return message + " Awaiting a supervisor's approval."
     return message + " Nothing new to import."
+
+
+def nothing_to_post(submission_id: int, invalid: int, already: int) -> str:
+    """Why approving a submission posts nothing (no valid row now), and what to do."""
+    if not invalid:  # every row came in meanwhile (the same rows, sent twice)
+        return (f"Submission {submission_id}: all its {already} row(s) are already imported "
+                "(by an earlier submission), so nothing is left to post; take it off the "
+                f"queue with `workbook-engine reject {submission_id} --reason \"already "
+                "imported\"`.")
+    return (f"Submission {submission_id} has no row that can be posted now ({invalid} with "
+            f"errors, {already} already imported); correct the report and send it again.")
 
 
 def read_archived(ctx: AppContext, sub: Submission) -> RawWorkbook:

@@ -104,6 +104,7 @@ from workbook_engine.services.imports.common import (
     archived_metadata,
     check_approvable,
     known_workbook,
+    nothing_to_post,
     preview_message,
     read_archived,
     report_path,
@@ -549,13 +550,22 @@ class _Context:
             candidates = [a for a in candidates if a.product.name.casefold() in names
                           or a.product.short_name.casefold() in names]
         principal = self.values.get("principal")
+        of_product = candidates
         if principal is not None and model is Loan:
             candidates = [a for a in candidates if a.principal == principal]  # type: ignore[union-attr]
         if len(candidates) == 1:
             return candidates[0]
         kind = "loans" if model is Loan else "savings"
         of = f" of product '{product}'" if product else ""
-        if not candidates:
+        if not candidates and of_product:  # the loan is there; the principal is not its
+            self.cells.add(SETUP_BAD_VALUE, key, f"{_client_label(client)}'s active "
+                           f"loan(s){of}: " + ", ".join(
+                               f"{a.account_no} (principal {a.principal:,.2f})"
+                               for a in of_product[:5])  # type: ignore[attr-defined]
+                           + f"; none is of principal {principal:,.2f}, so '{text}' is not "
+                           "one of them; correct the 'Principal', or write the loan's account "
+                           "number in the engine.", text)
+        elif not candidates:
             self.cells.add(SETUP_NOT_LOADED_YET, key, f"{_client_label(client)} has no active "
                            f"{what}{of} in the engine that '{text}' could be. A {what} is "
                            f"migrated before its history: send the {kind} workbook (Mifos X "
@@ -778,6 +788,14 @@ def _post_loan(c: _Context) -> Posted:
     return "loans", loan.id, (client.display_name if client else group.name), row
 
 
+_GRACE_COLUMNS = (("grace_on_principal", "Grace-Principal Payment"),
+                  ("grace_on_interest", "Grace-Interest Payment"),
+                  ("interest_free_periods", "Interest-Free Period(s)"))
+_NOT_REBUILT = ("Bring this loan with the live loans template (`workbook-engine template setup "
+                "--kind loans`: what it owes, its arrears and its next due date), or clear the "
+                "cell to take the engine's schedule.")
+
+
 def _fineract_terms(c: _Context, product: LoanProduct) -> LoanTerms:
     """A Fineract loan's own terms (its row's, else its product's): the rate per month or
     per year, repayment every N days, weeks or months, the interest method. Each value the
@@ -788,6 +806,11 @@ def _fineract_terms(c: _Context, product: LoanProduct) -> LoanTerms:
                     "schedule the engine builds (it builds equal installments); choose "
                     "'Equal installments', or leave this loan in the old system.",
                     c.cells.row.values.get("amortization"))
+    for key, header in _GRACE_COLUMNS:
+        if v.get(key):
+            c.cells.add(SETUP_BAD_VALUE, key, f"'{header}' {v[key]}: the engine builds "
+                        "schedules without grace periods, so this loan's would not be the old "
+                        f"system's. {_NOT_REBUILT}", c.cells.row.values.get(key))
     rate = v.get("rate")
     rate = product.annual_interest_rate if rate is None else (
         rate * 12 if v.get("rate_period") == "month" else rate)
@@ -836,6 +859,12 @@ def _post_fineract_loan(c: _Context, as_of: dt.date, office: Office, product: Lo
         c.refuse(SETUP_BAD_VALUE, "number_of_repayments", f"the loan's schedule cannot be "
                  f"built from its terms on the borrower's meetings ({exc}).")
         raise  # not reached
+    first = v.get("first_repayment_on")
+    if first is not None and loan.installments[0].due_date != first:
+        c.refuse(SETUP_BAD_VALUE, "first_repayment_on", f"'First Repayment On' {first}: the "
+                 "engine builds the schedule from the disbursal on the borrower's meetings, "
+                 f"with installment 1 due on {loan.installments[0].due_date}, so its due dates "
+                 f"would not be the old system's. {_NOT_REBUILT}")
     c.uow.audit("loan.migrate", loan, note=f"migrated as of {as_of} from a Fineract workbook")
     owed = outstanding_from_repaid([PlannedInstallment(
         i.number, i.due_date, i.principal - i.principal_paid, i.interest - i.interest_paid)
@@ -1328,10 +1357,8 @@ def approve_setup_import(ctx: AppContext, *, submission_id: int, by: str) -> dic
                        submission_id=sub.id)
         valid = [r for r in run.rows if r.state == "valid"]
         if not valid:
-            raise EngineError(SETUP_NO_VALID_ROWS, f"Submission {sub.id} has no row that can "
-                              f"be posted now ({run.count('invalid')} with errors, "
-                              f"{run.count('already')} already imported); correct the report "
-                              "and send it again.")
+            raise EngineError(SETUP_NO_VALID_ROWS, nothing_to_post(
+                sub.id, run.count("invalid"), run.count("already")))
         _record(s, valid, sub.id, found.workbook.id if found.workbook else None, kind.name)
         sub.decided_by_id = approver.id if approver else None
         sub.decided_at = sub.posted_at = uow.now

@@ -90,12 +90,13 @@ _FORMAT_NAMES = {"xls": "an Excel 97-2003 file (.xls)", "csv": "a CSV text file 
                  "ods": "an OpenDocument spreadsheet (.ods)", "xlsm": "a macro workbook (.xlsm)"}
 
 
-def format_refused(name: str, file_format: str, what: str) -> str:
+def format_refused(name: str, file_format: str, what: str, kind: str) -> str:
     """The one sentence for a file whose format the engine does not read for ``what`` it
-    is, with advice that works: the identification sheet survives "Save As" .xlsx."""
+    is ("a collection sheet"; ``kind``, the plural: "collection sheets"), with advice that
+    works: the identification sheet survives "Save As" .xlsx."""
     described = _FORMAT_NAMES.get(file_format, f"a .{file_format} file")
     return (f"{name} is {what} saved as {described}, which the engine does not read for "
-            f"{what}s; open it in Excel or LibreOffice, save it as an Excel Workbook (.xlsx) "
+            f"{kind}; open it in Excel or LibreOffice, save it as an Excel Workbook (.xlsx) "
             "and send that file.")
 
 
@@ -268,7 +269,7 @@ def _process(ctx: AppContext, connection: Connection, path: Path, *, actor_id: i
     if book.format == "xls":
         return _refused(ctx, stored, name, received, who,
                         _sheet_problem(FORMAT_NOT_ACCEPTED, format_refused(
-                            name, book.format, "a collection sheet"), name), not_ours=False)
+                            name, book.format, "a collection sheet", "collection sheets"), name), not_ours=False)
     if metadata.kind != COLLECTION_SHEET.name:
         return _refused(ctx, stored, name, received, who,
                         _sheet_problem(WRONG_KIND, f"{name} is a '{metadata.kind}' workbook, "
@@ -505,6 +506,9 @@ def _process_collection_sheet(ctx: AppContext, connection: Connection, book: Raw
                    "send it again." if errors else
                    f"{name}: valid; collected {validation.collected:,.2f}, paid out "
                    f"{validation.paid_out:,.2f}; awaiting a supervisor's approval.")
+        if posted is not None:  # nothing on it is red: it was posted
+            message = (f"{name}: this sheet was already posted (submission {posted}); "
+                       f"nothing on it is posted again. {ALREADY_POSTED.how_to_fix}")
         data = ReportData(
             title=f"Collection sheet {center or ''} {wb.meeting_date or ''}".strip(),
             file_name=name, submission_id=submission_id, status=status.value, version=version,

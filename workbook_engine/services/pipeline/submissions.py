@@ -317,7 +317,8 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
                     exclude_invalid and valid_rows_postable(content)):
                 raise EngineError(NOT_VALID, f"Submission {sub.id} has "
                                   f"{sub.error_count} error(s)"
-                                  + (" that concern the whole sheet" if whole else "")
+                                  + (f", {len(whole)} of them about the whole sheet (no row "
+                                     "can be posted until those are corrected)" if whole else "")
                                   + "; correct the report's red cells and send it again"
                                   + ("" if whole else ", or approve with --exclude-invalid")
                                   + ".")
@@ -409,7 +410,10 @@ def reject_submission(ctx: AppContext, *, submission_id: int, by: str,
         sub = lock_submission(s, submission_id)
         staff = check_decider(s, by, sub, "reject")
         uow.actor_id = staff.id
-        _check_not_posted(s, sub)
+        if sub.status == SubmissionStatus.POSTED:  # a copy of a posted sheet may go, though
+            raise EngineError(ALREADY_POSTED, f"Submission {sub.id} was posted on "
+                              f"{sub.posted_at:%Y-%m-%d %H:%M}, so it cannot be rejected. "
+                              f"{ALREADY_POSTED.how_to_fix}")
         if sub.status in (SubmissionStatus.REJECTED, SubmissionStatus.SUPERSEDED):
             raise EngineError(WRONG_STATE, f"Submission {sub.id} is already "
                               f"{sub.status.value}.")

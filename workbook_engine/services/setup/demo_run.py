@@ -122,7 +122,11 @@ def run_collection_loop(ctx: AppContext, console: Console) -> None:
         expected = s.get(GeneratedWorkbook, generated.workbook_id).expected
     header = {"payment_type": "Cash", "receipt_number": f"KIL-{meeting:%Y%m%d}",
               "receipt_date": meeting.isoformat()}
-    returned = fill_sheet(generated.path, ctx.settings.inbox / "kilimani-returned.xlsx",
+    # The officer's files are handed to `process` from a folder of their own: left in the
+    # inbox, the first `watch` after the tour would take them in again.
+    field = ctx.home / "field"
+    field.mkdir(exist_ok=True)
+    returned = fill_sheet(generated.path, field / "kilimani-returned.xlsx",
                           expected, header=header, cells={
                               ("Amina Wanjiku", "repayment"): 925.64,      # partial
                               ("Amina Wanjiku", "withdrawal"): 500,        # over the balance
@@ -144,7 +148,7 @@ def run_collection_loop(ctx: AppContext, console: Console) -> None:
     ws = book[expected["sheet"]]
     ws[input_address(expected, "Amina Wanjiku", "repayment")] = 1851.28
     ws[input_address(expected, "Amina Wanjiku", "withdrawal")] = 100
-    corrected = ctx.settings.inbox / "kilimani-corrected.xlsx"
+    corrected = field / "kilimani-corrected.xlsx"
     book.save(corrected)
     second = process_file(ctx, corrected, actor_id=officer)
     console.print(second.message, highlight=False)

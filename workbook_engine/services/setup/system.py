@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from workbook_engine.db.engine import database_fix
 from workbook_engine.db.migrate import current_revision, upgrade
 from workbook_engine.domain import Office
 from workbook_engine.errors import EngineError
@@ -36,7 +37,8 @@ def initialise(ctx: AppContext, *, demo: bool = False, scale: int = 1) -> InitRe
         raise
     except Exception as exc:
         raise EngineError(DATABASE_UNAVAILABLE, f"The database could not be set up "
-                          f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}).") from None
+                          f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}). "
+                          f"{database_fix(exc)}") from None
     created = ensure_secret_file(ctx.settings.secret_file)
     if demo:
         from workbook_engine.services.setup.demo import load_demo
