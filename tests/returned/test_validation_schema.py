@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandera.pandas as pa
 import pytest
 
+from tests.conftest import KILIMANI_MEETING
 from tests.returned.sheets import FILLED_HEADER, edit, generate
 from workbook_engine.services.collection.rules import collection_rules
-from workbook_engine.validation.collection import _frame, build_schema
+from workbook_engine.validation.collection import build_schema, input_frame, validate_sheet
 from workbook_engine.validation.values import DEFAULT_LOCALE
 from workbook_engine.workbooks.collection_reader import read_collection_sheet
 from workbook_engine.workbooks.collection_sheet import COLLECTION_SHEET
@@ -26,7 +27,7 @@ def test_schema_reports_every_badly_typed_cell_lazily(kilimani, tmp_path):
                           codes=codes)
     assert schema is build_schema(COLLECTION_SHEET, expected, digits=2,
                                   locale=DEFAULT_LOCALE, codes=codes)  # cached
-    frame = _frame(sheet, expected)
+    frame = input_frame(sheet, expected)
     assert frame.shape == (len(expected["rows"]), len(schema.metadata["columns"]))
     with pytest.raises(pa.errors.SchemaErrors) as caught:
         schema.validate(frame, lazy=True)
@@ -36,6 +37,12 @@ def test_schema_reports_every_badly_typed_cell_lazily(kilimani, tmp_path):
     names = {r["key"]: r["name"] for r in expected["rows"]}
     assert {(names[r], c.split(":")[0]) for r, c in failing} == {
         ("Amina Wanjiku", "repayment"), ("Baraka Mutua", "attendance")}  # " 1,200.50 " reads
+    # validation reads the cells with the same readers, not through the schema: the same cells
+    result = validate_sheet(sheet, expected, kind=COLLECTION_SHEET,
+                            rules=collection_rules(kilimani.ctx.rules), today=KILIMANI_MEETING)
+    unread = {(p.details["row_key"], p.location.column) for p in result.problems
+              if p.error.code in ("not-a-number", "bad-attendance")}
+    assert unread == failing
     # a column taken out of the grid is a structural failure, reported with the cells
     with pytest.raises(pa.errors.SchemaErrors) as caught:
         schema.validate(frame.drop(columns=["attendance"]), lazy=True)

@@ -166,3 +166,32 @@ def test_a_package_keeps_the_parts_it_does_not_edit_as_stored(tmp_path):
             assert after.read(name) == before.read(name)
             assert (new.compress_type, new.compress_size, new.CRC) == \
                 (old.compress_type, old.compress_size, old.CRC)  # level 9 kept: not redone
+
+
+@pytest.mark.parametrize("prefix", ["", "x:"])
+def test_the_comments_drawing_goes_before_the_first_element_that_follows_it(tmp_path, prefix):
+    """<legacyDrawing> is placed where CT_Worksheet wants it: after the cells and what comes
+    between (data validations, which can be long), before the first of the elements that
+    follow it, whichever that is."""
+    import zipfile
+
+    from workbook_engine.reports.xlsx_patch import CONTENT_TYPES, REL, Package, set_comments
+
+    p = prefix
+    ns = f'xmlns{":" + p[:-1] if p else ""}="{MAIN}" xmlns:r="{REL}"'
+    validations = "".join(f'<{p}dataValidation sqref="A{n}"><{p}formula1>"P,A"</{p}formula1>'
+                          f"</{p}dataValidation>" for n in range(1, 200))
+    sheet = (f'<{p}worksheet {ns}><{p}sheetData><{p}row r="1"><{p}c r="A1"/></{p}row>'
+             f'</{p}sheetData><{p}dataValidations>{validations}</{p}dataValidations>'
+             f'<{p}picture r:id="rId9"/><{p}tableParts count="0"/><{p}extLst/></{p}worksheet>')
+    source = tmp_path / "in.xlsx"
+    with zipfile.ZipFile(source, "w") as zf:
+        zf.writestr(CONTENT_TYPES, '<Types xmlns="x"></Types>')
+        zf.writestr("xl/worksheets/sheet1.xml", sheet)
+    package = Package(source)
+    set_comments(package, "xl/worksheets/sheet1.xml", {"A1": "wrong"})
+    written = package.text("xl/worksheets/sheet1.xml")
+    drawing = re.search(rf'<{p}legacyDrawing r:id="rId\d+"/>', written)
+    assert drawing is not None
+    assert written[drawing.end():].startswith(f'<{p}picture ')  # before the first follower
+    assert written[:drawing.start()].endswith(f"</{p}dataValidations>")

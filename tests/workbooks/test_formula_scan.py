@@ -103,3 +103,25 @@ def test_other_formulas_are_left_to_the_parser(tmp_path: Path, rows: str) -> Non
     assert _parse._simple_formulas(xml.split(b"?>", 1)[1]) is None
     found = _formula_cells(xml)
     assert found is None or found == _formulas_streamed(_zip(tmp_path, xml), PART)
+
+
+# Cells as the engine's writer and openpyxl write them, and near misses of that layout.
+WRITTEN = ('<row r="3"><c r="P3" s="24"><f>SUM(D3,E3)</f><v /></c><c r="Q3" s="2" t="str">'
+           '<f>"x"</f><v>x</v></c><c r="R03"><f>R1+1</f><v/></c><c r="s3" s="1"><f>1</f></c>'
+           '<c r="T3" t="n" s="1"><f>2</f><v>2</v></c><c r="U3" s="1"><f></f><v /></c>'
+           '<c r="V3"  s="1"><f>3</f></c><c r="AB3" s="1"><f>\u00e9()</f><v>1</v></c></row>')
+
+
+def test_the_writers_cells_read_as_the_general_pattern_reads_them(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from workbook_engine.workbooks import _parse
+
+    body = _sheet(SIMPLE + WRITTEN).split(b"?>", 1)[1]
+    found = _parse._simple_formulas(body)
+    assert found is not None and found[(3, 16)] == "=SUM(D3,E3)" and found[(3, 28)] == "=\u00e9()"
+    assert (3, 21) not in found  # an empty formula is no formula
+    assert found == _formulas_streamed(_zip(tmp_path, _sheet(SIMPLE + WRITTEN)), PART)
+    monkeypatch.setattr(_parse, "_WRITER_FORMULA_CELL", __import__("re").compile(b"(?!)"))
+    assert _parse._simple_formulas(body) == found
+    latin = body.replace("\u00e9".encode(), b"\xe9")
+    assert _parse._simple_formulas(latin) is None

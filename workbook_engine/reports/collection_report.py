@@ -259,11 +259,12 @@ def _patch_package(source: Path, target: Path, data: ReportData, sheet_name: str
             return base if base != xf else None
         return style
 
+    shown = {address: mark for address, mark in marked.items()
+             if mark.get("red") or mark.get("error")}
     package.set_text(part, restyle_cells(package.text(part), {
-        address: restyle(mark) for address, mark in marked.items()
-        if earlier or mark.get("red") or mark.get("error")}))
+        address: restyle(mark) for address, mark in (marked if earlier else shown).items()}))
     set_comments(package, part, {address: str(mark["error"])[:1000]
-                                 for address, mark in marked.items() if mark.get("error")},
+                                 for address, mark in shown.items() if mark.get("error")},
                  ours=_is_ours)
     bold, wrap = styles.cell_format(bold=True, wrap=True), styles.cell_format(wrap=True)
     money = styles.cell_format(num_fmt=MONEY_FORMAT)

@@ -74,9 +74,14 @@ def attrs(start_tag: str) -> dict[str, str]:
             for m in _ATTR.finditer(start_tag)}
 
 
+@functools.lru_cache(maxsize=64)
+def _attr_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf'(\s){re.escape(name)}\s*=\s*(?:"[^"]*"|\'[^\']*\')')
+
+
 def set_attr(start_tag: str, name: str, value: str) -> str:
     """The start tag with attribute ``name`` set (replaced or added before the end)."""
-    pattern = re.compile(rf'(\s){re.escape(name)}\s*=\s*(?:"[^"]*"|\'[^\']*\')')
+    pattern = _attr_pattern(name)
     new = f'{name}="{escape(value, quote=True)}"'
     if pattern.search(start_tag):
         return pattern.sub(lambda m: m.group(1) + new, start_tag, count=1)
@@ -1037,9 +1042,16 @@ def set_comments(package: Package, sheet_part: str, notes: Mapping[str, str],
         sheet = sheet[:root.end()] + f' xmlns:r="{REL}"' + sheet[root.end():]
     element = f'<{p}legacyDrawing {r}:id="{rid}"/>'
     grid_end = max(sheet.rfind(f"</{p}sheetData>"), 0)  # what follows comes after the cells
-    after = [sheet.find(f"<{p}{name}", grid_end) for name in _AFTER_LEGACY]
-    at = min([i for i in after if i >= 0], default=sheet.rfind(f"</{p}worksheet>"))
+    after = _after_legacy(p).search(sheet, grid_end)
+    at = after.start() if after is not None else sheet.rfind(f"</{p}worksheet>")
     package.set_text(sheet_part, sheet[:at] + element + sheet[at:])
+
+
+@functools.lru_cache(maxsize=8)
+def _after_legacy(p: str) -> re.Pattern[str]:
+    """The first start tag of an element that comes after ``<legacyDrawing>`` (one pass over
+    what follows the cells, which a sheet's data validations can make long)."""
+    return re.compile(f"<{re.escape(p)}(?:" + "|".join(map(re.escape, _AFTER_LEGACY)) + ")")
 
 
 def set_values(sheet: str, values: Mapping[str, Any]) -> str:

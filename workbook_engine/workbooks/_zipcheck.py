@@ -42,6 +42,7 @@ _UNSAFE = [
 ]
 _UNSAFE_PREFIXES = tuple({"<!".encode(enc) for enc in ("utf-8", "utf-16-le", "utf-16-be")})
 _OVERLAP = max(len(p) for p in _UNSAFE)
+_MARKUP_DECLARATION = re.compile(rb"<!")  # ``in`` takes twice as long on a sheet's XML
 _FORMULA_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?f[\s/>]")
 _DIMENSION_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?dimension\b[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']")
 _SHEETDATA_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?sheetData\b")
@@ -113,7 +114,7 @@ class _Scanner:
             self.rows += sum(1 for m in _ROW_RE.finditer(buf) if m.end() > len(self.tail))
         # Cheap byte searches first (most chunks of a big sheet hold neither); the exact
         # patterns only where one of their prefixes occurs.
-        if b"<!" in buf or (b"\x00" in buf and any(prefix in buf for prefix in _UNSAFE_PREFIXES)):
+        if _MARKUP_DECLARATION.search(buf) or (b"\x00" in buf and any(prefix in buf for prefix in _UNSAFE_PREFIXES)):
             for pat in _UNSAFE:
                 if pat in buf:
                     raise UnreadableFile(

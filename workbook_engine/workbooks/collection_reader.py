@@ -97,6 +97,8 @@ class ReturnedSheet:
 def _text(value: Any) -> str:
     if value is None:
         return ""
+    if type(value) is int:  # most keys, ids and amounts: nothing to normalise
+        return str(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return " ".join(str(value).split())
@@ -224,15 +226,20 @@ def read_collection_sheet(book: RawWorkbook, kind: WorkbookKind,
     input_columns = [(c, columns[c["key"]], column_letter(columns[c["key"]] - 1))
                      for c in expected["columns"] if c["input"] and c["key"] in columns]
     formulas = sheet.formulas
+    values = [(column, col, letter, sheet.column(col)) for column, col, letter in input_columns]
     for row in expected["rows"]:
         number = rows.get(row["key"])
         if number is None:
             continue
         _check_locked(sheet, row, number, columns, problems)
-        for column, col, letter in input_columns:
-            cell = InputCell(row["key"], column["key"], number, col, sheet.value(number, col),
-                             formulas.get((number, col)), f"{letter}{number}")
-            if column["key"] in row["cells"]:
+        applies = row["cells"]
+        for column, col, letter, typed in values:
+            value, formula = typed[number - 1], formulas.get((number, col))
+            if value is None and formula is None and column["key"] not in applies:
+                continue  # a blank cell where nothing applies: nothing to read or report
+            cell = InputCell(row["key"], column["key"], number, col, value, formula,
+                             f"{letter}{number}")
+            if column["key"] in applies:
                 cells[(row["key"], column["key"])] = cell
             elif (_text(cell.value) not in ("", "0") or cell.formula) and \
                     column["key"] in row.get("posted", {}):
@@ -382,9 +389,11 @@ def _check_locked(sheet: RawSheet, row: Mapping[str, Any], number: int,
         col = columns.get(key)
         if col is None:
             continue
-        written = _text(sheet.value(number, col))
+        written, generated = _text(sheet.value(number, col)), _text(row[key])
+        if written == generated:
+            continue  # as generated (most rows)
         # The writer labels center and group rows "Kilimani (center)".
-        allowed = {_text(row[key]).casefold(), f"{_text(row[key])} ({row['kind']})".casefold()}
+        allowed = {generated.casefold(), f"{generated} ({row['kind']})".casefold()}
         if written.casefold() not in allowed:
             problems.append(SheetProblem(
                 TAMPERED, f"Row {number}: the {key} was changed from '{row[key]}' to "

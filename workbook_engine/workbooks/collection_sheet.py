@@ -83,9 +83,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import Enum
 from typing import Any, NamedTuple
 
 from workbook_engine.domain.due import DueRow, DueSheet, RowKind
+from workbook_engine.domain.enums import AttendanceCode, DepositUnit, SavingsDepositType
 from workbook_engine.workbooks.declaration import (
     CellType,
     Column,
@@ -204,19 +206,23 @@ def layout(sheet: DueSheet, kind: WorkbookKind = COLLECTION_SHEET) -> SheetLayou
     blank = [(c, None) for c in inputs]
     charges = at.get("charges", {}).get(None)
     attendance = at.get("attendance", {}).get(None)
+    letters = [c.letter for c in inputs]
     cells: list[tuple[tuple[Column, CellDue | None], ...]] = []
-    for row in sheet.rows:
+    for number, row in rows:
+        r = str(number)
         made: list[tuple[Column, CellDue | None]] = blank.copy()
         for owned, makers in per_product:
             for pid in getattr(row, owned):
                 for where, make in makers:
                     i = where.get(pid)
                     if i is not None:
-                        made[i] = (inputs[i], make(row, pid, digits))
+                        made[i] = (inputs[i], make(row, pid, digits, letters[i] + r))
         if charges is not None and row.charges is not None:
-            made[charges] = (inputs[charges], _charges(row, None, digits))
+            made[charges] = (inputs[charges],
+                             _charges(row, None, digits, letters[charges] + r))
         if attendance is not None and row.kind is RowKind.CLIENT:
-            made[attendance] = (inputs[attendance], _attendance(row, None, digits))
+            made[attendance] = (inputs[attendance],
+                                _attendance(row, None, digits, letters[attendance] + r))
         cells.append(tuple(made))
     return SheetLayout(columns=columns, rows=rows, totals_row=totals_row,
                        cash_row=totals_row + 2, cells=tuple(cells))
@@ -226,16 +232,21 @@ class CellDue(NamedTuple):
     """What one input cell of a row holds (a named tuple: a sheet has hundreds).
 
     ``due`` is the amount due (zero for withdrawals, None for attendance); ``prefill`` is what
-    the writer puts in the cell; ``details`` are the JSON-ready accounts behind it.
+    the writer puts in the cell; ``expected`` is the cell's entry in the expected payload
+    (``cell``, ``due`` and the JSON-ready accounts behind it), made once with the cell.
     """
 
     due: Decimal | None
     prefill: Decimal | str | None
-    details: Mapping[str, Any]
+    expected: dict[str, Any]
     message: str
 
 
 _MONEY_TEXT: dict[tuple[Decimal, int], str] = {}
+_TEXT: dict[Enum, str] = {member: member.value for enum in (
+    RowKind, SavingsDepositType, DepositUnit, AttendanceCode) for member in enum}
+"""The values of the enums a sheet's cells show (a dictionary is several times quicker
+than an enum member's ``value``, read hundreds of times a sheet)."""
 
 
 def _money(value: Decimal, digits: int) -> str:
@@ -250,12 +261,12 @@ def _money(value: Decimal, digits: int) -> str:
     return found
 
 
-def _loan_cell(cells: Mapping[int, Any], pid: int | None, digits: int,
+def _loan_cell(cells: Mapping[int, Any], pid: int | None, digits: int, ref: str,
                repayment: bool) -> CellDue | None:
     cell = cells.get(pid)  # type: ignore[arg-type]
     if cell is None:
         return None
-    details: dict[str, Any] = {"loans": [
+    details: dict[str, Any] = {"cell": ref, "due": str(cell.amount), "loans": [
         {"loan_id": s.loan_id, "account_no": s.account_no, "amount": str(s.amount),
          "at_disbursal": s.at_disbursal} for s in cell.loans]}
     if repayment:
@@ -270,39 +281,42 @@ def _loan_cell(cells: Mapping[int, Any], pid: int | None, digits: int,
                    "Enter the whole amount or 0.")
 
 
-def _repayment(row: DueRow, pid: int | None, digits: int) -> CellDue | None:
-    return _loan_cell(row.repayments, pid, digits, True) if row.repayments else None
+def _repayment(row: DueRow, pid: int | None, digits: int, ref: str) -> CellDue | None:
+    return _loan_cell(row.repayments, pid, digits, ref, True) if row.repayments else None
 
 
-def _disbursal(row: DueRow, pid: int | None, digits: int) -> CellDue | None:
-    return _loan_cell(row.disbursals, pid, digits, False) if row.disbursals else None
+def _disbursal(row: DueRow, pid: int | None, digits: int, ref: str) -> CellDue | None:
+    return _loan_cell(row.disbursals, pid, digits, ref, False) if row.disbursals else None
 
 
-def _deposit(row: DueRow, pid: int | None, digits: int) -> CellDue | None:
+def _deposit(row: DueRow, pid: int | None, digits: int, ref: str) -> CellDue | None:
     account = row.savings.get(pid) if row.savings else None  # type: ignore[arg-type]
     if account is None or account.by_member or "deposit" in account.posted:
         return None
-    details = {"savings_account_id": account.account_id, "account_no": account.account_no,
-               "deposit_type": account.deposit_type.value,
-               "deposit_unit": account.deposit_unit.value}
+    deposit_type = _TEXT[account.deposit_type]
+    details = {"cell": ref, "due": str(account.amount), "savings_account_id": account.account_id,
+               "account_no": account.account_no, "deposit_type": deposit_type,
+               "deposit_unit": _TEXT[account.deposit_unit]}
     whose = ""
     if account.share_of is not None:
         details["share_of"], details["owner_name"] = account.share_of
         whose = f"{row.name}'s share, {account.share_of[1]}'s "
     return CellDue(account.amount, account.amount, details,
                    f"Deposit due: {_money(account.amount, digits)} "
-                   f"({account.deposit_type.value}, {whose}account {account.account_no}).")
+                   f"({deposit_type}, {whose}account {account.account_no}).")
 
 
 _ZERO = Decimal(0)
+_ZERO_TEXT = str(_ZERO)
 
 
-def _withdrawal(row: DueRow, pid: int | None, digits: int) -> CellDue | None:
+def _withdrawal(row: DueRow, pid: int | None, digits: int, ref: str) -> CellDue | None:
     account = row.savings.get(pid) if row.savings else None  # type: ignore[arg-type]
     if account is None or account.share_of is not None or "withdrawal" in account.posted:
         return None
-    details = {"savings_account_id": account.account_id, "account_no": account.account_no,
-               "limit": str(account.balance), "deposit_unit": account.deposit_unit.value}
+    details = {"cell": ref, "due": _ZERO_TEXT, "savings_account_id": account.account_id,
+               "account_no": account.account_no,
+               "limit": str(account.balance), "deposit_unit": _TEXT[account.deposit_unit]}
     if account.members:
         details["members"] = list(account.members)
     return CellDue(_ZERO, None, details,
@@ -310,12 +324,13 @@ def _withdrawal(row: DueRow, pid: int | None, digits: int) -> CellDue | None:
                    "be more.")
 
 
-def _charges(row: DueRow, pid: int | None, digits: int) -> CellDue | None:
+def _charges(row: DueRow, pid: int | None, digits: int, ref: str) -> CellDue | None:
     charges = row.charges
     if charges is None:
         return None
     names = ", ".join(c.name for c in charges.charges)
-    return CellDue(charges.amount, charges.amount, {"charges": [
+    return CellDue(charges.amount, charges.amount, {
+        "cell": ref, "due": str(charges.amount), "charges": [
         {"charge_id": c.charge_id, "name": c.name, "amount": str(c.amount),
          "due_date": c.due_date.isoformat()} for c in charges.charges]},
         f"Charges due: {_money(charges.amount, digits)} ({names}). "
@@ -323,16 +338,14 @@ def _charges(row: DueRow, pid: int | None, digits: int) -> CellDue | None:
 
 
 _ATTENDANCE_HELP = "P present, L late, A absent, AA approved absence."
-_NO_ATTENDANCE = CellDue(None, None, {"previous": None}, _ATTENDANCE_HELP)
 
 
-def _attendance(row: DueRow, pid: int | None, digits: int) -> CellDue | None:
+def _attendance(row: DueRow, pid: int | None, digits: int, ref: str) -> CellDue | None:
     if row.kind is not RowKind.CLIENT:
         return None
-    if row.attendance is None:
-        return _NO_ATTENDANCE
-    previous = row.attendance.value
-    return CellDue(None, previous, {"previous": previous}, _ATTENDANCE_HELP)
+    previous = None if row.attendance is None else _TEXT[row.attendance]
+    return CellDue(None, previous, {"cell": ref, "due": None, "previous": previous},
+                   _ATTENDANCE_HELP)
 
 
 _MAKERS = {"repayment": _repayment, "disbursal": _disbursal, "deposit": _deposit,
@@ -344,10 +357,12 @@ _PER_PRODUCT = (("repayments", ("repayment",)), ("disbursals", ("disbursal",)),
 """A row's accounts by product (its attribute), and the families of columns they fill."""
 
 
-def cell_due(row: DueRow, column: Column, digits: int = 2) -> CellDue | None:
-    """The content of an input cell, or None when the column does not apply to the row."""
+def cell_due(row: DueRow, column: Column, digits: int = 2, number: int = 0) -> CellDue | None:
+    """The content of an input cell (in row ``number``), or None when the column does not
+    apply to the row."""
     make = _MAKERS.get(column.spec.key)
-    return None if make is None else make(row, column.item_id, digits)
+    return None if make is None else make(row, column.item_id, digits,
+                                          f"{column.letter}{number}")
 
 
 def _posted_cells(row: DueRow, number: int, grid: SheetLayout) -> dict[str, Any]:
@@ -376,15 +391,9 @@ def expected_payload(sheet: DueSheet, grid: SheetLayout, *, workbook_id: str,
                       else f.label}
               for f in kind.header_fields if not f.input and f.key in shown}
     rows = []
-    inputs = [(column.key, column.letter) for column, _ in (grid.cells[0] if grid.cells else ())]
     for (number, row), row_cells in zip(grid.rows, grid.cells, strict=True):
-        cells: dict[str, Any] = {}
-        r = str(number)
-        for (key, x), (_, due) in zip(inputs, row_cells):
-            if due is not None:
-                cells[key] = {"cell": x + r, "due": None if due.due is None else str(due.due),
-                              **due.details}
-        item = {"key": row.key, "kind": row.kind.value, "entity_id": row.entity_id,
+        cells = {column.key: due.expected for column, due in row_cells if due is not None}
+        item = {"key": row.key, "kind": _TEXT[row.kind], "entity_id": row.entity_id,
                 "group_id": row.group_id, "row": number, "name": row.name,
                 "id": row.entity_id, "cells": cells}
         if row.posted:

@@ -44,12 +44,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
+from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     Date,
     Integer,
+    Numeric,
     Select,
     String,
     case,
@@ -81,7 +83,7 @@ from workbook_engine.domain import (
     SavingsTransaction,
     Staff,
 )
-from workbook_engine.domain.base import Money
+from workbook_engine.domain.base import MONEY_SCALE
 from workbook_engine.domain.calendar import MeetingRule, meeting_dates
 from workbook_engine.domain.enums import (
     AttendanceCode,
@@ -279,9 +281,9 @@ def _members(session: Session, group_ids: list[int]) -> dict[int, list[_Member]]
             _active_members(group_ids, GroupMembership.group_id, Client.id, Client.legal_form,
                             Client.first_name, Client.last_name, Client.full_name,
                             GroupMembership.joined_on)
-            .order_by(GroupMembership.group_id, Client.id)):
+            .order_by(GroupMembership.group_id, Client.id)).all():
         name = (full or "") if legal == LegalForm.ENTITY else \
-            " ".join(p for p in (first, last) if p)
+            f"{first} {last}" if first and last else first or last or ""
         members[gid].append(_Member(cid, name, joined))
     return members
 
@@ -363,16 +365,22 @@ class _Owned:
 
     def __init__(self, rows: Sequence[Any]) -> None:
         self.rows = rows
-        self._index: dict[tuple[str, int], list[int]] = defaultdict(list)
+        # Owner column -> owner id -> positions of its rows (a batch has thousands of rows,
+        # most of them a client's: one pass over each owner column).
+        self._index: dict[str, dict[int, list[int]]] = {}
         fields = rows[0]._fields if rows else ()
-        columns = [(c, fields.index(c)) for c in ("client_id", "group_id", "center_id")
-                   if c in fields]
-        index = self._index
-        for i, r in enumerate(rows):
-            for column, position in columns:
-                value = r[position]
+        for column in ("client_id", "group_id", "center_id"):
+            if column not in fields:
+                continue
+            by_owner: dict[int, list[int]] = {}
+            for i, value in enumerate(map(itemgetter(fields.index(column)), rows)):
                 if value is not None:
-                    index[(column, value)].append(i)
+                    found = by_owner.get(value)
+                    if found is None:
+                        by_owner[value] = [i]
+                    else:
+                        found.append(i)
+            self._index[column] = by_owner
 
     def of(self, client_ids: Iterable[int], group_ids: Iterable[int],
            center_id: int | None = None) -> list[Any]:
@@ -380,8 +388,10 @@ class _Owned:
         index = self._index
         for column, ids in (("client_id", client_ids), ("group_id", group_ids),
                             ("center_id", () if center_id is None else (center_id,))):
-            for value in ids:
-                picked.update(index.get((column, value), ()))
+            by_owner = index.get(column)
+            if by_owner:
+                for value in ids:
+                    picked.update(by_owner.get(value, ()))
         return [self.rows[i] for i in sorted(picked)]
 
 
@@ -437,8 +447,8 @@ def _load_loans(session: Session, owners: _Owners, last_meeting: dt.date) -> _Lo
         i = LoanInstallment
         # What is left of each installment, computed by the database. On SQLite the sum is
         # a float, but every part has at most four decimals and the float's error is far
-        # below 0.00005 for any amount SQLite can store, so the Money type's quantizing
-        # restores the exact Decimal (other databases compute it exactly). The SQL filter
+        # below 0.00005 for any amount SQLite can store, so reading it to four decimals
+        # (``_AMOUNT``) restores the exact Decimal (other databases compute it exactly). The SQL filter
         # only leaves out installments with nothing left (on SQLite, a paid installment's
         # float error is far below half the smallest amount); the exact test is below.
         left_expr = i.principal + i.interest + i.fees + i.penalties \
@@ -448,9 +458,9 @@ def _load_loans(session: Session, owners: _Owners, last_meeting: dt.date) -> _Lo
         # database into one row a loan (day NULL), for what is outstanding.
         day = case((i.due_date <= last_meeting, i.due_date), else_=None).label("day")
         for loan_id, due_date, left in session.connection().execute(
-                select(i.loan_id, day, type_coerce(func.sum(left_expr), Money()))
+                select(i.loan_id, day, type_coerce(func.sum(left_expr), _AMOUNT))
                 .where(i.loan_id.in_(active_ids), left_expr > _HALF_UNIT)
-                .group_by(i.loan_id, day)):
+                .group_by(i.loan_id, day)).all():
             if left <= 0:  # a float's rounding error on SQLite, quantized away
                 continue
             facts.outstanding[loan_id] += left
@@ -465,7 +475,15 @@ def _load_loans(session: Session, owners: _Owners, last_meeting: dt.date) -> _Lo
     return facts
 
 
+_ACTIVE, _APPROVED = LoanStatus.ACTIVE.value, LoanStatus.APPROVED.value
+_DUE = ChargeStatus.DUE.value  # the only charges loaded
 _HALF_UNIT = Decimal("0.00005")  # half the smallest amount stored (Money: 4 decimals)
+
+_AMOUNT = Numeric(18, MONEY_SCALE, asdecimal=True)
+"""Amounts read in bulk (thousands a batch): the Money type's column type alone. On SQLite
+it turns the float into the Decimal of its 4 stored decimals, which Money would then quantize
+again to the same; other drivers give the stored Decimal. Every amount read this way is
+rounded to its currency (``round_money``) before it reaches a sheet."""
 
 
 @dataclass
@@ -494,7 +512,7 @@ def _loan_cells(facts: _LoanFacts, client_ids: list[int], group_ids: list[int],
                 marks[owner].append(PostedCell("repayment", ln.product_id, ln.account_no,
                                                taken))
                 result.snapshots.append(AccountSnapshot(
-                    "loan", ln.id, ln.status.value, facts.last_tx.get(ln.id),
+                    "loan", ln.id, _ACTIVE, facts.last_tx.get(ln.id),
                     round_money(facts.outstanding.get(ln.id, ZERO), digits)))
                 continue
             owed, oldest = ZERO, None
@@ -508,7 +526,7 @@ def _loan_cells(facts: _LoanFacts, client_ids: list[int], group_ids: list[int],
             if oldest is not None:
                 repay_oldest[slot] = min(repay_oldest.get(slot, oldest), oldest)
             result.snapshots.append(AccountSnapshot(
-                "loan", ln.id, ln.status.value, facts.last_tx.get(ln.id),
+                "loan", ln.id, _ACTIVE, facts.last_tx.get(ln.id),
                 round_money(facts.outstanding.get(ln.id, ZERO), digits)))
             continue
         t = facts.terms[ln.id]
@@ -525,7 +543,7 @@ def _loan_cells(facts: _LoanFacts, client_ids: list[int], group_ids: list[int],
                 interest_deducted_at_disbursement=True)
             repay_shares[slot].append(LoanShare(ln.id, ln.account_no, total_interest(terms),
                                                 at_disbursal=True))
-        result.snapshots.append(AccountSnapshot("loan", ln.id, ln.status.value, None,
+        result.snapshots.append(AccountSnapshot("loan", ln.id, _APPROVED, None,
                                                 round_money(t.principal, digits)))
     for (owner, product_id), shares in repay_shares.items():
         first = repay_oldest.get((owner, product_id))
@@ -573,10 +591,10 @@ def _load_savings(session: Session, owners: _Owners) -> _SavingsFacts:
     accounts = session.connection().execute(
         select(a.id, a.account_no, a.product_id, a.client_id, a.group_id, a.center_id,
                type_coerce(func.coalesce(a.recommended_deposit, p.recommended_deposit),
-                           Money()).label("recommended"),
+                           _AMOUNT).label("recommended"),
                type_coerce(func.coalesce(a.deposits_due_from, a.activated_on,
                                          a.submitted_on), Date()).label("opened"),
-               a.balance)
+               type_coerce(a.balance, _AMOUNT).label("balance"))
         .join(p, p.id == a.product_id)
         .where(or_(*filters), a.status == SavingsStatus.ACTIVE)
         .order_by(func.coalesce(a.activated_on, a.submitted_on), a.id)).all()
@@ -593,16 +611,16 @@ def _load_savings(session: Session, owners: _Owners) -> _SavingsFacts:
         shared = {a.id for a in accounts if a.client_id is None}
         for account_id, client_id, deposited, last_id in session.connection().execute(
                 select(t.account_id, t.client_id,
-                       # SUM over NUMERIC may come back as a float on SQLite: the Money
-                       # type's quantizing restores the exact amount.
+                       # SUM over NUMERIC may come back as a float on SQLite: reading it
+                       # to four decimals (``_AMOUNT``) restores the exact amount.
                        type_coerce(func.sum(case(
                            (t.type == SavingsTransactionType.DEPOSIT, t.amount), else_=0)),
-                           Money()),
+                           _AMOUNT),
                        func.max(t.id))
                 .where(t.account_id.in_(select(SavingsAccount.id).where(
                     or_(*filters), SavingsAccount.status == SavingsStatus.ACTIVE)),
                     t.reversed.is_(False))
-                .group_by(t.account_id, t.client_id)):
+                .group_by(t.account_id, t.client_id)).all():
             amount = deposited or ZERO
             total, last = deposits.get(account_id, _NO_DEPOSITS)
             deposits[account_id] = (total + amount, max(last or 0, last_id or 0) or None)
@@ -622,11 +640,11 @@ class _Shares:
     rule: MeetingRule | None
     holidays: frozenset[dt.date]
 
-    @property
+    @cached_property
     def group_ids(self) -> list[int]:
         return [gid for gid, _ in self.unit.groups]
 
-    @property
+    @cached_property
     def client_ids(self) -> list[int]:
         return [m.id for gid in self.group_ids for m in self.members[gid]]
 
@@ -775,8 +793,10 @@ def _load_charges(session: Session, owners: _Owners, last_meeting: dt.date) -> _
         return _Owned([])
     return _Owned(session.connection().execute(
         select(Charge.id, Charge.name, Charge.client_id, Charge.group_id, Charge.center_id,
-               Charge.amount, Charge.amount_paid, Charge.amount_waived, Charge.due_date,
-               Charge.currency_digits, Charge.status)
+               type_coerce(Charge.amount, _AMOUNT).label("amount"),
+               type_coerce(Charge.amount_paid, _AMOUNT).label("amount_paid"),
+               type_coerce(Charge.amount_waived, _AMOUNT).label("amount_waived"), Charge.due_date,
+               Charge.currency_digits)
         .where(or_(*filters), Charge.status == ChargeStatus.DUE,
                Charge.due_date <= last_meeting)
         .order_by(Charge.due_date, Charge.id)).all())
@@ -799,10 +819,10 @@ def _charge_cells(facts: _Owned, client_ids: list[int], group_ids: list[int],
         taken = posted.charges.get((c.id, meeting), _NOT_POSTED)
         if taken is not _NOT_POSTED:
             marks[_owner(c)].append(PostedCell("charges", None, c.name, taken))
-            snaps.append(AccountSnapshot("charge", c.id, c.status.value, None, left))
+            snaps.append(AccountSnapshot("charge", c.id, _DUE, None, left))
             continue
         shares[_owner(c)].append(ChargeShare(c.id, c.name, left, c.due_date))
-        snaps.append(AccountSnapshot("charge", c.id, c.status.value, None, left))
+        snaps.append(AccountSnapshot("charge", c.id, _DUE, None, left))
     return ({owner: ChargesCell(sum((s.amount for s in items), ZERO), tuple(items))
              for owner, items in shares.items()}, snaps)
 
@@ -861,7 +881,7 @@ def _load_posted(session: Session, owners: _Owners, meetings: set[dt.date]) -> _
     if not parts:
         return posted
     for ledger, account, kind, client_id, day, submission in session.connection().execute(
-            union_all(*parts)):
+            union_all(*parts)).all():
         if ledger == "loan":
             posted.loans[(account, _LOAN_KINDS[LoanTransactionType(kind)], day)] = submission
         elif ledger == "savings":

@@ -577,30 +577,34 @@ def _marks(validation: Validation, errors: list[dict[str, Any]], sheet: Returned
     those that do not apply to a row, the names and ids, the header inputs), so a cell
     marked in an earlier version's report and correct now is shown plain again.
     """
-    input_fill, na_fill = INPUT_FILL.lstrip("#"), NA_FILL.lstrip("#")
+    # The plain marks are shared (read only): a cell's own mark is a new dict.
+    plain, plain_input, plain_na = ({"red": False, "error": None, "fill": fill} for fill in
+                                    (None, INPUT_FILL.lstrip("#"), NA_FILL.lstrip("#")))
     marks: dict[str, dict[str, Any]] = {}
     letters = {key: column_letter(number - 1) for key, number in sheet.column_numbers.items()}
-    inputs = [c["key"] for c in expected["columns"] if c["input"] and c["key"] in letters]
+    locked = [letters[key] for key in ("name", "id") if key in letters]
+    inputs = [(c["key"], letters[c["key"]]) for c in expected["columns"]
+              if c["input"] and c["key"] in letters]
     for row in expected["rows"]:
         number = sheet.row_numbers.get(row["key"])
         if number is None:
             continue
-        for key in ("name", "id"):
-            if key in letters:
-                marks[f"{letters[key]}{number}"] = {"red": False, "error": None, "fill": None}
-        for key in inputs:
-            marks[f"{letters[key]}{number}"] = {
-                "red": False, "error": None,
-                "fill": input_fill if key in row["cells"] else na_fill}
+        for letter in locked:
+            marks[f"{letter}{number}"] = plain
+        applies = row["cells"]
+        for key, letter in inputs:
+            marks[f"{letter}{number}"] = plain_input if key in applies else plain_na
     for cell in sheet.header.values():
         if cell is not None:
-            marks[cell.address] = {"red": False, "error": None, "fill": input_fill}
+            marks[cell.address] = plain_input
     for view in validation.cells.values():
-        marks[view.address] = {"red": view.red_text, "error": None, "fill": input_fill}
+        marks[view.address] = {"red": view.red_text, "error": None,
+                               "fill": plain_input["fill"]}
     for error in errors:
         if error.get("cell"):
-            marks.setdefault(error["cell"], {"red": True, "fill": None})["error"] = (
-                comment_text(error["message"], error["how_to_fix"]))
+            marks[error["cell"]] = {**marks.get(error["cell"], {"red": True, "fill": None}),
+                                    "error": comment_text(error["message"],
+                                                          error["how_to_fix"])}
     return marks
 
 
@@ -611,11 +615,12 @@ def _preview_columns(expected: dict[str, Any]) -> list[str]:
 
 def _preview_rows(expected: dict[str, Any], validation: Validation) -> list[dict[str, Any]]:
     keys = [c["key"] for c in expected["columns"] if c["input"]]
+    views = validation.cells
     rows = []
     for row in expected["rows"]:
-        cells = []
+        cells: list[dict[str, Any] | None] = []
         for key in keys:
-            view = validation.cells.get((row["key"], key))
+            view = views.get((row["key"], key))
             if view is None:
                 cells.append(None)
                 continue
