@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -110,9 +110,8 @@ class PostingRefused(Exception):
         self.cells = cells
 
 
-@dataclass(frozen=True)
-class PostedMovement:
-    """One transaction written by the posting."""
+class PostedMovement(NamedTuple):
+    """One transaction written by the posting (a named tuple: one per movement a pass)."""
 
     kind: str
     source_cell: str
