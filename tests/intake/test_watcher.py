@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -137,3 +138,29 @@ def test_a_file_that_keeps_failing_is_quarantined_not_retried_for_ever(kilimani)
     assert watcher.run_once() == []
     with kilimani.ctx.session_factory() as s:
         assert s.scalar(select(func.count()).select_from(Submission)) == 0
+
+
+def test_processing_is_prepared_once_in_the_watcher_not_in_each_files_process(
+        kilimani, monkeypatch) -> None:  # noqa: ANN001
+    """What every file's process would pay again (pandera's backends, the report templates,
+    the rule files) is done once, in the watcher's own process, before it forks; a file's
+    process starts its own reader worker, never one the watcher has idle (its pipe is the
+    watcher's)."""
+    from workbook_engine.services.pipeline import processing
+    from workbook_engine.workbooks._isolation import worker_pids
+    from workbook_engine.workbooks.safe_read import read_workbook
+
+    read_workbook(make_sheet(kilimani.ctx.home / "read-here.xlsx", kilimani.center_id))
+    assert worker_pids()  # a worker of the watcher's own, idle
+
+    prepared: list[int] = []
+    prepare = processing.prepare_process
+    monkeypatch.setattr(processing, "prepare_process",
+                        lambda ctx: (prepared.append(os.getpid()), prepare(ctx)))
+    intake = Intake(kilimani.ctx, rules=QUICK, isolate=True, stop=threading.Event())
+    watcher = FolderWatcher(intake, kilimani.ctx.settings.inbox)
+    for name in ("notes.txt", "other-notes.txt"):  # not workbooks: set aside by process_file
+        (watcher.inbox / name).write_text(f"{name}: not a workbook", encoding="utf-8")
+    outcomes = watcher.run_once()
+    assert [o.state for o in outcomes] == ["quarantined", "quarantined"]
+    assert prepared == [os.getpid()]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import weakref
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import DATABASE_UNAVAILABLE
@@ -36,10 +37,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        engine = create_engine(url, poolclass=NullPool,
+        # Connections are kept (a new one costs about a millisecond of CPU: open, pragmas,
+        # the schema read at the first statement, and the WAL checkpoint of the last close),
+        # and closed before this process forks (``_close_before_fork``). As many as threads
+        # ask for at once, as before (no overflow limit): five are kept.
+        engine = create_engine(url, pool_size=5, max_overflow=-1,
                                connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
+        _SQLITE_ENGINES.add(engine)
     else:
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
     return engine
@@ -54,6 +60,30 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+_SQLITE_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _close_before_fork() -> None:
+    """Close the SQLite connections idle in the pools before this process forks.
+
+    A SQLite connection must never cross a fork: SQLite's locks are the process's, and a
+    child that used, or merely closed, its copy of the parent's connection could checkpoint
+    or delete the write-ahead log under the parent's feet. Closing the idle ones here leaves
+    a child nothing of the parent's to use (a connection in use during the fork, such as the
+    one a file is processed on while a reader worker is started, stays with its frame, which
+    the child never returns to: a worker leaves by ``os._exit``). The parent opens a new
+    connection at its next statement. The pool is kept (not ``Engine.dispose``, which would
+    leave a connection in use to a pool of its own, open until collected): a connection in
+    use goes back to it, and the next ``dispose`` closes it.
+    """
+    for engine in list(_SQLITE_ENGINES):
+        engine.pool.dispose()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_close_before_fork)
 
 
 def _sqlite_on_begin(conn: Any) -> None:

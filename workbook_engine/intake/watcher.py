@@ -81,10 +81,13 @@ class Processor(Protocol):
                  move_original: bool = False) -> ProcessOutcome: ...
 
 
-def default_processor() -> Processor:
-    """The processing service of the returned sheets (imported when first needed)."""
-    from workbook_engine.services.pipeline.processing import process_file
+def default_processor(ctx: AppContext) -> Processor:
+    """The processing service of the returned sheets (imported when first needed), with
+    what its first file would pay done once here (``prepare_process``): a watcher forks a
+    process per file, which inherits it."""
+    from workbook_engine.services.pipeline.processing import prepare_process, process_file
 
+    prepare_process(ctx)
     return process_file  # type: ignore[return-value]
 
 
@@ -169,7 +172,7 @@ class Intake:
     @property
     def processor(self) -> Processor:
         if self._processor is None:
-            self._processor = default_processor()
+            self._processor = default_processor(self.ctx)
         return self._processor
 
     # -- one file --------------------------------------------------------------------------
@@ -295,11 +298,12 @@ class Intake:
                 f"processing failed {claim.attempts - 1} times (it stopped or crashed while "
                 "working on this file), so it is set aside")
         try:
+            processor = self.processor  # loaded (and prepared) here, not in each child
             with _LeaseKeeper(self.ctx, claim.id, self.worker, self.rules.lease_seconds):
                 def work() -> ProcessOutcome:
-                    return self.processor(self.ctx, archived, actor_id=actor_id,
-                                          original_name=name, sender_email=sender_email,
-                                          move_original=False)
+                    return processor(self.ctx, archived, actor_id=actor_id,
+                                     original_name=name, sender_email=sender_email,
+                                     move_original=False)
 
                 result = (run_isolated(work, before=self._forget_connections)
                           if self.isolate else work())

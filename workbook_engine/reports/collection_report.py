@@ -147,6 +147,15 @@ def _template() -> Template:
     return environment.get_template("report.html.j2")
 
 
+def prepare_templates() -> None:
+    """Compile the report templates now (the report's and those it imports), once for this
+    process and the processes it forks (the inbox watcher's child per file), rather than at
+    the first report of each."""
+    environment = _template().environment
+    for name in environment.list_templates(extensions=["j2"]):
+        environment.get_template(name)
+
+
 def write_html_report(data: ReportData, target: Path) -> Path:
     """Render the HTML report."""
     html = _template().render(report=data)

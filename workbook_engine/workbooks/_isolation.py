@@ -233,6 +233,18 @@ def worker_pids() -> list[int]:
 atexit.register(shutdown_workers)
 
 
+def _forget_the_parents_workers() -> None:
+    """In a forked process (the watcher's process per file, a command server's copy): the
+    idle workers are the parent's, and so are their pipes; this process starts its own."""
+    global _idle_lock
+    _idle.clear()
+    _idle_lock = threading.Lock()  # another thread of the parent may have held it
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_the_parents_workers)
+
+
 def run_isolated(job: ParseJob) -> RawWorkbook:
     """Parse in a worker; map every way the worker can fail to :class:`UnreadableFile`."""
     return build(_run(job, job.limits, os.path.getsize(job.path)))

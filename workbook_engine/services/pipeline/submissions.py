@@ -16,11 +16,12 @@ cells as its errors.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, Row, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from workbook_engine.intake.faults import fault_point
@@ -65,13 +66,34 @@ def set_status(uow: UnitOfWork, submission: Submission, status: SubmissionStatus
               flush=flush or submission.id is None)
 
 
-_DUPLICATE = (select(Submission).where(Submission.file_sha256 == bindparam("sha256"))
+_STATUS_RECORD = insert(AuditRecord.__table__)
+
+
+def record_status_changes(session: Session, *, actor_id: int | None, at: dt.datetime,
+                          changes: Iterable[tuple[int, SubmissionStatus | None,
+                                                  SubmissionStatus, str | None]]) -> None:
+    """Record changes of status written to submissions by SQL rather than through
+    :func:`set_status` (the same audit records: ``submission.<status>``, before, after,
+    note), in one statement; ``changes``: submission id, status before, status after, note,
+    in the order they happened."""
+    session.connection().execute(_STATUS_RECORD, [
+        {"at": at, "actor_id": actor_id, "action": f"submission.{after.value}",
+         "entity_type": Submission.__tablename__, "entity_id": str(submission_id),
+         "before": {"status": before.value if before else None},
+         "after": {"status": after.value}, "note": note[:500] if note else None}
+        for submission_id, before, after, note in changes])
+
+
+_DUPLICATE = (select(Submission.id, Submission.status, Submission.error_count,
+                      Submission.report_xlsx_path, Submission.report_html_path)
+              .where(Submission.file_sha256 == bindparam("sha256"))
               .order_by(Submission.id).limit(1))
 
 
-def find_duplicate(session: Session, sha256: str) -> Submission | None:
-    """The earliest submission of a file with exactly this content, if any."""
-    return session.scalar(_DUPLICATE, {"sha256": sha256})
+def find_duplicate(connection: Connection, sha256: str) -> Row[Any] | None:
+    """The earliest submission of a file with exactly this content, if any: its id, status,
+    error count and reports (a plain row: it is checked for every file received)."""
+    return connection.execute(_DUPLICATE, {"sha256": sha256}).first()
 
 
 def history(session: Session, submission_id: int) -> list[dict[str, Any]]:
