@@ -67,3 +67,11 @@ def test_a_connection_in_use_at_a_fork_goes_back_to_the_pool(ctx):
     except Exception:  # noqa: BLE001 - sqlite3.ProgrammingError: closed
         still_open = False
     assert not still_open
+
+
+def test_a_commit_is_on_disk_when_it_returns(ctx):
+    """A kept connection does not checkpoint on close, so each commit syncs the log itself
+    (synchronous=FULL): a power cut loses no committed transaction."""
+    with ctx.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2  # FULL
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"

@@ -3,9 +3,10 @@
 Totals are computed once (cached properties: the data is frozen).
 
 A branch's sheets make hundreds of thousands of these records, so each class is a frozen
-dataclass whose ``__init__`` is replaced by one that fills the instance's dictionary in
-one step (:func:`_quick_init`): a frozen dataclass's own sets each field through
-``object.__setattr__``, five to ten times slower. Assigning a field still raises.
+dataclass whose ``__init__`` is replaced by a quicker one (:func:`_quick_init`): a frozen
+dataclass's own looks up ``object.__setattr__`` again for each field. The records without
+cached totals have slots (smaller, each field set by one call); a row and a sheet, which
+cache their totals, get their dictionary filled in one step. Assigning a field still raises.
 
 A :class:`DueSheet` is the content of one collection sheet: its header and one
 :class:`DueRow` for the center, each group and each client, with the cells that apply to
@@ -34,8 +35,9 @@ _FACTORY: Any = object()  # a field's default made by its factory
 
 def _quick_init(cls: type[_T]) -> type[_T]:
     """Give a frozen dataclass an ``__init__`` with the same signature and defaults that
-    stores the fields straight into the instance's dictionary (see the module docstring);
-    the class stays frozen (its ``__setattr__`` is untouched)."""
+    sets each slot with ``object.__setattr__`` bound once, or stores the fields into the
+    instance's dictionary at once (see the module docstring); the class stays frozen (its
+    ``__setattr__`` is untouched)."""
     names: dict[str, Any] = {"_FACTORY": _FACTORY, "_set": object.__setattr__}
     params, body = [], []
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
@@ -48,9 +50,13 @@ def _quick_init(cls: type[_T]) -> type[_T]:
             body.append(f" if {f.name} is _FACTORY: {f.name} = _factory_{f.name}()")
         else:
             params.append(f.name)
-    fields = ", ".join(f"{f.name!r}: {f.name}" for f in dataclasses.fields(cls))  # type: ignore[arg-type]
-    source = (f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body)
-              + ("\n" if body else "") + f" _set(self, '__dict__', {{{fields}}})\n")
+    fields = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    if "__slots__" in cls.__dict__:
+        body += [f" _set(self, {name!r}, {name})" for name in fields]
+    else:
+        body.append(" _set(self, '__dict__', {"
+                    + ", ".join(f"{name!r}: {name}" for name in fields) + "})")
+    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body) + "\n"
     exec(source, names)  # noqa: S102 - the same technique as dataclasses' own __init__
     init = names["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
@@ -80,7 +86,7 @@ class RowKind(StrEnum):
 
 
 @_quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LoanShare:
     """One loan behind a clubbed loan cell, with its own part of the amount.
 
@@ -95,7 +101,7 @@ class LoanShare:
 
 
 @_quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LoanCell:
     """A repayment or disbursal cell: one loan product of one client or group."""
 
@@ -106,7 +112,7 @@ class LoanCell:
 
 
 @_quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SavingsCell:
     """A savings product of one owner: the deposit due and the balance (withdrawal limit).
 
@@ -135,7 +141,7 @@ class SavingsCell:
 
 
 @_quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChargeShare:
     """One unpaid charge behind the charges cell."""
 
@@ -146,7 +152,7 @@ class ChargeShare:
 
 
 @_quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChargesCell:
     """The charges due from one client, group or center."""
 
@@ -155,7 +161,7 @@ class ChargesCell:
 
 
 @_quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PostedCell:
     """A cell left off the sheet because a sheet already posted it for this meeting: its
     account (``account_no``) took this kind of movement (``family``) then."""
@@ -167,7 +173,7 @@ class PostedCell:
 
 
 @_quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AccountSnapshot:
     """The state of an account at generation, to detect changes made since (staleness).
 
@@ -227,7 +233,7 @@ class DueRow:
 
 
 @_quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProductRef:
     """A product that has a column on the sheet."""
 

@@ -281,7 +281,7 @@ def _members(session: Session, group_ids: list[int]) -> dict[int, list[_Member]]
             _active_members(group_ids, GroupMembership.group_id, Client.id, Client.legal_form,
                             Client.first_name, Client.last_name, Client.full_name,
                             GroupMembership.joined_on)
-            .order_by(GroupMembership.group_id, Client.id)).all():
+            .order_by(GroupMembership.group_id, Client.id)):
         name = (full or "") if legal == LegalForm.ENTITY else \
             f"{first} {last}" if first and last else first or last or ""
         members[gid].append(_Member(cid, name, joined))
@@ -460,7 +460,7 @@ def _load_loans(session: Session, owners: _Owners, last_meeting: dt.date) -> _Lo
         for loan_id, due_date, left in session.connection().execute(
                 select(i.loan_id, day, type_coerce(func.sum(left_expr), _AMOUNT))
                 .where(i.loan_id.in_(active_ids), left_expr > _HALF_UNIT)
-                .group_by(i.loan_id, day)).all():
+                .group_by(i.loan_id, day)):
             if left <= 0:  # a float's rounding error on SQLite, quantized away
                 continue
             facts.outstanding[loan_id] += left
@@ -620,7 +620,7 @@ def _load_savings(session: Session, owners: _Owners) -> _SavingsFacts:
                 .where(t.account_id.in_(select(SavingsAccount.id).where(
                     or_(*filters), SavingsAccount.status == SavingsStatus.ACTIVE)),
                     t.reversed.is_(False))
-                .group_by(t.account_id, t.client_id)).all():
+                .group_by(t.account_id, t.client_id)):
             amount = deposited or ZERO
             total, last = deposits.get(account_id, _NO_DEPOSITS)
             deposits[account_id] = (total + amount, max(last or 0, last_id or 0) or None)
@@ -881,7 +881,7 @@ def _load_posted(session: Session, owners: _Owners, meetings: set[dt.date]) -> _
     if not parts:
         return posted
     for ledger, account, kind, client_id, day, submission in session.connection().execute(
-            union_all(*parts)).all():
+            union_all(*parts)):
         if ledger == "loan":
             posted.loans[(account, _LOAN_KINDS[LoanTransactionType(kind)], day)] = submission
         elif ledger == "savings":

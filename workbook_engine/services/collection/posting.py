@@ -40,12 +40,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from workbook_engine.bulk import paused_gc
 from workbook_engine.domain import Attendance
 from workbook_engine.domain.base import utcnow
 from workbook_engine.domain.enums import AttendanceCode, SavingsTransactionType
@@ -109,9 +110,8 @@ class PostingRefused(Exception):
         self.cells = cells
 
 
-@dataclass(frozen=True)
-class PostedMovement:
-    """One transaction written by the posting."""
+class PostedMovement(NamedTuple):
+    """One transaction written by the posting (a named tuple: one per movement a pass)."""
 
     kind: str
     source_cell: str
@@ -175,27 +175,28 @@ def post_plan(session: Session, plan: PostingPlan, *, expected: Mapping[str, Any
     cell fails is anything written (one executemany per kind of row). Raises
     :class:`PostingRefused` listing every cell that cannot be posted; nothing was written.
     """
-    posting = _Posting(expected, workbook_id, submission_id)
-    for attempt in (1, 2):
-        result, draft = posting.compute(plan, _load(session, plan, workbook_id))
-        if result.failures:
-            raise PostingRefused(result.failures)
-        savepoint = session.begin_nested()
-        try:
-            write_draft(session, draft, plan.meeting_date, actor_id)
-            _write_attendance(session, plan, submission_id)
-            savepoint.commit()
-        except IntegrityError:
-            # Another posting wrote the same cell since the books were loaded (the
-            # database's unique key): load them again, and that cell is refused.
-            savepoint.rollback()
-            if attempt == 2:
-                raise
-            continue
-        result.movements = [PostedMovement(m.kind.value, m.source, m.account, m.amount,
-                                           entry.transaction_id, m.client_id)
-                            for m, entry in posting.written]
-        return result
+    with paused_gc():  # a sheet's tens of thousands of objects die with it
+        posting = _Posting(expected, workbook_id, submission_id)
+        for attempt in (1, 2):
+            result, draft = posting.compute(plan, _load(session, plan, workbook_id))
+            if result.failures:
+                raise PostingRefused(result.failures)
+            savepoint = session.begin_nested()
+            try:
+                write_draft(session, draft, plan.meeting_date, actor_id)
+                _write_attendance(session, plan, submission_id)
+                savepoint.commit()
+            except IntegrityError:
+                # Another posting wrote the same cell since the books were loaded (the
+                # database's unique key): load them again, and that cell is refused.
+                savepoint.rollback()
+                if attempt == 2:
+                    raise
+                continue
+            result.movements = [PostedMovement(m.kind.value, m.source, m.account, m.amount,
+                                               entry.transaction_id, m.client_id)
+                                for m, entry in posting.written]
+            return result
     raise AssertionError("unreachable")
 
 
@@ -226,22 +227,23 @@ def rehearse_posting(session: Session, plan: PostingPlan, *, expected: Mapping[s
     others' outcomes are the pass before's (a cell's outcome depends only on the accounts
     it moves, in posting order).
     """
-    books = _load(session, plan, workbook_id)
-    posting = _Posting(expected, workbook_id, None)
-    failures: list[CellFailure] = []
-    bad = set(rows_in_error)
-    every_row = {r["key"] for r in expected["rows"]}
-    last = posting.rehearse(plan, books)
-    while True:
-        result = last.result
-        failures += result.failures
-        bad |= {f.row_key for f in result.failures}
-        rows = frozenset(every_row - bad)
-        if not bad or (not result.failures and last.plan.row_keys <= rows):
-            return Rehearsal(failures, result, rows)
-        last = posting.rehearse(plan.only_rows(rows), books, last)
-        if not last.result.failures:
-            return Rehearsal(failures, last.result, rows)
+    with paused_gc():  # as for the posting
+        books = _load(session, plan, workbook_id)
+        posting = _Posting(expected, workbook_id, None)
+        failures: list[CellFailure] = []
+        bad = set(rows_in_error)
+        every_row = {r["key"] for r in expected["rows"]}
+        last = posting.rehearse(plan, books)
+        while True:
+            result = last.result
+            failures += result.failures
+            bad |= {f.row_key for f in result.failures}
+            rows = frozenset(every_row - bad)
+            if not bad or (not result.failures and last.plan.row_keys <= rows):
+                return Rehearsal(failures, result, rows)
+            last = posting.rehearse(plan.only_rows(rows), books, last)
+            if not last.result.failures:
+                return Rehearsal(failures, last.result, rows)
 
 
 @dataclass(frozen=True)

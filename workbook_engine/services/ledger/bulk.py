@@ -382,7 +382,8 @@ def _load_calendars(session: Session, loans: list[LoanState], books: Books) -> N
     clients = sorted({loan.client_id for loan in loans if loan.client_id is not None})
     if clients:
         for row in conn.execute(_CLIENT_CALENDARS_QUERY, {"ids": clients}).all():
-            borrowers.setdefault(("client", row.id), (row, row.office_id, Client.display_name.fget(row)))  # type: ignore[attr-defined]
+            name = Client.display_name.fget(row)  # type: ignore[attr-defined]
+            borrowers.setdefault(("client", row.id), (row, row.office_id, name))
     groups = sorted({loan.group_id for loan in loans
                      if loan.client_id is None and loan.group_id is not None})
     if groups:
@@ -418,8 +419,8 @@ def _calendar(row: Any, office_id: int) -> RepaymentCalendar:
     prefix, owner = (("center_", f"center {row.center_name}") if row.center_id is not None
                      else ("group_", f"group {row.group_name}"))
     meeting = SimpleNamespace(**{c: row._mapping[f"{prefix}{c}"] for c in _MEETING_COLUMNS})
-    return RepaymentCalendar(MeetingCalendarMixin.meeting_rule.fget(meeting),  # type: ignore[attr-defined]
-                             office_id, owner)
+    rule = MeetingCalendarMixin.meeting_rule.fget(meeting)  # type: ignore[attr-defined]
+    return RepaymentCalendar(rule, office_id, owner)
 
 
 def _disbursal_calendar(session: Session, loan: LoanState) -> DisbursalCalendar:
@@ -754,5 +755,5 @@ def _expire(session: Session, draft: Draft) -> None:
                 session.expire(record)
 
 
-__all__ = ["Books", "Draft", "Entry", "balance_of", "MEETING_LOAN_TYPES", "MeetingKey", "insert_returning_ids",
-           "load_books", "update_by_id", "write_draft"]
+__all__ = ["Books", "Draft", "Entry", "MEETING_LOAN_TYPES", "MeetingKey", "balance_of",
+           "insert_returning_ids", "load_books", "update_by_id", "write_draft"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -43,9 +44,9 @@ from workbook_engine.services.ledger.amounts import typed_amount
 from workbook_engine.services.setup.lookup import get_or_fail
 
 
-@dataclass(frozen=True)
-class MoneyMovementSource:
-    """Where a posted amount came from: a submission's workbook cell, and its receipt."""
+class MoneyMovementSource(NamedTuple):
+    """Where a posted amount came from: a submission's workbook cell, and its receipt (a
+    named tuple: a sheet's posting makes one per movement)."""
 
     submission_id: int | None = None
     workbook_id: str | None = None
