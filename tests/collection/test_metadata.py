@@ -66,8 +66,11 @@ def test_an_altered_field_or_unknown_key_fails(ctx, tmp_path):
     rotated = load_key_ring(ctx.settings.secret_file)
     assert verify_metadata(read_metadata(other), rotated) == signed.metadata
     stranger = type(ring)(current="x", keys={"x": b"0" * 32})
-    with pytest.raises(EngineError, match="does not have"):
+    with pytest.raises(EngineError, match="does not have") as unknown:
         verify_metadata(read_metadata(other), stranger)
+    # and what to do: it said only which key it was
+    assert "another installation of the engine" in unknown.value.message
+    assert "generate it again here" in unknown.value.message
 
 
 def test_a_workbook_without_metadata_is_not_recognised(tmp_path):
