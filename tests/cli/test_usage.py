@@ -126,6 +126,15 @@ def test_a_value_of_the_wrong_kind_is_a_usage_mistake(home: Path, args: tuple[st
     assert (after.returncode, after.stdout) == (0, savings.stdout), after.stderr
 
 
+@pytest.mark.parametrize("listing", ["clients", "centers", "groups", "staff"])
+def test_a_listing_of_an_office_that_does_not_exist_says_so(home: Path, listing: str) -> None:
+    """`clients list --office 99` printed an empty table: "no clients", for a mistyped id."""
+    result = cli(home, listing, "list", "--office", "99")
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 1 and "There is no office with id 99" in message, (
+        result.stdout, message)
+
+
 @pytest.mark.parametrize("args", [("clients", "edit", "1"), ("clients", "family", "edit", "1"),
                                   ("clients", "address", "edit", "1")],
                          ids=["client", "family member", "address"])

@@ -62,11 +62,19 @@ def staff_view(staff: Staff) -> dict[str, Any]:
             "email": staff.email}
 
 
+def _of_office(session: Session, query: Any, column: Any, office_id: int | None) -> Any:
+    """``query`` limited to the records of office ``office_id`` (None: no limit); an office
+    that does not exist is refused, rather than listing nothing as if it had none."""
+    if office_id is None:
+        return query
+    get_or_fail(session, Office, office_id, "office")
+    return query.where(column == office_id)
+
+
 def list_staff(ctx: AppContext, office_id: int | None = None) -> list[dict[str, Any]]:
     with ctx.session_factory() as s:
         query = select(Staff).order_by(Staff.id)
-        if office_id is not None:
-            query = query.where(Staff.office_id == office_id)
+        query = _of_office(s, query, Staff.office_id, office_id)
         return [staff_view(m) for m in s.scalars(query)]
 
 
@@ -111,8 +119,7 @@ def list_centers(ctx: AppContext, office_id: int | None = None,
         viewer = _viewer(s, viewer_id)
         if viewer is not None:
             query = query.where(centers_visible_to(s, viewer))
-        if office_id is not None:
-            query = query.where(Center.office_id == office_id)
+        query = _of_office(s, query, Center.office_id, office_id)
         if staff_id is not None:
             query = query.where(Center.staff_id == staff_id)
         return [center_view(s, c, ctx.today()) for c in s.scalars(query)]
@@ -146,8 +153,7 @@ def list_groups(ctx: AppContext, office_id: int | None = None,
         viewer = _viewer(s, viewer_id)
         if viewer is not None:
             query = query.where(groups_visible_to(s, viewer))
-        if office_id is not None:
-            query = query.where(Group.office_id == office_id)
+        query = _of_office(s, query, Group.office_id, office_id)
         if center_id is not None:
             query = query.where(Group.center_id == center_id)
         return [group_view(s, g, ctx.today()) for g in s.scalars(query)]
@@ -179,8 +185,7 @@ def list_clients(ctx: AppContext, office_id: int | None = None, status: str | No
         viewer = _viewer(s, viewer_id)
         if viewer is not None:
             query = query.where(clients_visible_to(s, viewer))
-        if office_id is not None:
-            query = query.where(Client.office_id == office_id)
+        query = _of_office(s, query, Client.office_id, office_id)
         if status is not None:
             query = query.where(Client.status == status)
         if group_id is not None:
