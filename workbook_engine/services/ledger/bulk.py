@@ -372,6 +372,15 @@ def _holidays_query() -> Any:
 _HOLIDAYS_QUERY = _holidays_query()
 
 
+HOT_STATEMENTS = (
+    *((query, ("ids",)) for query in (_LOANS_QUERY, _LINES_QUERY, _SAVINGS_QUERY,
+                                      _CHARGES_QUERY, _CLIENT_CALENDARS_QUERY,
+                                      _GROUP_CALENDARS_QUERY, _HOLIDAYS_QUERY)),
+    *((query, ("ids", "meeting", "workbook")) for query in _POSTED_QUERIES.values()))
+"""The loaders' statements with the names of their parameters, as they are executed (for
+:func:`db.engine.compile_into_cache`: a rehearsal runs most of them for each sheet)."""
+
+
 def _load_calendars(session: Session, loans: list[LoanState], books: Books) -> None:
     """The calendars of the loans disbursed, as ``_disbursal_calendar`` finds them (by
     :func:`services.ledger.loans.repayment_calendar`, ``borrower_name`` and

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from workbook_engine.bulk import paused_gc
+from workbook_engine.db.engine import compile_into_cache
 from workbook_engine.domain import Center, GeneratedWorkbook, Office, Staff, Submission
 from workbook_engine.domain.enums import SubmissionStatus
 from workbook_engine.errors import EngineError, ErrorType, Location, Problem
@@ -53,6 +54,7 @@ from workbook_engine.reports.collection_report import (
 from workbook_engine.services.collection.posting import Rehearsal, rehearse_posting
 from workbook_engine.services.collection.rebuild import rebuild_as_xlsx
 from workbook_engine.services.collection.rules import collection_rules
+from workbook_engine.services.ledger import bulk
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.setup.lookup import get_or_fail
 from workbook_engine.services.pipeline.import_kinds import (
@@ -62,6 +64,7 @@ from workbook_engine.services.pipeline.import_kinds import (
 )
 from workbook_engine.services.pipeline.intake import hand_in_refusal
 from workbook_engine.services.pipeline.ownership import sender_office
+from workbook_engine.services.pipeline import submissions
 from workbook_engine.services.pipeline.submissions import (
     find_duplicate,
     record_status_changes,
@@ -186,7 +189,10 @@ def prepare_process(ctx: AppContext) -> None:
     The inbox watcher runs it before it forks a process per file, so that each file's
     process inherits them rather than paying them again (they were most of a file's CPU
     time there). A rule file changed later is read again (rules are cached by their
-    modification time)."""
+    modification time). The statements each sheet runs (its identification, the
+    rehearsal's loaders, its report's paths) are compiled into the engine's statement
+    cache, which the forked processes inherit with the engine (nothing is executed, and no
+    connection crosses the fork: ``db/engine.py`` closes the idle ones before it)."""
     import pandas as pd
     import pandera.pandas as pa
 
@@ -194,6 +200,8 @@ def prepare_process(ctx: AppContext) -> None:
     prepare_templates()
     for rules_file in sorted(ctx.rules.folder.glob("*.yaml")):
         ctx.rules.section(rules_file.stem)
+    compile_into_cache(ctx.engine, (*submissions.HOT_STATEMENTS, *bulk.HOT_STATEMENTS,
+                                    *_HOT_STATEMENTS))
 
 
 def process_file(ctx: AppContext, path: Path, *, actor_id: int | None,
@@ -389,6 +397,8 @@ _SUPERSEDE = (update(_SUBMISSIONS).where(_SUBMISSIONS.c.id == bindparam("submiss
               .values(status=SubmissionStatus.SUPERSEDED))
 _REPORTS = (update(_SUBMISSIONS).where(_SUBMISSIONS.c.id == bindparam("submission_id"))
             .values(report_html_path=bindparam("html"), report_xlsx_path=bindparam("xlsx")))
+_HOT_STATEMENTS = ((_WORKBOOK, ("workbook_id",)), (_VERSIONS, ("workbook_id",)),
+                   (_REPORTS, ("html", "submission_id", "xlsx")))
 
 
 def _workbook(session: Session, workbook_id: str) -> Row[Any] | None:

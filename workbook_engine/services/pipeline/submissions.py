@@ -88,6 +88,9 @@ _DUPLICATE = (select(Submission.id, Submission.status, Submission.error_count,
                       Submission.report_xlsx_path, Submission.report_html_path)
               .where(Submission.file_sha256 == bindparam("sha256"))
               .order_by(Submission.id).limit(1))
+HOT_STATEMENTS = ((_DUPLICATE, ("sha256",)),)
+"""The statements run for every file received, with their parameters' names (for
+:func:`db.engine.compile_into_cache`)."""
 
 
 def find_duplicate(connection: Connection, sha256: str) -> Row[Any] | None:

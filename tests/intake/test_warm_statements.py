@@ -1,0 +1,49 @@
+"""The watcher's warm-up: a file's process inherits the statements compiled before the fork."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import event, func, select
+
+from workbook_engine.domain import Submission
+from workbook_engine.intake.isolation import run_isolated
+from workbook_engine.intake.watcher import default_processor
+from workbook_engine.services.ledger import bulk
+from workbook_engine.services.pipeline import processing, submissions
+
+_VALUES = {"ids": [], "meeting": dt.date(2026, 3, 3), "workbook": None, "sha256": "0" * 64,
+           "workbook_id": "no-such-workbook"}
+
+
+def _read_statements() -> list[tuple[Any, tuple[str, ...]]]:
+    """The warmed statements that only read (the ones a test may run)."""
+    return [*submissions.HOT_STATEMENTS, *bulk.HOT_STATEMENTS,
+            *((query, keys) for query, keys in processing._HOT_STATEMENTS  # noqa: SLF001
+              if query.is_select)]
+
+
+def test_a_files_process_runs_the_warmed_statements_without_compiling_them(any_kilimani) -> None:  # noqa: ANN001
+    ctx = any_kilimani.ctx
+    default_processor(ctx)  # what the watcher does once, before its first fork
+    statements = _read_statements()
+    not_warmed = select(func.count(Submission.id)).where(Submission.version > 99)
+
+    def in_the_child() -> list[bool]:
+        ctx.engine.dispose(close=False)  # as the watcher's child: none of its connections
+        cached: list[bool] = []
+
+        def seen(_conn: Any, _cursor: Any, _sql: str, _params: Any, context: Any,
+                 _many: bool) -> None:
+            if context.compiled is not None:  # not SQLite's BEGIN IMMEDIATE, sent as text
+                cached.append(context.cache_hit == context.dialect.CACHE_HIT)
+
+        event.listen(ctx.engine, "after_cursor_execute", seen)
+        with ctx.engine.connect() as connection:
+            for query, keys in statements:
+                connection.execute(query, {key: _VALUES[key] for key in keys}).all()
+            connection.execute(not_warmed).all()
+        return cached
+
+    assert run_isolated(in_the_child) == [True] * len(statements) + [False]
