@@ -40,7 +40,7 @@ from workbook_engine.services.imports.excluded_rows import write_excluded_sheet
 from workbook_engine.services.ledger.integrity import run_check
 from workbook_engine.services.ledger.savings import open_savings_account
 from workbook_engine.services.pipeline.processing import process_file
-from workbook_engine.services.pipeline.submissions import approve_submission
+from workbook_engine.services.pipeline.submissions import approve_submission, reject_submission
 from workbook_engine.workbooks.signing import ensure_secret_file
 
 D = Decimal
@@ -331,3 +331,34 @@ def test_swapped_keys_of_a_deposit_and_a_withdrawal_of_one_product_are_tampering
     letters = {c["key"]: c["letter"] for c in expected["columns"]}
     assert sorted((e["code"], e["cell"]) for e in result.errors) == sorted(
         ("tampered", f"{letters[k]}{expected['key_row']}") for k in (deposit, withdrawal))
+
+
+def test_a_second_copy_approved_after_the_first_says_the_meeting_was_posted_and_to_reject_it(
+        kilimani: KilimaniWorld, tmp_path: Path) -> None:
+    """Two copies of one meeting's sheet, both previewed before either was approved: the
+    second's approval posts nothing and says which submission posted the meeting and that
+    nothing on this copy is left to post (reject it), not "approve with --exclude-invalid",
+    which would post nothing either."""
+    world = kilimani
+    first, expected = generate(world, tmp_path / "first")
+    second, expected_second = generate(world, tmp_path / "second")
+    posted = process_file(world.ctx, edit(first, tmp_path / "first.xlsx", {},
+                                          header=FILLED_HEADER, expected=expected),
+                          actor_id=_officer(world))
+    copy = process_file(world.ctx, edit(second, tmp_path / "second.xlsx", {},
+                                        header={**FILLED_HEADER, "receipt_number": "R-2"},
+                                        expected=expected_second), actor_id=_officer(world))
+    assert (posted.status, copy.status) == ("awaiting_approval", "awaiting_approval")
+    _approve(world, posted.submission_id)
+    hiari = _balance(world, "Baraka", "Hiari")
+    with pytest.raises(EngineError) as refused:
+        _approve(world, copy.submission_id)
+    message = refused.value.message
+    assert f"submission {posted.submission_id}" in message
+    assert "another copy" in message and f"workbook-engine reject {copy.submission_id}" in message
+    assert "--exclude-invalid" not in message
+    assert _balance(world, "Baraka", "Hiari") == hiari
+    rejected = reject_submission(world.ctx, submission_id=copy.submission_id or 0,
+                                 by="Grace Wambui", reason="meeting already posted")
+    assert rejected["status"] == "rejected"
+    _assert_books_clean(world)

@@ -92,6 +92,8 @@ class CellFailure:
     account: str | None
     error: ErrorType
     message: str
+    posted_by: int | None = None
+    """For a cell refused as posted for the meeting already: the submission that posted it."""
 
     def as_error(self, sheet: str | None = None, file: str | None = None) -> dict[str, Any]:
         """The submission error (JSON) of this failure, as validation's errors are."""
@@ -370,14 +372,15 @@ class _Posting:
         return result
 
     def _failure(self, cell: PlannedCell, error: ErrorType, why: str,
-                 account: str | None = None) -> CellFailure:
+                 account: str | None = None, posted_by: int | None = None) -> CellFailure:
         row = self.rows.get(cell.row_key, {})
         spec = row.get("cells", {}).get(cell.column_key, {})
         return CellFailure(cell.row_key, cell.column_key, spec.get("cell"), row.get("row"),
                            row.get("name", cell.row_key),
                            row.get("entity_id") if row.get("kind") == "client" else None,
                            account, error,
-                           f"{row.get('name', cell.row_key)}, cell {spec.get('cell')}: {why}")
+                           f"{row.get('name', cell.row_key)}, cell {spec.get('cell')}: {why}",
+                           posted_by)
 
     # before any movement ------------------------------------------------------------------
 
@@ -418,7 +421,7 @@ class _Posting:
                 cell, POSTED_FOR_MEETING, f"the {movement.kind.value} of account "
                 f"{movement.label} was already posted for the meeting of "
                 f"{self.plan.meeting_date} (submission {submission}); clear the cell.",
-                movement.account)
+                movement.account, posted_by=submission)
         return refused
 
     # the movements ------------------------------------------------------------------------

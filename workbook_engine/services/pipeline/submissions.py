@@ -303,6 +303,7 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
     if imported is not None:  # each kind of import workbook posts its own way
         return imported.approve(ctx, submission_id=submission_id, by=by)
     excluded: list[str] = []
+    moving: set[tuple[str, str]] = set()  # the cells the posting would move money for
     try:
         with ctx.unit_of_work(None) as uow:
             s = uow.session
@@ -331,6 +332,7 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
                 excluded = sorted(bad_rows)
                 plan = plan.only_rows(r["key"] for r in workbook.expected["rows"]
                                       if r["key"] not in bad_rows)
+            moving = {(cell.row_key, cell.column_key) for cell, _ in plan.movements()}
             set_status(uow, sub, SubmissionStatus.APPROVED)
             result = post_plan(s, plan, expected=workbook.expected, workbook_id=workbook.id,
                                submission_id=sub.id, actor_id=approver.id)
@@ -352,13 +354,10 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
             uow.commit()
     except PostingRefused as refused:
         _mark_refused(ctx, submission_id, refused.cells, by)
-        cells = "; ".join(c.message.rstrip(".") for c in refused.cells[:5])
         first = refused.cells[0].error
         raise EngineError(first if all(c.error is first for c in refused.cells) else STALE,
-                          f"Nothing was posted: {len(refused.cells)} cell(s) of submission "
-                          f"{submission_id} cannot be posted now ({cells}). Correct those "
-                          "rows in the report and send it again, or approve with "
-                          "--exclude-invalid.", submission_id=submission_id,
+                          _refusal_message(submission_id, refused.cells, moving),
+                          submission_id=submission_id,
                           cells=[c.as_error() for c in refused.cells]) from None
     new_sheet = write_excluded(ctx, submission_id, excluded) if excluded and write_excluded \
         else None
@@ -366,6 +365,28 @@ def approve_submission(ctx: AppContext, *, submission_id: int, by: str,
     view["excluded_rows"] = excluded
     view["excluded_sheet"] = new_sheet
     return view
+
+
+def _refusal_message(submission_id: int, cells: list[CellFailure],
+                     moving: set[tuple[str, str]]) -> str:
+    """What approval says when cells of a sheet cannot be posted (nothing was posted).
+
+    When every cell that moves money was posted for the meeting already, by other copies of
+    the sheet, nothing on this copy is left to post: it says which submission posted the
+    meeting and to reject this one (``--exclude-invalid`` would post nothing either).
+    """
+    posted_by = sorted({c.posted_by for c in cells if c.posted_by is not None})
+    if posted_by and all(c.posted_by is not None for c in cells) \
+            and moving <= {(c.row_key, c.column_key) for c in cells}:
+        others = ", ".join(str(n) for n in posted_by)
+        return (f"Nothing was posted: this meeting was already posted from another copy of "
+                f"its sheet (submission {others}), so nothing on submission {submission_id} "
+                f"is left to post. Reject it: workbook-engine reject {submission_id} "
+                "--reason \"meeting already posted\".")
+    listed = "; ".join(c.message.rstrip(".") for c in cells[:5])
+    return (f"Nothing was posted: {len(cells)} cell(s) of submission {submission_id} cannot "
+            f"be posted now ({listed}). Correct those rows in the report and send it again, "
+            "or approve with --exclude-invalid.")
 
 
 def _plan(ctx: AppContext, content: dict[str, Any], expected: dict[str, Any]) -> PostingPlan:
