@@ -47,3 +47,21 @@ def test_a_files_process_runs_the_warmed_statements_without_compiling_them(any_k
         return cached
 
     assert run_isolated(in_the_child) == [True] * len(statements) + [False]
+
+
+def test_the_warm_up_is_skipped_not_fatal_when_it_cannot_be_done(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """Warming is an optimisation: a SQLAlchemy release whose private compile API differs,
+    or a database that is not reachable when the watcher starts, skips it (the watcher then
+    reports the database as it always has), never stops the watcher."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.sql.elements import ClauseElement
+
+    from workbook_engine.db.engine import compile_into_cache
+
+    statement = select(func.count(Submission.id))
+    unreachable = create_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'db.sqlite3'}")
+    assert compile_into_cache(unreachable, [(statement, ())]) == 0
+
+    reachable = create_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    monkeypatch.delattr(ClauseElement, "_compile_w_cache")
+    assert compile_into_cache(reachable, [(statement, ())]) == 0

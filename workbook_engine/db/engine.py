@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import compiler
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -64,18 +65,30 @@ def compile_into_cache(engine: Engine,
     compiling them again (SQLAlchemy compiles a statement once per engine and cache key:
     several milliseconds of CPU for the first file a forked process takes in). The dialect
     is initialised first (one connection opened and given back, no statement written):
-    what it learns from the server (its version, features) is part of the compilation."""
-    cache = engine._compiled_cache  # noqa: SLF001 - the cache Connection.execute uses
+    what it learns from the server (its version, features) is part of the compilation.
+
+    Warming only saves time, so it is skipped, never fatal: with a database not reachable
+    now (the watcher reports that as it always does, when it takes a file) or a SQLAlchemy
+    release whose private compile API differs from the one this was written for (2.0/2.1),
+    nothing is compiled and 0 is returned."""
+    cache = getattr(engine, "_compiled_cache", None)  # the cache Connection.execute uses
     if cache is None:  # query_cache_size=0: no cache to fill
         return 0
-    with engine.connect():
-        pass
+    try:
+        with engine.connect():
+            pass
+    except SQLAlchemyError:
+        return 0
     dialect = engine.dialect
     compiled = 0
     for statement, keys in statements:
-        statement._compile_w_cache(  # noqa: SLF001 - exactly as Connection.execute calls it
-            dialect, compiled_cache=cache, column_keys=sorted(keys), for_executemany=False,
-            schema_translate_map=None, linting=dialect.compiler_linting | compiler.WARN_LINTING)
+        try:
+            statement._compile_w_cache(  # noqa: SLF001 - exactly as Connection.execute calls it
+                dialect, compiled_cache=cache, column_keys=sorted(keys),
+                for_executemany=False, schema_translate_map=None,
+                linting=dialect.compiler_linting | compiler.WARN_LINTING)
+        except (AttributeError, TypeError):  # another SQLAlchemy's internals: not warmed
+            return compiled
         compiled += 1
     return compiled
 
