@@ -140,19 +140,30 @@ def test_a_deposit_typed_again_for_a_posted_meeting_is_refused(kilimani: Kiliman
     assert _balance(world, "Baraka", "Hiari") == D(100)
 
 
+
+def _two_copies(world: KilimaniWorld, tmp_path: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Two copies of the meeting's sheet (path, expected payload), generated before
+    anything was posted."""
+    return [generate(world, tmp_path / name) for name in ("first", "second")]
+
+
+def _send(world: KilimaniWorld, tmp_path: Path, copy: tuple[Path, dict[str, Any]],
+          receipt_number: str) -> Any:
+    """A copy returned as generated (the amounts due), with its receipt, and processed."""
+    path, expected = copy
+    return process_file(world.ctx, edit(path, tmp_path / f"{receipt_number}.xlsx", {},
+                                        header={**FILLED_HEADER,
+                                                "receipt_number": receipt_number},
+                                        expected=expected), actor_id=_officer(world))
+
 def test_the_sheet_of_excluded_stale_rows_does_not_take_the_money_again(
         kilimani: KilimaniWorld, tmp_path: Path) -> None:
     world = kilimani
     # Two copies of the meeting's sheet made before anything was posted; the first is posted.
-    first, expected = generate(world, tmp_path / "first")
-    second, expected_second = generate(world, tmp_path / "second")
-    posted = process_file(world.ctx, edit(first, tmp_path / "first.xlsx", {},
-                                          header=FILLED_HEADER, expected=expected),
-                          actor_id=_officer(world))
+    first, second = _two_copies(world, tmp_path)
+    posted = _send(world, tmp_path, first, FILLED_HEADER["receipt_number"])
     _approve(world, posted.submission_id)
-    late = process_file(world.ctx, edit(second, tmp_path / "second.xlsx", {},
-                                        header={**FILLED_HEADER, "receipt_number": "R-2"},
-                                        expected=expected_second), actor_id=_officer(world))
+    late = _send(world, tmp_path, second, "R-2")
     assert late.status == "invalid" and {e["code"] for e in late.errors} <= {
         "stale", "posted-for-meeting"}
     view = _approve(world, late.submission_id, exclude_invalid=True,
@@ -340,14 +351,9 @@ def test_a_second_copy_approved_after_the_first_says_the_meeting_was_posted_and_
     nothing on this copy is left to post (reject it), not "approve with --exclude-invalid",
     which would post nothing either."""
     world = kilimani
-    first, expected = generate(world, tmp_path / "first")
-    second, expected_second = generate(world, tmp_path / "second")
-    posted = process_file(world.ctx, edit(first, tmp_path / "first.xlsx", {},
-                                          header=FILLED_HEADER, expected=expected),
-                          actor_id=_officer(world))
-    copy = process_file(world.ctx, edit(second, tmp_path / "second.xlsx", {},
-                                        header={**FILLED_HEADER, "receipt_number": "R-2"},
-                                        expected=expected_second), actor_id=_officer(world))
+    first, second = _two_copies(world, tmp_path)
+    posted = _send(world, tmp_path, first, FILLED_HEADER["receipt_number"])
+    copy = _send(world, tmp_path, second, "R-2")
     assert (posted.status, copy.status) == ("awaiting_approval", "awaiting_approval")
     _approve(world, posted.submission_id)
     hiari = _balance(world, "Baraka", "Hiari")
