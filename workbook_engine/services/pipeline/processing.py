@@ -393,7 +393,12 @@ _VERSIONS = (select(Submission.id, Submission.status, Submission.version)
              .order_by(Submission.id))
 _SUBMISSIONS = Submission.__table__
 _NEW_SUBMISSION = insert(_SUBMISSIONS)
-_SUPERSEDE = (update(_SUBMISSIONS).where(_SUBMISSIONS.c.id == bindparam("submission_id"))
+_SUPERSEDABLE = (SubmissionStatus.AWAITING_APPROVAL, SubmissionStatus.INVALID,
+                 SubmissionStatus.RECEIVED)
+# Only a version still unposted is superseded: one approved meanwhile by another process
+# (PostgreSQL and MariaDB read the versions before this update, without a lock) stays posted.
+_SUPERSEDE = (update(_SUBMISSIONS).where(_SUBMISSIONS.c.id == bindparam("submission_id"),
+                                         _SUBMISSIONS.c.status.in_(_SUPERSEDABLE))
               .values(status=SubmissionStatus.SUPERSEDED))
 _REPORTS = (update(_SUBMISSIONS).where(_SUBMISSIONS.c.id == bindparam("submission_id"))
             .values(report_html_path=bindparam("html"), report_xlsx_path=bindparam("xlsx")))
@@ -435,11 +440,9 @@ class _Versions:
 def _versions(session: Session, workbook_id: str) -> _Versions:
     """What the submissions of a workbook are (one query)."""
     rows = session.connection().execute(_VERSIONS, {"workbook_id": workbook_id}).all()
-    live = (SubmissionStatus.AWAITING_APPROVAL, SubmissionStatus.INVALID,
-            SubmissionStatus.RECEIVED)
     return _Versions(
         posted=next((r.id for r in rows if r.status == SubmissionStatus.POSTED), None),
-        unposted=[(r.id, r.status) for r in rows if r.status in live],
+        unposted=[(r.id, r.status) for r in rows if r.status in _SUPERSEDABLE],
         next_version=max((r.version for r in rows), default=0) + 1)
 
 
