@@ -142,8 +142,8 @@ def test_a_file_that_keeps_failing_is_quarantined_not_retried_for_ever(kilimani)
 
 def test_processing_is_prepared_once_in_the_watcher_not_in_each_files_process(
         kilimani, monkeypatch) -> None:  # noqa: ANN001
-    """What every file's process would pay again (pandera's backends, the report templates,
-    the rule files) is done once, in the watcher's own process, before it forks; a file's
+    """What every file's process would pay again (the report templates, the rule files,
+    the compiled statements) is done once, in the watcher's own process, before it forks; a file's
     process starts its own reader worker, never one the watcher has idle (its pipe is the
     watcher's)."""
     from workbook_engine.services.pipeline import processing

@@ -182,9 +182,8 @@ def _no_metadata(book: RawWorkbook, file_name: str) -> str:
 
 
 def prepare_process(ctx: AppContext) -> None:
-    """Pay now, once for this process, what the first file processed would pay: pandera's
-    backends (its first validation imports them, with hypothesis's strategies where that is
-    installed: about half a second of CPU), the report templates, and the rule files read.
+    """Pay now, once for this process, what the first file processed would pay: the report
+    templates and the rule files read.
 
     The inbox watcher runs it before it forks a process per file, so that each file's
     process inherits them rather than paying them again (they were most of a file's CPU
@@ -193,10 +192,6 @@ def prepare_process(ctx: AppContext) -> None:
     rehearsal's loaders, its report's paths) are compiled into the engine's statement
     cache, which the forked processes inherit with the engine (nothing is executed, and no
     connection crosses the fork: ``db/engine.py`` closes the idle ones before it)."""
-    import pandas as pd
-    import pandera.pandas as pa
-
-    pa.DataFrameSchema({}).validate(pd.DataFrame())
     prepare_templates()
     for rules_file in sorted(ctx.rules.folder.glob("*.yaml")):
         ctx.rules.section(rules_file.stem)
