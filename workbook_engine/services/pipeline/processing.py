@@ -579,11 +579,15 @@ def _rehearse(session: Session, validation: Validation, expected: dict[str, Any]
 
 def _rehearsal_json(rehearsal: Rehearsal | None,
                     expected: dict[str, Any]) -> dict[str, Any] | None:
-    """What the rehearsal found would be posted (kept with the submission)."""
+    """What the rehearsal found would be posted (kept with the submission): each account
+    it moves as ``[account, before, after, status before, status after]`` (the owners,
+    products and account numbers are the sheet's, in the report), the rows left out, the
+    totals."""
     if rehearsal is None:
         return None
     every = {r["key"] for r in expected["rows"]}
-    return {"accounts": [c.to_json() for c in rehearsal.result.changes],
+    return {"accounts": [[c.account, str(c.before), str(c.after), c.status_before,
+                          c.status_after] for c in rehearsal.result.changes],
             "excluded_rows": sorted(every - rehearsal.rows),
             "collected": str(rehearsal.result.collected),
             "paid_out": str(rehearsal.result.paid_out)}
