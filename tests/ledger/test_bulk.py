@@ -84,6 +84,31 @@ def test_rehearsal_writes_nothing_and_posting_does_what_it_promised(any_kilimani
     assert _books_agree(world.ctx) == []
 
 
+def test_the_books_hold_the_lines_a_loan_still_owes_on_and_what_it_owes(any_kilimani):
+    """A line paid in full is not loaded (it never moves again); a line that owes, or was
+    paid more than it was due, is; each loan owes what its records say."""
+    world = any_kilimani
+    with world.ctx.unit_of_work(None) as uow:
+        s = uow.session
+        loans = s.scalars(select(Loan).order_by(Loan.id)).all()
+        overpaid = next(i for loan in loans for i in loan.installments if i.outstanding > 0)
+        for part in ("principal", "interest", "fees", "penalties"):
+            setattr(overpaid, f"{part}_paid", getattr(overpaid, part))
+        overpaid.principal_paid += D("0.01")  # owes -0.01
+        s.flush()
+        keys = {f"loan:{loan.id}" for loan in loans}
+        books = load_books(s, keys, meeting=KILIMANI_MEETING, workbook_id=None)
+        paid_lines = 0
+        for loan in loans:
+            state = books.accounts[f"loan:{loan.id}"]
+            assert [i.number for i in state.installments] == [
+                i.number for i in loan.installments if i.outstanding != 0]
+            assert state.outstanding == loan.outstanding
+            assert books.balance(f"loan:{loan.id}")[0] == loan.outstanding
+            paid_lines += sum(1 for i in loan.installments if i.outstanding == 0)
+        assert paid_lines > 0 and overpaid.outstanding == D("-0.01")
+
+
 def test_a_cell_undone_leaves_the_new_schedule_of_an_earlier_cell_whole(any_kilimani):
     """A loan disbursed and repaid by two cells, then a third cell on it refused: what the
     first two computed is written, the repayment allocated to the new schedule's line."""

@@ -4,7 +4,8 @@ A collection sheet moves tens of accounts. Rather than one ORM object per moveme
 flush, its posting runs in three steps:
 
 1. **load** (:func:`load_books`): the state of every account the movements touch, in a fixed
-   number of queries whatever their number: loans with their schedules, savings accounts,
+   number of queries whatever their number: loans with the lines of their schedules they
+   still owe on (a line paid in full never moves again), savings accounts,
    charges (each with its product's figures and its last transaction), what collection
    sheets already posted into them on the meeting date, and the cells of this workbook
    already posted; for a loan disbursed, its meeting calendar and holidays;
@@ -209,11 +210,20 @@ _LOANS_QUERY = (
     .join_from(_LOANS, LoanProduct.__table__,
                LoanProduct.__table__.c.id == _LOANS.c.product_id)
     .where(_LOANS.c.id.in_(_IDS)))
+# Only the lines a loan still owes on (what is due differs from what is paid): a line paid
+# in full takes no repayment, adds nothing to what the loan owes, and is never written again
+# (a disbursal replaces the whole schedule). A loan late in its term has most of its lines
+# paid. On SQLite the sums are floats: a line that owes nothing may compare unequal by a
+# rounding and be loaded (as every line was before), a line that owes a cent never equal.
+_LINE_DUE = (_INSTALLMENTS.c.principal + _INSTALLMENTS.c.interest + _INSTALLMENTS.c.fees
+             + _INSTALLMENTS.c.penalties)
+_LINE_PAID = (_INSTALLMENTS.c.principal_paid + _INSTALLMENTS.c.interest_paid
+              + _INSTALLMENTS.c.fees_paid + _INSTALLMENTS.c.penalties_paid)
 _LINES_QUERY = (
     select(_INSTALLMENTS.c.loan_id, _INSTALLMENTS.c.id, _INSTALLMENTS.c.number,
            _INSTALLMENTS.c.due_date, _INSTALLMENTS.c.completed_on,
            *(type_coerce(_INSTALLMENTS.c[f], NullType()) for f in _LINE_AMOUNTS))
-    .where(_INSTALLMENTS.c.loan_id.in_(_IDS))
+    .where(_INSTALLMENTS.c.loan_id.in_(_IDS), _LINE_DUE != _LINE_PAID)
     .order_by(_INSTALLMENTS.c.loan_id, _INSTALLMENTS.c.number))
 _SAVINGS_QUERY = (
     select(_SAVINGS.c.id, _SAVINGS.c.account_no, _SAVINGS.c.status, _SAVINGS.c.balance,
