@@ -398,6 +398,12 @@ _SUPERSEDE = (update(_SUBMISSIONS).where(_SUBMISSIONS.c.id == bindparam("submiss
 _REPORTS = (update(_SUBMISSIONS).where(_SUBMISSIONS.c.id == bindparam("submission_id"))
             .values(report_html_path=bindparam("html"), report_xlsx_path=bindparam("xlsx")))
 _HOT_STATEMENTS = ((_WORKBOOK, ("workbook_id",)), (_VERSIONS, ("workbook_id",)),
+                   (_NEW_SUBMISSION, ("kind", "workbook_id", "version", "file_sha256",
+                                      "original_name", "archive_path", "received_at",
+                                      "submitted_by_id", "loan_officer_id", "sender_email",
+                                      "center_id", "office_id", "meeting_date", "status",
+                                      "error_count", "cash_collected", "cash_paid_out",
+                                      "content")),
                    (_REPORTS, ("html", "submission_id", "xlsx")))
 
 
