@@ -195,7 +195,7 @@ def post_plan(session: Session, plan: PostingPlan, *, expected: Mapping[str, Any
                 if attempt == 2:
                     raise
                 continue
-            result.movements = [PostedMovement(m.kind.value, m.source, m.account, m.amount,
+            result.movements = [PostedMovement(str(m.kind), m.source, m.account, m.amount,
                                                entry.transaction_id, m.client_id)
                                 for m, entry in posting.written]
             return result
@@ -377,7 +377,7 @@ class _Posting:
                     result.collected += m.amount
                 else:
                     result.paid_out += m.amount
-                result.movements.append(PostedMovement(m.kind.value, m.source, m.account,
+                result.movements.append(PostedMovement(str(m.kind), m.source, m.account,
                                                        m.amount, None, m.client_id))
         result.changes = _changes(self.names, plan, books, balance)
         return result
@@ -491,7 +491,7 @@ class _Posting:
             return draft.repay(movement.account, movement.amount, meeting, source)
         if kind is MovementKind.CHARGE:
             return draft.pay(movement.account, movement.amount, source)
-        return draft.save(movement.account, SavingsTransactionType(kind.value),
+        return draft.save(movement.account, SavingsTransactionType(str(kind)),
                           movement.amount, source, movement.client_id)
 
 
@@ -559,7 +559,7 @@ def _meeting_key(movement: Movement) -> MeetingKey:
     """What a meeting posts once: (ledger, account id, client of a share, movement type)."""
     ledger = movement.account.partition(":")[0]
     client = movement.client_id if ledger == "savings" else None
-    return (ledger, movement.account_id, client, movement.kind.value)
+    return (ledger, movement.account_id, client, str(movement.kind))
 
 
 __all__ = ["AccountChange", "CellFailure", "PostedMovement", "PostingRefused", "PostingResult",

@@ -91,6 +91,10 @@ from workbook_engine.services.ledger.loans import (
 )
 
 State = LoanState | SavingsState | ChargeState
+# An enum's value read through ``.value`` costs a descriptor call; these are read for every
+# movement of a sheet, and ``str()`` of a StrEnum is its value.
+_DISBURSEMENT = LoanTransactionType.DISBURSEMENT.value
+_REPAYMENT = LoanTransactionType.REPAYMENT.value
 
 _MONEY = Money()
 
@@ -152,14 +156,14 @@ class Books:
     def status(self, key: str) -> str:
         """An account's status as text ("deleted" when there is no such account)."""
         state = self.accounts.get(key)
-        return "deleted" if state is None else str(state.status.value)
+        return "deleted" if state is None else str(state.status)
 
 
 def balance_of(state: State) -> tuple[Decimal, str]:
     """(balance, status) of an account: what a loan owes on its schedule, what a savings
     account holds, what is left to pay of a charge."""
     amount = state.balance if isinstance(state, SavingsState) else state.outstanding
-    return amount, str(state.status.value)
+    return amount, str(state.status)
 
 
 def _ids(keys: Iterable[str]) -> dict[str, list[int]]:
@@ -512,7 +516,7 @@ class Draft:
             return self.books.balance(key)
         owed = self._owed.get(key)
         if owed is not None:
-            return owed, str(state.status.value)
+            return owed, str(state.status)
         return balance_of(state)
 
     def _touch(self, key: str) -> Any:
@@ -589,7 +593,7 @@ class Draft:
         if key not in self.disbursed:
             self.disbursed.add(key)
             self._disbursed_added.append(key)
-        return self._entry(Entry("loan", key, LoanTransactionType.DISBURSEMENT.value,
+        return self._entry(Entry("loan", key, _DISBURSEMENT,
                                  loan.principal, source))
 
     def repay(self, key: str, amount: Decimal, on_date: dt.date,
@@ -602,7 +606,7 @@ class Draft:
                     else self.books.balance(key)[0])
         split = apply_repayment(loan, amount, on_date, loan.product.currency_digits, owed)
         self._owed[key] = owed - split.total
-        return self._entry(Entry("loan", key, LoanTransactionType.REPAYMENT.value, amount,
+        return self._entry(Entry("loan", key, _REPAYMENT, amount,
                                  source, split=split))
 
     def save(self, key: str, kind: SavingsTransactionType, amount: Decimal,
@@ -611,7 +615,7 @@ class Draft:
         account: SavingsState = self._touch(key)
         apply_savings_movement(account, kind, amount, allow_overdraft=account.allow_overdraft,
                                currency_digits=account.currency_digits)
-        return self._entry(Entry("savings", key, kind.value, amount, source, client_id))
+        return self._entry(Entry("savings", key, str(kind), amount, source, client_id))
 
     def pay(self, key: str, amount: Decimal, source: MoneyMovementSource) -> Entry:
         """A payment of a charge (:func:`domain.ledger.apply_charge_payment`)."""
