@@ -51,6 +51,17 @@ def test_amounts_refused(typed: object, code: str) -> None:
     assert caught.value.message
 
 
+@pytest.mark.parametrize("typed", ["KSh 2,776.92", "Ksh2,776.92", "2,776.92/=", "$1,200",
+                                   "1,200.50 TZS"])
+def test_an_amount_with_a_currency_is_told_to_drop_it(typed: str) -> None:
+    """'KSh 2,776.92' is refused for its letters, not for its correct thousands comma."""
+    with pytest.raises(ValueProblem) as caught:
+        parse_amount(typed, digits=2)
+    assert caught.value.error.code == "not-a-number"
+    assert "separates thousands" not in caught.value.message
+    assert "the figure alone" in caught.value.message, caught.value.message
+
+
 def test_formula_uses_cached_number_only() -> None:
     assert parse_amount(925.64, digits=2, formula="=462.82*2") == Decimal("925.64")
     for cached in (None, "#VALUE!", "abc"):

@@ -162,6 +162,10 @@ def _text_to_decimal(text: str, locale: Locale) -> Decimal | None:
         compact = compact[1:]
     decimal_sep, group_sep = locale.decimal_separator, locale.thousands_separator
     scientific = re.fullmatch(r"\d+(?:[.,]\d+)?[eE][+-]?\d+", compact)
+    if not scientific and re.search(r"\d", compact) and re.search(r"[^\d.,']", compact):
+        raise ValueProblem(NOT_A_NUMBER, f"{_show(text)} is not an amount; type the figure "
+                           "alone, without a currency or other letters and signs, such as "
+                           f"1{group_sep}200{decimal_sep}50")
     if scientific:
         number = Decimal(compact.replace(",", "."))
     else:
