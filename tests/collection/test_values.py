@@ -106,3 +106,20 @@ def test_office_locale_from_rules(tmp_path) -> None:  # noqa: ANN001
     assert office_locale(rules, external_id="BR-DKR", name="Dakar").decimal_comma
     assert office_locale(rules, external_id=None, name="Thies").decimal_comma
     assert not office_locale(rules, external_id="X", name="Nairobi").decimal_comma
+
+
+def test_a_date_before_1900_read_back_as_a_time_says_so() -> None:
+    """LibreOffice keeps 1850-01-01 as a negative serial, which reads back as 00:00:00: the
+    message says to check the year, not "'00:00:00' is not a date"."""
+    from workbook_engine.validation.clients import parse_date as client_date
+
+    with pytest.raises(ValueProblem) as caught:
+        parse_date(dt.time(0, 0))
+    assert caught.value.error.code == "bad-date"
+    assert "before 1900" in caught.value.message and "YYYY-MM-DD" in caught.value.message
+    problems: list = []
+    assert client_date("date_of_birth", dt.time(0, 0), problems) is None
+    [problem] = problems
+    assert problem.message.startswith("The date of birth 00:00:00 is a time of day, not a date")
+    assert "before 1900" in problem.message
+

@@ -32,6 +32,7 @@ from workbook_engine.errors.clients import (
 )
 from workbook_engine.errors.general import CONFIGURATION
 from workbook_engine.money import whole_as_written
+from workbook_engine.validation.values import time_instead_of_date
 
 PERSON_FIELDS = ("first_name", "middle_name", "last_name", "date_of_birth", "gender")
 ENTITY_FIELDS = ("full_name", "incorporation_date", "incorporation_valid_till",
@@ -271,6 +272,10 @@ def parse_date(name: str, value: Any, problems: list[FieldProblem]) -> dt.date |
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, dt.time):
+        problems.append(FieldProblem(name, value, f"The {label(name)} "
+                                     f"{time_instead_of_date(value)}."))
+        return None
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
