@@ -9,9 +9,7 @@ before any spreadsheet parser sees the file.
   UTF-16) -> ``xml-unsafe``.  This covers every member, whatever its name,
   because a relationship may point a parser at any member;
 * for OOXML: workbook.xml (and its rels) parsed with defusedxml -> sheet list,
-  sheet count, and each sheet's ``<dimension ref>`` checked against the limits (a
-  dimension over them is believed only when a cell really lies beyond them: LibreOffice
-  saves an empty ``<row r="1048576">`` and a dimension down to it once a row is deleted);
+  sheet count, and each sheet's ``<dimension ref>`` checked against the limits;
   the ``<row>`` elements of each sheet are counted while it is scanned, so that a
   sheet of a million formatted but empty rows (a small file that a reader, or the
   report writer, would expand to gigabytes) is refused even when its dimension
@@ -50,9 +48,6 @@ _DIMENSION_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?dimension\b[^>]*?\bref\s*=
 _SHEETDATA_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?sheetData\b")
 _ROW_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?row[\s/>]")
 _REF_RE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
-_CELL_TAG_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?c[\s/>][^<>]*>")
-_CELL_REF_RE = re.compile(rb"\sr\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,7})[\"']")
-_TAG_TAIL_KEEP = 64 * 1024  # an unfinished tag longer than this is not a cell's
 
 REL_OFFICE_DOC = "/officeDocument"
 
@@ -129,38 +124,6 @@ class _Scanner:
         if not self.has_formula and (b"<f" in buf or b":f" in buf) and _FORMULA_RE.search(buf):
             self.has_formula = True
         self.tail = buf[-_OVERLAP:]
-
-
-class _CellExtent:
-    """Streaming search for the last row and column that hold a ``<c>`` element: where a
-    sheet's cells really reach, whatever its ``<dimension>`` says."""
-
-    def __init__(self) -> None:
-        self.rows = 0
-        self.columns = 0
-        self.unplaced = False  # a cell without r="": its place is not known here
-        self.tail = b""
-
-    def feed(self, data: bytes) -> None:
-        buf = self.tail + data
-        for tag in _CELL_TAG_RE.finditer(buf):
-            ref = _CELL_REF_RE.search(tag.group(0))
-            if ref is None:
-                self.unplaced = True
-                continue
-            row, column = split_ref(ref.group(1).decode() + ref.group(2).decode())
-            self.rows = max(self.rows, row)
-            self.columns = max(self.columns, column)
-        last_open = buf.rfind(b"<")
-        unfinished = last_open >= 0 and buf.find(b">", last_open) < 0
-        self.tail = buf[last_open:] if unfinished else b""
-        if len(self.tail) > _TAG_TAIL_KEEP:  # no cell's tag is that long: do not vouch for it
-            self.unplaced = True
-            self.tail = b""
-
-    def beyond(self, limits: ReadLimits) -> bool:
-        """Whether a cell lies beyond the row or column limit (or may: a cell without r="")."""
-        return self.unplaced or self.rows > limits.max_rows or self.columns > limits.max_columns
 
 
 def _inflate_member(
@@ -256,7 +219,6 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
     facts = ZipFacts()
     budget = [limits.max_uncompressed_bytes]
     done: set[str] = set()
-    claimed: dict[str, UnreadableFile] = {}  # sheet part -> its dimension's refusal, if true
 
     with open(path, "rb") as f:
 
@@ -288,15 +250,11 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
                     detail=f"{len(facts.sheets)} sheets in workbook.xml",
                 )
             sheet_parts = {s.part: s for s in facts.sheets if s.part}
+            # A sheet whose used range is too large gets that message, not "zip bomb", even
+            # when it also makes the file too large once decompressed.
             for part, sheet in sheet_parts.items():
                 if part in by_name:
-                    claim = _dimension_over(sheet, _peek(f, by_name[part], file_size), limits)
-                    if claim is not None:
-                        claimed[part] = claim
-        # A sheet whose used range is too large gets that message, not "zip bomb", even
-        # when it also makes the file too large once decompressed.
-        if claimed and (declared > limits.max_uncompressed_bytes or len(infos) > limits.max_zip_members):
-            raise next(iter(claimed.values()))
+                    _check_dimension(sheet, _peek(f, by_name[part], file_size), limits)
         if declared > limits.max_uncompressed_bytes:
             raise _bomb(f"declared uncompressed size {declared} > {limits.max_uncompressed_bytes}")
         # after the sheet count, so that 3000 sheets is reported as too many sheets
@@ -313,13 +271,9 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
                                and info.file_size // 5 > limits.max_rows)
             head: list[bytes] = []
             kept = [0]
-            extent = _CellExtent() if info.filename in claimed else None
 
-            def sink(b: bytes, scanner: _Scanner = scanner, head: list[bytes] = head, kept: list[int] = kept,
-                     extent: _CellExtent | None = extent) -> None:
+            def sink(b: bytes, scanner: _Scanner = scanner, head: list[bytes] = head, kept: list[int] = kept) -> None:
                 scanner.feed(b)
-                if extent is not None:
-                    extent.feed(b)
                 if kept[0] < _HEAD_KEEP:
                     head.append(b[: _HEAD_KEEP - kept[0]])
                     kept[0] += len(head[-1])
@@ -328,12 +282,7 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
             if sheet is not None:
                 if scanner.has_formula:
                     facts.formula_parts.add(info.filename)
-                if extent is None:  # not peeked before: the dimension is all there is to go by
-                    claim = _dimension_over(sheet, b"".join(head), limits)
-                    if claim is not None:
-                        raise claim
-                elif extent.beyond(limits):
-                    raise claimed[info.filename]
+                _check_dimension(sheet, b"".join(head), limits)
                 _check_row_count(sheet, scanner.rows, limits)
     return facts
 
@@ -381,28 +330,25 @@ def _peek(f: BinaryIO, info: zipfile.ZipInfo, file_size: int) -> bytes:
         return b""
 
 
-def _dimension_over(sheet: SheetPart, head: bytes, limits: ReadLimits) -> UnreadableFile | None:
-    """The refusal a sheet gets when its ``<dimension ref>`` (in ``head``, the first bytes of
-    its XML) claims more rows or columns than the limits allow; None when it does not."""
+def _check_dimension(sheet: SheetPart, head: bytes, limits: ReadLimits) -> None:
     sd = _SHEETDATA_RE.search(head)
     m = _DIMENSION_RE.search(head, 0, sd.start() if sd else len(head))
     if not m:
-        return None
+        return
     ref = m.group(1).decode("ascii", errors="replace")
     last = ref.split(":")[-1]
     try:
         rows, cols = split_ref(last)
     except ValueError:
-        return None  # a malformed dimension is not trusted either way; streaming checks still apply
+        return  # a malformed dimension is not trusted either way; streaming checks still apply
     if rows > limits.max_rows or cols > limits.max_columns:
-        return UnreadableFile(
+        raise UnreadableFile(
             "sheet-too-large",
             message=f"Sheet '{sheet.name}' uses {rows:,} rows and {cols:,} columns (range {ref}) but at most "
             f"{limits.max_rows:,} rows and {limits.max_columns:,} columns are allowed; please delete unused rows "
             "and columns, save and re-send the file.",
             detail=f"<dimension ref={ref!r}> in {sheet.part}",
         )
-    return None
 
 
 def _rels_targets(data: bytes | None, base_dir: str) -> dict[str, tuple[str, str]]:
