@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbook_engine.fileio import replaced_atomically, write_text_atomically
+from workbook_engine.fileio import is_name_character, replaced_atomically, write_text_atomically
 
 _CHUNK = 1 << 20
 _SAFE_NAME = re.compile(r"\s+")  # what is left between the kept characters
@@ -46,8 +46,7 @@ def safe_file_name(name: str, default: str = "file") -> str:
     letters and digits of any script (with their marks), ".", "-" and "_" are kept, anything
     else (spaces, punctuation, control and direction characters) becomes "_"."""
     base = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    base = "".join(c if c in "._-" or unicodedata.category(c)[0] in "LNM" else " "
-                   for c in base)
+    base = "".join(c if c in "._-" or is_name_character(c) else " " for c in base)
     base = _SAFE_NAME.sub("_", base.strip()).strip("._") or default
     return base[:150]
 
