@@ -171,8 +171,16 @@ def test_receipt_missing_and_future_meeting(sheet, tmp_path):
     result = process_file(world.ctx, bad, actor_id=None)
     assert [e["code"] for e in result.errors] == ["receipt-missing"]
     world.ctx.settings.clock.fixed_today = world.ctx.today().replace(day=2)
-    result = process_file(world.ctx, _fill(sheet, tmp_path, name="early.xlsx"), actor_id=None)
+    early = _fill(sheet, tmp_path, name="early.xlsx")
+    result = process_file(world.ctx, early, actor_id=None)
     assert "before-meeting" in [e["code"] for e in result.errors]
+    # on the meeting day, the same file, unchanged, as that message says: it is recognised,
+    # and the answer says how to have it checked again (it is never checked twice)
+    world.ctx.settings.clock.fixed_today = None
+    again = process_file(world.ctx, early, actor_id=None)
+    assert again.duplicate_of == result.submission_id
+    assert "not taken in" in again.message and "save it and send it again" in again.message
+    assert "nothing more was done" not in again.message, again.message
 
 
 def test_duplicate_file_is_recognised(sheet, tmp_path):

@@ -523,12 +523,14 @@ def _check_rows(sheet: GridSheet, form: str, ref: ImportReference,
                 if form == PERSON else blank)
     # No submission date (the Mifos X data import tool has no such column): the client was
     # submitted when activated, else today.
+    typed = [s is not None for s in submitted]
     submitted = [s if s is not None else a if isinstance(a, dt.date) else ref.today
                  for s, a in zip(submitted, activation)]
     active_flags = [value is True for value in active]
-    per_value(list(zip(submitted, active_flags, activation, office_ids)),
+    per_value(list(zip(submitted, active_flags, activation, office_ids, typed)),
               lambda dates: (None, _check_dates(dates[0], dates[1], dates[2],
-                                                ref.office(dates[3]), ref.today)),
+                                                ref.office(dates[3]), ref.today,
+                                                submitted_typed=dates[4])),
               notes)
     clean.update(
         office_id=office_ids, staff_id=staff_ids, group_id=group_ids, submitted_on=submitted,
@@ -594,12 +596,16 @@ def _ambiguous(found: Sequence[StaffRef | GroupRef], what: str, text: str) -> Fi
 
 
 def _check_dates(submitted: dt.date, active: bool, activation: Any,
-                 office: OfficeRef | None, today: dt.date) -> list[Finding]:
+                 office: OfficeRef | None, today: dt.date, *,
+                 submitted_typed: bool = True) -> list[Finding]:
     """The lifecycle rules of create_client: submission and activation not in the future,
-    not before the office opened; activation not before submission, and only when active."""
+    not before the office opened; activation not before submission, and only when active.
+    A submission date taken from the activation date (none typed) is not checked apart:
+    what is wrong with it is said once, on the activation date's cell."""
     found: list[Finding] = []
-    checks: list[tuple[str, str, dt.date | None]] = [
-        ("submitted_on", "submission date", submitted)]
+    checks: list[tuple[str, str, dt.date | None]] = []
+    if submitted_typed or activation is None:
+        checks.append(("submitted_on", "submission date", submitted))
     if active:
         checks.append(("activation_date", "activation date", activation or submitted))
     elif activation is not None:

@@ -31,6 +31,8 @@ from workbook_engine.errors.clients import (
     CLIENT_FIELD_MISSING,
 )
 from workbook_engine.errors.general import CONFIGURATION
+from workbook_engine.money import whole_as_written
+from workbook_engine.validation.values import time_instead_of_date
 
 PERSON_FIELDS = ("first_name", "middle_name", "last_name", "date_of_birth", "gender")
 ENTITY_FIELDS = ("full_name", "incorporation_date", "incorporation_valid_till",
@@ -270,6 +272,10 @@ def parse_date(name: str, value: Any, problems: list[FieldProblem]) -> dt.date |
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, dt.time):
+        problems.append(FieldProblem(name, value, f"The {label(name)} "
+                                     f"{time_instead_of_date(value)}."))
+        return None
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
@@ -634,7 +640,7 @@ def additional_value(spec: AdditionalField, raw: Any, lookups: ClientLookups,
             problems.append(FieldProblem(spec.name, raw, f"The {spec.label} '{raw}' is not a "
                                          "number."))
             return None
-        return str(number.normalize()) if number == number.to_integral() else str(number)
+        return str(whole_as_written(number))
     if spec.data_type == "date":
         parsed = parse_date(spec.name, raw, problems)
         return parsed.isoformat() if parsed else None

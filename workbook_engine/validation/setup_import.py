@@ -17,6 +17,7 @@ from typing import Any
 
 from workbook_engine.errors import ErrorType, Location, Problem
 from workbook_engine.errors.setup_import import SETUP_BAD_VALUE, SETUP_MISSING_VALUE
+from workbook_engine.money import whole_as_written
 from workbook_engine.validation.client_import import content_hashes
 from workbook_engine.validation.values import ValueProblem, parse_date
 from workbook_engine.workbooks.declaration import CellType, ColumnSpec
@@ -142,7 +143,7 @@ def _amount(value: Any) -> Decimal:
         raise ValueError("an amount") from None
     if not amount.is_finite():
         raise ValueError("an amount")
-    return amount.normalize() if amount == amount.to_integral() else amount
+    return whole_as_written(amount)
 
 
 def _date(value: Any) -> dt.date:

@@ -162,6 +162,10 @@ def _text_to_decimal(text: str, locale: Locale) -> Decimal | None:
         compact = compact[1:]
     decimal_sep, group_sep = locale.decimal_separator, locale.thousands_separator
     scientific = re.fullmatch(r"\d+(?:[.,]\d+)?[eE][+-]?\d+", compact)
+    if not scientific and re.search(r"\d", compact) and re.search(r"[^\d.,']", compact):
+        raise ValueProblem(NOT_A_NUMBER, f"{_show(text)} is not an amount; type the figure "
+                           "alone, without a currency or other letters and signs, such as "
+                           f"1{group_sep}200{decimal_sep}50")
     if scientific:
         number = Decimal(compact.replace(",", "."))
     else:
@@ -199,6 +203,8 @@ def parse_date(value: Any, *, locale: Locale = DEFAULT_LOCALE) -> dt.date | None
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, dt.time):
+        raise ValueProblem(BAD_DATE, time_instead_of_date(value))
     if isinstance(value, int | float) and not isinstance(value, bool):
         if math.isfinite(value) and 1 <= value < 2958466:
             return _EXCEL_EPOCH + dt.timedelta(days=int(value))
@@ -224,6 +230,14 @@ def parse_date(value: Any, *, locale: Locale = DEFAULT_LOCALE) -> dt.date | None
             continue
     raise ValueProblem(BAD_DATE, f"{_show(value)} is not a date; type it as YYYY-MM-DD, e.g. "
                        "2026-03-03")
+
+
+def time_instead_of_date(value: dt.time) -> str:
+    """What to say of a date cell that reads back as a time of day: a date before 1900 (which
+    a spreadsheet keeps as a negative day number: LibreOffice does) or a time typed there."""
+    return (f"{value.isoformat()} is a time of day, not a date (a date before 1900 cannot be "
+            "kept in a spreadsheet cell and comes back this way: check the year); type the "
+            "date as YYYY-MM-DD")
 
 
 def _make_date(year: int, month: int, day: int, original: str) -> dt.date:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ from workbook_engine.errors.collection import (
     NOTHING_TO_GENERATE,
 )
 from workbook_engine.errors.general import INVALID_VALUE
+from workbook_engine.fileio import is_name_character
 from workbook_engine.services.collection.calendars import office_holidays
 from workbook_engine.services.collection.due import DueRequest, compute_due_many
 from workbook_engine.services.collection.rules import collection_rules
@@ -358,6 +360,8 @@ def _default_dates(s: Session, units: list[_Unit], today: dt.date, horizon: dt.d
 
 
 def _file_name(unit: _Unit, date: dt.date) -> str:
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", unit.name).strip("-").lower() or "sheet"
+    name = unicodedata.normalize("NFC", unit.name)
+    slug = re.sub(r"-+", "-", "".join(c if is_name_character(c) else "-" for c in name))
+    slug = slug.strip("-").lower() or "sheet"
     ident = f"c{unit.center_id}" if unit.center_id is not None else f"g{unit.group_id}"
     return f"collection-{date.isoformat()}-{slug[:40]}-{ident}.xlsx"

@@ -235,8 +235,7 @@ def _process(ctx: AppContext, connection: Connection, path: Path, *, actor_id: i
             earlier.id, earlier.status.value, earlier.id, earlier.error_count,
             Path(earlier.report_xlsx_path) if earlier.report_xlsx_path else None,
             Path(earlier.report_html_path) if earlier.report_html_path else None,
-            f"{name} is the same file as submission {earlier.id} "
-            f"({earlier.status.value.replace('_', ' ')}); nothing more was done.",
+            _duplicate_message(name, earlier.id, earlier.status),
             errors=(_sheet_problem(DUPLICATE_FILE, f"{name} was already received as "
                                    f"submission {earlier.id}.", name),))
     stored = archive_original(ctx.settings.archive, path, original_name=name,
@@ -364,6 +363,19 @@ def _refused(ctx: AppContext, stored: Any, name: str, received: dt.datetime, who
         uow.commit()
         return ProcessResult(sub.id, status.value, None, 1, None, html, error["message"],
                              not_ours=not_ours, errors=(error,))
+
+
+def _duplicate_message(name: str, earlier_id: int, status: SubmissionStatus) -> str:
+    """What to say of a file whose very content was received before. A file not taken in
+    then (refused, perhaps only for coming before its meeting day) is not checked twice:
+    the answer says how to have it checked again."""
+    said = f"{name} is the same file as submission {earlier_id}"
+    if status in (SubmissionStatus.INVALID, SubmissionStatus.QUARANTINED):
+        return (f"{said}, which was not taken in ({status.value}: see its report); the same "
+                "file is not checked twice. Correct it as that report says and send it "
+                "again; if nothing in it needed correcting (it came before its meeting day), "
+                "open it, save it and send it again.")
+    return f"{said} ({status.value.replace('_', ' ')}); nothing more was done."
 
 
 def _outbox_path(ctx: AppContext, name: str, submission_id: int, suffix: str) -> Path:
