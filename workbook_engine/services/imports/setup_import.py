@@ -865,6 +865,12 @@ def _post_fineract_loan(c: _Context, as_of: dt.date, office: Office, product: Lo
                  "engine builds the schedule from the disbursal on the borrower's meetings, "
                  f"with installment 1 due on {loan.installments[0].due_date}, so its due dates "
                  f"would not be the old system's. {_NOT_REBUILT}")
+    interest_from = v.get("interest_charged_from")
+    if interest_from is not None and interest_from != v["disbursed_on"]:
+        c.refuse(SETUP_BAD_VALUE, "interest_charged_from", f"'Interest Charged From' "
+                 f"{interest_from}: the engine charges interest from the disbursal "
+                 f"({v['disbursed_on']}), so this loan's interest would not be the old "
+                 f"system's. {_NOT_REBUILT}")
     c.uow.audit("loan.migrate", loan, note=f"migrated as of {as_of} from a Fineract workbook")
     owed = outstanding_from_repaid([PlannedInstallment(
         i.number, i.due_date, i.principal - i.principal_paid, i.interest - i.interest_paid)
@@ -889,6 +895,13 @@ def _post_savings(c: _Context) -> Posted:
     product = c.product(SavingsProduct, "savings_products")
     c.check(as_of, office, product, client or group or center)
     assert as_of is not None and office is not None and product is not None  # checked
+    currency = (v.get("currency") or "").strip()
+    if currency and currency.upper() != product.currency_code.upper():
+        c.refuse(SETUP_BAD_VALUE, "currency", f"'Currency' {currency}: the product "
+                 f"{product.name} keeps its accounts in {product.currency_code}, so this "
+                 f"account's balance and deposits would be taken as {product.currency_code}. "
+                 "Choose the savings product of the account's currency (add it first if the "
+                 "engine has none), or correct the currency if it was typed wrong.")
     row = SavingsMigration(
         office=office.name, product_id=product.id, balance=v.get("balance") or Decimal(0),
         client_id=client.id if client else None, group_id=group.id if group else None,
