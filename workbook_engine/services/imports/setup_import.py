@@ -128,6 +128,7 @@ from workbook_engine.services.imports.migration import (
     replay_savings_transaction_in,
 )
 from workbook_engine.validation.setup_import import Cells, parse_row, row_hashes, text_of, yes
+from workbook_engine.validation.values import institution_locale
 from workbook_engine.workbooks._types import RawWorkbook
 from workbook_engine.workbooks.fineract_names import account_number, spellings
 from workbook_engine.workbooks.grid import GridRow, GridSheet
@@ -1021,6 +1022,7 @@ def run_rows(ctx: AppContext, uow: UnitOfWork, book: SetupFile, *, file_name: st
     loans: list[LoanMigration] = []
     savings: list[SavingsMigration] = []
     dates: dict[dt.date, int] = {}
+    date_locale = institution_locale(ctx.rules)  # the date order of text dates
     clients: dict[int | None, list[Client]] = {}
     for sheet, grid in book.grids:
         columns = columns_for(sheet, book.layout)
@@ -1045,7 +1047,7 @@ def run_rows(ctx: AppContext, uow: UnitOfWork, book: SetupFile, *, file_name: st
             if earlier is not None and not cells.problems:
                 result.state, result.entity_id = "already", earlier
                 continue
-            values = parse_row(cells, columns)
+            values = parse_row(cells, columns, date_locale)
             as_of = values.get("as_of")
             if as_of is not None:
                 first = next(iter(dates), as_of)
