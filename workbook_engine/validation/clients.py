@@ -24,6 +24,8 @@ from itertools import repeat
 from typing import Any, Protocol
 
 from workbook_engine.bulk import all_text, each_distinct, per_value
+from workbook_engine.validation.values import DEFAULT_LOCALE, Locale, ValueProblem
+from workbook_engine.validation.values import parse_date as parse_text_date
 from workbook_engine.errors import EngineError, ErrorType
 from workbook_engine.errors.clients import (
     CLIENT_DUPLICATE,
@@ -31,8 +33,6 @@ from workbook_engine.errors.clients import (
     CLIENT_FIELD_MISSING,
 )
 from workbook_engine.errors.general import CONFIGURATION
-from workbook_engine.validation.values import DEFAULT_LOCALE, Locale, ValueProblem
-from workbook_engine.validation.values import parse_date as parse_text_date
 
 PERSON_FIELDS = ("first_name", "middle_name", "last_name", "date_of_birth", "gender")
 ENTITY_FIELDS = ("full_name", "incorporation_date", "incorporation_valid_till",
@@ -278,15 +278,17 @@ def parse_date(name: str, value: Any, problems: list[FieldProblem],
         return value.date()
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str):
-        try:
-            return parse_text_date(value, locale=dates)
-        except ValueProblem as problem:
-            problems.append(FieldProblem(name, value, f"The {label(name)} {problem.message}."))
-            return None
-    problems.append(FieldProblem(name, value, f"The {label(name)} '{value}' is not a "
-                                 "date; write it YYYY-MM-DD."))
-    return None
+    try:
+        if not isinstance(value, str):  # a number is no date here
+            raise ValueError(value)
+        return parse_text_date(value, locale=dates)
+    except ValueProblem as problem:
+        problems.append(FieldProblem(name, value, f"The {label(name)} {problem.message}."))
+        return None
+    except ValueError:
+        problems.append(FieldProblem(name, value, f"The {label(name)} '{value}' is not a "
+                                     "date; write it YYYY-MM-DD."))
+        return None
 
 
 def check_not_future(name: str, value: dt.date | None, today: dt.date,

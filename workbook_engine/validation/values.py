@@ -251,6 +251,13 @@ def parse_date(value: Any, *, locale: Locale = DEFAULT_LOCALE) -> dt.date | None
                        "2026-03-03")
 
 
+def _make_date(year: int, month: int, day: int, original: str) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise ValueProblem(BAD_DATE, f"{_show(original)} is not a real date") from None
+
+
 def _not_in_order(value: str, year: int, month: int, day: int, locale: Locale) -> str:
     """Why a text date of numbers is no date in the locale's order, and how to fix it."""
     try:
@@ -259,13 +266,6 @@ def _not_in_order(value: str, year: int, month: int, day: int, locale: Locale) -
         other = ""
     return (f"{_show(value)} is not a real date: {date_order(locale)}; type it as "
             f"YYYY-MM-DD{other}")
-
-
-def _make_date(year: int, month: int, day: int, original: str) -> dt.date:
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        raise ValueProblem(BAD_DATE, f"{_show(original)} is not a real date") from None
 
 
 def parse_text(value: Any) -> str | None:
