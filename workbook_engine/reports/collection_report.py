@@ -286,7 +286,7 @@ def _patch_package(source: Path, target: Path, data: ReportData, sheet_name: str
     book.put_sheet("Summary", sheet_xml(
         _summary_rows(data), SUMMARY_WIDTHS, styles=[bold, None], money_style=money,
         print_setup=setups["Summary"]))
-    over_figures = styles.cell_format(bold=True, right=True)
+    over_figures = styles.cell_format(bold=True, wrap=True, right=True)  # as "bold", right
     book.put_sheet("Posting", sheet_xml(
         _posting_rows(data), POSTING_WIDTHS, header_style=bold, money_style=money,
         print_setup=setups["Posting"],
