@@ -60,6 +60,7 @@ from workbook_engine.validation.clients import (
     validate_client_columns,
     validate_family_member,
 )
+from workbook_engine.validation.values import Locale
 from workbook_engine.workbooks.client_import_sheet import (
     ADDRESS_SHEET,
     ENTITY,
@@ -508,8 +509,9 @@ def _check_rows(sheet: GridSheet, form: str, ref: ImportReference,
                           lambda pair: _group(pair[1], ref.office(pair[0]), ref),
                           notes)
     # Lifecycle dates and flags.
-    submitted = per_value(given("submitted_on"), _date("submitted_on"), notes)
-    activation = per_value(given("activation_date"), _date("activation_date"), notes)
+    submitted = per_value(given("submitted_on"), _date("submitted_on", ref.rules.dates), notes)
+    activation = per_value(given("activation_date"), _date("activation_date", ref.rules.dates),
+                           notes)
     headers = sheet.headers
     active = per_value(given("active"), _yes_no("active", headers.get("active", "active")),
                        notes)
@@ -540,10 +542,10 @@ def _check_rows(sheet: GridSheet, form: str, ref: ImportReference,
     return clean, result.additional
 
 
-def _date(key: str) -> Callable[[Any], tuple[dt.date | None, list[Finding]]]:
+def _date(key: str, dates: Locale) -> Callable[[Any], tuple[dt.date | None, list[Finding]]]:
     def check(value: Any) -> tuple[dt.date | None, list[Finding]]:
         problems: list[FieldProblem] = []
-        parsed = parse_date(key, value, problems)
+        parsed = parse_date(key, value, problems, dates)
         return parsed, [_field(p) for p in problems]
     return check
 
