@@ -7,6 +7,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from workbook_engine.workbooks._parse import _formula_cells, _formulas, _formulas_streamed
@@ -125,3 +126,35 @@ def test_the_writers_cells_read_as_the_general_pattern_reads_them(
     assert _parse._simple_formulas(body) == found
     latin = body.replace("\u00e9".encode(), b"\xe9")
     assert _parse._simple_formulas(latin) is None
+
+
+@pytest.mark.parametrize("rows", [ROWS, ROWS + "<!-- <c r=\"Z9\"><f>HIDDEN()</f></c> -->"])
+def test_the_xml_the_parent_hands_over_reads_as_the_file_does(tmp_path: Path,
+                                                               rows: str) -> None:
+    """The child reads the formulas of the XML the parent inflated (the cell by cell scan,
+    or the whole scan) without opening the file: the same formulas as from the file."""
+    xml = _sheet(rows)
+    from_file = _formulas(_zip(tmp_path, xml), PART)
+    assert from_file and _formulas(str(tmp_path / "no-such-file.xlsx"), PART, xml) == from_file
+
+
+def test_the_pre_check_hands_over_the_sheets_with_formulas(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the zip pre-check inflated and checked of a sheet with formulas goes to the
+    child as it is; a sheet without formulas, or one too big, is not handed over."""
+    from workbook_engine.workbooks import _zipcheck
+    from workbook_engine.workbooks._types import ReadLimits
+
+    path = tmp_path / "book.xlsx"
+    book = openpyxl.Workbook()
+    book.active["A1"], book.active["B1"] = 2, "=A1*10"
+    book.create_sheet("Plain")["A1"] = 1
+    book.save(path)
+    facts = _zipcheck.check_zip(path, ReadLimits(), "xlsx")
+    parts = {s.name: s.part for s in facts.sheets}
+    with zipfile.ZipFile(path) as zf:
+        assert facts.formula_xml == {parts["Sheet"]: zf.read(parts["Sheet"])}
+    assert facts.formula_parts == {parts["Sheet"]}
+    monkeypatch.setattr(_zipcheck, "_HANDED_OVER_UP_TO", 100)
+    facts = _zipcheck.check_zip(path, ReadLimits(), "xlsx")
+    assert facts.formula_xml == {} and facts.formula_parts == {parts["Sheet"]}

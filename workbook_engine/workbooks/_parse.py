@@ -68,6 +68,7 @@ class ParseJob:
     has_macros: bool = False
     sheets: list[SheetPart] = field(default_factory=list)  # xlsx/xlsm only
     formula_parts: set[str] = field(default_factory=set)
+    formula_xml: dict[str, bytes] = field(default_factory=dict)  # parts the parent inflated
     encoding: str | None = None  # csv only
     sheet_name: str = ""  # csv only
 
@@ -222,7 +223,8 @@ def _parse_calamine(job: ParseJob) -> Wire:
         formulas: list[tuple[int, int, str]] = []
         part = parts.get(name)
         if part is not None and part.part in job.formula_parts:
-            for (r, c), text in _formulas(job.path, part.part).items():
+            for (r, c), text in _formulas(job.path, part.part,
+                                          job.formula_xml.get(part.part)).items():
                 if r > limits.max_rows or c > limits.max_columns:
                     raise _too_large(name, r, c, limits)
                 if len(text) > limits.max_cell_chars:
@@ -306,15 +308,21 @@ _ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _FRAGMENTS_UP_TO = 16 << 20  # bytes of sheet XML held whole for the cell-by-cell scan
 
 
-def _formulas(path: str, part: str) -> dict[tuple[int, int], str]:
+def _formulas(path: str, part: str, xml: bytes | None = None) -> dict[tuple[int, int], str]:
     """(row, col) -> formula text with leading '=' from one sheet XML, through pyexpat (no
-    DTD, no entity: refused, as the parent's scan already did).
+    DTD, no entity: refused, as the parent's scan already did). ``xml``: the part's bytes
+    as the parent inflated and checked them, if it handed them over (else read here).
 
     Only the cells that hold a formula go through the handlers when the XML has no
     comment, CDATA section or processing instruction (where a ``<`` may not start a tag):
     each cell from its start tag to the first end tag after its ``<f``, parsed alone, in
     document order. Anything else, or a cell that is not a well-formed element on its
     own, is scanned whole, as before."""
+    if xml is not None and len(xml) <= _FRAGMENTS_UP_TO:
+        found = _formula_cells(xml)
+        if found is not None:
+            return found
+        return _formulas_streamed(path, part, xml)
     with zipfile.ZipFile(path) as zf:
         if zf.getinfo(part).file_size <= _FRAGMENTS_UP_TO:
             found = _formula_cells(zf.read(part))
@@ -435,8 +443,10 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _formulas_streamed(path: str, part: str) -> dict[tuple[int, int], str]:
-    """The formulas of one sheet XML, every element of it through the handlers."""
+def _formulas_streamed(path: str, part: str, xml: bytes | None = None
+                       ) -> dict[tuple[int, int], str]:
+    """The formulas of one sheet XML (``xml``, else read from the file), every element of
+    it through the handlers."""
     scan = _FormulaScan()
     parser = expat.ParserCreate(namespace_separator="}")
     parser.StartElementHandler = scan.start
@@ -446,6 +456,9 @@ def _formulas_streamed(path: str, part: str) -> dict[tuple[int, int], str]:
     parser.EntityDeclHandler = _refuse_dtd
     parser.ExternalEntityRefHandler = _refuse_dtd  # type: ignore[assignment]
     parser.buffer_text = True
+    if xml is not None:
+        parser.Parse(xml, True)
+        return scan.out
     with zipfile.ZipFile(path) as zf, zf.open(part) as stream:
         while chunk := stream.read(1 << 16):
             parser.Parse(chunk, False)

@@ -13,7 +13,10 @@ before any spreadsheet parser sees the file.
   the ``<row>`` elements of each sheet are counted while it is scanned, so that a
   sheet of a million formatted but empty rows (a small file that a reader, or the
   report writer, would expand to gigabytes) is refused even when its dimension
-  claims a small range.
+  claims a small range. A sheet's ``<dimension>`` is looked for first in its head, inflated
+  up to the start of its cells (``<sheetData>``) or 64 KB, before the counted inflation;
+* the XML of each sheet with formulas (up to 4 MB) is kept as inflated here, for the child
+  to read the formulas from (``ZipFacts.formula_xml``) without inflating it again.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from ._types import ReadLimits, UnreadableFile
 _CHUNK = 64 * 1024
 _RATIO_FLOOR = 1 * 2**20  # the ratio limit applies to members bigger than this
 _HEAD_KEEP = 64 * 1024  # bytes kept from the start of each sheet part, for <dimension>
+_PEEK_STEP = 4 * 1024  # bytes inflated at a time looking for the end of a sheet's head
+_HANDED_OVER_UP_TO = 4 * 2**20  # a sheet with formulas up to this size goes to the child inflated
 _SMALL_XML_KEEP = 16 * 2**20  # workbook.xml / rels are kept whole up to this size
 
 _UNSAFE = [
@@ -68,6 +73,10 @@ class ZipFacts:
 
     sheets: list[SheetPart] = field(default_factory=list)
     formula_parts: set[str] = field(default_factory=set)
+    #: the XML of the sheet parts with formulas, as inflated and checked here (each up to
+    #: ``_HANDED_OVER_UP_TO`` bytes), so that the child reads their formulas without
+    #: inflating them again
+    formula_xml: dict[str, bytes] = field(default_factory=dict)
 
 
 def split_ref(ref: str) -> tuple[int, int]:
@@ -269,20 +278,29 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
             # cannot have too many, and its rows are not counted.
             scanner = _Scanner(info.filename, count_rows=sheet is not None
                                and info.file_size // 5 > limits.max_rows)
-            head: list[bytes] = []
+            # A sheet's chunks are kept whole when it is small enough to hand over, else its
+            # head (for <dimension>).
+            whole = info.file_size <= _HANDED_OVER_UP_TO
+            chunks: list[bytes] = []
             kept = [0]
 
-            def sink(b: bytes, scanner: _Scanner = scanner, head: list[bytes] = head, kept: list[int] = kept) -> None:
+            def sink(b: bytes, scanner: _Scanner = scanner, chunks: list[bytes] = chunks,
+                     kept: list[int] = kept, whole: bool = whole) -> None:
                 scanner.feed(b)
-                if kept[0] < _HEAD_KEEP:
-                    head.append(b[: _HEAD_KEEP - kept[0]])
-                    kept[0] += len(head[-1])
+                if whole:
+                    chunks.append(b)
+                elif kept[0] < _HEAD_KEEP:
+                    chunks.append(b[: _HEAD_KEEP - kept[0]])
+                    kept[0] += len(chunks[-1])
 
             _inflate_member(f, info, file_size, budget, sink if sheet is not None else scanner.feed)
             if sheet is not None:
+                xml = b"".join(chunks)
                 if scanner.has_formula:
                     facts.formula_parts.add(info.filename)
-                _check_dimension(sheet, b"".join(head), limits)
+                    if whole:
+                        facts.formula_xml[info.filename] = xml
+                _check_dimension(sheet, xml[:_HEAD_KEEP], limits)
                 _check_row_count(sheet, scanner.rows, limits)
     return facts
 
@@ -315,17 +333,26 @@ def _peek(f: BinaryIO, info: zipfile.ZipInfo, file_size: int) -> bytes:
         if info.compress_type == zipfile.ZIP_STORED:
             return f.read(min(remaining, _HEAD_KEEP))
         inflate = zlib.decompressobj(-15)
-        head: list[bytes] = []
-        kept = 0
-        while remaining > 0 and kept < _HEAD_KEEP and not inflate.eof:
-            chunk = f.read(min(_CHUNK, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
-            out = inflate.decompress(chunk, _HEAD_KEEP - kept)
-            head.append(out)
-            kept += len(out)
-        return b"".join(head)
+        head = b""
+        data = b""
+        while len(head) < _HEAD_KEEP and not inflate.eof:
+            if not data:
+                if remaining <= 0:
+                    break
+                data = f.read(min(_CHUNK, remaining))
+                if not data:
+                    break
+                remaining -= len(data)
+            # A step at a time, up to the start of <sheetData> (the <dimension> is before it):
+            # the cells after it, most of a sheet, are not inflated twice.
+            # A <sheetData cut by the last step starts at the last "<" inflated before it.
+            since = max(0, head.rfind(b"<"))
+            head += inflate.decompress(data, min(_PEEK_STEP, _HEAD_KEEP - len(head)))
+            data = inflate.unconsumed_tail
+            cells = _SHEETDATA_RE.search(head, since)
+            if cells is not None and cells.end() < len(head):
+                break  # (a match at the very end might be a longer name cut short)
+        return head
     except (zlib.error, OSError, ValueError):
         return b""
 

@@ -12,9 +12,10 @@ Order of work (``read_workbook``):
    sheet's ``<dimension ref>``.
 2. The parse runs in a child process (fork when available) under
    ``RLIMIT_AS = limits.memory_bytes`` and a wall timeout; values come from
-   python-calamine, formula texts from a streamed defusedxml iterparse of the
-   sheets that contain ``<f>`` elements.  Row/column/cell-length limits are
-   checked again while reading.
+   python-calamine, formula texts from the sheets that contain ``<f>`` elements
+   (their XML as step 1 inflated and checked it, handed to the child when a
+   sheet is up to 4 MB; read from the file otherwise).  Row/column/cell-length
+   limits are checked again while reading.
 
 Values: text stays text exactly (no strip, "0712345678" stays a string);
 numbers that are integral become ``int`` (xlsx stores every number as a
@@ -165,6 +166,7 @@ def read_workbook(
             raise UnreadableFile("zip-corrupt", detail=f"pre-check failed: {type(e).__name__}: {e}") from e
         job.sheets = facts.sheets
         job.formula_parts = facts.formula_parts
+        job.formula_xml = facts.formula_xml
     elif fmt == "csv":
         job.encoding = sniffed.encoding
         job.sheet_name = shown.stem
