@@ -6,11 +6,13 @@ ids selected."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from workbook_engine.domain import Client, GroupMembership
@@ -89,3 +91,65 @@ def test_groups_listed_as_one_parameter_select_their_active_members(
         by_list = set(s.scalars(select(Client.id).where(Client.id.in_(
             _active_members(groups, GroupMembership.client_id)))))  # type: ignore[arg-type]
     assert groups and picked and picked == by_list
+
+
+def test_sheets_of_two_layouts_written_in_turn_have_each_its_own_heads(
+        kilimani, tmp_path) -> None:
+    """The column heads and header validations are kept per layout: a sheet written after
+    one of other columns has its own (sections merged over their columns, headers, keys),
+    and the first layout's next sheet is the same as its first."""
+    from workbook_engine.domain import SavingsProduct
+    from workbook_engine.services.collection.due import compute_due
+    from workbook_engine.services.collection.rules import collection_rules
+    from workbook_engine.workbooks.collection_sheet import COLLECTION_SHEET, layout
+    from workbook_engine.workbooks.collection_writer import write_collection_sheet
+    from workbook_engine.workbooks.metadata import sign_metadata
+    from workbook_engine.workbooks.signing import load_key_ring
+
+    ctx = kilimani.ctx
+    with ctx.session_factory() as s:
+        sheet = compute_due(s, center_id=kilimani.center_id, meeting_date=dt.date(2026, 3, 3),
+                            today=dt.date(2026, 3, 3))
+        other = s.scalar(select(SavingsProduct).order_by(SavingsProduct.id.desc()).limit(1))
+    from workbook_engine.domain.due import ProductRef
+    extra = ProductRef(other.id + 1000, "Another Saving", "AS")
+    wider = dataclasses.replace(sheet, savings_products=(*sheet.savings_products, extra))
+    ring = load_key_ring(ctx.settings.secret_file)
+    signed = sign_metadata(ring, workbook_id="w", kind=COLLECTION_SHEET.name,
+                           template_version=COLLECTION_SHEET.template_version,
+                           center_id=sheet.center_id, group_id=None,
+                           meeting_date=sheet.meeting_date,
+                           generated_at=dt.datetime(2026, 3, 2))
+    codes = collection_rules(ctx.rules).attendance_codes
+    paths = []
+    for n, due in enumerate((sheet, wider, sheet)):
+        paths.append(tmp_path / f"s{n}.xlsx")
+        write_collection_sheet(paths[-1], due, layout(due), signed,
+                               payment_types=["Cash", "M-Pesa"], attendance_codes=codes)
+    assert paths[0].read_bytes() == paths[2].read_bytes()
+    for path, due in zip(paths[:2], (sheet, wider), strict=True):
+        ws = load_workbook(path)[COLLECTION_SHEET.data_sheet]
+        grid = layout(due)
+        for column in grid.columns:
+            assert ws[f"{column.letter}{COLLECTION_SHEET.header_row}"].value == column.header
+            assert ws[f"{column.letter}{COLLECTION_SHEET.key_row}"].value == column.key
+        merged = {str(r) for r in ws.merged_cells.ranges}
+        runs: list[list] = []  # the runs of columns of one section
+        for column in grid.columns:
+            if runs and runs[-1][0].spec.section == column.spec.section:
+                runs[-1].append(column)
+            else:
+                runs.append([column])
+        row = COLLECTION_SHEET.section_row
+        for run in runs:
+            first, last = f"{run[0].letter}{row}", f"{run[-1].letter}{row}"
+            assert ws[first].value == run[0].spec.section
+            assert (f"{first}:{last}" in merged) == (len(run) > 1
+                                                     and run[0].spec.section is not None)
+        assert sum(1 for r in merged if r.split(":")[0].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                   == str(row)) == \
+            sum(1 for run in runs if len(run) > 1 and run[0].spec.section is not None)
+        prompts = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
+        assert prompts["H2:I2"] == '"Cash,M-Pesa"'
+    assert "Another Saving" in {c.value for c in load_workbook(paths[1])[
+        COLLECTION_SHEET.data_sheet][COLLECTION_SHEET.header_row]}

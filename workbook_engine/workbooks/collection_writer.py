@@ -15,11 +15,11 @@ precision by xlsxwriter, with the other parts that every sheet shares.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from workbook_engine.domain.due import DueSheet, RowKind
 from workbook_engine.workbooks.collection_sheet import (
@@ -101,9 +101,34 @@ class _Formats:
                                      "bg_color": "#FCE4D6", "top": 2, "bottom": 2})
 
 
-@lru_cache(maxsize=32)
+_KINDS: dict[int, tuple[WorkbookKind, dict[Any, Any]]] = {}
+_MISSING: Any = object()
+_V = TypeVar("_V")
+
+
+def _of_kind(kind: WorkbookKind, key: Hashable, make: Callable[[], _V]) -> _V:
+    """What ``make`` gives for ``key`` in a workbook kind, made once (at most 256 kept a
+    kind). The kind is found by its identity: hashing it (a frozen dataclass of all its
+    columns' specs) once a sheet cost more than what it finds."""
+    entry = _KINDS.get(id(kind))
+    if entry is None or entry[0] is not kind:
+        entry = _KINDS[id(kind)] = (kind, {})
+    kept = entry[1]
+    found = kept.get(key, _MISSING)
+    if found is _MISSING:
+        if len(kept) >= 256:
+            kept.clear()
+        found = kept[key] = make()
+    return found  # type: ignore[no-any-return]
+
+
 def _static(kind: WorkbookKind, digits: int, lists: bool) -> StaticParts:
     """Styles and the other parts shared by every sheet of a kind and a precision."""
+    return _of_kind(kind, ("static", digits, lists),
+                    lambda: _static_parts(kind, digits, lists))
+
+
+def _static_parts(kind: WorkbookKind, digits: int, lists: bool) -> StaticParts:
 
     def build(book: Any) -> dict[str, Any]:
         formats = vars(_Formats(book, digits))
@@ -265,54 +290,26 @@ class _DataSheet:
             else:
                 style = "input_text" if field.input else "value"
             cells.update(self._range(field.value_cell, values[field.key], style))
-            if not field.input:
-                continue
-            common = (f'allowBlank="1" showInputMessage="1" showErrorMessage="1"'
-                      f' error="{{error}}" promptTitle="{attr(field.label[:32])}"'
-                      f' prompt="{attr(field.help[:255])}" sqref="{field.value_cell}">')
-            if field.type is CellType.CHOICE:
-                head, error = '<dataValidation type="list" ', \
-                    "Choose a payment type from the list."
-                formula = element_text(list_source)
-            elif field.type is CellType.DATE:
-                head, error = ('<dataValidation type="date" operator="greaterThanOrEqual" ',
-                               "Enter a date, written YYYY-MM-DD.")
-                formula = str(_DATE_FLOOR)
-            else:
-                head, error = ('<dataValidation type="textLength" operator="lessThanOrEqual" ',
-                               "At most 50 characters.")
-                formula = "50"
-            self.validations.append(f"{head}{common.format(error=error)}"
-                                    f"<formula1>{formula}</formula1></dataValidation>")
+        self.validations.extend(_of_kind(kind, ("validations", list_source),
+                                         lambda: _header_validations(kind, list_source)))
         for row in sorted(rows):
             out.append(f'<row r="{row}">' + "".join(rows[row][c] for c in sorted(rows[row]))
                        + "</row>")
 
     def _column_heads(self, out: list[str]) -> None:
-        kind, columns = self.kind, self.grid.columns
-        section_r = kind.section_row
-        cells: list[str] = []
-        start = 0
-        while start < len(columns):
-            section = columns[start].spec.section
-            end = start
-            while end + 1 < len(columns) and columns[end + 1].spec.section == section:
-                end += 1
-            refs = [f"{letter(c)}{section_r}" for c in range(start, end + 1)]
-            if section is None:
-                cells.extend(self._blank(ref, "section") for ref in refs)
-            else:
-                if end > start:  # one merged cell over the run of columns of the section
-                    self.merges.append(f"{refs[0]}:{refs[-1]}")
-                cells.append(self._string(refs[0], section, "section"))
-                cells.extend(self._blank(ref, "section") for ref in refs[1:])
-            start = end + 1
-        out.append(f'<row r="{section_r}">{"".join(cells)}</row>')
-        h, k = kind.header_row, kind.key_row
-        out.append(f'<row r="{h}" ht="30" customHeight="1">' + "".join(
-            self._string(f"{c.letter}{h}", c.header, "header") for c in columns) + "</row>")
-        out.append(f'<row r="{k}" hidden="1">' + "".join(
-            self._string(f"{c.letter}{k}", c.key, "key") for c in columns) + "</row>")
+        kind = self.kind
+        columns = self.grid.columns
+        sections, merges, headers, keys = _of_kind(
+            kind, ("heads", tuple([(c.key, c.header) for c in columns])),
+            lambda: _column_heads(kind, columns))
+        self.merges.extend(merges)
+        out.append(f'<row r="{kind.section_row}">' + "".join(
+            self._blank(ref, "section") if text is None else
+            self._string(ref, text, "section") for ref, text in sections) + "</row>")
+        out.append(f'<row r="{kind.header_row}" ht="30" customHeight="1">' + "".join(
+            self._string(ref, text, "header") for ref, text in headers) + "</row>")
+        out.append(f'<row r="{kind.key_row}" hidden="1">' + "".join(
+            self._string(ref, text, "key") for ref, text in keys) + "</row>")
 
     def _rows(self, out: list[str], attendance_codes: Mapping[str, str]
               ) -> dict[int, Decimal]:
@@ -432,6 +429,59 @@ class _DataSheet:
                           date=sheet.meeting_date.isoformat(),
                           footer="Signature of loan officer: ____________________",
                           ).xml(element_text)
+
+
+_Cells = tuple[tuple[str, str | None], ...]
+
+
+def _column_heads(kind: WorkbookKind, columns: tuple[Column, ...],
+                  ) -> tuple[_Cells, tuple[str, ...], _Cells, _Cells]:
+    """The cells of the section, header and key rows of a layout's columns, each as
+    (cell, text; None for a blank cell), and the merged ranges of the sections (kept per
+    layout by :func:`_of_kind`: a branch's sheets mostly share one)."""
+    section_r, h, k = kind.section_row, kind.header_row, kind.key_row
+    sections: list[tuple[str, str | None]] = []
+    merges: list[str] = []
+    start = 0
+    while start < len(columns):
+        section = columns[start].spec.section
+        end = start
+        while end + 1 < len(columns) and columns[end + 1].spec.section == section:
+            end += 1
+        refs = [f"{letter(c)}{section_r}" for c in range(start, end + 1)]
+        if section is not None and end > start:  # one merged cell over the section's run
+            merges.append(f"{refs[0]}:{refs[-1]}")
+        sections += [(ref, section if i == 0 else None) for i, ref in enumerate(refs)]
+        start = end + 1
+    return (tuple(sections), tuple(merges),
+            tuple((f"{c.letter}{h}", c.header) for c in columns),
+            tuple((f"{c.letter}{k}", c.key) for c in columns))
+
+
+def _header_validations(kind: WorkbookKind, list_source: str) -> tuple[str, ...]:
+    """The validations of the header's input cells (the payment type, the receipt's
+    number and date), the same on every sheet of a kind with these payment types."""
+    out = []
+    for field in kind.header_fields:
+        if not field.input:
+            continue
+        common = (f'allowBlank="1" showInputMessage="1" showErrorMessage="1"'
+                  f' error="{{error}}" promptTitle="{attr(field.label[:32])}"'
+                  f' prompt="{attr(field.help[:255])}" sqref="{field.value_cell}">')
+        if field.type is CellType.CHOICE:
+            head, error = '<dataValidation type="list" ', "Choose a payment type from the list."
+            formula = element_text(list_source)
+        elif field.type is CellType.DATE:
+            head, error = ('<dataValidation type="date" operator="greaterThanOrEqual" ',
+                           "Enter a date, written YYYY-MM-DD.")
+            formula = str(_DATE_FLOOR)
+        else:
+            head, error = ('<dataValidation type="textLength" operator="lessThanOrEqual" ',
+                           "At most 50 characters.")
+            formula = "50"
+        out.append(f"{head}{common.format(error=error)}"
+                   f"<formula1>{formula}</formula1></dataValidation>")
+    return tuple(out)
 
 
 @lru_cache(maxsize=64)
