@@ -45,3 +45,20 @@ def test_process_exit_codes_and_an_import_approved(kilimani: KilimaniWorld,
     assert approved.returncode == 0, approved.stderr
     assert f"Submission {submission} posted: 1 row(s) imported" in approved.stdout
     assert "None" not in approved.stdout
+
+
+def test_a_rejection_without_a_reason_is_a_usage_mistake(kilimani: KilimaniWorld,
+                                                         tmp_path: Path) -> None:
+    template = generate_client_template(kilimani.ctx, actor_id=None, office_id=2,
+                                        legal_form="person", out_dir=tmp_path)
+    valid = fill(template.path, tmp_path / "valid.xlsx",
+                 [{"row_key": "1", **OK, "first_name": "Solo", "last_name": "Client"}])
+    processed = _cli(kilimani, "--as", "Faith Chebet", "process", str(valid), "--json")
+    submission = str(json.loads(processed.stdout)["submission_id"])
+    blank = _cli(kilimani, "--as", "Grace Wambui", "reject", submission, "--reason", "  ")
+    assert blank.returncode == 2, (blank.stdout, blank.stderr)
+    assert "--reason" in blank.stderr
+    rejected = _cli(kilimani, "--as", "Grace Wambui", "reject", submission, "--reason",
+                    "Wrong office")
+    assert rejected.returncode == 0, rejected.stderr
+    assert f"Submission {submission} rejected." in rejected.stdout

@@ -143,7 +143,12 @@ def test_three_restarts_while_a_file_is_processed_do_not_set_it_aside(kilimani) 
     assert not sheet.exists() and not list(ctx.settings.quarantine.iterdir())
 
 
-def test_sigterm_finishes_the_file_in_hand(kilimani) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(("stop_signal", "exit_code"), [
+    (signal.SIGTERM, 0),  # a service manager's stop: a normal end
+    (signal.SIGINT, 130),  # Ctrl+C: the exit code of an interruption, as the README says
+])
+def test_a_stop_signal_finishes_the_file_in_hand(kilimani, stop_signal: int,  # noqa: ANN001
+                                                 exit_code: int) -> None:
     ctx = kilimani.ctx
     make_sheet(ctx.settings.inbox / "Kilimani.xlsx", kilimani.center_id)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -155,7 +160,7 @@ def test_sigterm_finishes_the_file_in_hand(kilimani) -> None:  # noqa: ANN001
     for line in proc.stderr:  # wait for the file's result line, then ask it to stop
         if "result Kilimani.xlsx" in line:
             break
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) == 0
+    proc.send_signal(stop_signal)
+    assert proc.wait(timeout=60) == exit_code
     [claim] = claim_rows(ctx)
     assert claim.state == ClaimState.PROCESSED

@@ -157,3 +157,25 @@ def test_report_package_is_well_formed(sheet, tmp_path):
             for rels in (n for n in names if n.endswith(".rels")):
                 ids = re.findall(r'Id="([^"]+)"', zf.read(rels).decode())
                 assert len(ids) == len(set(ids)), rels
+
+
+def _writer_noting_its_rows(source, target, data, **kwargs):
+    """The real writer, noting beside its copy how many grid rows it was sent (module level:
+    the report worker receives it pickled by name)."""
+    target.with_suffix(".rows").write_text(str(len(data.rows) + len(data.columns)))
+    return collection_report.write_xlsx_report(source, target, data, **kwargs)
+
+
+def test_the_report_worker_is_sent_no_grid_rows(sheet, tmp_path, monkeypatch):
+    """The highlighted copy marks the sender's own cells and lists the errors, summary and
+    posting: the grid's rows and columns (the HTML report's) are not pickled to its worker,
+    and the copy is as complete without them."""
+    from workbook_engine.services.pipeline import processing
+
+    monkeypatch.setattr(processing, "write_xlsx_report", _writer_noting_its_rows)
+    world, _, expected = sheet
+    result = process_file(world.ctx, _bad(sheet, tmp_path), actor_id=None)
+    assert result.report_xlsx is not None
+    assert result.report_xlsx.with_suffix(".rows").read_text() == "0"
+    _check_report(result.report_xlsx, expected)
+    assert "Amina Wanjiku" in result.report_html.read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import signal
 import threading
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -11,6 +12,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from workbook_engine.cli.common import state
+from workbook_engine.cli.main import EXIT_INTERRUPTED
 from workbook_engine.cli.output import err_console, print_json, print_table
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import INVALID_VALUE
@@ -66,7 +68,7 @@ def register(app: typer.Typer) -> None:
         cli = state(ctx)
         app_ctx = cli.context()
         stop = threading.Event()
-        stop_on_signals(stop)
+        signal_received = stop_on_signals(stop)
         intake = Intake(app_ctx, outbox=outbox, stop=stop, isolate=True,
                         processor=_load_processor(processor) if processor else None)
         if settle is not None:
@@ -94,6 +96,7 @@ def register(app: typer.Typer) -> None:
             while not stop.is_set():
                 mail.run_once()  # interrupted messages are still in new/: taken over here
                 stop.wait(intake.rules.rescan_seconds)
+            _exit_if_interrupted(signal_received())
             return
         watcher = FolderWatcher(intake, inbox or app_ctx.settings.inbox, polling=polling)
         if once:
@@ -112,6 +115,15 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(1)
             return
         watcher.run_forever()
+        _exit_if_interrupted(signal_received())
+
+
+def _exit_if_interrupted(signum: int | None) -> None:
+    """Ctrl+C (SIGINT) ends the watcher with the exit code of an interruption (130), as
+    every command's; SIGTERM, a service manager's stop, is a normal end (0)."""
+    if signum == signal.SIGINT:
+        err_console().print("Stopped.")
+        raise typer.Exit(EXIT_INTERRUPTED)
 
 
 def _health(home: Path, as_json: bool) -> int:

@@ -195,6 +195,10 @@ def register(app: typer.Typer) -> None:
             ] = None,
             as_json: JsonOption = False) -> None:
         """Reject a submission with a reason (nothing is posted)."""
+        if not reason.strip():
+            raise EngineError(USAGE, "--reason is empty: say why the submission is rejected "
+                              "(the officer reads it), e.g. `reject "
+                              f"{submission_id} --reason \"Wrong meeting date\"`.")
         engine = state(ctx).context()
         view = _submissions().reject_submission(engine, submission_id=submission_id,
                                                 by=_decider(ctx, engine, by), reason=reason)

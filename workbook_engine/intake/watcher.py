@@ -510,12 +510,19 @@ class FolderWatcher:
             log.info("stopped watching %s", self.inbox)
 
 
-def stop_on_signals(stop: threading.Event) -> None:
-    """SIGTERM and SIGINT set ``stop``: the watcher finishes the file in hand, then exits."""
+def stop_on_signals(stop: threading.Event) -> Callable[[], int | None]:
+    """SIGTERM and SIGINT set ``stop``: the watcher finishes the file in hand, then exits.
+
+    Returns what tells which of the two came last (``None`` while none has): a service
+    manager's SIGTERM is a normal stop, a person's Ctrl+C (SIGINT) an interruption, whose
+    exit code the command line reports (130)."""
+    received: list[int] = []
 
     def handler(signum: int, _frame: object) -> None:
         log.info("received %s; stopping after the file in hand", signal.Signals(signum).name)
+        received.append(signum)
         stop.set()
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
+    return lambda: received[-1] if received else None

@@ -640,6 +640,9 @@ def _xlsx_report(ctx: AppContext, sheet: Any, source: Path | None, name: str,
     if source is None or not sheet.grid_found:
         return None
     target = _outbox_path(ctx, name, submission_id, ".xlsx")
+    # The copy marks the sender's own cells (``marks``): the grid's rows, the HTML report's,
+    # are not pickled to the worker (about half of what it was sent).
+    data = dataclasses.replace(data, rows=(), columns=())
     try:
         return run_limited(write_xlsx_report, source, target, data,  # type: ignore[no-any-return]
                            sheet_name=sheet.sheet_name,
