@@ -32,6 +32,7 @@ from workbook_engine.workbooks.declaration import CellType, Column, Flow, Workbo
 from workbook_engine.workbooks.metadata import METADATA_COLUMN_WIDTHS, SignedMetadata
 from workbook_engine.workbooks.print_setup import PrintSetup
 from workbook_engine.workbooks.ooxml import (
+    ATTR_SPECIAL,
     SHEET_PROTECTION,
     WORKSHEET_OPEN,
     SharedStrings,
@@ -201,10 +202,9 @@ class _DataSheet:
 
     def _range(self, cells: str, value: Any, style: str) -> dict[int, str]:
         """The cells of a (merged) range: the value in the first, the style in all."""
-        first, _, last = cells.partition(":")
-        a, b = _col_index(first), _col_index(last or first)
-        row = first.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-        out = {c: self._blank(f"{letter(c)}{row}", style) for c in range(a, b + 1)}
+        first, last, a, refs = _span(cells)
+        s = self.s[style]
+        out = {c: f'<c r="{ref}" s="{s}"/>' for c, ref in refs}
         if last:
             self.merges.append(cells)
         if isinstance(value, str):
@@ -212,7 +212,7 @@ class _DataSheet:
                 out[a] = self._string(first, value, style)
         elif value is not None:
             number = date_serial(value) if hasattr(value, "isoformat") else value
-            out[a] = f'<c r="{first}" s="{self.s[style]}"><v>{number}</v></c>'
+            out[a] = f'<c r="{first}" s="{s}"><v>{number}</v></c>'
         return out
 
     # -- parts
@@ -334,6 +334,7 @@ class _DataSheet:
                    column.index) for column, _ in (grid.cells[0] if grid.cells else ())]
         totals = [Decimal(0)] * len(inputs)
         validations = self.validations
+        special = ATTR_SPECIAL.search  # an input message mostly needs no escaping (attr)
         attendance_rows: list[int] = []
         collected_formula = "SUM(" + ",".join(x + "{r}" for x in collected_refs) + ")" \
             if collected_refs else "0"
@@ -365,7 +366,10 @@ class _DataSheet:
                 else:
                     cells.append(f'<c r="{x}{r}" s="{s_amount}"><v>{prefill}</v></c>')
                     totals[i] += prefill
-                validations.append(f'{check}{attr(due.message[:255])}" sqref="{x}{r}">'
+                message = due.message[:255]
+                if special(message) is not None:
+                    message = attr(message)
+                validations.append(f'{check}{message}" sqref="{x}{r}">'
                                    "<formula1>0</formula1></dataValidation>")
             collected, paid_out = row.collected, row.paid_out
             collected_sum += collected
@@ -428,6 +432,16 @@ class _DataSheet:
                           date=sheet.meeting_date.isoformat(),
                           footer="Signature of loan officer: ____________________",
                           ).xml(element_text)
+
+
+@lru_cache(maxsize=64)
+def _span(cells: str) -> tuple[str, str, int, tuple[tuple[int, str], ...]]:
+    """A header range (``"C2:E2"`` or ``"C5"``) of the layout: its first and last cell
+    (empty for one cell), the first column's index, and each (column index, cell)."""
+    first, _, last = cells.partition(":")
+    a, b = _col_index(first), _col_index(last or first)
+    row = first.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    return first, last, a, tuple((c, f"{letter(c)}{row}") for c in range(a, b + 1))
 
 
 def _col_index(ref: str) -> int:

@@ -52,7 +52,8 @@ STATIC_PARTS = ("[Content_Types].xml", "_rels/.rels", "docProps/app.xml",
 COMPRESS_LEVEL = 1
 _EPOCH = dt.date(1899, 12, 30)
 _TEXT_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
-_ATTR_SPECIAL = re.compile(r'[&<>"\x00-\x1f]')
+ATTR_SPECIAL = re.compile(r'[&<>"\x00-\x1f]')
+"""What :func:`attr` changes: a text it does not match is written as it is."""
 _ESCAPED_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _ATTR_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -76,7 +77,7 @@ def text(value: str) -> tuple[str, bool]:
 def attr(value: str) -> str:
     """Text for an attribute value (double quotes and line breaks escaped; other control
     characters, which XML cannot carry, left out)."""
-    if not _ATTR_SPECIAL.search(value):
+    if not ATTR_SPECIAL.search(value):
         return value
     value = _ATTR_CONTROL.sub("", value)
     return (value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
@@ -106,7 +107,11 @@ class SharedStrings:
 
     def xml(self) -> str:
         items = []
+        special = _TEXT_SPECIAL.search  # most texts (names, keys) need no escaping
         for value in self.index:
+            if special(value) is None:
+                items.append(f"<si><t>{value}</t></si>")
+                continue
             escaped, preserve = text(value)
             items.append(f'<si><t xml:space="preserve">{escaped}</t></si>' if preserve
                          else f"<si><t>{escaped}</t></si>")
