@@ -4,6 +4,7 @@ name, never a temporary file left over (a full disk, a read-only folder, a crash
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,3 +29,10 @@ def write_text_atomically(target: Path, text: str) -> Path:
     with replaced_atomically(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return target
+
+
+def is_name_character(char: str) -> bool:
+    """Whether a character may stand in a file name the engine makes: a letter, digit or mark
+    of any script (not punctuation, spaces, symbols, control or direction characters)."""
+    return unicodedata.category(char)[0] in "LNM"
+

@@ -22,7 +22,7 @@ from decimal import (
 )
 
 __all__ = ["MAX_AMOUNT", "MONEY_PRECISION", "money_text", "quantum", "round_money",
-           "split_evenly", "to_decimal", "typed_decimal"]
+           "split_evenly", "to_decimal", "typed_decimal", "whole_as_written"]
 
 #: Significant digits used for intermediate money arithmetic.
 MONEY_PRECISION = 60
@@ -158,6 +158,18 @@ def money_text(value: Decimal | int | str | None, digits: int | None = 2, *,
     if decimal_comma:
         text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
     return text
+
+
+def whole_as_written(number: Decimal) -> Decimal:
+    """A whole number without decimals or an exponent, as a person writes it:
+    ``Decimal("20000.0")`` and ``Decimal("2E+4")`` -> 20000 (where ``normalize()`` gives
+    "2E+4"); a number with a fraction (``Decimal("2.50")``) is returned as it is."""
+    if not number.is_finite() or number != number.to_integral_value():
+        return number
+    try:
+        return number.quantize(_QUANTA[0], context=_MONEY_CONTEXT)
+    except InvalidOperation:  # more digits than any amount has: left as it is
+        return number
 
 
 def typed_decimal(text: str) -> Decimal | None:

@@ -90,3 +90,11 @@ def test_an_institution_being_installed_needs_nobody_named(tmp_path: Path) -> No
     # From the first supervisor on, changes name who makes them.
     assert cli(tmp_path, "payment-types", "add", "Cash").returncode == 2
     assert cli(tmp_path, "--as", "Grace Wambui", "payment-types", "add", "Cash").returncode == 0
+
+
+def test_a_template_of_entities_says_entities(home: Path, tmp_path: Path) -> None:
+    """'Template for entities of Nairobi East', not 'entitys'."""
+    result = cli(home, "--as", "Faith Chebet", "template", "clients", "--office", "2",
+                 "--legal-form", "entity", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "Template for entities of Nairobi East:" in result.stdout, result.stdout

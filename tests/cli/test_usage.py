@@ -40,6 +40,8 @@ USAGE_MISTAKES = [
     (("template", "clients", "--office", "2", "--legal-form", "company", "--out", "{home}/t"),
      "Invalid value for '--legal-form': 'company' is not one of: person, entity"),
     (("clients", "list", "--json", "--csv"), "give --json or --csv, not both"),
+    (("--home", "{home}/a-file.xlsx", "centers", "list"),
+     "is a file; give the working folder"),
 ]
 
 

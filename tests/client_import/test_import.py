@@ -117,6 +117,9 @@ def test_every_rule_fails_its_row_then_fix_and_reupload(world, tmp_path: Path) -
     for key, _, column, code in FAILING:
         assert (column, code) in by_row.get(key, set()), (key, by_row.get(key))
     assert "1" not in by_row and "99" not in by_row  # valid; the blank-looking row ignored
+    # no submission date typed: the activation date stands for it, and is blamed once, on
+    # the cell that holds it (not also on the empty submission date)
+    assert by_row["15"] == {("activation_date", "client-date-not-allowed")}, by_row["15"]
     related = {(e["sheet"], e["row"], e["code"]) for e in result.errors
                if e["sheet"] != "Clients"}
     assert ("Family members", 4, "client-field-missing") in related

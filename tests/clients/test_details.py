@@ -167,6 +167,18 @@ def test_additional_details_defined_captured_and_shown(kilimani):
     assert shown == {"household_size": "6", "trade": "Trader"}
 
 
+def test_a_whole_number_detail_is_kept_as_typed_not_as_an_exponent(kilimani):
+    """A household of 10 is '10', not '1E+1'; 6.0 is '6'; 2.50 stays '2.50'."""
+    w = kilimani
+    define_client_field(w.ctx, actor_id=None, name="Household size", data_type="number")
+    define_client_field(w.ctx, actor_id=None, name="Acres", data_type="number")
+    for size, acres, shown in (("10", "2.50", ("10", "2.50")), (100.0, 6.0, ("100", "6"))):
+        edit_client(w.ctx, actor_id=None, client_id=AMINA,
+                    changes={"additional": {"household_size": size, "acres": acres}})
+        values = {f["name"]: f["value"] for f in client_page(w.ctx, AMINA)["additional"]}
+        assert (values["household_size"], values["acres"]) == shown
+
+
 def test_client_page_has_everything_rounded(any_kilimani):
     w = any_kilimani
     contacts.add_family_member(w.ctx, actor_id=None, client_id=AMINA, first_name="Juma")
@@ -193,6 +205,15 @@ def test_loan_and_savings_views(kilimani):
     savings = show_savings(w.ctx, 1)
     assert (savings["owner"], str(savings["balance"])) == ("Amina Wanjiku", "150.00")
     assert [str(t["balance"]) for t in savings["transactions"]] == ["150.00"]
+
+
+def test_a_round_interest_rate_is_shown_whole(kilimani):
+    """A loan at 20% a year shows 20, not '2E+1'."""
+    from workbook_engine.domain import Loan
+
+    with kilimani.ctx.session_factory.begin() as s:
+        s.get(Loan, 2).annual_interest_rate = Decimal("20.0000")
+    assert str(show_loan(kilimani.ctx, 2)["annual_interest_rate"]) == "20"
 
 
 def test_codes_list_and_unknown_code(kilimani):

@@ -80,7 +80,9 @@ def test_mobile_normalisation_keeps_leading_zeros_and_plus():
     ({"date_of_birth": "2026-03-04"}, "date_of_birth", "is not in the past"),
     ({"date_of_birth": "2010-01-01"}, "date_of_birth", "16 years old; clients must be 18"),
     ({"date_of_birth": "1900-01-01"}, "date_of_birth", "126 years old"),
-    ({"date_of_birth": "01/02/1990"}, "date_of_birth", "is not a date; write it YYYY-MM-DD"),
+    ({"date_of_birth": "1st Feb 1990"}, "date_of_birth", "is not a date; type it as YYYY-MM-DD"),
+    ({"date_of_birth": "02/31/1990"}, "date_of_birth", "is not a real date: text dates are "
+     "read day first (DD/MM/YYYY)"),
     ({"gender": "Unknown"}, "gender", "'Unknown' is not one of its values (choose one of: "
                                       "Female, Male)"),
     ({"gender": "Old value"}, "gender", "is no longer in use"),

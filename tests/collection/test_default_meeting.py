@@ -50,3 +50,14 @@ def test_the_day_after_a_meeting_its_sheet_is_the_default_until_it_is_entered(
     assert _default(kilimani, KILIMANI_MEETING + DAY, tmp_path / "d")[0] == KILIMANI_MEETING
     # On a meeting day, that day's meeting.
     assert _default(kilimani, NEXT_MEETING, tmp_path / "e")[0] == NEXT_MEETING
+
+
+def test_a_center_named_in_another_script_keeps_its_name_in_the_file_name(
+        kilimani: KilimaniWorld, tmp_path: Path) -> None:
+    """'Ségou Énergie' is collection-...-ségou-énergie-c1.xlsx, not '...-s-gou-nergie-c1'."""
+    from workbook_engine.domain import Center
+
+    with kilimani.ctx.session_factory.begin() as s:
+        s.get(Center, kilimani.center_id).name = "Ségou Énergie"
+    _, path, _ = _default(kilimani, KILIMANI_MEETING, tmp_path)
+    assert path.name == f"collection-{KILIMANI_MEETING}-ségou-énergie-c{kilimani.center_id}.xlsx"

@@ -51,6 +51,17 @@ def test_amounts_refused(typed: object, code: str) -> None:
     assert caught.value.message
 
 
+@pytest.mark.parametrize("typed", ["KSh 2,776.92", "Ksh2,776.92", "2,776.92/=", "$1,200",
+                                   "1,200.50 TZS"])
+def test_an_amount_with_a_currency_is_told_to_drop_it(typed: str) -> None:
+    """'KSh 2,776.92' is refused for its letters, not for its correct thousands comma."""
+    with pytest.raises(ValueProblem) as caught:
+        parse_amount(typed, digits=2)
+    assert caught.value.error.code == "not-a-number"
+    assert "separates thousands" not in caught.value.message
+    assert "the figure alone" in caught.value.message, caught.value.message
+
+
 def test_formula_uses_cached_number_only() -> None:
     assert parse_amount(925.64, digits=2, formula="=462.82*2") == Decimal("925.64")
     for cached in (None, "#VALUE!", "abc"):
@@ -95,3 +106,20 @@ def test_office_locale_from_rules(tmp_path) -> None:  # noqa: ANN001
     assert office_locale(rules, external_id="BR-DKR", name="Dakar").decimal_comma
     assert office_locale(rules, external_id=None, name="Thies").decimal_comma
     assert not office_locale(rules, external_id="X", name="Nairobi").decimal_comma
+
+
+def test_a_date_before_1900_read_back_as_a_time_says_so() -> None:
+    """LibreOffice keeps 1850-01-01 as a negative serial, which reads back as 00:00:00: the
+    message says to check the year, not "'00:00:00' is not a date"."""
+    from workbook_engine.validation.clients import parse_date as client_date
+
+    with pytest.raises(ValueProblem) as caught:
+        parse_date(dt.time(0, 0))
+    assert caught.value.error.code == "bad-date"
+    assert "before 1900" in caught.value.message and "YYYY-MM-DD" in caught.value.message
+    problems: list = []
+    assert client_date("date_of_birth", dt.time(0, 0), problems) is None
+    [problem] = problems
+    assert problem.message.startswith("The date of birth 00:00:00 is a time of day, not a date")
+    assert "before 1900" in problem.message
+

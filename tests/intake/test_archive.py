@@ -48,3 +48,16 @@ def test_hostile_attachment_names_are_neutralised() -> None:
     assert safe_file_name("C:\\Users\\lo\\sheet (1).xlsx") == "sheet_1_.xlsx"
     assert safe_file_name("...") == "file"
     assert "/" not in safe_file_name("a/b\x00c.xlsx")
+    assert safe_file_name("evil\u202egpj.xlsx") == "evil_gpj.xlsx"  # no right-to-left override
+
+
+def test_names_in_other_scripts_keep_their_letters() -> None:
+    """A report of 'Ölçü.ods' is 'Ölçü-report-7', not 'l-report-7'; an Arabic, Amharic or
+    Hindi name is not reduced to the default (and a name sent decomposed, as macOS does, is
+    the same name)."""
+    assert safe_file_name("Ölçü") == "Ölçü"
+    assert safe_file_name("Coopérative de Ségou.xlsx") == "Coopérative_de_Ségou.xlsx"
+    assert safe_file_name("كشف", "sheet") == "كشف"
+    assert safe_file_name("ምስራቅ ማዕከል.xlsx") == "ምስራቅ_ማዕከል.xlsx"
+    assert safe_file_name("किसान") == "किसान"
+    assert safe_file_name("O\u0308lc\u0327u\u0308") == "Ölçü"

@@ -149,3 +149,19 @@ def test_two_sheets_in_one_message_and_a_reply_by_smtp(kilimani, tmp_path: Path)
     body = reply.get_body().get_content()
     assert "brought 2 sheets" in body and f"submission {subs[0].id}" in body
     assert [p.name for p in (intake.root / "cur").iterdir()][0].endswith(":2,S")
+
+
+def test_a_reply_with_no_sheet_awaiting_approval_does_not_speak_of_approval(
+        kilimani, tmp_path: Path) -> None:  # noqa: ANN001
+    """A text file named .xlsx is not taken in: the reply says why, and not that "a sheet
+    awaiting approval is posted only after a supervisor approves it"."""
+    intake = _mail_intake(kilimani, tmp_path)
+    junk = tmp_path / "notes.xlsx"
+    junk.write_text("these are my notes, not a sheet", encoding="utf-8")
+    _deliver(intake, _message(GRACE, "notes", [junk]))
+    [outcome] = intake.run_once()
+    assert outcome.accepted and outcome.sheets[0].outcome.status == "quarantined"
+    [reply] = _replies(kilimani)
+    body = reply.get_body().get_content()
+    assert "notes.xlsx: not taken in" in body
+    assert "awaiting approval" not in body, body

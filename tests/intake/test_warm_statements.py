@@ -19,9 +19,9 @@ _VALUES = {"ids": [], "meeting": dt.date(2026, 3, 3), "workbook": None, "sha256"
 
 def _read_statements() -> list[tuple[Any, tuple[str, ...]]]:
     """The warmed statements that only read (the ones a test may run)."""
-    return [*submissions.HOT_STATEMENTS, *bulk.HOT_STATEMENTS,
-            *((query, keys) for query, keys in processing._HOT_STATEMENTS  # noqa: SLF001
-              if query.is_select)]
+    return [(query, keys) for query, keys, *_ in (
+        *submissions.HOT_STATEMENTS, *bulk.HOT_STATEMENTS,
+        *processing._HOT_STATEMENTS) if query.is_select]  # noqa: SLF001
 
 
 def test_a_files_process_runs_the_warmed_statements_without_compiling_them(any_kilimani) -> None:  # noqa: ANN001
@@ -65,3 +65,32 @@ def test_the_warm_up_is_skipped_not_fatal_when_it_cannot_be_done(tmp_path, monke
     reachable = create_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     monkeypatch.delattr(ClauseElement, "_compile_w_cache")
     assert compile_into_cache(reachable, [(statement, ())]) == 0
+
+
+def test_a_files_process_writes_its_records_with_statements_compiled_before_the_fork(
+        any_kilimani, tmp_path) -> None:  # noqa: ANN001
+    """The submission and its status records (two or more at once) are inserted with the
+    statements the watcher compiled before it forked the file's process."""
+    from tests.returned.sheets import FILLED_HEADER, edit, generate
+
+    ctx = any_kilimani.ctx
+    path, expected = generate(any_kilimani, tmp_path / "generated")
+    filled = edit(path, tmp_path / "filled.xlsx", {}, header=FILLED_HEADER, expected=expected)
+    process = default_processor(ctx)  # what the watcher does once, before its first fork
+
+    def in_the_child() -> tuple[str, dict[str, list[bool]]]:
+        ctx.engine.dispose(close=False)  # as the watcher's child: none of its connections
+        inserts: dict[str, list[bool]] = {}
+
+        def seen(_conn: Any, _cursor: Any, _sql: str, _params: Any, context: Any,
+                 _many: bool) -> None:
+            if context.compiled is not None and context.isinsert:
+                inserts.setdefault(context.compiled.statement.table.name, []).append(
+                    context.cache_hit == context.dialect.CACHE_HIT)
+
+        event.listen(ctx.engine, "after_cursor_execute", seen)
+        return process(ctx, filled, actor_id=None).status, inserts
+
+    status, inserts = run_isolated(in_the_child)
+    assert status == "awaiting_approval"
+    assert inserts == {"submissions": [True], "audit_log": [True]}

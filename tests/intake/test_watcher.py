@@ -25,7 +25,10 @@ def _submissions(ctx) -> list[Submission]:  # noqa: ANN001
 
 def test_ignored_names() -> None:
     for name in ("~$Kilimani.xlsx", ".~lock.Kilimani.xlsx#", "Kilimani.xlsx.part",
-                 "Kilimani.xlsx.crdownload", "upload.tmp", ".hidden.xlsx", "Kilimani.xlsx~"):
+                 "Kilimani.xlsx.crdownload", "upload.tmp", ".hidden.xlsx", "Kilimani.xlsx~",
+                 # what Windows Explorer and macOS leave in a shared folder by themselves
+                 "Thumbs.db", "thumbs.db", "ehthumbs.db", "desktop.ini", "Desktop.ini",
+                 ".DS_Store", "Icon\r"):
         assert is_ignored(name), name
     for name in ("Kilimani 2026-03-03.xlsx", "sheet.csv", "odd~name.xlsx"):
         assert not is_ignored(name), name

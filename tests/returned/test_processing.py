@@ -18,6 +18,7 @@ from tests.returned.sheets import (
     libreoffice_resave,
 )
 from workbook_engine.domain import Loan, LoanTransaction, SavingsTransaction, Submission
+from workbook_engine.domain.posting_plan import PostingPlan
 from workbook_engine.errors import EngineError
 from workbook_engine.services.setup.demo import Reference
 from workbook_engine.services.pipeline.processing import process_file
@@ -61,6 +62,24 @@ def test_sheet_as_generated_and_receipt_filled_is_valid(sheet, tmp_path):
         assert sub.cash_collected == D("3769.74") and sub.cash_paid_out == D("8000.00")
         assert sub.loan_officer_id == _officer(world) and sub.submitted_by_id == _officer(world)
     assert result.report_xlsx.exists() and result.report_html.exists()
+
+
+def test_the_submission_keeps_the_plan_and_the_rehearsal_compactly(sheet, tmp_path):
+    """What approval posts (the plan) and what the rehearsal found it would do (each
+    account before and after), stored in a compact form: the same plan reads back."""
+    world, _, _ = sheet
+    result = process_file(world.ctx, _fill(sheet, tmp_path), actor_id=_officer(world))
+    with world.ctx.session_factory() as s:
+        content = s.get(Submission, result.submission_id).content
+    plan = PostingPlan.from_json(content["plan"])
+    assert PostingPlan.from_json(plan.to_json()) == plan
+    assert {m.account for _, m in plan.movements()} == {
+        a[0] for a in content["rehearsal"]["accounts"]}
+    disbursed = next(a for a in content["rehearsal"]["accounts"]
+                     if a[3:] == ["approved", "active"])
+    assert D(disbursed[1]) == 0 and D(disbursed[2]) > D("8000.00")  # principal + interest
+    assert content["rehearsal"]["collected"] == "3769.74"
+    assert all(isinstance(cell, list) for cell in content["plan"]["cells"])
 
 
 def test_domain_errors_by_default(sheet, tmp_path):
@@ -152,8 +171,16 @@ def test_receipt_missing_and_future_meeting(sheet, tmp_path):
     result = process_file(world.ctx, bad, actor_id=None)
     assert [e["code"] for e in result.errors] == ["receipt-missing"]
     world.ctx.settings.clock.fixed_today = world.ctx.today().replace(day=2)
-    result = process_file(world.ctx, _fill(sheet, tmp_path, name="early.xlsx"), actor_id=None)
+    early = _fill(sheet, tmp_path, name="early.xlsx")
+    result = process_file(world.ctx, early, actor_id=None)
     assert "before-meeting" in [e["code"] for e in result.errors]
+    # on the meeting day, the same file, unchanged, as that message says: it is recognised,
+    # and the answer says how to have it checked again (it is never checked twice)
+    world.ctx.settings.clock.fixed_today = None
+    again = process_file(world.ctx, early, actor_id=None)
+    assert again.duplicate_of == result.submission_id
+    assert "not taken in" in again.message and "save it and send it again" in again.message
+    assert "nothing more was done" not in again.message, again.message
 
 
 def test_duplicate_file_is_recognised(sheet, tmp_path):

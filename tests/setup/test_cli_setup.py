@@ -366,6 +366,10 @@ def test_loan_and_savings_refusals_after_the_happy_path(ctx: AppContext) -> None
         "savings", "withdraw", str(account["id"]), "5").message
     assert "is not an amount" in cli.refused("savings", "deposit", str(account["id"]),
                                              "ten").message
+    assert "A withdrawal of 0.00 from account" in cli.refused(
+        "savings", "withdraw", str(account["id"]), "0").message
+    assert "A deposit of 0.00 into account" in cli.refused(
+        "savings", "deposit", str(account["id"]), "0").message
 
 
 def test_a_refusal_in_a_real_process_is_one_line_and_exit_1(ctx: AppContext) -> None:

@@ -78,3 +78,48 @@ def test_migrated_savings_row_of_the_wrong_office_is_refused(ctx: AppContext) ->
                         row=SavingsMigration(office="Nairobi East",
                                              product_id=ref.savings_products["Hiari"],
                                              client_id=client, balance=Decimal(100)))
+
+
+def test_an_office_name_differing_only_in_case_is_refused(ctx: AppContext) -> None:
+    """Offices are found by name ignoring case, so 'AGENCE DE SÉGOU' beside 'Agence de Ségou'
+    would make every name lookup of one of them pick either."""
+    head = setup.create_office(ctx, actor_id=None, name="Siège Bamako",
+                               opening_date=dt.date(2020, 1, 1))
+    setup.create_office(ctx, actor_id=None, name="Agence de Ségou", parent_id=head,
+                        opening_date=dt.date(2021, 1, 1))
+    for spelling in ("AGENCE DE SÉGOU", " agence de ségou "):
+        with pytest.raises(EngineError, match="An office named 'Agence de Ségou' already "
+                                              "exists") as refused:
+            setup.create_office(ctx, actor_id=None, name=spelling, parent_id=head,
+                                opening_date=dt.date(2021, 1, 1))
+        assert refused.value.code == "duplicate-value"
+
+
+def test_a_name_given_on_the_command_line_is_never_guessed_among_namesakes(
+        ctx: AppContext) -> None:
+    """By name, ignoring case in any script (SQLite's lower() knows ASCII only); the exact
+    spelling first; two records answering to a name are refused, never one picked."""
+    from workbook_engine.domain import Group, Office
+    from workbook_engine.services.setup.lookup import resolve_named, resolve_staff
+
+    ref = build_reference(ctx)
+    office = ref.branches["Nairobi East"]
+    wanjiru = ref.loan_officers["Wanjiru"]
+    for branch, officer in ((office, wanjiru),
+                            (ref.branches["Kisumu"], ref.loan_officers["Mwangi"])):
+        setup.create_group(ctx, actor_id=None, office_id=branch, name="Ushindi",
+                           staff_id=officer, meeting_start=dt.date(2026, 3, 10),
+                           meeting_frequency="monthly")
+    setup.create_office(ctx, actor_id=None, name="Éléphant", parent_id=office,
+                        opening_date=dt.date(2026, 1, 1))
+    setup.create_staff(ctx, actor_id=None, office_id=office, first_name="Wanjiru",
+                       last_name="Kamau")
+    with ctx.session_factory() as s:
+        assert resolve_named(s, Office, "ÉLÉPHANT", "office").name == "Éléphant"
+        assert resolve_named(s, Office, "nairobi east", "office").id == office
+        with pytest.raises(EngineError, match="2 groups are called 'ushindi'") as refused:
+            resolve_named(s, Group, "ushindi", "group")
+        assert refused.value.code == "ambiguous-name" and "id" in refused.value.message
+        with pytest.raises(EngineError, match="2 members of staff are called 'Wanjiru Kamau'"):
+            resolve_staff(s, "Wanjiru Kamau")
+        assert resolve_staff(s, str(wanjiru)).id == wanjiru

@@ -13,14 +13,16 @@ from sqlalchemy import select
 
 from tests.fixtures.fineract.populators import (
     FineractLoan,
+    FineractSavings,
     loans_workbook,
     loans_workbook_of,
+    savings_workbook,
     serial,
     staff_label,
     two_percent_a_month,
 )
 from tests.support.libreoffice import SOFFICE, convert
-from workbook_engine.domain import Client, Loan, LoanTransaction, Office
+from workbook_engine.domain import Client, Loan, LoanTransaction, Office, SavingsAccount
 from workbook_engine.domain.enums import LoanTransactionType
 from workbook_engine.services.clients.lifecycle import create_client
 from workbook_engine.services.ledger.integrity import run_check
@@ -140,6 +142,7 @@ def test_a_fineract_row_with_a_principal_and_no_product_is_a_cell_error(
 
 @pytest.mark.parametrize("column, cell, value, key", [
     (28, "First Repayment On", serial(dt.date(2026, 1, 20)), "first_repayment_on"),
+    (27, "Interest Charged From", serial(dt.date(2026, 1, 13)), "interest_charged_from"),
     (24, "Grace-Principal Payment", 1, "grace_on_principal"),
     (25, "Grace-Interest Payment", 2, "grace_on_interest"),
     (26, "Interest-Free Period(s)", 1, "interest_free_periods")])
@@ -162,12 +165,49 @@ def test_fineract_terms_the_engine_cannot_rebuild_are_refused_on_their_cell(
 
 def test_a_first_repayment_on_the_engines_first_due_date_is_taken(kilimani,
                                                                    tmp_path: Path) -> None:
-    """Installment 1 a month after the disbursal, as the engine builds it: nothing to refuse;
-    a grace of 0 periods is no grace."""
+    """Installment 1 a month after the disbursal, as the engine builds it, and interest
+    charged from the disbursal: nothing to refuse; a grace of 0 periods is no grace."""
     amani = _individual(kilimani)
     loan = two_percent_a_month(f"Amani Otieno({amani.id + 300})", dt.date(2026, 1, 6),
                                amount_repaid=2200, last_repayment_on=dt.date(2026, 2, 6),
-                               extra={28: serial(dt.date(2026, 2, 6)), 24: 0, 25: 0, 26: 0})
+                               extra={28: serial(dt.date(2026, 2, 6)), 24: 0, 25: 0, 26: 0,
+                                      27: serial(dt.date(2026, 1, 6))})
     result = process_file(kilimani.ctx, loans_workbook_of(tmp_path / "Loans.xlsx", [loan]),
                           actor_id=None)
     assert result.status == "awaiting_approval", result.errors
+
+
+def _savings_in(kilimani, tmp_path: Path, currency: str | None):  # noqa: ANN001, ANN202
+    amani = _individual(kilimani)
+    label = f"Amani Otieno({amani.id + 300})"
+    path = savings_workbook(tmp_path / "SavingsAccounts.xlsx", [FineractSavings(
+        "Nairobi East", label, "Hiari", staff_label("Wanjiru", "Kamau"), dt.date(2026, 1, 6),
+        "F-SV-CUR", currency=currency)], offices=["Nairobi East"], clients=[label],
+        products=["Hiari"])
+    return process_file(kilimani.ctx, path, actor_id=None)
+
+
+def test_a_savings_account_in_another_currency_than_its_product_is_refused(
+        kilimani, tmp_path: Path) -> None:
+    """Fineract's "Currency" was not read: a USD account was taken into a KES product, its
+    balance and deposits counted in shillings."""
+    result = _savings_in(kilimani, tmp_path, "USD")
+    assert result.status == "invalid"
+    [error] = result.errors
+    assert (error["code"], error["row"], error["column"]) == (
+        "setup-bad-value", 2, "currency"), error
+    assert "USD" in error["message"] and "Hiari" in error["message"] \
+        and "KES" in error["message"], error["message"]
+
+
+@pytest.mark.parametrize("currency", ["KES", "kes", None])
+def test_a_savings_account_in_its_products_currency_is_taken(kilimani, tmp_path: Path,
+                                                             currency: str | None) -> None:
+    """The product's currency (any case), or the look-up formula's cached zero (blank)."""
+    result = _savings_in(kilimani, tmp_path, currency)
+    assert result.status == "awaiting_approval", result.errors
+    approve_submission(kilimani.ctx, submission_id=result.submission_id, by="Grace Wambui")
+    with kilimani.ctx.session_factory() as s:
+        account = s.scalar(select(SavingsAccount).where(SavingsAccount.external_id ==
+                                                        "F-SV-CUR"))
+        assert account.product.currency_code == "KES"

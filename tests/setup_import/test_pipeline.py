@@ -186,6 +186,19 @@ def test_migration_rows_are_checked_by_the_migration_service(kilimani, tmp_path:
     assert "setup-not-loaded-yet" in html
 
 
+def test_whole_amounts_in_messages_are_written_out_not_as_exponents(kilimani, tmp_path: Path
+                                                                  ) -> None:
+    """20000 typed in a cell is '20000' in the message, not '2E+4' (a Decimal normalised)."""
+    result = submit(kilimani.ctx, "loans", [
+        {"as_of": dt.date(2026, 2, 27), "office": "Nairobi East", "product": "Biashara",
+         "borrower": "Amina Wanjiku", "remaining_installments": 2,
+         "next_due_date": dt.date(2026, 3, 3), "principal_outstanding": 5000,
+         "interest_outstanding": 500.0, "arrears_amount": 20000}], tmp_path)
+    [error] = result.errors
+    assert "The arrears amount 20000 is more than what is outstanding (5000 principal + 500 " \
+           "interest = 5500)" in error["message"], error["message"]
+
+
 def test_every_problem_of_a_row_is_reported_at_once(kilimani, tmp_path: Path) -> None:
     """Bad cells, unknown names and a date the migration refuses, on one row: each on its
     own cell, in one report (a service's own rules still stop at their first refusal)."""

@@ -66,6 +66,24 @@ def test_one_center_downloads_its_signed_sheet(web, client_for, tmp_path: Path) 
         assert record.generated_by_id == web.grace and record.center_id == web.world.center_id
 
 
+def test_a_center_named_in_another_script_downloads_under_its_name(web, client_for) -> None:
+    """A file name no HTTP header can carry as it is (Amharic) goes in filename*, with an
+    ASCII fallback, instead of failing the download."""
+    from urllib.parse import quote
+
+    from workbook_engine.domain import Center
+
+    with web.world.ctx.session_factory.begin() as s:
+        s.get(Center, web.world.center_id).name = "ምስራቅ Kilimani"
+    response = _post(client_for(web.grace), "/generate", {
+        "center_id": str(web.world.center_id), "meeting_date": MEETING.isoformat()})
+    assert response.status_code == 200, response.text
+    name = f"collection-{MEETING.isoformat()}-ምስራቅ-kilimani-c{web.world.center_id}.xlsx"
+    disposition = response.headers["content-disposition"]
+    assert f"filename*=UTF-8''{quote(name)}" in disposition, disposition
+    assert 'filename="collection-' in disposition and "kilimani" in disposition
+
+
 def test_several_centers_download_one_zip_with_a_sheet_each(web, client_for,
                                                             tmp_path: Path) -> None:
     upendo = _upendo(web)

@@ -583,7 +583,8 @@ def test_too_many_sheets_3000(tmp_path: Path) -> None:
 
 
 def test_dimension_claims_too_many_rows_before_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    rows = f'<row r="1">{inline("A1", "x")}</row>'
+    """A dimension over the limits with a cell really out there is refused in the parent."""
+    rows = f'<row r="1">{inline("A1", "x")}</row><row r="1048576">{inline("Z1048576", "y")}</row>'
     path = write_package(tmp_path / "tall.xlsx", [("Collection", sheet_xml(rows, "A1:Z1048576"))])
 
     def no_child(job: object) -> None:
@@ -592,6 +593,17 @@ def test_dimension_claims_too_many_rows_before_parsing(tmp_path: Path, monkeypat
     monkeypatch.setattr("workbook_engine.workbooks.safe_read.run_isolated", no_child)
     e = read_err(path, "sheet-too-large")
     assert "Collection" in e.message
+
+
+def test_libreoffice_empty_last_row_is_not_a_used_row(tmp_path: Path) -> None:
+    """LibreOffice, after a row is deleted, saves an empty <row r="1048576"/> and a dimension
+    down to it (A1:S1048576): the sheet has 3 rows of cells and is read, not refused."""
+    rows = "".join(f'<row r="{r}">{inline(f"A{r}", f"v{r}")}</row>' for r in range(1, 4))
+    rows += '<row r="1048576" customFormat="false" ht="12.8" hidden="false"></row>'
+    path = write_package(tmp_path / "deleted-row.xlsx", [("Collection", sheet_xml(rows, "A1:S1048576"))])
+    sheet = read_workbook(path).sheets[0]
+    assert [sheet.value(r, 1) for r in (1, 2, 3)] == ["v1", "v2", "v3"]
+    assert sheet.max_row == 3
 
 
 def test_rows_over_limit_found_while_reading(tmp_path: Path) -> None:

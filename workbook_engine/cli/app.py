@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - an older Typer, on Click itself
     from click import ClickException, Command, Context, UsageError  # type: ignore[assignment]
 
 from workbook_engine import __version__
-from workbook_engine.cli.common import CliState
+from workbook_engine.cli.common import CliState, home_folder
 from workbook_engine.cli.output import err_console
 from workbook_engine.errors import EngineError
 
@@ -120,7 +120,8 @@ def main(
     ctx: typer.Context,
     home: Annotated[Optional[Path], typer.Option(
         "--home", help="Working folder (inbox/, outbox/, archive/, database). "
-        "Default: $WORKBOOK_ENGINE_HOME or the current folder.")] = None,
+        "Default: $WORKBOOK_ENGINE_HOME or the current folder.",
+        callback=home_folder)] = None,
     db: Annotated[Optional[str], typer.Option(
         "--db", help="SQLAlchemy database URL. Default: $WORKBOOK_ENGINE_DB or a SQLite "
         "file in the home folder.")] = None,

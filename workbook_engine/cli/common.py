@@ -211,6 +211,16 @@ def one_of(value: str | None, enum_name: str, option: str) -> str | None:
     return wanted
 
 
+def home_folder(value: Path | None) -> Path | None:
+    """The ``--home`` folder: a file given there is a usage mistake (what it holds, a
+    database or not, is checked when it is opened)."""
+    if value is not None and value.exists() and not value.is_dir():
+        raise typer.BadParameter(f"'{value}' is a file; give the working folder (the one "
+                                 "that holds inbox/, outbox/ and the database)",
+                                 param_hint="'--home'")
+    return value
+
+
 def out_folder(value: Path | None) -> Path | None:
     """An ``--out`` folder: created when missing; an existing file there, or a folder that
     cannot be made (under a file, on a path that does not exist), is a usage mistake."""

@@ -8,7 +8,13 @@ from typing import Annotated, Optional
 import typer
 
 from workbook_engine.cli.common import option_date, out_folder, state
-from workbook_engine.cli.output import CsvOption, JsonOption, console, print_listing
+from workbook_engine.cli.output import (
+    CsvOption,
+    JsonOption,
+    console,
+    err_console,
+    print_listing,
+)
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.cli import USAGE
 
@@ -68,6 +74,15 @@ def collection(
                       ("Center / group", "name"), ("Meeting", "meeting_date"),
                       ("Rows", "rows"), ("Collected", "collected"), ("Paid out", "paid_out"),
                       ("Cash to hand over", "cash_to_hand_over"), ("File", "file")])
+    for meeting in sheets.skipped:  # a listing on stdout stays a listing (--json, --csv)
+        err_console().print(
+            f"Skipped, already posted: {meeting.what}, meeting of "
+            f"{meeting.meeting_date.isoformat()} (submission {meeting.submission_id}); "
+            "nothing is left to collect there. To change its attendance: `workbook-engine "
+            f"sheets collection --{'center' if meeting.center_id is not None else 'group'} "
+            f"{meeting.center_id if meeting.center_id is not None else meeting.group_id} "
+            f"--date {meeting.meeting_date.isoformat()}`.",
+            markup=False, highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

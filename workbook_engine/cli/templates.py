@@ -57,7 +57,9 @@ def clients(
                     "office": result.office, "legal_form": result.legal_form,
                     "columns": result.columns})
         return
-    say(f"Template for {result.legal_form}s of {result.office}: {result.path}")
+    kind = {"person": "persons", "entity": "entities"}.get(result.legal_form,
+                                                          result.legal_form)
+    say(f"Template for {kind} of {result.office}: {result.path}")
 
 
 @template_app.command("setup")

@@ -55,11 +55,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-def compile_into_cache(engine: Engine,
-                       statements: Iterable[tuple[ClauseElement, Sequence[str]]]) -> int:
-    """Compile each statement into ``engine``'s statement cache as executing it once with
+HotStatement = tuple[ClauseElement, Sequence[str]] | tuple[ClauseElement, Sequence[str], bool]
+"""A statement run for every file, the names of its parameters, and (optional, False when
+left out) whether it is executed with many sets of them at once (an executemany)."""
+
+
+def compile_into_cache(engine: Engine, statements: Iterable[HotStatement]) -> int:
+    """Compile each statement into ``engine``'s statement cache as executing it with
     parameters named ``keys`` would (same cache key: the dialect, the statement's cache
-    key, the sorted parameter names), without executing anything; the number compiled.
+    key, the sorted parameter names, whether it is an executemany: several rows inserted
+    in one call), without executing anything; the number compiled.
 
     A process forked afterwards inherits the compiled statements and runs them without
     compiling them again (SQLAlchemy compiles a statement once per engine and cache key:
@@ -81,11 +86,11 @@ def compile_into_cache(engine: Engine,
         return 0
     dialect = engine.dialect
     compiled = 0
-    for statement, keys in statements:
+    for statement, keys, *many in statements:
         try:
             statement._compile_w_cache(  # noqa: SLF001 - exactly as Connection.execute calls it
                 dialect, compiled_cache=cache, column_keys=sorted(keys),
-                for_executemany=False, schema_translate_map=None,
+                for_executemany=bool(many and many[0]), schema_translate_map=None,
                 linting=dialect.compiler_linting | compiler.WARN_LINTING)
         except (AttributeError, TypeError):  # another SQLAlchemy's internals: not warmed
             return compiled

@@ -257,8 +257,9 @@ def apply_savings_movement(account: SavingsLike, kind: SavingsTransactionType,
                           f"{account.status.value}; only an active account takes deposits "
                           "and withdrawals.")
     if amount <= 0:
-        raise EngineError(INVALID_VALUE, f"A {kind.value.replace('_', ' ')} of {amount} into "
-                          f"account {account.account_no} must be more than zero.",
+        direction = "into" if kind in SAVINGS_CREDITS else "from"
+        raise EngineError(INVALID_VALUE, f"A {kind.value.replace('_', ' ')} of {amount} "
+                          f"{direction} account {account.account_no} must be more than zero.",
                           field="amount", value=str(amount))
     if kind not in SAVINGS_CREDITS:
         if amount > account.balance and not allow_overdraft:

@@ -36,7 +36,7 @@ within a family in the sheet's row and column order.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -181,16 +181,32 @@ class Movement:
     def account_id(self) -> int:
         return int(self.account.partition(":")[2])
 
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "account": self.account, "amount": str(self.amount),
-                "source": self.source, "label": self.label, "client_id": self.client_id,
-                "note": self.note}
+    def to_json(self, cell_source: str | None = None) -> list[Any]:
+        """A compact JSON-ready form: ``[kind, account, amount, label, client_id, note,
+        source]`` without its trailing defaults (no client, no note, and the source when it
+        is ``cell_source``, the cell's own ``<row key>/<column key>``)."""
+        data = [self.kind.value, self.account, str(self.amount), self.label, self.client_id,
+                self.note, None if self.source == cell_source else self.source]
+        while len(data) > 4 and data[-1] in (None, ""):
+            data.pop()
+        return data
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Movement:
-        return cls(MovementKind(data["kind"]), data["account"], Decimal(data["amount"]),
-                   data["source"], data.get("label", ""), data.get("client_id"),
-                   data.get("note", ""))
+    def from_json(cls, data: Sequence[Any] | Mapping[str, Any],
+                  cell_source: str | None = None) -> Movement:
+        """The movement stored by :meth:`to_json` (``cell_source``: the source it left out),
+        or by the engine before it, as a mapping of its fields."""
+        if isinstance(data, Mapping):
+            return cls(MovementKind(data["kind"]), data["account"], Decimal(data["amount"]),
+                       data["source"], data.get("label", ""), data.get("client_id"),
+                       data.get("note", ""))
+        kind, account, amount, label, *rest = data
+        client_id, note, source = (*rest, *(None, "", None)[len(rest):])
+        source = source or cell_source
+        if source is None:
+            raise ValueError(f"movement {data!r} stored without its source")
+        return cls(MovementKind(kind), account, Decimal(amount), source, label, client_id,
+                   note or "")
 
 
 @dataclass(frozen=True)
@@ -206,14 +222,28 @@ class PlannedCell:
     def family(self) -> MovementKind:
         return MovementKind(self.column_key.split(":", 1)[0])
 
-    def to_json(self) -> dict[str, Any]:
-        return {"row_key": self.row_key, "column_key": self.column_key,
-                "amount": str(self.amount), "movements": [m.to_json() for m in self.movements]}
+    @property
+    def source(self) -> str:
+        """The workbook cell its movements are keyed by (``<row key>/<column key>``)."""
+        return f"{self.row_key}/{self.column_key}"
+
+    def to_json(self) -> list[Any]:
+        """A compact JSON-ready form: ``[row key, column key, amount, movement, ...]``, each
+        movement as :meth:`Movement.to_json` (a plan is most of a submission's content)."""
+        source = self.source
+        return [self.row_key, self.column_key, str(self.amount),
+                *(m.to_json(source) for m in self.movements)]
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> PlannedCell:
-        return cls(data["row_key"], data["column_key"], Decimal(data["amount"]),
-                   tuple(Movement.from_json(m) for m in data["movements"]))
+    def from_json(cls, data: Sequence[Any] | Mapping[str, Any]) -> PlannedCell:
+        """The cell stored by :meth:`to_json`, or by the engine before it (a mapping)."""
+        if isinstance(data, Mapping):
+            return cls(data["row_key"], data["column_key"], Decimal(data["amount"]),
+                       tuple(Movement.from_json(m) for m in data["movements"]))
+        row_key, column_key, amount, *movements = data
+        source = f"{row_key}/{column_key}"
+        return cls(row_key, column_key, Decimal(amount),
+                   tuple(Movement.from_json(m, source) for m in movements))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,10 @@ MISSING_VALUE = define(
 DUPLICATE_VALUE = define(
     "duplicate-value", "A value that must be unique is already used",
     "Use another value, or find the existing record that already has it.", area=AREA)
+AMBIGUOUS_NAME = define(
+    "ambiguous-name", "Several records answer to the name given",
+    "Give the id of the one meant instead (the matching `list` command shows each one's id).",
+    area=AREA)
 NOT_ALLOWED = define(
     "not-allowed", "You may not do this",
     "Ask a member of staff with the right role (for example a supervisor) to do it.",

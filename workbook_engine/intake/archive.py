@@ -12,13 +12,14 @@ import hashlib
 import os
 import re
 import shutil
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbook_engine.fileio import replaced_atomically, write_text_atomically
+from workbook_engine.fileio import is_name_character, replaced_atomically, write_text_atomically
 
 _CHUNK = 1 << 20
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_SAFE_NAME = re.compile(r"\s+")  # what is left between the kept characters
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,12 @@ def file_sha256(path: Path) -> str:
 
 
 def safe_file_name(name: str, default: str = "file") -> str:
-    """A file name with no folders and no odd characters (e-mail attachments can carry both)."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = _SAFE_NAME.sub("_", base).strip("._") or default
+    """A file name with no folders and no odd characters (e-mail attachments can carry both):
+    letters and digits of any script (with their marks), ".", "-" and "_" are kept, anything
+    else (spaces, punctuation, control and direction characters) becomes "_"."""
+    base = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(c if c in "._-" or is_name_character(c) else " " for c in base)
+    base = _SAFE_NAME.sub("_", base.strip()).strip("._") or default
     return base[:150]
 
 

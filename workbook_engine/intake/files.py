@@ -10,12 +10,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 _TEMP_PATTERNS = ("~$*", ".*", "*.tmp", "*.temp", "*.part", "*.partial", "*.crdownload",
-                  "*.download", ".~lock.*#", "*~")
+                  "*.download", ".~lock.*#", "*~",
+                  # left in a shared folder by Windows Explorer and the macOS Finder
+                  "thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r")
 
 
 def is_ignored(name: str) -> bool:
     """Excel's ``~$`` lock files, LibreOffice's ``.~lock.*#``, partial downloads, temporary
-    and hidden files: never a sheet someone has finished sending."""
+    and hidden files, and what Windows and macOS put in any folder a person opens
+    (``Thumbs.db``, ``desktop.ini``): never a sheet someone has finished sending."""
     lowered = name.lower()
     return any(fnmatch.fnmatchcase(lowered, pattern) for pattern in _TEMP_PATTERNS)
 

@@ -42,6 +42,12 @@ class SheetResult:
     refusal: str | None = None
     report_name: str | None = None
 
+    @property
+    def awaiting_approval(self) -> bool:
+        """Whether the sheet now waits for a supervisor (what the reply's last line is about)."""
+        return (self.refusal is None and self.outcome is not None
+                and self.outcome.status == "awaiting_approval")
+
 
 @dataclass
 class MailOutcome:

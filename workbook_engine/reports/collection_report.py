@@ -202,6 +202,7 @@ def _summary_rows(data: ReportData) -> list[tuple[Any, ...]]:
 
 POSTING_HEADERS = ("Client / group", "Account", "Product", "Before", "After", "Status")
 POSTING_WIDTHS = (26, 14, 18, 14, 14, 22)
+POSTING_FIGURES = (3, 4)  # "Before" and "After": headers aligned right, over their figures
 
 
 def _posting_rows(data: ReportData) -> list[tuple[Any, ...]]:
@@ -285,9 +286,11 @@ def _patch_package(source: Path, target: Path, data: ReportData, sheet_name: str
     book.put_sheet("Summary", sheet_xml(
         _summary_rows(data), SUMMARY_WIDTHS, styles=[bold, None], money_style=money,
         print_setup=setups["Summary"]))
+    over_figures = styles.cell_format(bold=True, wrap=True, right=True)  # as "bold", right
     book.put_sheet("Posting", sheet_xml(
         _posting_rows(data), POSTING_WIDTHS, header_style=bold, money_style=money,
-        print_setup=setups["Posting"]))
+        print_setup=setups["Posting"],
+        header_styles=dict.fromkeys(POSTING_FIGURES, over_figures)))
     styles.save()
     for name, setup in setups.items():
         titles = setup.print_titles(name)
@@ -351,6 +354,8 @@ def _rewrite_with_openpyxl(source: Path, target: Path, data: ReportData, sheet_n
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
                 if cell.row == 1 or (name == "Summary" and cell.column == 1):
                     cell.font = Font(bold=True)
+                if name == "Posting" and cell.row == 1 and cell.column - 1 in POSTING_FIGURES:
+                    cell.alignment = Alignment(horizontal="right")
             if name == "Errors" and heights.get(sheet.max_row):
                 sheet.row_dimensions[sheet.max_row].height = heights[sheet.max_row]
         for number, width in enumerate(widths, start=1):

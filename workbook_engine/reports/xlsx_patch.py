@@ -502,10 +502,10 @@ class Styles:
         return self._add("fills", f'<{p}fill><{p}patternFill patternType="none"/></{p}fill>')
 
     def cell_format(self, *, bold: bool = False, wrap: bool = False, num_fmt: int = 0,
-                    fill: str | None = None) -> int:
+                    fill: str | None = None, right: bool = False) -> int:
         """The index of a plain format (the workbook's default font, made bold; wrapped text
-        aligned to the top; a built-in number format such as 4, "#,##0.00"; a solid fill),
-        reused when the workbook has it."""
+        aligned to the top; a built-in number format such as 4, "#,##0.00"; a solid fill;
+        aligned right, as a header over figures), reused when the workbook has it."""
         p = self.p
         font = 0
         if bold:
@@ -519,11 +519,12 @@ class Styles:
             if font is None:
                 font = self._add("fonts", bolded)
         fill_id = self._solid_fill(fill) if fill else 0
+        align = ('horizontal="right" ' if right else "") + \
+            ('vertical="top" wrapText="1" ' if wrap else "")
         tag = (f'<{p}xf numFmtId="{num_fmt}" fontId="{font}" fillId="{fill_id}" '
                f'borderId="0" xfId="0" applyNumberFormat="1" applyFont="1" applyFill="1"'
-               + (' applyAlignment="1">' if wrap else ">"))
-        rest = (f'<{p}alignment vertical="top" wrapText="1"/></{p}xf>' if wrap
-                else f"</{p}xf>")
+               + (' applyAlignment="1">' if align else ">"))
+        rest = (f"<{p}alignment {align}/></{p}xf>" if align else f"</{p}xf>")
         return self._find_or_add_xf(tag, rest)
 
     def save(self) -> None:
@@ -753,12 +754,14 @@ class Workbook:
 def sheet_xml(rows: Iterable[Sequence[Any]], widths: Sequence[float] = (),
               keep_from: str | None = None, *, styles: Sequence[int | None] = (),
               header_style: int | None = None, heights: Sequence[float | None] = (),
-              money_style: int | None = None, print_setup: PrintSetup | None = None) -> str:
+              money_style: int | None = None, print_setup: PrintSetup | None = None,
+              header_styles: Mapping[int, int] | None = None) -> str:
     """A worksheet of plain values (text as inline strings, numbers, Decimals included, as
     numbers).
 
     ``styles`` gives each column's cells a format (by column, 0-based), ``header_style``
-    the first row's, ``money_style`` every Decimal's (an amount); ``heights`` each row's
+    the first row's (``header_styles``: a column's own, 0-based, e.g. aligned right over its
+    figures), ``money_style`` every Decimal's (an amount); ``heights`` each row's
     height in points (None: the default);
     ``print_setup`` how it prints (the caller defines its print titles in the workbook).
     With ``keep_from`` (an existing sheet's XML), only its ``<sheetData>`` is replaced, so
@@ -770,8 +773,9 @@ def sheet_xml(rows: Iterable[Sequence[Any]], widths: Sequence[float] = (),
         cells = []
         for c, value in enumerate(row, start=1):
             ref = f"{column_letters(c)}{r}"
-            style = header_style if r == 1 and header_style is not None else (
-                styles[c - 1] if c <= len(styles) else None)
+            style = (header_styles or {}).get(c - 1, header_style) \
+                if r == 1 and header_style is not None else (
+                    styles[c - 1] if c <= len(styles) else None)
             s = f' s="{style}"' if style else ""
             if value is None or value == "":
                 if style and r == 1:

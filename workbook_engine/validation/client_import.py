@@ -60,6 +60,7 @@ from workbook_engine.validation.clients import (
     validate_client_columns,
     validate_family_member,
 )
+from workbook_engine.validation.values import Locale
 from workbook_engine.workbooks.client_import_sheet import (
     ADDRESS_SHEET,
     ENTITY,
@@ -508,8 +509,9 @@ def _check_rows(sheet: GridSheet, form: str, ref: ImportReference,
                           lambda pair: _group(pair[1], ref.office(pair[0]), ref),
                           notes)
     # Lifecycle dates and flags.
-    submitted = per_value(given("submitted_on"), _date("submitted_on"), notes)
-    activation = per_value(given("activation_date"), _date("activation_date"), notes)
+    submitted = per_value(given("submitted_on"), _date("submitted_on", ref.rules.dates), notes)
+    activation = per_value(given("activation_date"), _date("activation_date", ref.rules.dates),
+                           notes)
     headers = sheet.headers
     active = per_value(given("active"), _yes_no("active", headers.get("active", "active")),
                        notes)
@@ -523,12 +525,14 @@ def _check_rows(sheet: GridSheet, form: str, ref: ImportReference,
                 if form == PERSON else blank)
     # No submission date (the Mifos X data import tool has no such column): the client was
     # submitted when activated, else today.
+    typed = [s is not None for s in submitted]
     submitted = [s if s is not None else a if isinstance(a, dt.date) else ref.today
                  for s, a in zip(submitted, activation)]
     active_flags = [value is True for value in active]
-    per_value(list(zip(submitted, active_flags, activation, office_ids)),
+    per_value(list(zip(submitted, active_flags, activation, office_ids, typed)),
               lambda dates: (None, _check_dates(dates[0], dates[1], dates[2],
-                                                ref.office(dates[3]), ref.today)),
+                                                ref.office(dates[3]), ref.today,
+                                                submitted_typed=dates[4])),
               notes)
     clean.update(
         office_id=office_ids, staff_id=staff_ids, group_id=group_ids, submitted_on=submitted,
@@ -538,10 +542,10 @@ def _check_rows(sheet: GridSheet, form: str, ref: ImportReference,
     return clean, result.additional
 
 
-def _date(key: str) -> Callable[[Any], tuple[dt.date | None, list[Finding]]]:
+def _date(key: str, dates: Locale) -> Callable[[Any], tuple[dt.date | None, list[Finding]]]:
     def check(value: Any) -> tuple[dt.date | None, list[Finding]]:
         problems: list[FieldProblem] = []
-        parsed = parse_date(key, value, problems)
+        parsed = parse_date(key, value, problems, dates)
         return parsed, [_field(p) for p in problems]
     return check
 
@@ -594,12 +598,16 @@ def _ambiguous(found: Sequence[StaffRef | GroupRef], what: str, text: str) -> Fi
 
 
 def _check_dates(submitted: dt.date, active: bool, activation: Any,
-                 office: OfficeRef | None, today: dt.date) -> list[Finding]:
+                 office: OfficeRef | None, today: dt.date, *,
+                 submitted_typed: bool = True) -> list[Finding]:
     """The lifecycle rules of create_client: submission and activation not in the future,
-    not before the office opened; activation not before submission, and only when active."""
+    not before the office opened; activation not before submission, and only when active.
+    A submission date taken from the activation date (none typed) is not checked apart:
+    what is wrong with it is said once, on the activation date's cell."""
     found: list[Finding] = []
-    checks: list[tuple[str, str, dt.date | None]] = [
-        ("submitted_on", "submission date", submitted)]
+    checks: list[tuple[str, str, dt.date | None]] = []
+    if submitted_typed or activation is None:
+        checks.append(("submitted_on", "submission date", submitted))
     if active:
         checks.append(("activation_date", "activation date", activation or submitted))
     elif activation is not None:

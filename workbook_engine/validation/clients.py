@@ -24,6 +24,8 @@ from itertools import repeat
 from typing import Any, Protocol
 
 from workbook_engine.bulk import all_text, each_distinct, per_value
+from workbook_engine.validation.values import DEFAULT_LOCALE, Locale, ValueProblem
+from workbook_engine.validation.values import parse_date as parse_text_date
 from workbook_engine.errors import EngineError, ErrorType
 from workbook_engine.errors.clients import (
     CLIENT_DUPLICATE,
@@ -31,6 +33,8 @@ from workbook_engine.errors.clients import (
     CLIENT_FIELD_MISSING,
 )
 from workbook_engine.errors.general import CONFIGURATION
+from workbook_engine.money import whole_as_written
+from workbook_engine.validation.values import time_instead_of_date
 
 PERSON_FIELDS = ("first_name", "middle_name", "last_name", "date_of_birth", "gender")
 ENTITY_FIELDS = ("full_name", "incorporation_date", "incorporation_valid_till",
@@ -92,6 +96,9 @@ class ClientRules:
     document_max_bytes: int = 10 * 1024 * 1024
     document_types: tuple[str, ...] = ("pdf", "png", "jpeg", "gif", "tiff", "docx", "xlsx",
                                        "text")
+    dates: Locale = DEFAULT_LOCALE
+    """The date order of text dates: the institution's locale (``rules/locales.yaml``), set
+    by ``services.clients.lifecycle.client_rules``."""
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any]) -> ClientRules:
@@ -262,16 +269,28 @@ def check_mobile(name: str, value: Any, rules: ClientRules,
     return mobile
 
 
-def parse_date(name: str, value: Any, problems: list[FieldProblem]) -> dt.date | None:
-    """A date given as a date, a datetime or YYYY-MM-DD text."""
+def parse_date(name: str, value: Any, problems: list[FieldProblem],
+               dates: Locale = DEFAULT_LOCALE) -> dt.date | None:
+    """A date given as a date, a datetime or text: YYYY-MM-DD, or any text date the
+    collection sheets read, numbers in the date order of ``dates`` (the institution's:
+    ``ClientRules.dates``; :mod:`workbook_engine.validation.values`)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, dt.time):
+        problems.append(FieldProblem(name, value, f"The {label(name)} "
+                                     f"{time_instead_of_date(value)}."))
+        return None
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        if not isinstance(value, str):  # a number is no date here
+            raise ValueError(value)
+        return parse_text_date(value, locale=dates)
+    except ValueProblem as problem:
+        problems.append(FieldProblem(name, value, f"The {label(name)} {problem.message}."))
+        return None
     except ValueError:
         problems.append(FieldProblem(name, value, f"The {label(name)} '{value}' is not a "
                                      "date; write it YYYY-MM-DD."))
@@ -521,16 +540,17 @@ def validate_client_columns(values: Mapping[str, Sequence[Any]], rows: int, *,
     cols["mobile_no"] = check_mobiles("mobile_no", given("mobile_no"), rules, problems)
 
     def birth(value: Any, found: list[FieldProblem]) -> dt.date | None:
-        born = parse_date("date_of_birth", value, found)
+        born = parse_date("date_of_birth", value, found, rules.dates)
         if not entity:
             check_birth_date("date_of_birth", born, today, rules, found)
         return born
 
     born = each("date_of_birth", birth)
     cols["date_of_birth"] = blank if entity else born
-    inc = each("incorporation_date", lambda v, found: parse_date("incorporation_date", v, found))
+    inc = each("incorporation_date",
+               lambda v, found: parse_date("incorporation_date", v, found, rules.dates))
     till = each("incorporation_valid_till",
-                lambda v, found: parse_date("incorporation_valid_till", v, found))
+                lambda v, found: parse_date("incorporation_valid_till", v, found, rules.dates))
     if inc.count(None) < rows:
         each("incorporation_date", lambda v, found: check_not_future("incorporation_date", v,
                                                                       today, found), inc)
@@ -573,23 +593,26 @@ def validate_client_columns(values: Mapping[str, Sequence[Any]], rows: int, *,
                 if value in used:
                     _add(problems, row, [FieldProblem(name, value, sentence.format(value),
                                                       CLIENT_DUPLICATE)])
-    extra = validate_additional_columns(additional or {}, rows, lookups, today, problems)
+    extra = validate_additional_columns(additional or {}, rows, lookups, today, problems,
+                                        rules.dates)
     return CleanColumns(cols, extra, problems)
 
 
 def validate_additional(given: Mapping[str, Any], lookups: ClientLookups, today: dt.date,
-                        problems: list[FieldProblem]) -> dict[int, str | None]:
+                        problems: list[FieldProblem], dates: Locale = DEFAULT_LOCALE
+                        ) -> dict[int, str | None]:
     """The additional details in their canonical text form, by field id."""
     by_row: RowProblems = {}
     out = validate_additional_columns({key: [value] for key, value in given.items()}, 1,
-                                      lookups, today, by_row)
+                                      lookups, today, by_row, dates)
     problems.extend(by_row.get(0, []))
     return {field_id: column[0] for field_id, column in out.items()}
 
 
 def validate_additional_columns(given: Mapping[str, Sequence[Any]], rows: int,
                                 lookups: ClientLookups, today: dt.date,
-                                problems: RowProblems) -> dict[int, list[str | None]]:
+                                problems: RowProblems, dates: Locale = DEFAULT_LOCALE
+                                ) -> dict[int, list[str | None]]:
     """Additional details given column by column (by field name or label): their canonical
     text per row, by field id; unknown fields and missing mandatory ones are problems."""
     fields = {f.name: f for f in lookups.additional_fields()}
@@ -605,7 +628,8 @@ def validate_additional_columns(given: Mapping[str, Sequence[Any]], rows: int,
                                                   f"{names}).")])
             continue
         out[spec.id] = per_value(column, checking(
-            lambda raw, found, spec=spec: additional_value(spec, raw, lookups, today, found)),
+            lambda raw, found, spec=spec: additional_value(spec, raw, lookups, today, found,
+                                                           dates)),
             problems)
     for spec in fields.values():
         if not spec.mandatory:
@@ -619,7 +643,8 @@ def validate_additional_columns(given: Mapping[str, Sequence[Any]], rows: int,
 
 
 def additional_value(spec: AdditionalField, raw: Any, lookups: ClientLookups,
-                     today: dt.date, problems: list[FieldProblem]) -> str | None:
+                     today: dt.date, problems: list[FieldProblem],
+                     dates: Locale = DEFAULT_LOCALE) -> str | None:
     """One additional detail's value as canonical text (number, ISO date, code value id)."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
@@ -634,9 +659,9 @@ def additional_value(spec: AdditionalField, raw: Any, lookups: ClientLookups,
             problems.append(FieldProblem(spec.name, raw, f"The {spec.label} '{raw}' is not a "
                                          "number."))
             return None
-        return str(number.normalize()) if number == number.to_integral() else str(number)
+        return str(whole_as_written(number))
     if spec.data_type == "date":
-        parsed = parse_date(spec.name, raw, problems)
+        parsed = parse_date(spec.name, raw, problems, dates)
         return parsed.isoformat() if parsed else None
     if spec.data_type == "code":
         found = resolve_code(spec.name, raw, spec.code_name or "", lookups, problems)
@@ -667,7 +692,7 @@ def validate_family_member(values: Mapping[str, Any], *, rules: ClientRules,
     for name, code_name in FAMILY_CODES.items():
         cols[f"{name}_id"] = resolve_code(name, values.get(name), code_name, lookups,
                                           problems)
-    born = parse_date("date_of_birth", values.get("date_of_birth"), problems)
+    born = parse_date("date_of_birth", values.get("date_of_birth"), problems, rules.dates)
     if born is not None and born >= today:
         problems.append(FieldProblem("date_of_birth", born, f"The date of birth {born} is not "
                                      f"in the past (today is {today})."))

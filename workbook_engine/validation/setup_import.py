@@ -17,8 +17,14 @@ from typing import Any
 
 from workbook_engine.errors import ErrorType, Location, Problem
 from workbook_engine.errors.setup_import import SETUP_BAD_VALUE, SETUP_MISSING_VALUE
+from workbook_engine.money import whole_as_written
 from workbook_engine.validation.client_import import content_hashes
-from workbook_engine.validation.values import ValueProblem, parse_date
+from workbook_engine.validation.values import (
+    DEFAULT_LOCALE,
+    Locale,
+    ValueProblem,
+    parse_date,
+)
 from workbook_engine.workbooks.declaration import CellType, ColumnSpec
 from workbook_engine.workbooks.grid import GridRow, GridSheet
 from workbook_engine.workbooks.setup_import_sheet import (
@@ -66,14 +72,16 @@ def row_hashes(kind: str, sheet: str, grid: GridSheet,
     return content_hashes(f"{kind}/{sheet}", columns, len(grid))
 
 
-def parse_row(cells: Cells, columns: Sequence[ColumnSpec]) -> dict[str, Any]:
-    """The row's values, typed by the declaration; problems go to ``cells``."""
+def parse_row(cells: Cells, columns: Sequence[ColumnSpec],
+              dates: Locale = DEFAULT_LOCALE) -> dict[str, Any]:
+    """The row's values, typed by the declaration; problems go to ``cells``. Text dates of
+    numbers are read in the date order of ``dates`` (the institution's locale)."""
     out: dict[str, Any] = {}
     for spec in columns:
         if spec.key in (ROW_KEY, STATUS_KEY) or not spec.input:
             continue
         raw = cells.row.values.get(spec.key)
-        value = _parse(cells, spec, raw)
+        value = _parse(cells, spec, raw, dates)
         if value is None and spec.mandatory and not _has_problem(cells, spec.key):
             cells.add(SETUP_MISSING_VALUE, spec.key, f"'{cells.header(spec.key)}' is "
                       "mandatory and is empty.")
@@ -85,7 +93,7 @@ def _has_problem(cells: Cells, key: str) -> bool:
     return any(p.location.column == key for p in cells.problems)
 
 
-def _parse(cells: Cells, spec: ColumnSpec, raw: Any) -> Any:
+def _parse(cells: Cells, spec: ColumnSpec, raw: Any, dates: Locale) -> Any:
     if raw is None or isinstance(raw, str) and not raw.strip():
         return None
     kind = spec.type
@@ -97,13 +105,17 @@ def _parse(cells: Cells, spec: ColumnSpec, raw: Any) -> Any:
         if kind is CellType.MONEY:
             return _amount(raw)
         if kind is CellType.DATE:
-            return _date(raw)
+            return parse_date(raw, locale=dates)
         if spec.choices in CHOICES:
             return _choice(spec.choices, raw)
         return text_of(raw)
     except ValueError as exc:
         cells.add(SETUP_BAD_VALUE, spec.key, f"'{raw}' in column '{cells.header(spec.key)}' "
                   f"is not {exc}.", raw)
+        return None
+    except ValueProblem as problem:  # a date: the readers' one sentence (values.py)
+        cells.add(SETUP_BAD_VALUE, spec.key, f"column '{cells.header(spec.key)}': "
+                  f"{problem.message}.", raw)
         return None
 
 
@@ -142,18 +154,7 @@ def _amount(value: Any) -> Decimal:
         raise ValueError("an amount") from None
     if not amount.is_finite():
         raise ValueError("an amount")
-    return amount.normalize() if amount == amount.to_integral() else amount
-
-
-def _date(value: Any) -> dt.date:
-    """A date cell, an Excel serial number (Fineract writes 42872) or a date as text."""
-    try:
-        found = parse_date(value)
-    except ValueProblem:
-        raise ValueError("a date (write it as YYYY-MM-DD)") from None
-    if found is None:
-        raise ValueError("a date (write it as YYYY-MM-DD)")
-    return found
+    return whole_as_written(amount)
 
 
 def _choice(list_name: str, value: Any) -> str:

@@ -18,9 +18,18 @@ Formulas in input cells
 
 Dates
     Date cells, Excel serial numbers (1900 date system), and text in the forms
-    ``2026-03-03``, ``2026/03/03``, ``03/03/2026`` (day first or month first as the office's
-    locale says; ``3.3.2026`` and ``3-3-2026`` too), ``3 Mar 2026``, ``3 March 2026``,
-    ``Mar 3, 2026``, ``03-Mar-2026``. Anything else is ``bad-date``.
+    ``2026-03-03``, ``2026/03/03``, ``03/03/2026`` (``3.3.2026`` and ``3-3-2026`` too; a
+    two-digit year is 20YY), ``3 Mar 2026``, ``3 March 2026``, ``Mar 3, 2026``,
+    ``03-Mar-2026``. Anything else is ``bad-date``.
+
+    **The date order** of a text date of numbers only (``11/12/2026``) is one rule for every
+    reader: the ``day_first`` of a locale in ``rules/locales.yaml``. A collection sheet is
+    read with its office's locale (``offices:``), the client and setup imports with the
+    institution's (``default:``, en-KE: day first, as the domain's Kenyan example writes
+    dates). A date that is ambiguous (both numbers 12 or less) is read in that order, never
+    guessed; one that is no date in that order (``12/31/2026`` read day first) is refused,
+    naming the order, the date the other order would give, and YYYY-MM-DD as the way that
+    is never ambiguous.
 """
 
 from __future__ import annotations
@@ -88,6 +97,18 @@ def office_locale(rules: Rules, *, external_id: str | None, name: str | None,
     spec = (section.get("locales") or {}).get(chosen) or {}
     return Locale(name=chosen, decimal_comma=str(spec.get("decimal_separator", ".")) == ",",
                   day_first=bool(spec.get("day_first", True)))
+
+
+def institution_locale(rules: Rules) -> Locale:
+    """The institution's own locale (``default:`` of ``rules/locales.yaml``): how the files
+    filled in at the back office (client and setup imports) read text dates."""
+    return office_locale(rules, external_id=None, name=None)
+
+
+def date_order(locale: Locale) -> str:
+    """The date order of ``locale`` in words, with where it is set, for messages."""
+    order = "day first (DD/MM/YYYY)" if locale.day_first else "month first (MM/DD/YYYY)"
+    return f"text dates are read {order}, as rules/locales.yaml sets for {locale.name}"
 
 
 class ValueProblem(Exception):
@@ -162,6 +183,10 @@ def _text_to_decimal(text: str, locale: Locale) -> Decimal | None:
         compact = compact[1:]
     decimal_sep, group_sep = locale.decimal_separator, locale.thousands_separator
     scientific = re.fullmatch(r"\d+(?:[.,]\d+)?[eE][+-]?\d+", compact)
+    if not scientific and re.search(r"\d", compact) and re.search(r"[^\d.,']", compact):
+        raise ValueProblem(NOT_A_NUMBER, f"{_show(text)} is not an amount; type the figure "
+                           "alone, without a currency or other letters and signs, such as "
+                           f"1{group_sep}200{decimal_sep}50")
     if scientific:
         number = Decimal(compact.replace(",", "."))
     else:
@@ -199,6 +224,8 @@ def parse_date(value: Any, *, locale: Locale = DEFAULT_LOCALE) -> dt.date | None
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, dt.time):
+        raise ValueProblem(BAD_DATE, time_instead_of_date(value))
     if isinstance(value, int | float) and not isinstance(value, bool):
         if math.isfinite(value) and 1 <= value < 2958466:
             return _EXCEL_EPOCH + dt.timedelta(days=int(value))
@@ -216,7 +243,11 @@ def parse_date(value: Any, *, locale: Locale = DEFAULT_LOCALE) -> dt.date | None
         if year < 100:
             year += 2000
         day, month = (first, second) if locale.day_first else (second, first)
-        return _make_date(year, month, day, value)
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            raise ValueProblem(BAD_DATE, _not_in_order(value, year, month, day, locale)
+                               ) from None
     for fmt in _TEXT_DATE_FORMATS:
         try:
             return dt.datetime.strptime(text, fmt).date()
@@ -226,11 +257,29 @@ def parse_date(value: Any, *, locale: Locale = DEFAULT_LOCALE) -> dt.date | None
                        "2026-03-03")
 
 
+def time_instead_of_date(value: dt.time) -> str:
+    """What to say of a date cell that reads back as a time of day: a date before 1900 (which
+    a spreadsheet keeps as a negative day number: LibreOffice does) or a time typed there."""
+    return (f"{value.isoformat()} is a time of day, not a date (a date before 1900 cannot be "
+            "kept in a spreadsheet cell and comes back this way: check the year); type the "
+            "date as YYYY-MM-DD")
+
+
 def _make_date(year: int, month: int, day: int, original: str) -> dt.date:
     try:
         return dt.date(year, month, day)
     except ValueError:
         raise ValueProblem(BAD_DATE, f"{_show(original)} is not a real date") from None
+
+
+def _not_in_order(value: str, year: int, month: int, day: int, locale: Locale) -> str:
+    """Why a text date of numbers is no date in the locale's order, and how to fix it."""
+    try:
+        other = f" ({dt.date(year, day, month).isoformat()} if that is the date meant)"
+    except ValueError:
+        other = ""
+    return (f"{_show(value)} is not a real date: {date_order(locale)}; type it as "
+            f"YYYY-MM-DD{other}")
 
 
 def parse_text(value: Any) -> str | None:

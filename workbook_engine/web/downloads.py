@@ -28,6 +28,7 @@ from workbook_engine.services.imports.client_import import generate_client_templ
 from workbook_engine.services.collection.sheets import generate_collection_sheets
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.imports.setup_import import generate_setup_template
+from workbook_engine.web.security import attachment
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -64,7 +65,7 @@ def _office(ctx: AppContext, viewer: int, form: FormData, what: str) -> int:
 
 def _download(path: Path) -> Response:
     return Response(path.read_bytes(), media_type=XLSX, headers={
-        "content-disposition": f'attachment; filename="{path.name}"'})
+        "content-disposition": attachment(path.name)})
 
 
 def generate_download(ctx: AppContext, user: SignedIn, form: FormData) -> Response:
@@ -111,7 +112,7 @@ def generate_download(ctx: AppContext, user: SignedIn, form: FormData) -> Respon
                 archive.write(path, path.name)
     name = f"collection-sheets-{meeting.isoformat()}.zip"
     return Response(buffer.getvalue(), media_type="application/zip",
-                    headers={"content-disposition": f'attachment; filename="{name}"'})
+                    headers={"content-disposition": attachment(name)})
 
 
 def template_download(ctx: AppContext, user: SignedIn, form: FormData) -> Response:

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from workbook_engine.services.context import AppContext
 from workbook_engine.web.downloads import XLSX
+from workbook_engine.web.security import attachment
 from workbook_engine.workbooks.list_export import ListColumn, field_column, write_list
 
 
@@ -58,7 +59,7 @@ CASH_COLUMNS = [
 def _download(name: str, title: str, columns: Sequence[ListColumn],
               rows: Sequence[Mapping[str, Any]]) -> Response:
     return Response(write_list(title, columns, rows), media_type=XLSX, headers={
-        "content-disposition": f'attachment; filename="{name}"'})
+        "content-disposition": attachment(name)})
 
 
 def queue_download(ctx: AppContext, rows: Sequence[Mapping[str, Any]]) -> Response:

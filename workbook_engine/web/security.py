@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
@@ -98,3 +99,14 @@ def server_options(*, proxy_headers: bool = False,
     if proxy_headers:
         options["forwarded_allow_ips"] = forwarded_allow_ips or "127.0.0.1"
     return options
+
+
+def attachment(name: str) -> str:
+    """A Content-Disposition for downloading a file under ``name``: an HTTP header carries
+    only Latin-1, so a name in another script (an office or center named in Amharic) goes
+    in ``filename*`` (RFC 6266, UTF-8), with its ASCII letters as the fallback ``filename``."""
+    fallback = name.encode("ascii", "replace").decode("ascii").replace("?", "_").replace('"', "_")
+    if fallback == name:
+        return f'attachment; filename="{name}"'
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+

@@ -27,7 +27,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -53,6 +53,9 @@ _DIMENSION_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?dimension\b[^>]*?\bref\s*=
 _SHEETDATA_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?sheetData\b")
 _ROW_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?row[\s/>]")
 _REF_RE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
+_CELL_TAG_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?c[\s/>][^<>]*>")
+_CELL_REF_RE = re.compile(rb"\sr\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?([0-9]{1,7})[\"']")
+_TAG_TAIL_KEEP = 64 * 1024  # an unfinished tag longer than this is not a cell's
 
 REL_OFFICE_DOC = "/officeDocument"
 
@@ -65,6 +68,8 @@ class SheetPart:
     state: str  # visible | hidden | veryHidden
     part: str | None  # zip member name of the sheet XML, if resolved
     is_worksheet: bool
+    #: its cells were found within the limits, whatever its ``<dimension>`` claims
+    cells_within_limits: bool = False
 
 
 @dataclass
@@ -133,6 +138,50 @@ class _Scanner:
         if not self.has_formula and (b"<f" in buf or b":f" in buf) and _FORMULA_RE.search(buf):
             self.has_formula = True
         self.tail = buf[-_OVERLAP:]
+
+
+class _CellExtent:
+    """Streaming search for the last row and column that hold a ``<c>`` element: where a
+    sheet's cells really reach, whatever its ``<dimension>`` says."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.columns = 0
+        self.unplaced = False  # a cell without r="": its place is not known here
+        self.tail = b""
+
+    def feed(self, data: bytes) -> None:
+        buf = self.tail + data
+        for tag in _CELL_TAG_RE.finditer(buf):
+            ref = _CELL_REF_RE.search(tag.group(0))
+            if ref is None:
+                self.unplaced = True
+                continue
+            row, column = split_ref(ref.group(1).decode() + ref.group(2).decode())
+            self.rows = max(self.rows, row)
+            self.columns = max(self.columns, column)
+        last_open = buf.rfind(b"<")
+        unfinished = last_open >= 0 and buf.find(b">", last_open) < 0
+        self.tail = buf[last_open:] if unfinished else b""
+        if len(self.tail) > _TAG_TAIL_KEEP:  # no cell's tag is that long: do not vouch for it
+            self.unplaced = True
+            self.tail = b""
+
+    def within(self, limits: ReadLimits) -> bool:
+        """Whether every cell lies within the row and column limits (known to)."""
+        return not self.unplaced and self.rows <= limits.max_rows and self.columns <= limits.max_columns
+
+
+def _cell_extent(f: BinaryIO, info: zipfile.ZipInfo, file_size: int, declared: int,
+                 limits: ReadLimits) -> _CellExtent | None:
+    """Where a sheet's cells reach, inflating it once more (only for a sheet whose dimension
+    claims too much: rare); None, the dimension's claim standing, when the file is too large
+    to be inflated at all (it is refused for that)."""
+    if declared > limits.max_uncompressed_bytes:
+        return None
+    extent = _CellExtent()
+    _inflate_member(f, info, file_size, [limits.max_uncompressed_bytes], extent.feed)
+    return extent
 
 
 def _inflate_member(
@@ -261,9 +310,12 @@ def check_zip(path: Path, limits: ReadLimits, kind: str) -> ZipFacts:
             sheet_parts = {s.part: s for s in facts.sheets if s.part}
             # A sheet whose used range is too large gets that message, not "zip bomb", even
             # when it also makes the file too large once decompressed.
-            for part, sheet in sheet_parts.items():
+            for part, sheet in list(sheet_parts.items()):
                 if part in by_name:
-                    _check_dimension(sheet, _peek(f, by_name[part], file_size), limits)
+                    sheet_parts[part] = _check_dimension(
+                        sheet, _peek(f, by_name[part], file_size), limits,
+                        cells=lambda info=by_name[part]: _cell_extent(
+                            f, info, file_size, declared, limits))
         if declared > limits.max_uncompressed_bytes:
             raise _bomb(f"declared uncompressed size {declared} > {limits.max_uncompressed_bytes}")
         # after the sheet count, so that 3000 sheets is reported as too many sheets
@@ -357,18 +409,28 @@ def _peek(f: BinaryIO, info: zipfile.ZipInfo, file_size: int) -> bytes:
         return b""
 
 
-def _check_dimension(sheet: SheetPart, head: bytes, limits: ReadLimits) -> None:
+def _check_dimension(sheet: SheetPart, head: bytes, limits: ReadLimits,
+                     cells: Callable[[], _CellExtent | None] | None = None) -> SheetPart:
+    """Refuse a sheet whose ``<dimension ref>`` (in ``head``) claims more rows or columns than
+    the limits allow, unless ``cells`` finds its cells within them: LibreOffice, once a row is
+    deleted, saves an empty ``<row r="1048576">`` and a dimension down to it. Returns the
+    sheet, marked when its cells were found within the limits (checked no more)."""
+    if sheet.cells_within_limits:
+        return sheet
     sd = _SHEETDATA_RE.search(head)
     m = _DIMENSION_RE.search(head, 0, sd.start() if sd else len(head))
     if not m:
-        return
+        return sheet
     ref = m.group(1).decode("ascii", errors="replace")
     last = ref.split(":")[-1]
     try:
         rows, cols = split_ref(last)
     except ValueError:
-        return  # a malformed dimension is not trusted either way; streaming checks still apply
+        return sheet  # a malformed dimension is not trusted either way; streaming checks still apply
     if rows > limits.max_rows or cols > limits.max_columns:
+        extent = cells() if cells is not None else None
+        if extent is not None and extent.within(limits):
+            return replace(sheet, cells_within_limits=True)
         raise UnreadableFile(
             "sheet-too-large",
             message=f"Sheet '{sheet.name}' uses {rows:,} rows and {cols:,} columns (range {ref}) but at most "
@@ -376,6 +438,7 @@ def _check_dimension(sheet: SheetPart, head: bytes, limits: ReadLimits) -> None:
             "and columns, save and re-send the file.",
             detail=f"<dimension ref={ref!r}> in {sheet.part}",
         )
+    return sheet
 
 
 def _rels_targets(data: bytes | None, base_dir: str) -> dict[str, tuple[str, str]]:

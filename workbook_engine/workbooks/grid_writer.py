@@ -30,7 +30,12 @@ from xlsxwriter.utility import xl_col_to_name
 from workbook_engine.fileio import replaced_atomically
 from workbook_engine.workbooks import ooxml
 from workbook_engine.workbooks.declaration import CellType, Column, ColumnSpec, header_text
-from workbook_engine.workbooks.print_setup import CHARS_PER_WIDTH, PrintSetup, wrapped_height
+from workbook_engine.workbooks.print_setup import (
+    CHARS_PER_WIDTH,
+    PrintSetup,
+    pages_wide,
+    wrapped_height,
+)
 
 INPUT_FILL = "#FFF9DB"
 ERROR_FILL = "#FFC7CE"
@@ -105,6 +110,19 @@ class Formats:
     def cell(self, kind: str, error: bool = False) -> Any:
         """The format of an input cell of this kind (red when it has an error)."""
         return self.by_type[(kind, error)]
+
+
+YES_NO = "yes_no"
+
+
+def shown_value(spec: ColumnSpec, value: Any) -> Any:
+    """A value as a report writes it back: in a Yes/No column, a boolean (or the 1 and 0 a
+    LibreOffice file gives for TRUE and FALSE) as the column's own "Yes" or "No", which the
+    reader takes back; LibreOffice showed a boolean in a formatted cell as 1."""
+    if spec.choices == YES_NO and (isinstance(value, bool) or (
+            isinstance(value, int | float) and value in (0, 1))):
+        return "Yes" if value else "No"
+    return value
 
 
 def cell_kind(spec: ColumnSpec) -> str:
@@ -209,8 +227,11 @@ def write_grid(ws: Any, fmt: Formats, layout: GridLayout, columns: Sequence[Colu
                freeze_columns: int, printed: PrintSetup,
                spliced: SplicedRows | None = None) -> None:
     """One grid sheet: headers (comment on each), hidden key row, validations, the rows;
-    printed one page wide, landscape, the headers on every page, the rows of a report (an
-    empty template: a page of blank rows to fill by hand).
+    printed landscape, the headers on every page, the rows of a report (an empty template:
+    a page of blank rows to fill by hand), one page wide, or, for a grid wider than any
+    template (a Fineract file's report, with Fineract's columns), as many pages wide as
+    keep it readable, the row key on every page (the columns printed again must be
+    together, and a grid's second column is not always its name).
 
     With ``spliced`` the rows are not written through xlsxwriter (about 15 microseconds a
     cell) but handed to it, which writes them as XML once the book is closed."""
@@ -258,7 +279,7 @@ def write_grid(ws: Any, fmt: Formats, layout: GridLayout, columns: Sequence[Colu
             column = by_key.get(key)
             if column is None or key in (ROW_KEY, STATUS_KEY):
                 continue
-            write_value(ws, r, column.index, value,
+            write_value(ws, r, column.index, shown_value(column.spec, value),
                         fmt.cell(kinds[key], key in report_row.errors))
         for key in report_row.errors:
             column = by_key.get(key)
@@ -275,8 +296,11 @@ def write_grid(ws: Any, fmt: Formats, layout: GridLayout, columns: Sequence[Colu
         prefill(ws, fmt, first, written + 1, last_row)
     last_printed = written + 1 if written >= first else first + TEMPLATE_PRINT_ROWS
     last_column = xl_col_to_name(max(c.index for c in columns))
-    replace(printed, repeat=(1, layout.key_row),
-            area=f"A1:{last_column}{last_printed}").apply_xlsxwriter(ws)
+    widths = [c.spec.width for c in sorted(columns, key=lambda c: c.index)]
+    wide = pages_wide(widths, 1)
+    replace(printed, repeat=(1, layout.key_row), area=f"A1:{last_column}{last_printed}",
+            pages_wide=wide, repeat_columns=(1, 1) if wide > 1 else None
+            ).apply_xlsxwriter(ws)
 
 
 class _GridRowsXml:
@@ -297,6 +321,7 @@ class _GridRowsXml:
                               fmt.cell(kinds[key])._get_xf_index(),
                               fmt.cell(kinds[key], True)._get_xf_index())
                         for key, c in by_key.items() if key not in (ROW_KEY, STATUS_KEY)}
+        self.specs = {key: c.spec for key, c in by_key.items()}
         self.status_letter = ooxml.letter(self.status.index) if self.status else ""
         self.by_key = by_key
         self.written = first - 1  # the last data row written (0-based)
@@ -336,7 +361,7 @@ class _GridRowsXml:
                 continue
             index, letter, plain, red = column
             cells[index] = self._value_cell(f"{letter}{n}", red if key in errors else plain,
-                                            value)
+                                            shown_value(self.specs[key], value))
         for key in errors:
             column = self.columns.get(key)
             if column is not None and row.values.get(key) is None:

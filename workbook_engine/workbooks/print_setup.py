@@ -2,6 +2,9 @@
 
 Every sheet the engine writes prints on A4, one page wide (as many pages tall as it needs),
 landscape when it is wide, its header rows repeated on every page, within its print area,
+(a grid wider than any template, such as a Fineract file's report with Fineract's columns:
+as many pages wide as keep it no smaller than the widest template, :func:`pages_wide`, its
+row key column repeated on every page),
 with a page header (what the workbook is, which sheet, its date) and a footer with the page
 numbers. :class:`PrintSetup` says that once; it is written as XML by the writers that write
 the package's XML themselves (the collection sheet, the preview report's added sheets), or
@@ -16,11 +19,34 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
+
+from workbook_engine.workbooks.declaration import column_letters
 
 A4 = 9  # the paper size code of A4 in SpreadsheetML
 LINE_HEIGHT = 15.0  # points per line of 11-point text
 CHARS_PER_WIDTH = 1.1  # characters of running text per unit of column width (Calibri 11)
+
+
+WIDEST_PAGE = 420.0
+"""The column width (units) printed on one landscape page at the most: a little more than
+the widest of the engine's own templates (the client import for entities with its
+additional details, about 400; live loans, 316), which print one page wide as they always
+have; a Fineract file's report is wider (loans: 519, printed at 28 %, unreadable) and
+prints on two pages or more, each no smaller than those templates."""
+
+
+def pages_wide(widths: Sequence[float], repeated: int = 0) -> int:
+    """How many pages wide a sheet of columns ``widths`` prints, its first ``repeated``
+    columns on every page: one when it fits :data:`WIDEST_PAGE`, else as few as keep each
+    page within it."""
+    total = sum(widths)
+    if total <= WIDEST_PAGE:
+        return 1
+    kept = sum(widths[:repeated])
+    room = max(WIDEST_PAGE - kept, WIDEST_PAGE / 2)
+    return math.ceil((total - kept) / room)
 
 
 def header_text(text: str, limit: int = 60) -> str:
@@ -54,6 +80,8 @@ class PrintSetup:
     area: str | None = None
     footer: str = ""
     margins: tuple[float, float, float, float] = (0.4, 0.4, 0.6, 0.6)  # left right top bottom
+    pages_wide: int = 1
+    repeat_columns: tuple[int, int] | None = None  # 1-based, printed on every page
 
     @property
     def header(self) -> str:
@@ -79,17 +107,21 @@ class PrintSetup:
         orientation = "landscape" if self.landscape else "portrait"
         return (f'<pageMargins left="{left}" right="{right}" top="{top}" bottom="{bottom}" '
                 'header="0.3" footer="0.3"/>'
-                f'<pageSetup paperSize="{A4}" fitToWidth="1" fitToHeight="0" '
+                f'<pageSetup paperSize="{A4}" fitToWidth="{self.pages_wide}" fitToHeight="0" '
                 f'orientation="{orientation}"/>'
                 f"<headerFooter><oddHeader>{escape(self.header)}</oddHeader>"
                 f"<oddFooter>{escape(self.footer_text)}</oddFooter></headerFooter>")
 
     def print_titles(self, sheet_name: str) -> str | None:
         """The formula of the ``_xlnm.Print_Titles`` defined name, if rows repeat."""
-        if self.repeat is None:
-            return None
         quoted = "'" + sheet_name.replace("'", "''") + "'"
-        return f"{quoted}!${self.repeat[0]}:${self.repeat[1]}"
+        titles = []
+        if self.repeat_columns is not None:
+            first, last = (column_letters(n) for n in self.repeat_columns)
+            titles.append(f"{quoted}!${first}:${last}")
+        if self.repeat is not None:
+            titles.append(f"{quoted}!${self.repeat[0]}:${self.repeat[1]}")
+        return ",".join(titles) or None
 
     def print_area(self, sheet_name: str) -> str | None:
         """The formula of the ``_xlnm.Print_Area`` defined name, if an area is set."""
@@ -108,13 +140,15 @@ class PrintSetup:
             ws.set_landscape()
         else:
             ws.set_portrait()
-        ws.fit_to_pages(1, 0)
+        ws.fit_to_pages(self.pages_wide, 0)
         left, right, top, bottom = self.margins
         ws.set_margins(left=left, right=right, top=top, bottom=bottom)
         ws.set_header(self.header)
         ws.set_footer(self.footer_text)
         if self.repeat is not None:
             ws.repeat_rows(self.repeat[0] - 1, self.repeat[1] - 1)
+        if self.repeat_columns is not None:
+            ws.repeat_columns(self.repeat_columns[0] - 1, self.repeat_columns[1] - 1)
         if self.area is not None:
             ws.print_area(self.area)
 
@@ -122,7 +156,7 @@ class PrintSetup:
         """Set up an openpyxl worksheet."""
         ws.page_setup.paperSize = A4
         ws.page_setup.orientation = "landscape" if self.landscape else "portrait"
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = self.pages_wide, 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         left, right, top, bottom = self.margins
         ws.page_margins.left, ws.page_margins.right = left, right
@@ -134,6 +168,9 @@ class PrintSetup:
         ws.oddFooter.right.text = "Page &P of &N"
         if self.repeat is not None:
             ws.print_title_rows = f"{self.repeat[0]}:{self.repeat[1]}"
+        if self.repeat_columns is not None:
+            first, last = (column_letters(n) for n in self.repeat_columns)
+            ws.print_title_cols = f"{first}:{last}"
         if self.area is not None:
             ws.print_area = self.area
 
@@ -142,3 +179,4 @@ def _absolute(ref: str) -> str:
     """"B3" -> "$B$3"."""
     letters = "".join(ch for ch in ref if ch.isalpha())
     return f"${letters}${ref[len(letters):]}"
+

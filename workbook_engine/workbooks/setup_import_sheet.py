@@ -349,6 +349,8 @@ LOAN_COLUMNS = (
     # repayment where the engine puts installment 1, a grace of 0), else refused on the cell.
     _date("first_repayment_on", "First Repayment On", "When installment 1 fell due (blank: "
           "one period after the disbursal, at the borrower's meeting).", variant=FINERACT),
+    _date("interest_charged_from", "Interest Charged From", "When interest started (blank: "
+          "the disbursal, the only start the engine's schedules have).", variant=FINERACT),
     _int("grace_on_principal", "Grace-Principal Payment", "Blank or 0: the engine builds "
          "schedules without grace periods.", variant=FINERACT),
     _int("grace_on_interest", "Grace-Interest Payment", "Blank or 0.", variant=FINERACT),
@@ -378,6 +380,9 @@ SAVINGS_COLUMNS = (
           variant=FINERACT),
     _date("approved_on", "Approved On", "When it was approved: its activation date when "
           "'Activation Date' is blank.", variant=FINERACT),
+    _text("currency", "Currency", "The account's currency, as Fineract's product look-up "
+          "fills it (blank: the product's); another than the product's is refused.",
+          width=8, variant=FINERACT),
     _money("recommended_deposit", "Recommended deposit", "This account's own recommended "
            "deposit (blank: the product's)."),
     _EXTERNAL,

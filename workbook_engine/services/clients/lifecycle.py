@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select, update
@@ -68,6 +69,7 @@ from workbook_engine.validation.clients import (
     raise_first,
     validate_client,
 )
+from workbook_engine.validation.values import institution_locale
 
 S = ClientStatus
 LIVE_STATUSES = (S.PENDING, S.ACTIVE, S.TRANSFER_IN_PROGRESS, S.TRANSFER_ON_HOLD)
@@ -75,8 +77,10 @@ LIVE_STATUSES = (S.PENDING, S.ACTIVE, S.TRANSFER_IN_PROGRESS, S.TRANSFER_ON_HOLD
 
 
 def client_rules(ctx: AppContext) -> ClientRules:
-    """The typed section ``rules/clients.yaml``."""
-    return ClientRules.from_section(ctx.rules.section("clients"))
+    """The typed section ``rules/clients.yaml``, with the institution's date order
+    (``rules/locales.yaml``) for text dates."""
+    return replace(ClientRules.from_section(ctx.rules.section("clients")),
+                   dates=institution_locale(ctx.rules))
 
 
 class SessionLookups:

@@ -28,7 +28,7 @@ from workbook_engine.domain import (
 from workbook_engine.domain.enums import SAVINGS_CREDITS, CustomFieldType, LegalForm
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.general import NOT_FOUND
-from workbook_engine.money import round_money
+from workbook_engine.money import round_money, whole_as_written
 from workbook_engine.services.clients.contacts import address_view, family_view
 from workbook_engine.services.context import AppContext
 from workbook_engine.services.clients.directory import client_summary, group_view
@@ -201,7 +201,7 @@ def show_loan(ctx: AppContext, loan_id: int, *, viewer_id: int | None = None) ->
             "status": loan.status.value, "client_id": loan.client_id,
             "group_id": loan.group_id, "owner": owner,
             "loan_officer": loan.loan_officer.display_name if loan.loan_officer else None,
-            "annual_interest_rate": loan.annual_interest_rate.normalize(),
+            "annual_interest_rate": whole_as_written(loan.annual_interest_rate.normalize()),
             "interest_method": loan.interest_method, "submitted_on": loan.submitted_on,
             "approved_on": loan.approved_on,
             "expected_disbursement_date": loan.expected_disbursement_date,

@@ -195,7 +195,7 @@ def post_plan(session: Session, plan: PostingPlan, *, expected: Mapping[str, Any
                 if attempt == 2:
                     raise
                 continue
-            result.movements = [PostedMovement(m.kind.value, m.source, m.account, m.amount,
+            result.movements = [PostedMovement(str(m.kind), m.source, m.account, m.amount,
                                                entry.transaction_id, m.client_id)
                                 for m, entry in posting.written]
             return result
@@ -237,26 +237,39 @@ def rehearse_posting(session: Session, plan: PostingPlan, *, expected: Mapping[s
         every_row = {r["key"] for r in expected["rows"]}
         last = posting.rehearse(plan, books)
         while True:
-            result = last.result
-            failures += result.failures
-            bad |= {f.row_key for f in result.failures}
+            failures += last.failures
+            bad |= {f.row_key for f in last.failures}
             rows = frozenset(every_row - bad)
-            if not bad or (not result.failures and last.plan.row_keys <= rows):
-                return Rehearsal(failures, result, rows)
+            if not bad or (not last.failures and last.plan.row_keys <= rows):
+                return Rehearsal(failures, last.result, rows)
             last = posting.rehearse(plan.only_rows(rows), books, last)
-            if not last.result.failures:
+            if not last.failures:
                 return Rehearsal(failures, last.result, rows)
 
 
 @dataclass(frozen=True)
 class _Pass:
     """A rehearsal's pass: the plan, each of its cells' outcome (a failure, or its movements
-    and their entries), each account's balance after, and the result."""
+    and their entries), each account's balance after; its failures, and its result (made
+    when asked: only the last pass's is kept, and a sheet with row errors has two)."""
 
     plan: PostingPlan
     outcomes: Mapping[tuple[str, str], CellFailure | list[tuple[Movement, Entry]]]
     balance: Callable[[str], tuple[Decimal, str]]
-    result: PostingResult
+    posting: _Posting
+    books: Books
+
+    @cached_property
+    def failures(self) -> list[CellFailure]:
+        """The cells that would fail, in the plan's order (as in :attr:`result`)."""
+        return [outcome for cell in self.plan.cells
+                if isinstance(outcome := self.outcomes[(cell.row_key, cell.column_key)],
+                              CellFailure)]
+
+    @cached_property
+    def result(self) -> PostingResult:
+        """What posting the pass's plan would do (:meth:`_Posting.result`)."""
+        return self.posting.result(self.plan, self.books, self.outcomes, self.balance)
 
 
 def _tied_accounts(plan: PostingPlan, left_out: Iterable[PlannedCell]) -> set[str]:
@@ -314,16 +327,14 @@ class _Posting:
         self.written = [pair for cell in plan.cells
                         if isinstance(outcome := outcomes[(cell.row_key, cell.column_key)],
                                       list) for pair in outcome]
-        return self._result(plan, books, outcomes, draft.balance), draft
+        return self.result(plan, books, outcomes, draft.balance), draft
 
     def rehearse(self, plan: PostingPlan, books: Books, before: _Pass | None = None) -> _Pass:
         """A pass of the rehearsal over ``plan``: computed whole, or, after the pass
         ``before`` (of a plan with more rows), only the cells tied to those it left out."""
         if before is None:
             draft = Draft(books)
-            outcomes = self._outcomes(plan, books, draft)
-            return _Pass(plan, outcomes, draft.balance,
-                         self._result(plan, books, outcomes, draft.balance))
+            return _Pass(plan, self._outcomes(plan, books, draft), draft.balance, self, books)
         kept = {(c.row_key, c.column_key) for c in plan.cells}
         tied = _tied_accounts(before.plan, [c for c in before.plan.cells
                                             if (c.row_key, c.column_key) not in kept])
@@ -336,7 +347,7 @@ class _Posting:
         def balance(key: str) -> tuple[Decimal, str]:
             return draft.balance(key) if key in tied else before.balance(key)
 
-        return _Pass(plan, outcomes, balance, self._result(plan, books, outcomes, balance))
+        return _Pass(plan, outcomes, balance, self, books)
 
     def _outcomes(self, plan: PostingPlan, books: Books, draft: Draft
                   ) -> dict[tuple[str, str], CellFailure | list[tuple[Movement, Entry]]]:
@@ -351,9 +362,9 @@ class _Posting:
             outcomes[key] = failure if failure is not None else self._compute_cell(cell, draft)
         return outcomes
 
-    def _result(self, plan: PostingPlan, books: Books,
-                outcomes: Mapping[tuple[str, str], CellFailure | list[tuple[Movement, Entry]]],
-                balance: Callable[[str], tuple[Decimal, str]]) -> PostingResult:
+    def result(self, plan: PostingPlan, books: Books,
+               outcomes: Mapping[tuple[str, str], CellFailure | list[tuple[Movement, Entry]]],
+               balance: Callable[[str], tuple[Decimal, str]]) -> PostingResult:
         """What posting ``plan`` does, from its cells' outcomes and the balances after."""
         result = PostingResult(attendance_written=len(plan.attendance))
         for cell in plan.cells:
@@ -366,7 +377,7 @@ class _Posting:
                     result.collected += m.amount
                 else:
                     result.paid_out += m.amount
-                result.movements.append(PostedMovement(m.kind.value, m.source, m.account,
+                result.movements.append(PostedMovement(str(m.kind), m.source, m.account,
                                                        m.amount, None, m.client_id))
         result.changes = _changes(self.names, plan, books, balance)
         return result
@@ -480,7 +491,7 @@ class _Posting:
             return draft.repay(movement.account, movement.amount, meeting, source)
         if kind is MovementKind.CHARGE:
             return draft.pay(movement.account, movement.amount, source)
-        return draft.save(movement.account, SavingsTransactionType(kind.value),
+        return draft.save(movement.account, SavingsTransactionType(str(kind)),
                           movement.amount, source, movement.client_id)
 
 
@@ -548,7 +559,7 @@ def _meeting_key(movement: Movement) -> MeetingKey:
     """What a meeting posts once: (ledger, account id, client of a share, movement type)."""
     ledger = movement.account.partition(":")[0]
     client = movement.client_id if ledger == "savings" else None
-    return (ledger, movement.account_id, client, movement.kind.value)
+    return (ledger, movement.account_id, client, str(movement.kind))
 
 
 __all__ = ["AccountChange", "CellFailure", "PostedMovement", "PostingRefused", "PostingResult",

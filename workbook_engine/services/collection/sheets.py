@@ -14,12 +14,19 @@ either (on the meeting day itself, the default stays that day's meeting). A give
 meeting, or a coming one at most ``generation_horizon_days`` ahead (``rules/collection.yaml``). For a single center or group, a date that is not one of its
 meetings is refused, naming the nearest meetings; for a branch or an officer, the centers
 that do not meet that day are left out (and it is refused if none does).
+
+For a branch or an officer, a meeting already posted (a sheet of it approved and posted) is
+left out too and named in :attr:`GeneratedSheets.skipped`: every amount of its sheet would be
+locked blank, nothing left to collect; when every meeting selected is posted, the request is
+refused (``meeting-already-posted``). One center or group asked for by itself is still
+written (the seed: a sheet generated again shows the last attendance, which may be changed).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -52,11 +59,13 @@ from workbook_engine.domain.due import DueSheet
 from workbook_engine.domain.enums import GroupStatus, SubmissionStatus
 from workbook_engine.errors import EngineError
 from workbook_engine.errors.collection import (
+    MEETING_ALREADY_POSTED,
     MEETING_TOO_FAR_AHEAD,
     NOT_A_MEETING_DATE,
     NOTHING_TO_GENERATE,
 )
 from workbook_engine.errors.general import INVALID_VALUE
+from workbook_engine.fileio import is_name_character
 from workbook_engine.services.collection.calendars import office_holidays
 from workbook_engine.services.collection.due import DueRequest, compute_due_many
 from workbook_engine.services.collection.rules import collection_rules
@@ -93,6 +102,32 @@ class GeneratedSheet:
 
 
 @dataclass(frozen=True)
+class SkippedMeeting:
+    """A meeting of a branch's or an officer's selection left out: already posted."""
+
+    center_id: int | None
+    group_id: int | None
+    name: str
+    meeting_date: dt.date
+    submission_id: int
+
+    @property
+    def what(self) -> str:
+        """ "center Kilimani (id 1)" or "group Umoja (id 2)"."""
+        return f"center {self.name} (id {self.center_id})" if self.center_id is not None \
+            else f"group {self.name} (id {self.group_id})"
+
+
+class GeneratedSheets(list[GeneratedSheet]):
+    """The sheets written, in order, and the meetings left out as already posted."""
+
+    def __init__(self, sheets: list[GeneratedSheet],
+                 skipped: list[SkippedMeeting]) -> None:
+        super().__init__(sheets)
+        self.skipped = skipped
+
+
+@dataclass(frozen=True)
 class _Unit:
     """A center, or a group meeting on its own: what one sheet is for."""
 
@@ -113,8 +148,9 @@ def generate_collection_sheets(
         meeting_date: dt.date | None = None, center_id: int | None = None,
         group_id: int | None = None, staff_id: int | None = None,
         office_id: int | None = None,
-        progress: Callable[[int, int], None] | None = None) -> list[GeneratedSheet]:
-    """Write, sign and record the collection sheets of a selection; returns them in order.
+        progress: Callable[[int, int], None] | None = None) -> GeneratedSheets:
+    """Write, sign and record the collection sheets of a selection; returns them in order,
+    with the meetings of a branch or an officer left out as already posted (``skipped``).
 
     Exactly one of ``center_id``, ``group_id``, ``staff_id``, ``office_id`` is given.
     ``progress(done, total)`` is called after each sheet.
@@ -135,6 +171,7 @@ def generate_collection_sheets(
         units = _select_units(s, center_id, group_id, staff_id, office_id)
         single = center_id is not None or group_id is not None
         plan = _plan_dates(s, units, meeting_date, today, horizon, single)
+        plan, skipped = (plan, []) if single else _without_posted(s, plan)
         payment_types = list(s.scalars(select(PaymentType.name).where(PaymentType.active)
                                        .order_by(PaymentType.position, PaymentType.id)))
         payment_ids = dict(s.execute(select(PaymentType.name, PaymentType.id)
@@ -155,7 +192,7 @@ def generate_collection_sheets(
             for path in written:  # nothing recorded, so no file either
                 path.unlink(missing_ok=True)
             raise
-    return results
+    return GeneratedSheets(results, skipped)
 
 
 def _generate_batch(uow: UnitOfWork, batch: list[tuple[_Unit, dt.date]], *, today: dt.date,
@@ -324,6 +361,39 @@ _ENTERED = (SubmissionStatus.AWAITING_APPROVAL, SubmissionStatus.APPROVED,
             SubmissionStatus.POSTED)
 
 
+def _without_posted(s: Session, plan: list[tuple[_Unit, dt.date]]
+                    ) -> tuple[list[tuple[_Unit, dt.date]], list[SkippedMeeting]]:
+    """The plan without its meetings already posted, and those meetings (module docstring);
+    refused when nothing is left. One query for the whole plan."""
+    w = GeneratedWorkbook
+    posted: dict[tuple[int | None, int | None, dt.date], int] = {}
+    for center, group, day, submission in s.execute(
+            select(w.center_id, w.group_id, w.meeting_date, Submission.id)
+            .join(Submission, Submission.workbook_id == w.id)
+            .where(w.meeting_date.in_({day for _, day in plan}),
+                   Submission.status.in_((SubmissionStatus.APPROVED,
+                                          SubmissionStatus.POSTED)))
+            .order_by(Submission.id)):
+        posted.setdefault((center, None if center is not None else group, day), submission)
+    kept, skipped = [], []
+    for unit, day in plan:
+        submission = posted.get((unit.center_id, unit.group_id, day))
+        if submission is None:
+            kept.append((unit, day))
+        else:
+            skipped.append(SkippedMeeting(unit.center_id, unit.group_id, unit.name, day,
+                                          submission))
+    if not kept:
+        named = "; ".join(f"{m.what} on {m.meeting_date.isoformat()} (submission "
+                          f"{m.submission_id})" for m in skipped[:10])
+        more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
+        raise EngineError(MEETING_ALREADY_POSTED, f"Every meeting selected is already "
+                          f"posted, so no sheet was written: {named}{more}. To change one "
+                          "meeting's attendance, write its sheet with --center (or --group) "
+                          "and --date.")
+    return kept, skipped
+
+
 def _default_dates(s: Session, units: list[_Unit], today: dt.date, horizon: dt.date,
                    holidays_of: Mapping[int, frozenset[dt.date]],
                    ) -> dict[tuple[int | None, int | None], dt.date]:
@@ -358,6 +428,8 @@ def _default_dates(s: Session, units: list[_Unit], today: dt.date, horizon: dt.d
 
 
 def _file_name(unit: _Unit, date: dt.date) -> str:
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", unit.name).strip("-").lower() or "sheet"
+    name = unicodedata.normalize("NFC", unit.name)
+    slug = re.sub(r"-+", "-", "".join(c if is_name_character(c) else "-" for c in name))
+    slug = slug.strip("-").lower() or "sheet"
     ident = f"c{unit.center_id}" if unit.center_id is not None else f"g{unit.group_id}"
     return f"collection-{date.isoformat()}-{slug[:40]}-{ident}.xlsx"

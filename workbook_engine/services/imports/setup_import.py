@@ -128,6 +128,7 @@ from workbook_engine.services.imports.migration import (
     replay_savings_transaction_in,
 )
 from workbook_engine.validation.setup_import import Cells, parse_row, row_hashes, text_of, yes
+from workbook_engine.validation.values import institution_locale
 from workbook_engine.workbooks._types import RawWorkbook
 from workbook_engine.workbooks.fineract_names import account_number, spellings
 from workbook_engine.workbooks.grid import GridRow, GridSheet
@@ -865,6 +866,12 @@ def _post_fineract_loan(c: _Context, as_of: dt.date, office: Office, product: Lo
                  "engine builds the schedule from the disbursal on the borrower's meetings, "
                  f"with installment 1 due on {loan.installments[0].due_date}, so its due dates "
                  f"would not be the old system's. {_NOT_REBUILT}")
+    interest_from = v.get("interest_charged_from")
+    if interest_from is not None and interest_from != v["disbursed_on"]:
+        c.refuse(SETUP_BAD_VALUE, "interest_charged_from", f"'Interest Charged From' "
+                 f"{interest_from}: the engine charges interest from the disbursal "
+                 f"({v['disbursed_on']}), so this loan's interest would not be the old "
+                 f"system's. {_NOT_REBUILT}")
     c.uow.audit("loan.migrate", loan, note=f"migrated as of {as_of} from a Fineract workbook")
     owed = outstanding_from_repaid([PlannedInstallment(
         i.number, i.due_date, i.principal - i.principal_paid, i.interest - i.interest_paid)
@@ -889,6 +896,13 @@ def _post_savings(c: _Context) -> Posted:
     product = c.product(SavingsProduct, "savings_products")
     c.check(as_of, office, product, client or group or center)
     assert as_of is not None and office is not None and product is not None  # checked
+    currency = (v.get("currency") or "").strip()
+    if currency and currency.upper() != product.currency_code.upper():
+        c.refuse(SETUP_BAD_VALUE, "currency", f"'Currency' {currency}: the product "
+                 f"{product.name} keeps its accounts in {product.currency_code}, so this "
+                 f"account's balance and deposits would be taken as {product.currency_code}. "
+                 "Choose the savings product of the account's currency (add it first if the "
+                 "engine has none), or correct the currency if it was typed wrong.")
     row = SavingsMigration(
         office=office.name, product_id=product.id, balance=v.get("balance") or Decimal(0),
         client_id=client.id if client else None, group_id=group.id if group else None,
@@ -1008,6 +1022,7 @@ def run_rows(ctx: AppContext, uow: UnitOfWork, book: SetupFile, *, file_name: st
     loans: list[LoanMigration] = []
     savings: list[SavingsMigration] = []
     dates: dict[dt.date, int] = {}
+    date_locale = institution_locale(ctx.rules)  # the date order of text dates
     clients: dict[int | None, list[Client]] = {}
     for sheet, grid in book.grids:
         columns = columns_for(sheet, book.layout)
@@ -1032,7 +1047,7 @@ def run_rows(ctx: AppContext, uow: UnitOfWork, book: SetupFile, *, file_name: st
             if earlier is not None and not cells.problems:
                 result.state, result.entity_id = "already", earlier
                 continue
-            values = parse_row(cells, columns)
+            values = parse_row(cells, columns, date_locale)
             as_of = values.get("as_of")
             if as_of is not None:
                 first = next(iter(dates), as_of)

@@ -4,7 +4,8 @@ A collection sheet moves tens of accounts. Rather than one ORM object per moveme
 flush, its posting runs in three steps:
 
 1. **load** (:func:`load_books`): the state of every account the movements touch, in a fixed
-   number of queries whatever their number: loans with their schedules, savings accounts,
+   number of queries whatever their number: loans with the lines of their schedules they
+   still owe on (a line paid in full never moves again), savings accounts,
    charges (each with its product's figures and its last transaction), what collection
    sheets already posted into them on the meeting date, and the cells of this workbook
    already posted; for a loan disbursed, its meeting calendar and holidays;
@@ -90,6 +91,10 @@ from workbook_engine.services.ledger.loans import (
 )
 
 State = LoanState | SavingsState | ChargeState
+# An enum's value read through ``.value`` costs a descriptor call; these are read for every
+# movement of a sheet, and ``str()`` of a StrEnum is its value.
+_DISBURSEMENT = LoanTransactionType.DISBURSEMENT.value
+_REPAYMENT = LoanTransactionType.REPAYMENT.value
 
 _MONEY = Money()
 
@@ -151,14 +156,14 @@ class Books:
     def status(self, key: str) -> str:
         """An account's status as text ("deleted" when there is no such account)."""
         state = self.accounts.get(key)
-        return "deleted" if state is None else str(state.status.value)
+        return "deleted" if state is None else str(state.status)
 
 
 def balance_of(state: State) -> tuple[Decimal, str]:
     """(balance, status) of an account: what a loan owes on its schedule, what a savings
     account holds, what is left to pay of a charge."""
     amount = state.balance if isinstance(state, SavingsState) else state.outstanding
-    return amount, str(state.status.value)
+    return amount, str(state.status)
 
 
 def _ids(keys: Iterable[str]) -> dict[str, list[int]]:
@@ -209,11 +214,20 @@ _LOANS_QUERY = (
     .join_from(_LOANS, LoanProduct.__table__,
                LoanProduct.__table__.c.id == _LOANS.c.product_id)
     .where(_LOANS.c.id.in_(_IDS)))
+# Only the lines a loan still owes on (what is due differs from what is paid): a line paid
+# in full takes no repayment, adds nothing to what the loan owes, and is never written again
+# (a disbursal replaces the whole schedule). A loan late in its term has most of its lines
+# paid. On SQLite the sums are floats: a line that owes nothing may compare unequal by a
+# rounding and be loaded (as every line was before), a line that owes a cent never equal.
+_LINE_DUE = (_INSTALLMENTS.c.principal + _INSTALLMENTS.c.interest + _INSTALLMENTS.c.fees
+             + _INSTALLMENTS.c.penalties)
+_LINE_PAID = (_INSTALLMENTS.c.principal_paid + _INSTALLMENTS.c.interest_paid
+              + _INSTALLMENTS.c.fees_paid + _INSTALLMENTS.c.penalties_paid)
 _LINES_QUERY = (
     select(_INSTALLMENTS.c.loan_id, _INSTALLMENTS.c.id, _INSTALLMENTS.c.number,
            _INSTALLMENTS.c.due_date, _INSTALLMENTS.c.completed_on,
            *(type_coerce(_INSTALLMENTS.c[f], NullType()) for f in _LINE_AMOUNTS))
-    .where(_INSTALLMENTS.c.loan_id.in_(_IDS))
+    .where(_INSTALLMENTS.c.loan_id.in_(_IDS), _LINE_DUE != _LINE_PAID)
     .order_by(_INSTALLMENTS.c.loan_id, _INSTALLMENTS.c.number))
 _SAVINGS_QUERY = (
     select(_SAVINGS.c.id, _SAVINGS.c.account_no, _SAVINGS.c.status, _SAVINGS.c.balance,
@@ -502,7 +516,7 @@ class Draft:
             return self.books.balance(key)
         owed = self._owed.get(key)
         if owed is not None:
-            return owed, str(state.status.value)
+            return owed, str(state.status)
         return balance_of(state)
 
     def _touch(self, key: str) -> Any:
@@ -579,7 +593,7 @@ class Draft:
         if key not in self.disbursed:
             self.disbursed.add(key)
             self._disbursed_added.append(key)
-        return self._entry(Entry("loan", key, LoanTransactionType.DISBURSEMENT.value,
+        return self._entry(Entry("loan", key, _DISBURSEMENT,
                                  loan.principal, source))
 
     def repay(self, key: str, amount: Decimal, on_date: dt.date,
@@ -592,7 +606,7 @@ class Draft:
                     else self.books.balance(key)[0])
         split = apply_repayment(loan, amount, on_date, loan.product.currency_digits, owed)
         self._owed[key] = owed - split.total
-        return self._entry(Entry("loan", key, LoanTransactionType.REPAYMENT.value, amount,
+        return self._entry(Entry("loan", key, _REPAYMENT, amount,
                                  source, split=split))
 
     def save(self, key: str, kind: SavingsTransactionType, amount: Decimal,
@@ -601,7 +615,7 @@ class Draft:
         account: SavingsState = self._touch(key)
         apply_savings_movement(account, kind, amount, allow_overdraft=account.allow_overdraft,
                                currency_digits=account.currency_digits)
-        return self._entry(Entry("savings", key, kind.value, amount, source, client_id))
+        return self._entry(Entry("savings", key, str(kind), amount, source, client_id))
 
     def pay(self, key: str, amount: Decimal, source: MoneyMovementSource) -> Entry:
         """A payment of a charge (:func:`domain.ledger.apply_charge_payment`)."""

@@ -235,8 +235,7 @@ def _process(ctx: AppContext, connection: Connection, path: Path, *, actor_id: i
             earlier.id, earlier.status.value, earlier.id, earlier.error_count,
             Path(earlier.report_xlsx_path) if earlier.report_xlsx_path else None,
             Path(earlier.report_html_path) if earlier.report_html_path else None,
-            f"{name} is the same file as submission {earlier.id} "
-            f"({earlier.status.value.replace('_', ' ')}); nothing more was done.",
+            _duplicate_message(name, earlier.id, earlier.status),
             errors=(_sheet_problem(DUPLICATE_FILE, f"{name} was already received as "
                                    f"submission {earlier.id}.", name),))
     stored = archive_original(ctx.settings.archive, path, original_name=name,
@@ -366,6 +365,19 @@ def _refused(ctx: AppContext, stored: Any, name: str, received: dt.datetime, who
                              not_ours=not_ours, errors=(error,))
 
 
+def _duplicate_message(name: str, earlier_id: int, status: SubmissionStatus) -> str:
+    """What to say of a file whose very content was received before. A file not taken in
+    then (refused, perhaps only for coming before its meeting day) is not checked twice:
+    the answer says how to have it checked again."""
+    said = f"{name} is the same file as submission {earlier_id}"
+    if status in (SubmissionStatus.INVALID, SubmissionStatus.QUARANTINED):
+        return (f"{said}, which was not taken in ({status.value}: see its report); the same "
+                "file is not checked twice. Correct it as that report says and send it "
+                "again; if nothing in it needed correcting (it came before its meeting day), "
+                "open it, save it and send it again.")
+    return f"{said} ({status.value.replace('_', ' ')}); nothing more was done."
+
+
 def _outbox_path(ctx: AppContext, name: str, submission_id: int, suffix: str) -> Path:
     stem = safe_file_name(Path(name).stem, "sheet")
     return ctx.settings.outbox / f"{stem}-report-{submission_id}{suffix}"
@@ -398,6 +410,12 @@ _SUPERSEDE = (update(_SUBMISSIONS).where(_SUBMISSIONS.c.id == bindparam("submiss
 _REPORTS = (update(_SUBMISSIONS).where(_SUBMISSIONS.c.id == bindparam("submission_id"))
             .values(report_html_path=bindparam("html"), report_xlsx_path=bindparam("xlsx")))
 _HOT_STATEMENTS = ((_WORKBOOK, ("workbook_id",)), (_VERSIONS, ("workbook_id",)),
+                   (_NEW_SUBMISSION, ("kind", "workbook_id", "version", "file_sha256",
+                                      "original_name", "archive_path", "received_at",
+                                      "submitted_by_id", "loan_officer_id", "sender_email",
+                                      "center_id", "office_id", "meeting_date", "status",
+                                      "error_count", "cash_collected", "cash_paid_out",
+                                      "content")),
                    (_REPORTS, ("html", "submission_id", "xlsx")))
 
 
@@ -579,11 +597,15 @@ def _rehearse(session: Session, validation: Validation, expected: dict[str, Any]
 
 def _rehearsal_json(rehearsal: Rehearsal | None,
                     expected: dict[str, Any]) -> dict[str, Any] | None:
-    """What the rehearsal found would be posted (kept with the submission)."""
+    """What the rehearsal found would be posted (kept with the submission): each account
+    it moves as ``[account, before, after, status before, status after]`` (the owners,
+    products and account numbers are the sheet's, in the report), the rows left out, the
+    totals."""
     if rehearsal is None:
         return None
     every = {r["key"] for r in expected["rows"]}
-    return {"accounts": [c.to_json() for c in rehearsal.result.changes],
+    return {"accounts": [[c.account, str(c.before), str(c.after), c.status_before,
+                          c.status_after] for c in rehearsal.result.changes],
             "excluded_rows": sorted(every - rehearsal.rows),
             "collected": str(rehearsal.result.collected),
             "paid_out": str(rehearsal.result.paid_out)}

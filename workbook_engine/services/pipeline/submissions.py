@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from workbook_engine.intake.faults import fault_point
 from workbook_engine.money import round_money
+from workbook_engine.db.engine import HotStatement
 from workbook_engine.db.uow import UnitOfWork
 from workbook_engine.domain import AuditRecord, GeneratedWorkbook, Office, Staff, Submission
 from workbook_engine.domain.enums import SubmissionStatus
@@ -88,7 +89,11 @@ _DUPLICATE = (select(Submission.id, Submission.status, Submission.error_count,
                       Submission.report_xlsx_path, Submission.report_html_path)
               .where(Submission.file_sha256 == bindparam("sha256"))
               .order_by(Submission.id).limit(1))
-HOT_STATEMENTS = ((_DUPLICATE, ("sha256",)),)
+HOT_STATEMENTS: tuple[HotStatement, ...] = (
+    (_DUPLICATE, ("sha256",)),
+    # the records of record_status_changes: two or more at once (an executemany)
+    (_STATUS_RECORD, ("at", "actor_id", "action", "entity_type", "entity_id", "before",
+                      "after", "note"), True))
 """The statements run for every file received, with their parameters' names (for
 :func:`db.engine.compile_into_cache`)."""
 

@@ -150,8 +150,11 @@ def create_office_in(ctx: AppContext, uow: UnitOfWork, *, name: str, opening_dat
                           f"{opening_date} is in the future (today is {ctx.today()}).",
                           field="opening date", value=str(opening_date))
     s = uow.session
-    if s.scalar(select(Office).where(Office.name == name)) is not None:
-        raise EngineError(DUPLICATE_VALUE, f"An office named '{name}' already exists.",
+    # offices are found by name ignoring case: two spelt alike would be taken for each other
+    same = next((n for n in s.scalars(select(Office.name)) if n.casefold() == name.casefold()),
+                None)
+    if same is not None:
+        raise EngineError(DUPLICATE_VALUE, f"An office named '{same}' already exists.",
                           field="office name", value=name)
     _check_unique(s, Office, Office.external_id, external_id, "office")
     if parent_id is not None:

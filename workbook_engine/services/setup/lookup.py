@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workbook_engine.domain import Code, CodeValue, Staff
 from workbook_engine.errors import EngineError
-from workbook_engine.errors.general import INVALID_VALUE, NOT_FOUND
+from workbook_engine.errors.general import AMBIGUOUS_NAME, INVALID_VALUE, NOT_FOUND
 
 T = TypeVar("T")
 
@@ -57,10 +58,9 @@ def resolve_staff(session: Session, reference: int | str) -> Staff:
     if staff is None and "@" in text:
         staff = session.scalar(select(Staff).where(Staff.email == text.lower()))
     if staff is None:
-        for candidate in session.scalars(select(Staff)):
-            if candidate.display_name.casefold() == text.casefold():
-                staff = candidate
-                break
+        staff = _the_one([candidate for candidate in session.scalars(select(Staff))
+                          if candidate.display_name.casefold() == text.casefold()],
+                         text, "members of staff")
     if staff is None:
         raise EngineError(NOT_FOUND, f"No member of staff is known as '{reference}' "
                           "(give an id, an e-mail address or a full name).")
@@ -74,19 +74,36 @@ def has_active_supervisor(session: Session) -> bool:
                                                  Staff.active.is_(True)).limit(1)) is not None
 
 
+def _the_one(found: Sequence[T], text: str, what: str) -> T | None:
+    """The one record answering to a name, None for none; several are refused, never one
+    of them picked."""
+    if len(found) > 1:
+        ids = ", ".join(str(getattr(record, "id", "?")) for record in found[:10])
+        raise EngineError(AMBIGUOUS_NAME, f"{len(found)} {what} are called '{text}' (ids "
+                          f"{ids}); give the id of the one meant.", value=text)
+    return found[0] if found else None
+
+
 def resolve_named(session: Session, model: type[T], reference: int | str, what: str) -> T:
-    """A record by id, or by its name (or short name) ignoring case."""
+    """A record by id, or by its name (or short name): as written first, else ignoring case
+    (in Python: SQLite's lower() folds ASCII letters only). Refused when several answer."""
     text = str(reference).strip()
     found: T | None = None
     if text.isdigit():
         found = session.get(model, int(text))
-    if found is None:
+    columns = [getattr(model, c) for c in ("name", "short_name") if hasattr(model, c)]
+    for column in columns if found is None else ():
+        found = _the_one(session.scalars(select(model).where(column == text)).all(), text,
+                         f"{what}s")
+        if found is not None:
+            break
+    for column in columns if found is None else ():
         wanted = text.casefold()
-        columns = [getattr(model, c) for c in ("name", "short_name") if hasattr(model, c)]
-        for column in columns:
-            found = session.scalar(select(model).where(func.lower(column) == wanted))
-            if found is not None:
-                break
+        found = _the_one([record for record in session.scalars(select(model))
+                          if (getattr(record, column.key) or "").casefold() == wanted],
+                         text, f"{what}s")
+        if found is not None:
+            break
     if found is None:
         raise EngineError(NOT_FOUND, f"There is no {what} with id or name '{reference}'.",
                           entity=what, id=text)
