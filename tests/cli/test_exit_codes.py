@@ -25,20 +25,30 @@ def _cli(world: KilimaniWorld, *args: str) -> subprocess.CompletedProcess[str]:
                           env=env, capture_output=True, text=True, timeout=180)
 
 
+def _template(world: KilimaniWorld, folder: Path) -> Path:
+    return generate_client_template(world.ctx, actor_id=None, office_id=2,
+                                    legal_form="person", out_dir=folder).path
+
+
+def _processed_valid_import(world: KilimaniWorld, template: Path,
+                            folder: Path) -> subprocess.CompletedProcess[str]:
+    """A one-client import filled in and processed by the clerk (``--json``)."""
+    valid = fill(template, folder / "valid.xlsx",
+                 [{"row_key": "1", **OK, "first_name": "Solo", "last_name": "Client"}])
+    return _cli(world, "--as", "Faith Chebet", "process", str(valid), "--json")
+
+
 def test_process_exit_codes_and_an_import_approved(kilimani: KilimaniWorld,
                                                    tmp_path: Path) -> None:
-    template = generate_client_template(kilimani.ctx, actor_id=None, office_id=2,
-                                        legal_form="person", out_dir=tmp_path)
-    with_errors = fill(template.path, tmp_path / "errors.xlsx",
+    template = _template(kilimani, tmp_path)
+    with_errors = fill(template, tmp_path / "errors.xlsx",
                        [{"row_key": "1", **OK, "first_name": "", "last_name": "NoFirst"}])
     result = _cli(kilimani, "--as", "Faith Chebet", "process", str(with_errors))
     assert result.returncode == 1, (result.stdout, result.stderr)
     junk = tmp_path / "photo.xlsx"
     junk.write_bytes(b"\x89PNG\r\n\x1a\n not a workbook")
     assert _cli(kilimani, "--as", "Faith Chebet", "process", str(junk)).returncode == 1
-    valid = fill(template.path, tmp_path / "valid.xlsx",
-                 [{"row_key": "1", **OK, "first_name": "Solo", "last_name": "Client"}])
-    result = _cli(kilimani, "--as", "Faith Chebet", "process", str(valid), "--json")
+    result = _processed_valid_import(kilimani, template, tmp_path)
     assert result.returncode == 0, result.stderr
     submission = json.loads(result.stdout)["submission_id"]
     approved = _cli(kilimani, "--as", "Grace Wambui", "approve", str(submission))
@@ -49,11 +59,7 @@ def test_process_exit_codes_and_an_import_approved(kilimani: KilimaniWorld,
 
 def test_a_rejection_without_a_reason_is_a_usage_mistake(kilimani: KilimaniWorld,
                                                          tmp_path: Path) -> None:
-    template = generate_client_template(kilimani.ctx, actor_id=None, office_id=2,
-                                        legal_form="person", out_dir=tmp_path)
-    valid = fill(template.path, tmp_path / "valid.xlsx",
-                 [{"row_key": "1", **OK, "first_name": "Solo", "last_name": "Client"}])
-    processed = _cli(kilimani, "--as", "Faith Chebet", "process", str(valid), "--json")
+    processed = _processed_valid_import(kilimani, _template(kilimani, tmp_path), tmp_path)
     submission = str(json.loads(processed.stdout)["submission_id"])
     blank = _cli(kilimani, "--as", "Grace Wambui", "reject", submission, "--reason", "  ")
     assert blank.returncode == 2, (blank.stdout, blank.stderr)
