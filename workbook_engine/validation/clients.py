@@ -34,7 +34,6 @@ from workbook_engine.errors.clients import (
 )
 from workbook_engine.errors.general import CONFIGURATION
 from workbook_engine.money import whole_as_written
-from workbook_engine.validation.values import time_instead_of_date
 
 PERSON_FIELDS = ("first_name", "middle_name", "last_name", "date_of_birth", "gender")
 ENTITY_FIELDS = ("full_name", "incorporation_date", "incorporation_valid_till",
@@ -280,12 +279,8 @@ def parse_date(name: str, value: Any, problems: list[FieldProblem],
         return value.date()
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, dt.time):
-        problems.append(FieldProblem(name, value, f"The {label(name)} "
-                                     f"{time_instead_of_date(value)}."))
-        return None
     try:
-        if not isinstance(value, str):  # a number is no date here
+        if not isinstance(value, str | dt.time):  # a number is no date here
             raise ValueError(value)
         return parse_text_date(value, locale=dates)
     except ValueProblem as problem:
